@@ -1,0 +1,3 @@
+"""All /api/v1/ routes, gathered from each app's api/urls.py."""
+
+urlpatterns: list = []

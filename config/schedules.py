@@ -1,0 +1,22 @@
+"""Every periodic job of the system, in one place (STYLE.md §5).
+
+Each entry is a sweep: a selector finds the rows that are due, the task handles a bounded
+batch and re-enqueues itself while rows remain.
+"""
+
+from datetime import timedelta
+
+BEAT_SCHEDULE = {
+    "orders-rescore-priority": {
+        "task": "orders.tasks.order_rescore_open_task",
+        "schedule": timedelta(minutes=15),
+    },
+    "webhooks-retry-due": {
+        "task": "webhooks.tasks.webhook_deliver_due_task",
+        "schedule": timedelta(seconds=30),
+    },
+    "core-purge-idempotency-keys": {
+        "task": "core.tasks.idempotency_key_purge_task",
+        "schedule": timedelta(hours=1),
+    },
+}

@@ -1,0 +1,36 @@
+"""Test settings: PostgreSQL when DATABASE_URL points there or a local server answers on
+127.0.0.1:5432, SQLite otherwise. With CI=true a missing PostgreSQL is an error (see conftest)."""
+
+import os
+import socket
+
+import dj_database_url
+
+
+def _local_postgres_answers() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 5432), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+if not os.environ.get("DATABASE_URL") and _local_postgres_answers():
+    os.environ["DATABASE_URL"] = "postgres://postgres@127.0.0.1:5432/oms"
+
+from .base import *  # noqa: E402, F403
+from .base import DATABASES, env  # noqa: E402
+
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    DATABASES["default"] = dj_database_url.parse("sqlite:///:memory:")
+    DATABASES["default"]["TEST"] = {"NAME": env("SQLITE_TEST_NAME", "") or None}
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+CELERY_BROKER_URL = env("TEST_CELERY_BROKER_URL", "memory://")
+CELERY_BROKER_TRANSPORT_OPTIONS = {}
+CELERY_TASK_ALWAYS_EAGER = False
+REDIS_URL = env("REDIS_URL", "redis://127.0.0.1:6379/15")
+REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"token": "100000/min"}}  # noqa: F405
+LANGUAGE_CODE = "en"
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405

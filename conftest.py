@@ -1,0 +1,50 @@
+"""Suite-wide fixtures and the rules for real services.
+
+Tests marked `postgres` need PostgreSQL (row locks, concurrency) and are skipped on SQLite with the
+reason printed; tests marked `redis` need a Redis server. With CI=true neither is ever skipped: a
+missing server fails the run.
+"""
+
+import os
+import socket
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def _redis_answers() -> bool:
+    try:
+        import redis
+
+        return bool(redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=0.5).ping())
+    except Exception:
+        return False
+
+
+def pytest_sessionstart(session):
+    if IN_CI and connection.vendor != "postgresql":
+        pytest.exit("CI=true but the tests are not on PostgreSQL (set DATABASE_URL or start the server)", 2)
+
+
+def pytest_collection_modifyitems(config, items):
+    on_postgres = connection.vendor == "postgresql"
+    redis_up = None
+    for item in items:
+        if "postgres" in item.keywords and not on_postgres:
+            item.add_marker(pytest.mark.skip(reason="needs PostgreSQL (row locks/concurrency); running on SQLite"))
+        if "redis" in item.keywords:
+            if redis_up is None:
+                redis_up = _redis_answers()
+                if IN_CI and not redis_up:
+                    pytest.exit(f"CI=true but Redis does not answer at {settings.REDIS_URL}", 2)
+            if not redis_up:
+                item.add_marker(pytest.mark.skip(reason=f"needs Redis at {settings.REDIS_URL}"))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

@@ -1,0 +1,57 @@
+from decimal import Decimal
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from core.models import TimeStampedModel
+from finance.pricing.models import CustomerPrice, ShippingRate, TierDiscount  # noqa: F401  (registers models)
+from finance.states import InvoiceStatus
+
+
+class Invoice(TimeStampedModel):
+    number = models.CharField(_("number"), max_length=32, unique=True)
+    order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="invoices",
+                              verbose_name=_("order"))
+    customer = models.ForeignKey("crm.Customer", on_delete=models.PROTECT, related_name="invoices",
+                                 verbose_name=_("customer"))
+    status = models.CharField(_("status"), max_length=20, choices=InvoiceStatus.choices,
+                              default=InvoiceStatus.DRAFT, db_index=True)
+    currency = models.CharField(_("currency"), max_length=3)
+    subtotal = models.DecimalField(_("subtotal"), max_digits=14, decimal_places=2, default=Decimal("0"))
+    tax_total = models.DecimalField(_("tax"), max_digits=14, decimal_places=2, default=Decimal("0"))
+    total = models.DecimalField(_("total"), max_digits=14, decimal_places=2, default=Decimal("0"))
+    amount_paid = models.DecimalField(_("amount paid"), max_digits=14, decimal_places=2, default=Decimal("0"))
+    issued_at = models.DateTimeField(_("issued at"), null=True, blank=True)
+    due_date = models.DateField(_("due date"), null=True, blank=True)
+    paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("invoice")
+        verbose_name_plural = _("invoices")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount_paid__gte=0), name="finance_invoice_paid_gte_0"),
+        ]
+
+    def __str__(self):
+        return self.number
+
+    @property
+    def balance(self) -> Decimal:
+        return self.total - self.amount_paid
+
+
+class Payment(TimeStampedModel):
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="payments",
+                                verbose_name=_("invoice"))
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
+    received_on = models.DateField(_("received on"))
+    reference = models.CharField(_("reference"), max_length=80, blank=True)
+
+    class Meta:
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
+        constraints = [models.CheckConstraint(condition=models.Q(amount__gt=0), name="finance_payment_amount_gt_0")]
+
+    def __str__(self):
+        return f"{self.invoice.number}: {self.amount}"

@@ -1,0 +1,64 @@
+from decimal import Decimal
+
+import factory
+
+from inventory.models import Category, Product, ProductOption, ProductOptionValue, StockLevel, Warehouse
+
+
+class CategoryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Category
+        django_get_or_create = ("code",)
+
+    code = "general"
+    name = "General"
+
+
+class ProductFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Product
+
+    sku = factory.Sequence(lambda n: f"SKU-{n:05d}")
+    name = factory.Sequence(lambda n: f"Product {n}")
+    series = "S1"
+    category = factory.SubFactory(CategoryFactory)
+    unit_cost = Decimal("60.00")
+    list_price = Decimal("100.00")
+    weight_kg = Decimal("1.000")
+    lead_time_days = 10
+
+
+class ProductOptionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ProductOption
+
+    product = factory.SubFactory(ProductFactory)
+    code = "colour"
+    name = "Colour"
+
+
+class ProductOptionValueFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ProductOptionValue
+
+    option = factory.SubFactory(ProductOptionFactory)
+    code = factory.Sequence(lambda n: f"v{n}")
+    name = factory.LazyAttribute(lambda o: o.code.title())
+
+
+class WarehouseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Warehouse
+
+    code = factory.Sequence(lambda n: f"WH{n:02d}")
+    name = factory.Sequence(lambda n: f"Warehouse {n}")
+    region = "Guangdong"
+
+
+class StockLevelFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = StockLevel
+
+    product = factory.SubFactory(ProductFactory)
+    warehouse = factory.SubFactory(WarehouseFactory)
+    on_hand = 100

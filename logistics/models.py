@@ -1,0 +1,80 @@
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from core.models import TimeStampedModel
+from logistics.states import ShipmentStatus
+
+
+class Carrier(models.Model):
+    code = models.CharField(_("code"), max_length=16, unique=True)
+    name = models.CharField(_("name"), max_length=120)
+    tracking_url_template = models.CharField(_("tracking URL template"), max_length=255, blank=True,
+                                             help_text=_("Use {number} for the tracking number."))
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("carrier")
+        verbose_name_plural = _("carriers")
+        ordering = ["code"]
+
+    def __str__(self):
+        return self.name
+
+
+class Shipment(TimeStampedModel):
+    number = models.CharField(_("number"), max_length=32, unique=True)
+    order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="shipments",
+                              verbose_name=_("order"))
+    warehouse = models.ForeignKey("inventory.Warehouse", on_delete=models.PROTECT, related_name="shipments",
+                                  verbose_name=_("warehouse"), null=True, blank=True)
+    carrier = models.ForeignKey(Carrier, on_delete=models.PROTECT, related_name="shipments",
+                                verbose_name=_("carrier"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=20, choices=ShipmentStatus.choices,
+                              default=ShipmentStatus.PENDING, db_index=True)
+    tracking_number = models.CharField(_("tracking number"), max_length=64, blank=True, db_index=True)
+    shipped_at = models.DateTimeField(_("shipped at"), null=True, blank=True)
+    estimated_delivery_date = models.DateField(_("estimated delivery"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("shipment")
+        verbose_name_plural = _("shipments")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return self.number
+
+
+class ShipmentLine(models.Model):
+    shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="lines",
+                                 verbose_name=_("shipment"))
+    order_line = models.ForeignKey("orders.OrderLine", on_delete=models.PROTECT, related_name="shipment_lines",
+                                   verbose_name=_("order line"))
+    quantity = models.PositiveIntegerField(_("quantity"))
+
+    class Meta:
+        verbose_name = _("shipment line")
+        verbose_name_plural = _("shipment lines")
+        constraints = [models.CheckConstraint(condition=models.Q(quantity__gt=0),
+                                              name="logistics_shipline_quantity_gt_0")]
+
+    def __str__(self):
+        return f"{self.shipment_id}: {self.order_line_id} × {self.quantity}"
+
+
+class TrackingEvent(models.Model):
+    shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="tracking_events",
+                                 verbose_name=_("shipment"))
+    occurred_at = models.DateTimeField(_("occurred at"), default=timezone.now)
+    status = models.CharField(_("status"), max_length=40)
+    location = models.CharField(_("location"), max_length=120, blank=True)
+    description = models.CharField(_("description"), max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("tracking event")
+        verbose_name_plural = _("tracking events")
+        ordering = ["-occurred_at", "-id"]
+
+    def __str__(self):
+        return f"{self.shipment_id} {self.status}"

@@ -1,0 +1,46 @@
+from django.utils.translation import gettext_lazy as _
+
+from core.errors import Conflict, DomainError
+
+
+class InvalidTransition(Conflict):
+    code = "invalid_transition"
+
+    def __init__(self, *, order, target):
+        from orders.states import OrderStatus
+
+        super().__init__(
+            _("Order %(number)s cannot go from “%(current)s” to “%(target)s”.") % {
+                "number": order.number, "current": OrderStatus(order.status).label,
+                "target": OrderStatus(target).label},
+            extra={"order": order.number, "status": order.status, "target": str(target)},
+        )
+
+
+class OrderNotEditable(Conflict):
+    code = "order_not_editable"
+
+    def __init__(self, *, order):
+        from orders.states import OrderStatus
+
+        super().__init__(
+            _("Order %(number)s can no longer be changed: it is “%(status)s”.") % {
+                "number": order.number, "status": OrderStatus(order.status).label},
+            extra={"order": order.number, "status": order.status},
+        )
+
+
+class DuplicateExternalReference(Conflict):
+    code = "duplicate_external_reference"
+
+    def __init__(self, *, existing_number: str, external_reference: str):
+        super().__init__(
+            _("External reference %(ref)s was already used by order %(number)s.") % {
+                "ref": external_reference, "number": existing_number},
+            extra={"order": existing_number, "external_reference": external_reference},
+        )
+
+
+class CreditLimitExceeded(DomainError):
+    code = "credit_limit_exceeded"
+    status = 422

@@ -1,0 +1,160 @@
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from core.models import TimeStampedModel
+from orders.states import OrderStatus
+
+
+class Channel(models.TextChoices):
+    DEALER_API = "dealer_api", _("Dealer API")
+    KEY_ACCOUNT = "key_account", _("Key account")
+    ONLINE = "online", _("Online store")
+    STORE = "store", _("Retail store")
+    SALES_REP = "sales_rep", _("Sales rep")
+    PHONE_EMAIL = "phone_email", _("Phone / email")
+    IMPORT = "import", _("Excel import")
+    ADMIN = "admin", _("Admin")
+
+
+class Order(TimeStampedModel):
+    number = models.CharField(_("number"), max_length=32, unique=True, editable=False)
+    customer = models.ForeignKey("crm.Customer", on_delete=models.PROTECT, related_name="orders",
+                                 verbose_name=_("customer"))
+    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices, db_index=True)
+    status = models.CharField(_("status"), max_length=20, choices=OrderStatus.choices, default=OrderStatus.DRAFT,
+                              db_index=True, editable=False)
+    status_before_hold = models.CharField(_("status before hold"), max_length=20, choices=OrderStatus.choices,
+                                          blank=True, editable=False)
+    requested_delivery_date = models.DateField(_("requested delivery date"), null=True, blank=True)
+    promised_delivery_date = models.DateField(_("promised delivery date"), null=True, blank=True)
+    shipping_address = models.JSONField(_("shipping address"), default=dict, blank=True)
+    currency = models.CharField(_("currency"), max_length=3, default=settings.DEFAULT_CURRENCY)
+    subtotal = models.DecimalField(_("subtotal"), max_digits=14, decimal_places=2, default=Decimal("0.00"),
+                                   editable=False)
+    discount_total = models.DecimalField(_("discount"), max_digits=14, decimal_places=2, default=Decimal("0.00"),
+                                         editable=False)
+    tax_total = models.DecimalField(_("tax"), max_digits=14, decimal_places=2, default=Decimal("0.00"),
+                                    editable=False)
+    shipping_fee = models.DecimalField(_("shipping fee"), max_digits=14, decimal_places=2, default=Decimal("0.00"),
+                                       editable=False)
+    total = models.DecimalField(_("total"), max_digits=14, decimal_places=2, default=Decimal("0.00"),
+                                editable=False)
+    priority = models.PositiveSmallIntegerField(_("priority"), default=50, db_index=True,
+                                                validators=[MaxValueValidator(100)],
+                                                help_text=_("0–100, higher first; scored by the system."))
+    external_reference = models.CharField(_("external reference"), max_length=80, blank=True, db_index=True)
+    notes = models.TextField(_("notes"), blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+", verbose_name=_("created by"), editable=False)
+    # Optimistic concurrency: every write bumps it; an edit based on an older version is refused.
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True, editable=False)
+    in_review_at = models.DateTimeField(_("in review at"), null=True, blank=True, editable=False)
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True, editable=False)
+    allocated_at = models.DateTimeField(_("allocated at"), null=True, blank=True, editable=False)
+    in_production_at = models.DateTimeField(_("in production at"), null=True, blank=True, editable=False)
+    ready_to_ship_at = models.DateTimeField(_("ready to ship at"), null=True, blank=True, editable=False)
+    partially_shipped_at = models.DateTimeField(_("partially shipped at"), null=True, blank=True, editable=False)
+    shipped_at = models.DateTimeField(_("shipped at"), null=True, blank=True, editable=False)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True, editable=False)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True, editable=False)
+    on_hold_at = models.DateTimeField(_("on hold at"), null=True, blank=True, editable=False)
+    rejected_at = models.DateTimeField(_("rejected at"), null=True, blank=True, editable=False)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["customer", "-created_at", "-id"], name="orders_customer_created_idx"),
+            models.Index(fields=["status", "-priority"], name="orders_status_priority_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "external_reference"], condition=~Q(external_reference=""),
+                                    name="orders_customer_external_ref_uniq"),
+            models.CheckConstraint(condition=Q(total__gte=0), name="orders_order_total_gte_0"),
+        ]
+        permissions = [
+            ("review_order", _("Can review, approve and reject orders")),
+            ("hold_order", _("Can put orders on hold and release them")),
+            ("cancel_order", _("Can cancel orders")),
+            ("fulfil_order", _("Can move orders through allocation and production")),
+            ("ship_order", _("Can mark orders shipped and delivered")),
+            ("complete_order", _("Can complete orders")),
+        ]
+
+    def __str__(self):
+        return self.number
+
+
+class OrderLine(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines", verbose_name=_("order"))
+    position = models.PositiveSmallIntegerField(_("position"))
+    product = models.ForeignKey("inventory.Product", on_delete=models.PROTECT, related_name="order_lines",
+                                verbose_name=_("product"))
+    sku = models.CharField(_("SKU"), max_length=64)
+    description = models.CharField(_("description"), max_length=255)
+    quantity = models.PositiveIntegerField(_("quantity"), validators=[MinValueValidator(1)])
+    options = models.JSONField(_("configuration"), default=dict, blank=True)
+    unit_price = models.DecimalField(_("unit price"), max_digits=14, decimal_places=2)
+    discount_percent = models.DecimalField(_("discount %"), max_digits=5, decimal_places=2, default=Decimal("0"))
+    discount_amount = models.DecimalField(_("discount amount"), max_digits=14, decimal_places=2,
+                                          default=Decimal("0"))
+    net_amount = models.DecimalField(_("net amount"), max_digits=14, decimal_places=2)
+    tax_rate = models.DecimalField(_("tax rate"), max_digits=5, decimal_places=4)
+    tax_amount = models.DecimalField(_("tax"), max_digits=14, decimal_places=2)
+    line_total = models.DecimalField(_("line total"), max_digits=14, decimal_places=2)
+    is_custom_build = models.BooleanField(_("custom build"), default=False)
+    # Written by inventory/production/logistics through orders services (summaries are written down).
+    quantity_allocated = models.PositiveIntegerField(_("allocated"), default=0)
+    quantity_shipped = models.PositiveIntegerField(_("shipped"), default=0)
+
+    class Meta:
+        verbose_name = _("order line")
+        verbose_name_plural = _("order lines")
+        ordering = ["order_id", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "position"], name="orders_line_position_uniq"),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="orders_line_quantity_gt_0"),
+            models.CheckConstraint(condition=Q(quantity_shipped__lte=models.F("quantity")),
+                                   name="orders_line_shipped_lte_quantity"),
+        ]
+
+    def __str__(self):
+        return f"{self.order_id}#{self.position} {self.sku} × {self.quantity}"
+
+
+class OrderEvent(models.Model):
+    """Append-only timeline of an order: who, when, what, from → to."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events", verbose_name=_("order"))
+    kind = models.CharField(_("kind"), max_length=64, db_index=True)
+    from_status = models.CharField(_("from"), max_length=20, choices=OrderStatus.choices, blank=True)
+    to_status = models.CharField(_("to"), max_length=20, choices=OrderStatus.choices, blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                              related_name="+", verbose_name=_("actor"))
+    note = models.TextField(_("note"), blank=True)
+    data = models.JSONField(_("data"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("order event")
+        verbose_name_plural = _("order events")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["order", "-created_at", "-id"], name="orders_event_order_idx")]
+
+    def __str__(self):
+        return f"{self.order_id} {self.kind}"
+
+    @classmethod
+    def record(cls, *, order, kind: str, actor=None, from_status: str = "", to_status: str = "",
+               note: str = "", data: dict | None = None) -> "OrderEvent":
+        return cls.objects.create(order=order, kind=kind, actor=actor if getattr(actor, "pk", None) else None,
+                                  from_status=from_status, to_status=to_status, note=note, data=data or {})

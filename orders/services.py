@@ -1,0 +1,400 @@
+"""Writes for orders: intake, the lifecycle state machine and its timeline.
+
+Every public service owns its transaction; side effects (tasks, domain events) are registered with
+`transaction.on_commit` so nothing leaves the database for a change that was rolled back.
+"""
+
+import datetime as dt
+import functools
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core import events
+from core.errors import ConcurrentModification, ValidationFailed
+from core.money import ZERO
+from core.services import sequence_next
+from crm.models import Address, Customer
+from finance.pricing.services import LineRequest, PricedLine, price_lines, shipping_estimate
+from inventory.selectors import atp_date, stock_available_by_product
+from orders import locks
+from orders.errors import DuplicateExternalReference, InvalidTransition, OrderNotEditable
+from orders.models import Channel, Order, OrderEvent, OrderLine
+from orders.selectors import order_find_by_external_reference
+from orders.states import HOLDABLE, OrderStatus, allowed_targets, can_edit
+
+S = OrderStatus
+ADDRESS_REQUIRED = ("recipient", "region", "city", "line1")
+ADDRESS_FIELDS = ("recipient", "phone", "country", "region", "city", "district", "line1", "postal_code",
+                  "latitude", "longitude")
+
+
+@dataclass
+class Quote:
+    customer: Customer
+    lines: list[PricedLine]
+    line_dates: list[dt.date]
+    currency: str
+    subtotal: Decimal
+    discount_total: Decimal
+    tax_total: Decimal
+    shipping_fee: Decimal
+    total: Decimal
+    promised_delivery_date: dt.date
+
+
+# ---------------------------------------------------------------------------------------------
+# Quotes and intake
+# ---------------------------------------------------------------------------------------------
+
+def order_quote(*, customer: Customer, lines: Sequence[LineRequest], shipping_region: str = "",
+                today: dt.date | None = None) -> Quote:
+    """Price and date an order without writing anything. Same validation as order_create.
+
+    Raises ValidationFailed (field paths `lines[i].…`).
+    """
+    priced = price_lines(customer=customer, lines=lines)
+    fee, transit_days = shipping_estimate(region=shipping_region, subtotal=priced.subtotal,
+                                          weight_kg=priced.weight_kg)
+    available = stock_available_by_product(product_ids={p.product.pk for p in priced.lines})
+    today = today or timezone.localdate()
+    line_dates = []
+    remaining = dict(available)
+    for p in priced.lines:
+        have = remaining.get(p.product.pk, 0)
+        ready = atp_date(product=p.product, quantity=p.quantity, available=have, custom_build=p.is_custom_build,
+                         today=today)
+        if not p.is_custom_build and have >= p.quantity:
+            remaining[p.product.pk] = have - p.quantity
+        line_dates.append(ready + dt.timedelta(days=transit_days))
+    return Quote(
+        customer=customer, lines=priced.lines, line_dates=line_dates, currency=customer.currency,
+        subtotal=priced.subtotal, discount_total=priced.discount_total, tax_total=priced.tax_total,
+        shipping_fee=fee, total=priced.subtotal + priced.tax_total + fee,
+        promised_delivery_date=max(line_dates),
+    )
+
+
+def _resolve_shipping_address(*, customer: Customer, shipping_address: dict | None,
+                              shipping_address_id: int | None) -> dict:
+    if shipping_address_id is not None:
+        address = Address.objects.filter(pk=shipping_address_id, customer=customer).first()
+        if address is None:
+            raise ValidationFailed(fields={"shipping_address_id": [_("No such address for this customer.")]})
+        return address.snapshot()
+    if shipping_address:
+        errors = {f"shipping_address.{name}": [_("This field is required.")]
+                  for name in ADDRESS_REQUIRED if not str(shipping_address.get(name) or "").strip()}
+        unknown = set(shipping_address) - set(ADDRESS_FIELDS)
+        for name in sorted(unknown):
+            errors[f"shipping_address.{name}"] = [_("Unknown field.")]
+        if errors:
+            raise ValidationFailed(fields=errors)
+        snap = {name: str(shipping_address.get(name) or "").strip() for name in ADDRESS_FIELDS}
+        snap["country"] = snap["country"] or "CN"
+        return snap
+    default = (Address.objects.filter(customer=customer).order_by("-is_default_shipping", "pk").first())
+    if default is None:
+        raise ValidationFailed(fields={"shipping_address": [_("The customer has no saved address; give one.")]})
+    return default.snapshot()
+
+
+def _validate_requested_date(requested_delivery_date: dt.date | None) -> None:
+    if requested_delivery_date and requested_delivery_date < timezone.localdate():
+        raise ValidationFailed(fields={"requested_delivery_date": [_("The date cannot be in the past.")]})
+
+
+def _order_number(now: dt.datetime) -> str:
+    year = timezone.localtime(now).year
+    value = sequence_next(name=f"order:{year}")
+    return f"{settings.ORDER_NUMBER_PREFIX}-{year}-{value:06d}"
+
+
+def _line_rows(order: Order, quote: Quote) -> list[OrderLine]:
+    return [
+        OrderLine(order=order, position=p.position, product=p.product, sku=p.sku, description=p.description,
+                  quantity=p.quantity, options=p.options, unit_price=p.unit_price,
+                  discount_percent=p.discount_percent, discount_amount=p.discount_amount,
+                  net_amount=p.net_amount, tax_rate=p.tax_rate, tax_amount=p.tax_amount,
+                  line_total=p.line_total, is_custom_build=p.is_custom_build)
+        for p in quote.lines
+    ]
+
+
+def _apply_totals(order: Order, quote: Quote) -> None:
+    order.currency = quote.currency
+    order.subtotal = quote.subtotal
+    order.discount_total = quote.discount_total
+    order.tax_total = quote.tax_total
+    order.shipping_fee = quote.shipping_fee
+    order.total = quote.total
+    order.promised_delivery_date = quote.promised_delivery_date
+
+
+def order_create(*, customer: Customer, channel: str, lines: Sequence[LineRequest], actor=None,
+                 requested_delivery_date: dt.date | None = None, shipping_address: dict | None = None,
+                 shipping_address_id: int | None = None, external_reference: str = "", notes: str = "",
+                 submit: bool = True) -> Order:
+    """Create an order with its priced lines; submitted unless `submit=False` (then a draft).
+
+    Preconditions: the customer is active; lines are validated and priced by finance.pricing.
+    Side effects on commit: priority scoring task; domain event `order.submitted`.
+    Raises ValidationFailed (nothing written), DuplicateExternalReference (409).
+    Query count does not depend on the number of lines.
+    """
+    if channel not in Channel.values:
+        raise ValidationFailed(fields={"channel": [_("Unknown channel.")]})
+    if not customer.is_active:
+        raise ValidationFailed(fields={"customer": [_("This customer is inactive.")]})
+    _validate_requested_date(requested_delivery_date)
+    external_reference = (external_reference or "").strip()
+    existing = order_find_by_external_reference(customer_id=customer.pk, external_reference=external_reference)
+    if existing is not None:
+        raise DuplicateExternalReference(existing_number=existing.number, external_reference=external_reference)
+    address = _resolve_shipping_address(customer=customer, shipping_address=shipping_address,
+                                        shipping_address_id=shipping_address_id)
+    quote = order_quote(customer=customer, lines=lines, shipping_region=address.get("region", ""))
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            order = Order(customer=customer, channel=channel, requested_delivery_date=requested_delivery_date,
+                          shipping_address=address, external_reference=external_reference, notes=notes,
+                          created_by=actor if getattr(actor, "pk", None) else None, created_at=now)
+            _apply_totals(order, quote)
+            if submit:
+                order.status, order.submitted_at = S.SUBMITTED, now
+            # The number is taken last: its counter row stays locked only for the few inserts below.
+            order.number = _order_number(now)
+            order.save(force_insert=True)
+            OrderLine.objects.bulk_create(_line_rows(order, quote))
+            actor_id = actor.pk if getattr(actor, "pk", None) else None
+            timeline = [OrderEvent(order=order, kind="order.created", to_status=S.DRAFT, actor_id=actor_id,
+                                   created_at=now, data={"channel": channel, "lines": len(quote.lines),
+                                                         "total": str(quote.total)})]
+            if submit:
+                timeline.append(OrderEvent(order=order, kind="order.submitted", from_status=S.DRAFT,
+                                           to_status=S.SUBMITTED, actor_id=actor_id, created_at=now))
+            OrderEvent.objects.bulk_create(timeline)
+            _after_commit_status(order, S.SUBMITTED if submit else S.DRAFT)
+    except IntegrityError:
+        # A concurrent request with the same external reference won the race.
+        existing = order_find_by_external_reference(customer_id=customer.pk,
+                                                    external_reference=external_reference)
+        if existing is not None:
+            raise DuplicateExternalReference(existing_number=existing.number,
+                                             external_reference=external_reference)
+        raise
+    return order
+
+
+def order_update(*, order_id: int, actor=None, expected_version: int | None = None,
+                 lines: Sequence[LineRequest] | None = None, requested_delivery_date: dt.date | None = None,
+                 shipping_address: dict | None = None, shipping_address_id: int | None = None,
+                 notes: str | None = None, external_reference: str | None = None,
+                 update_requested_date: bool = False) -> Order:
+    """Change an order that is still editable (draft or submitted); lines are replaced and repriced.
+
+    `expected_version` guards against lost updates: when it is given and differs, nothing is written.
+    Writes an `order.updated` event naming the changed fields.
+    Raises OrderNotEditable (409), ConcurrentModification (409), ValidationFailed (400).
+    """
+    with transaction.atomic():
+        order = locks.order_for_update(order_id)
+        if expected_version is not None and expected_version != order.version:
+            raise ConcurrentModification(extra={"current_version": order.version})
+        if not can_edit(order.status):
+            raise OrderNotEditable(order=order)
+        changed: list[str] = []
+        if update_requested_date and requested_delivery_date != order.requested_delivery_date:
+            _validate_requested_date(requested_delivery_date)
+            order.requested_delivery_date = requested_delivery_date
+            changed.append("requested_delivery_date")
+        if shipping_address is not None or shipping_address_id is not None:
+            address = _resolve_shipping_address(customer=order.customer, shipping_address=shipping_address,
+                                                shipping_address_id=shipping_address_id)
+            if address != order.shipping_address:
+                order.shipping_address = address
+                changed.append("shipping_address")
+        if notes is not None and notes != order.notes:
+            order.notes = notes
+            changed.append("notes")
+        if external_reference is not None and external_reference.strip() != order.external_reference:
+            ref = external_reference.strip()
+            other = order_find_by_external_reference(customer_id=order.customer_id, external_reference=ref)
+            if other is not None and other.pk != order.pk:
+                raise DuplicateExternalReference(existing_number=other.number, external_reference=ref)
+            order.external_reference = ref
+            changed.append("external_reference")
+        if lines is not None or "shipping_address" in changed:
+            current = lines if lines is not None else [
+                LineRequest(sku=line.sku, quantity=line.quantity, options=line.options)
+                for line in order.lines.order_by("position")]
+            quote = order_quote(customer=order.customer, lines=current,
+                                shipping_region=order.shipping_address.get("region", ""))
+            if lines is not None:
+                order.lines.all().delete()
+                OrderLine.objects.bulk_create(_line_rows(order, quote))
+                changed.append("lines")
+            _apply_totals(order, quote)
+        if not changed:
+            return order
+        order.version += 1
+        order.save()
+        OrderEvent.record(order=order, kind="order.updated", actor=actor, data={"fields": changed})
+        events.emit("order.updated", order_id=order.pk, fields=changed)
+    return order
+
+
+# ---------------------------------------------------------------------------------------------
+# The lifecycle
+# ---------------------------------------------------------------------------------------------
+
+def _after_commit_status(order: Order, status: str) -> None:
+    from orders.tasks import order_score_priority_task
+
+    transaction.on_commit(functools.partial(order_score_priority_task.delay, order_id=order.pk))
+    events.emit(f"order.{status}", order_id=order.pk, number=order.number, customer_id=order.customer_id,
+                status=status)
+
+
+def _transition(order_id: int, to: str, *, actor=None, reason: str = "", data: dict | None = None,
+                expected_version: int | None = None) -> tuple[Order, bool]:
+    """Move an order to `to` if the table allows it; the one place a status changes.
+
+    Locks the row, checks the table, stamps `<to>_at`, bumps the version, writes the timeline event
+    in the same transaction and registers follow-up work on commit. Asking for the current status
+    is a no-op (retries are safe).
+    """
+    with transaction.atomic():
+        order = locks.order_for_update(order_id)
+        if order.status == to:
+            return order, False
+        if expected_version is not None and expected_version != order.version:
+            raise ConcurrentModification(extra={"current_version": order.version})
+        if to not in allowed_targets(order.status, status_before_hold=order.status_before_hold):
+            raise InvalidTransition(order=order, target=to)
+        from_status = order.status
+        now = timezone.now()
+        order.status = to
+        fields = ["status", "version", "updated_at"]
+        if to != S.DRAFT:
+            setattr(order, f"{to}_at", now)
+            fields.append(f"{to}_at")
+        if to == S.ON_HOLD:
+            order.status_before_hold = from_status
+            fields.append("status_before_hold")
+        elif from_status == S.ON_HOLD:
+            order.status_before_hold = ""
+            fields.append("status_before_hold")
+        order.version += 1
+        order.save(update_fields=fields)
+        kind = "order.released" if from_status == S.ON_HOLD and to != S.CANCELLED else f"order.{to}"
+        OrderEvent.record(order=order, kind=kind, actor=actor, from_status=from_status, to_status=to,
+                          note=reason, data=data)
+        _after_commit_status(order, to)
+    return order, True
+
+
+def order_transition(*, order_id: int, to: str, actor=None, reason: str = "",
+                     expected_version: int | None = None) -> Order:
+    """Move an order to any status the lifecycle allows (admin actions, tests). See `_transition`.
+
+    Raises InvalidTransition (409) for a move the table forbids, ConcurrentModification (409).
+    """
+    if to not in S.values:
+        raise ValidationFailed(fields={"status": [_("Unknown status.")]})
+    if to in (S.REJECTED, S.ON_HOLD, S.CANCELLED) and not reason.strip():
+        raise ValidationFailed(fields={"reason": [_("Give a reason.")]})
+    order, _changed = _transition(order_id, to, actor=actor, reason=reason, expected_version=expected_version)
+    return order
+
+
+def order_submit(*, order_id: int, actor=None) -> Order:
+    """Submit a draft for review. Raises InvalidTransition."""
+    return _transition(order_id, S.SUBMITTED, actor=actor)[0]
+
+
+def order_start_review(*, order_id: int, actor=None) -> Order:
+    """Take a submitted order into review. Raises InvalidTransition."""
+    return _transition(order_id, S.IN_REVIEW, actor=actor)[0]
+
+
+def order_approve(*, order_id: int, actor=None, reason: str = "") -> Order:
+    """Approve a submitted or in-review order; enqueues allocation work through `order.approved`."""
+    return _transition(order_id, S.APPROVED, actor=actor, reason=reason)[0]
+
+
+def order_reject(*, order_id: int, actor=None, reason: str) -> Order:
+    """Reject an order (a reason is required). Raises InvalidTransition, ValidationFailed."""
+    return order_transition(order_id=order_id, to=S.REJECTED, actor=actor, reason=reason)
+
+
+def order_hold(*, order_id: int, actor=None, reason: str) -> Order:
+    """Put an order on hold; it remembers where it was and resumes there."""
+    return order_transition(order_id=order_id, to=S.ON_HOLD, actor=actor, reason=reason)
+
+
+def order_release_hold(*, order_id: int, actor=None, reason: str = "") -> Order:
+    """Resume an order on hold to the status it was held from. Raises InvalidTransition if not on hold."""
+    with transaction.atomic():
+        order = locks.order_for_update(order_id)
+        if order.status != S.ON_HOLD or order.status_before_hold not in HOLDABLE:
+            raise InvalidTransition(order=order, target=order.status_before_hold or S.SUBMITTED)
+        return _transition(order_id, order.status_before_hold, actor=actor, reason=reason)[0]
+
+
+def order_cancel(*, order_id: int, actor=None, reason: str, expected_version: int | None = None) -> Order:
+    """Cancel an order before anything has shipped (a reason is required).
+
+    Raises InvalidTransition (409) once the order is ready to ship or beyond.
+    """
+    return order_transition(order_id=order_id, to=S.CANCELLED, actor=actor, reason=reason,
+                            expected_version=expected_version)
+
+
+def order_reopen(*, order_id: int, actor=None, reason: str = "") -> Order:
+    """Return a rejected order to draft so it can be corrected and submitted again."""
+    return _transition(order_id, S.DRAFT, actor=actor, reason=reason)[0]
+
+
+# ---------------------------------------------------------------------------------------------
+# Priority
+# ---------------------------------------------------------------------------------------------
+
+TIER_POINTS = {"standard": 0, "silver": 10, "gold": 20, "platinum": 30}
+
+
+def order_priority_score(*, tier: str, total: Decimal, requested_delivery_date: dt.date | None,
+                         today: dt.date) -> int:
+    """0–100: customer tier (≤30), urgency of the requested date (≤40), order value (≤30)."""
+    score = TIER_POINTS.get(tier, 0)
+    if requested_delivery_date:
+        days = (requested_delivery_date - today).days
+        score += 40 if days <= 3 else 30 if days <= 7 else 15 if days <= 14 else 5
+    for threshold, points in ((Decimal("1000000"), 30), (Decimal("100000"), 20), (Decimal("10000"), 10)):
+        if total >= threshold:
+            score += points
+            break
+    return max(0, min(100, score))
+
+
+def order_score_priority(*, order_id: int) -> int | None:
+    """Recompute an open order's priority; writes (and logs) only when it changes. Returns it."""
+    with transaction.atomic():
+        order = locks.order_for_update(order_id)
+        if order.status in (S.COMPLETED, S.CANCELLED, S.REJECTED):
+            return None
+        score = order_priority_score(tier=order.customer.tier, total=order.total or ZERO,
+                                     requested_delivery_date=order.requested_delivery_date,
+                                     today=timezone.localdate())
+        if score != order.priority:
+            # Priority is the system's own field: it does not bump the version a dealer edits against.
+            Order.objects.filter(pk=order.pk).update(priority=score)
+            OrderEvent.record(order=order, kind="order.priority_scored",
+                              data={"from": order.priority, "to": score})
+        return score
