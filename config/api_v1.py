@@ -1,3 +1,9 @@
 """All /api/v1/ routes, gathered from each app's api/urls.py."""
 
-urlpatterns: list = []
+from django.urls import include, path
+
+urlpatterns: list = [
+    path("", include("orders.api.urls")),
+    path("", include("logistics.api.urls")),
+    path("", include("finance.api.urls")),
+]

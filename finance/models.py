@@ -1,6 +1,9 @@
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.models import TimeStampedModel
@@ -15,22 +18,33 @@ class Invoice(TimeStampedModel):
     customer = models.ForeignKey("crm.Customer", on_delete=models.PROTECT, related_name="invoices",
                                  verbose_name=_("customer"))
     status = models.CharField(_("status"), max_length=20, choices=InvoiceStatus.choices,
-                              default=InvoiceStatus.DRAFT, db_index=True)
+                              default=InvoiceStatus.DRAFT, db_index=True, editable=False)
     currency = models.CharField(_("currency"), max_length=3)
     subtotal = models.DecimalField(_("subtotal"), max_digits=14, decimal_places=2, default=Decimal("0"))
+    discount_total = models.DecimalField(_("discount"), max_digits=14, decimal_places=2, default=Decimal("0"))
     tax_total = models.DecimalField(_("tax"), max_digits=14, decimal_places=2, default=Decimal("0"))
+    shipping_fee = models.DecimalField(_("shipping fee"), max_digits=14, decimal_places=2, default=Decimal("0"))
     total = models.DecimalField(_("total"), max_digits=14, decimal_places=2, default=Decimal("0"))
-    amount_paid = models.DecimalField(_("amount paid"), max_digits=14, decimal_places=2, default=Decimal("0"))
-    issued_at = models.DateTimeField(_("issued at"), null=True, blank=True)
+    amount_paid = models.DecimalField(_("amount paid"), max_digits=14, decimal_places=2, default=Decimal("0"),
+                                      editable=False)
+    issued_at = models.DateTimeField(_("issued at"), null=True, blank=True, editable=False)
     due_date = models.DateField(_("due date"), null=True, blank=True)
-    paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
+    paid_at = models.DateTimeField(_("paid at"), null=True, blank=True, editable=False)
+    overdue_at = models.DateTimeField(_("overdue at"), null=True, blank=True, editable=False)
+    void_at = models.DateTimeField(_("voided at"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("invoice")
         verbose_name_plural = _("invoices")
         ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "due_date"], name="finance_invoice_status_due_idx")]
         constraints = [
-            models.CheckConstraint(condition=models.Q(amount_paid__gte=0), name="finance_invoice_paid_gte_0"),
+            models.CheckConstraint(condition=Q(amount_paid__gte=0), name="finance_invoice_paid_gte_0"),
+            models.CheckConstraint(condition=Q(total__gte=0), name="finance_invoice_total_gte_0"),
+            models.CheckConstraint(condition=Q(amount_paid__lte=F("total")), name="finance_invoice_paid_lte_total"),
+            # One invoice per order for now (finance.services.invoice_issue checks first; this is the backstop).
+            models.UniqueConstraint(fields=["order"], condition=~Q(status=InvoiceStatus.VOID),
+                                    name="finance_invoice_one_per_order"),
         ]
 
     def __str__(self):
@@ -55,3 +69,33 @@ class Payment(TimeStampedModel):
 
     def __str__(self):
         return f"{self.invoice.number}: {self.amount}"
+
+
+class InvoiceEvent(models.Model):
+    """Append-only timeline of an invoice: who, when, what, from → to."""
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="events",
+                                verbose_name=_("invoice"))
+    kind = models.CharField(_("kind"), max_length=64, db_index=True)
+    from_status = models.CharField(_("from"), max_length=20, choices=InvoiceStatus.choices, blank=True)
+    to_status = models.CharField(_("to"), max_length=20, choices=InvoiceStatus.choices, blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                              related_name="+", verbose_name=_("actor"))
+    note = models.TextField(_("note"), blank=True)
+    data = models.JSONField(_("data"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("invoice event")
+        verbose_name_plural = _("invoice events")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["invoice", "-created_at", "-id"], name="finance_event_invoice_idx")]
+
+    def __str__(self):
+        return f"{self.invoice_id} {self.kind}"
+
+    @classmethod
+    def record(cls, *, invoice, kind: str, actor=None, from_status: str = "", to_status: str = "",
+               note: str = "", data: dict | None = None) -> "InvoiceEvent":
+        return cls.objects.create(invoice=invoice, kind=kind, actor=actor if getattr(actor, "pk", None) else None,
+                                  from_status=from_status, to_status=to_status, note=note, data=data or {})

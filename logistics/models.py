@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -31,11 +32,15 @@ class Shipment(TimeStampedModel):
     carrier = models.ForeignKey(Carrier, on_delete=models.PROTECT, related_name="shipments",
                                 verbose_name=_("carrier"), null=True, blank=True)
     status = models.CharField(_("status"), max_length=20, choices=ShipmentStatus.choices,
-                              default=ShipmentStatus.PENDING, db_index=True)
+                              default=ShipmentStatus.PENDING, db_index=True, editable=False)
     tracking_number = models.CharField(_("tracking number"), max_length=64, blank=True, db_index=True)
-    shipped_at = models.DateTimeField(_("shipped at"), null=True, blank=True)
+    packed_at = models.DateTimeField(_("packed at"), null=True, blank=True, editable=False)
+    shipped_at = models.DateTimeField(_("shipped at"), null=True, blank=True, editable=False)
     estimated_delivery_date = models.DateField(_("estimated delivery"), null=True, blank=True)
-    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True, editable=False)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True, editable=False)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+", verbose_name=_("created by"), editable=False)
 
     class Meta:
         verbose_name = _("shipment")
@@ -56,8 +61,10 @@ class ShipmentLine(models.Model):
     class Meta:
         verbose_name = _("shipment line")
         verbose_name_plural = _("shipment lines")
-        constraints = [models.CheckConstraint(condition=models.Q(quantity__gt=0),
-                                              name="logistics_shipline_quantity_gt_0")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(quantity__gt=0), name="logistics_shipline_quantity_gt_0"),
+            models.UniqueConstraint(fields=["shipment", "order_line"], name="logistics_shipline_order_line_uniq"),
+        ]
 
     def __str__(self):
         return f"{self.shipment_id}: {self.order_line_id} × {self.quantity}"
@@ -78,3 +85,34 @@ class TrackingEvent(models.Model):
 
     def __str__(self):
         return f"{self.shipment_id} {self.status}"
+
+
+class ShipmentEvent(models.Model):
+    """Append-only timeline of a shipment: who, when, what, from → to. Carrier scans are TrackingEvents."""
+
+    shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="events",
+                                 verbose_name=_("shipment"))
+    kind = models.CharField(_("kind"), max_length=64, db_index=True)
+    from_status = models.CharField(_("from"), max_length=20, choices=ShipmentStatus.choices, blank=True)
+    to_status = models.CharField(_("to"), max_length=20, choices=ShipmentStatus.choices, blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                              related_name="+", verbose_name=_("actor"))
+    note = models.TextField(_("note"), blank=True)
+    data = models.JSONField(_("data"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("shipment event")
+        verbose_name_plural = _("shipment events")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["shipment", "-created_at", "-id"], name="logistics_event_shipment_idx")]
+
+    def __str__(self):
+        return f"{self.shipment_id} {self.kind}"
+
+    @classmethod
+    def record(cls, *, shipment, kind: str, actor=None, from_status: str = "", to_status: str = "",
+               note: str = "", data: dict | None = None) -> "ShipmentEvent":
+        return cls.objects.create(shipment=shipment, kind=kind,
+                                  actor=actor if getattr(actor, "pk", None) else None,
+                                  from_status=from_status, to_status=to_status, note=note, data=data or {})

@@ -67,6 +67,8 @@ class WebhookDelivery(TimeStampedModel):
                               default=DeliveryStatus.PENDING, db_index=True)
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
     next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True, db_index=True)
+    # Set while a worker is sending; an expired lease (a crashed worker) makes the delivery due again.
+    leased_until = models.DateTimeField(_("leased until"), null=True, blank=True, editable=False)
     last_response_code = models.PositiveSmallIntegerField(_("last response code"), null=True, blank=True)
     last_error = models.CharField(_("last error"), max_length=500, blank=True)
     delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
@@ -76,6 +78,7 @@ class WebhookDelivery(TimeStampedModel):
         verbose_name_plural = _("webhook deliveries")
         ordering = ["-created_at"]
         constraints = [models.UniqueConstraint(fields=["endpoint", "event_id"], name="webhooks_delivery_event_uniq")]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="webhooks_delivery_due_idx")]
 
     def __str__(self):
         return f"{self.event_type} → {self.endpoint_id}"

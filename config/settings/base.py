@@ -90,6 +90,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "orders.portal.context_processors.portal_roles",
             ],
         },
     },
@@ -226,3 +227,19 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
 }
+
+# Dealer API: bodies over API_MAX_BODY_BYTES are refused with 413 in the error envelope (core.api.parsers);
+# a request with an Idempotency-Key waits this long for a concurrent one with the same key (core.api.idempotency).
+REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = [
+    "core.api.parsers.LimitedJSONParser",
+    "core.api.parsers.LimitedFormParser",
+    "core.api.parsers.LimitedMultiPartParser",
+]
+IDEMPOTENCY_WAIT_SECONDS = float(env("IDEMPOTENCY_WAIT_SECONDS", "5"))
+# One OpenAPI enum per status table (the dealer API shows the same statuses in several places).
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update({
+    "OrderStatusEnum": "orders.states.OrderStatus",
+    "InvoiceStatusEnum": "finance.states.InvoiceStatus",
+    "ShipmentStatusEnum": "logistics.states.ShipmentStatus",
+    "ProgressEnum": [("none", "none"), ("partial", "partial"), ("full", "full")],
+})

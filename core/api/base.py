@@ -1,0 +1,89 @@
+"""What every dealer endpoint shares: who may call it, how lists page, and how throttling answers.
+
+core sits below crm and orders, so it does not know how a user maps to customers: each app's api
+sets `customers_selector` (orders.selectors.customers_for_user) on its base view.
+"""
+
+import math
+from collections.abc import Callable
+
+from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext_lazy as _
+from rest_framework import exceptions
+from rest_framework.permissions import BasePermission, IsAuthenticated
+
+from core.api.pagination import CreatedCursorPagination
+
+
+class IsDealer(BasePermission):
+    """The user acts for at least one active customer; staff without one get 403 here."""
+
+    message = _("This endpoint is for dealer users; your account does not act for any customer.")
+
+    def has_permission(self, request, view):
+        return bool(request.user and request.user.is_authenticated and view.dealer_customers())
+
+
+class DealerApiMixin:
+    """Base of every dealer endpoint. The user's customers are read once per request."""
+
+    permission_classes = [IsAuthenticated, IsDealer]
+    customers_selector: Callable = None  # type: ignore[assignment]
+
+    def dealer_customers(self) -> list:
+        customers = getattr(self.request, "_dealer_customers", None)
+        if customers is None:
+            customers = list(self.customers_selector(self.request.user))
+            self.request._dealer_customers = customers
+        return customers
+
+    def dealer_scope(self) -> str:
+        """A stable name for the set of customers the user acts for (idempotency keys live in it)."""
+        from core.api.idempotency import scope_for
+
+        return scope_for(sorted(customer.pk for customer in self.dealer_customers()))
+
+    def throttled(self, request, wait):
+        # DRF leaves Retry-After out when a throttle cannot compute a wait (or rounds it to 0);
+        # a throttled client must always be told when to come back.
+        raise exceptions.Throttled(wait=max(1, math.ceil(wait or 1)))
+
+
+class ApiCursorPagination(CreatedCursorPagination):
+    """Cursor pagination whose bad cursors and orderings are 400s, not 404s or 500s.
+
+    A view may offer `ordering_choices = {"-total": ("-total", "-id"), …}` for the `ordering`
+    query parameter; the first field of each choice must be non-null (it becomes the cursor position).
+    """
+
+    ordering_param = "ordering"
+    invalid_cursor_message = _("Invalid cursor.")
+
+    def get_ordering(self, request, queryset, view):
+        choices = getattr(view, "ordering_choices", None)
+        value = request.query_params.get(self.ordering_param)
+        if not choices or value in (None, ""):
+            return self.ordering
+        if value not in choices:
+            raise exceptions.ValidationError({self.ordering_param: [
+                _("Choose one of: %(choices)s.") % {"choices": ", ".join(choices)}]})
+        return choices[value]
+
+    def decode_cursor(self, request):
+        try:
+            return super().decode_cursor(request)
+        except exceptions.NotFound:
+            raise exceptions.ValidationError({self.cursor_query_param: [self.invalid_cursor_message]})
+
+    def paginate_queryset(self, queryset, request, view=None):
+        ordering = self.get_ordering(request, queryset, view)
+        cursor = self.decode_cursor(request)
+        if cursor is not None and cursor.position is not None:
+            # A hand-made or foreign cursor would otherwise reach the database as a bad comparison.
+            try:
+                field = queryset.model._meta.get_field(ordering[0].lstrip("-"))
+                field.to_python(cursor.position)
+            except (FieldDoesNotExist, DjangoValidationError, TypeError, ValueError):
+                raise exceptions.ValidationError({self.cursor_query_param: [self.invalid_cursor_message]})
+        return super().paginate_queryset(queryset, request, view)

@@ -1,0 +1,321 @@
+"""Demo order history: every order goes through the real services, then its clock is turned back.
+
+Each order is created with orders.services.order_create and walked along its plan with the
+lifecycle services of orders, logistics (shipments) and finance (invoices, payments), one service
+call — one transaction — at a time. Every call runs inside a `Clock` window that remembers which
+planned moment it stands for; `backdate_order` then moves every timestamp the services wrote to
+that moment. That is the only place demo data is written around the services, and only for time.
+"""
+
+import contextlib
+import datetime as dt
+import random
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import models, transaction
+from django.utils import timezone
+
+from core.errors import DomainError
+from crm.models import Customer
+from demo import data
+from demo.plans import PRODUCTS_BY_SKU, OrderPlan, Step
+from finance.models import Invoice, InvoiceEvent, Payment
+from finance.pricing.services import LineRequest
+from finance.services import invoice_issue, payment_record
+from finance.states import InvoiceStatus
+from inventory.models import Warehouse
+from logistics.models import Carrier, Shipment, ShipmentEvent
+from logistics.services import (
+    shipment_create,
+    shipment_deliver,
+    shipment_dispatch,
+    shipment_pack,
+    tracking_event_add,
+)
+from logistics.states import ShipmentStatus
+from orders.models import Channel, Order, OrderEvent
+from orders.services import (
+    order_approve,
+    order_cancel,
+    order_create,
+    order_hold,
+    order_reject,
+    order_release_hold,
+    order_reopen,
+    order_start_review,
+    order_transition,
+)
+from orders.states import OrderStatus
+
+S = OrderStatus
+
+
+@dataclass
+class Window:
+    real_start: dt.datetime
+    real_end: dt.datetime
+    planned: dt.datetime
+
+
+@dataclass
+class Clock:
+    """Maps the real time of each service call to the moment of the story it stands for."""
+
+    now: dt.datetime
+    windows: list[Window] = field(default_factory=list)
+
+    @contextlib.contextmanager
+    def at(self, planned: dt.datetime):
+        start = timezone.now()
+        yield
+        self.windows.append(Window(start, timezone.now(), min(planned, self.now)))
+
+    def planned(self, real: dt.datetime | None) -> dt.datetime | None:
+        if real is None:
+            return None
+        for window in self.windows:
+            if window.real_start <= real <= window.real_end:
+                return window.planned
+        return real
+
+
+@dataclass
+class Context:
+    """What every order of a run shares: the demo users, customers, addresses, places and carriers."""
+
+    seed: int
+    now: dt.datetime
+    users: dict
+    customers: dict[str, Customer]
+    addresses: dict[tuple[str, str], int]
+    warehouses: dict[str, Warehouse]
+    carriers: dict[str, Carrier]
+
+
+@dataclass
+class Outcome:
+    order: Order
+    problem: str = ""
+
+
+def _creator(plan: OrderPlan, ctx: Context):
+    """Who keyed the order in: the dealer's own user, the rep, an order manager, or nobody (a feed)."""
+    customer = plan.customer
+    if plan.channel == Channel.DEALER_API and customer.dealer_users:
+        return ctx.users[customer.dealer_users[0]]
+    if plan.channel in (Channel.SALES_REP, Channel.KEY_ACCOUNT) and customer.rep:
+        return ctx.users[customer.rep]
+    if plan.channel == Channel.ONLINE:
+        return None
+    return ctx.users["manager"]
+
+
+def _nearest_warehouse(plan: OrderPlan, ctx: Context) -> Warehouse | None:
+    address = plan.customer.addresses[plan.address_index]
+    best = min(data.WAREHOUSES, key=lambda w: (w.latitude - address.latitude) ** 2
+               + (w.longitude - address.longitude) ** 2)
+    return ctx.warehouses.get(best.code)
+
+
+def _carrier_and_tracking(plan: OrderPlan, ctx: Context, rng: random.Random) -> tuple[Carrier | None, str]:
+    products = [PRODUCTS_BY_SKU[line.sku] for line in plan.lines]
+    if any(p.kind == "truck" for p in products):
+        code, number = "OWNFLEET", f"DRV-{rng.randint(100000, 999999)}"
+    elif any(p.is_fragile for p in products):
+        code = rng.choice(("SF", "SF", "DEPPON"))
+        number = f"SF{rng.randint(10**12, 10**13 - 1)}" if code == "SF" else f"DPK{rng.randint(10**11, 10**12 - 1)}"
+    else:
+        code = rng.choice(("ZTO", "DEPPON", "JDL"))
+        number = {"ZTO": f"7{rng.randint(10**10, 10**11 - 1)}", "DEPPON": f"DPK{rng.randint(10**11, 10**12 - 1)}",
+                  "JDL": f"JDVA{rng.randint(10**10, 10**11 - 1)}"}[code]
+    return ctx.carriers.get(code), number
+
+
+def _partial_lines(order: Order) -> list[tuple[int, int]]:
+    """About half of an order, in whole packs: the first lines, or half the packs of a single line."""
+    lines = list(order.lines.order_by("position").values_list("pk", "quantity", "product__pack_size"))
+    if len(lines) > 1:
+        return [(pk, quantity) for pk, quantity, _pack in lines[: len(lines) // 2]]
+    pk, quantity, pack = lines[0]
+    return [(pk, quantity // pack // 2 * pack)]
+
+
+class _Walker:
+    """Carries one order along its plan; each service call is one transaction in its own window."""
+
+    def __init__(self, plan: OrderPlan, order: Order, ctx: Context, clock: Clock):
+        self.plan, self.order, self.ctx, self.clock = plan, order, ctx, clock
+        self.rng = random.Random(f"{ctx.seed}:{plan.index}:walk")
+        self.address = plan.customer.addresses[plan.address_index]
+
+    def actor(self, role: str):
+        return self.ctx.users.get(role) or self.ctx.users["manager"]
+
+    def run(self) -> None:
+        previous = self.plan.started_at
+        for step, at in zip(self.plan.steps, self.plan.step_times, strict=True):
+            self.step(step, at, previous)
+            previous = at
+
+    def step(self, step: Step, at: dt.datetime, previous: dt.datetime) -> None:
+        order_id, actor = self.order.pk, self.actor(step.role)
+        simple = {
+            "review": lambda: order_start_review(order_id=order_id, actor=actor),
+            "approve": lambda: order_approve(order_id=order_id, actor=actor, reason=step.reason),
+            "reject": lambda: order_reject(order_id=order_id, actor=actor, reason=step.reason),
+            "hold": lambda: order_hold(order_id=order_id, actor=actor, reason=step.reason),
+            "release": lambda: order_release_hold(order_id=order_id, actor=actor, reason=step.reason),
+            "cancel": lambda: order_cancel(order_id=order_id, actor=actor, reason=step.reason),
+            "reopen": lambda: order_reopen(order_id=order_id, actor=actor, reason=step.reason),
+        }
+        if step.action in simple:
+            with self.clock.at(at):
+                simple[step.action]()
+        elif step.to in (S.PARTIALLY_SHIPPED, S.SHIPPED):
+            self.ship(at, previous, actor, partial=step.to == S.PARTIALLY_SHIPPED)
+        elif step.to == S.DELIVERED:
+            self.deliver(at, actor)
+        elif step.to == S.COMPLETED:
+            self.complete(at, actor)
+        else:
+            with self.clock.at(at):
+                order_transition(order_id=order_id, to=step.to, actor=actor, reason=step.reason)
+
+    def ship(self, at: dt.datetime, previous: dt.datetime, actor, *, partial: bool) -> None:
+        """Create, pack and dispatch a shipment; dispatch moves the order. A full shipment is invoiced."""
+        gap = at - previous
+        carrier, tracking = _carrier_and_tracking(self.plan, self.ctx, self.rng)
+        trucks = carrier is not None and carrier.code == "OWNFLEET"
+        with self.clock.at(at - gap / 2):
+            shipment = shipment_create(
+                order_id=self.order.pk, lines=_partial_lines(self.order) if partial else None,
+                warehouse=None if trucks else _nearest_warehouse(self.plan, self.ctx), carrier=carrier, actor=actor)
+        with self.clock.at(at - gap / 4):
+            shipment_pack(shipment_id=shipment.pk, actor=actor)
+        with self.clock.at(at):
+            shipment_dispatch(shipment_id=shipment.pk, tracking_number=tracking, actor=actor)
+        origin = shipment.warehouse.city if shipment.warehouse else "Shiyan"
+        self.scan(shipment, "Picked up", origin, at + dt.timedelta(minutes=40))
+        self.scan(shipment, "In transit", f"{self.address.region} hub", at + dt.timedelta(hours=16))
+        if not partial:
+            with self.clock.at(at):
+                invoice_issue(order_id=self.order.pk, actor=self.ctx.users["finance"])
+
+    def scan(self, shipment: Shipment, status: str, location: str, occurred_at: dt.datetime) -> None:
+        if occurred_at <= self.ctx.now:
+            tracking_event_add(shipment_id=shipment.pk, status=status, location=location,
+                               occurred_at=occurred_at)
+
+    def deliver(self, at: dt.datetime, actor) -> None:
+        in_transit = Shipment.objects.filter(order_id=self.order.pk, status=ShipmentStatus.IN_TRANSIT).order_by("pk")
+        for shipment in in_transit:
+            self.scan(shipment, "Delivered", self.address.city, at - dt.timedelta(minutes=20))
+            with self.clock.at(at):
+                shipment_deliver(shipment_id=shipment.pk, actor=actor)
+        if self.plan.final_status == S.DELIVERED and self.rng.random() < 0.3:
+            self.pay(at + dt.timedelta(days=self.rng.uniform(1, 10)), share=self.rng.choice((0.3, 0.5)))
+
+    def pay(self, at: dt.datetime, *, share: float = 1.0) -> None:
+        invoice = Invoice.objects.filter(order_id=self.order.pk).exclude(status=InvoiceStatus.VOID).first()
+        if invoice is None or invoice.balance <= 0:
+            return
+        at = min(at, self.ctx.now)
+        amount = invoice.balance if share >= 1 else invoice.balance * Decimal(str(share))
+        with self.clock.at(at):
+            payment_record(invoice_id=invoice.pk, amount=amount, received_on=timezone.localdate(at),
+                           reference=f"Bank transfer {self.rng.randint(10**9, 10**10 - 1)}",
+                           actor=self.ctx.users["finance"])
+
+    def complete(self, at: dt.datetime, actor) -> None:
+        self.pay(at - dt.timedelta(hours=self.rng.uniform(2, 48)))
+        with self.clock.at(at):
+            order_transition(order_id=self.order.pk, to=S.COMPLETED, actor=actor, reason="Paid in full.")
+
+
+def _datetime_fields(model: type[models.Model]) -> list[str]:
+    return [f.attname for f in model._meta.concrete_fields if isinstance(f, models.DateTimeField)]
+
+
+def _remap(rows: list[models.Model], clock: Clock) -> list[str]:
+    """Move every datetime of `rows` from the real moment to the planned one; return the fields."""
+    if not rows:
+        return []
+    names = _datetime_fields(type(rows[0]))
+    for row in rows:
+        for name in names:
+            setattr(row, name, clock.planned(getattr(row, name)))
+    return names
+
+
+def backdate_order(*, order_id: int, clock: Clock, requested_in_days: int | None) -> None:
+    """Turn back the clock of one demo order and everything the services wrote for it.
+
+    The one place demo data is changed outside the services, and only its time: created/updated
+    and every status stamp of the order, its timeline, its shipments and its invoices (their
+    timelines and payments), plus the dates that were computed from "today" at the time.
+    """
+    with transaction.atomic():
+        order = Order.objects.get(pk=order_id)
+        intake = clock.windows[0]
+        shift = timezone.localdate(intake.planned) - timezone.localdate(intake.real_start)
+        fields = _remap([order], clock)
+        changes = {name: getattr(order, name) for name in fields}
+        if order.promised_delivery_date:
+            changes["promised_delivery_date"] = order.promised_delivery_date + shift
+        if requested_in_days is not None:
+            changes["requested_delivery_date"] = (timezone.localdate(intake.planned)
+                                                  + dt.timedelta(days=requested_in_days))
+        Order.objects.filter(pk=order_id).update(**changes)
+        related = (
+            (OrderEvent, OrderEvent.objects.filter(order_id=order_id)),
+            (Shipment, Shipment.objects.filter(order_id=order_id)),
+            (ShipmentEvent, ShipmentEvent.objects.filter(shipment__order_id=order_id)),
+            (InvoiceEvent, InvoiceEvent.objects.filter(invoice__order_id=order_id)),
+            (Payment, Payment.objects.filter(invoice__order_id=order_id)),
+        )
+        for model, queryset in related:
+            rows = list(queryset)
+            names = _remap(rows, clock)
+            if names:
+                model.objects.bulk_update(rows, names)
+        invoices = list(Invoice.objects.filter(order_id=order_id))
+        real_issued = {invoice.pk: invoice.issued_at for invoice in invoices}
+        names = _remap(invoices, clock)
+        for invoice in invoices:
+            if invoice.due_date and invoice.issued_at and real_issued[invoice.pk]:
+                invoice.due_date += (timezone.localdate(invoice.issued_at)
+                                     - timezone.localdate(real_issued[invoice.pk]))
+        if names:
+            Invoice.objects.bulk_update(invoices, [*names, "due_date"])
+
+
+def order_from_plan(*, plan: OrderPlan, ctx: Context) -> Outcome | None:
+    """Create one demo order, walk it to its planned status and backdate it.
+
+    Returns None when the order cannot even be created (e.g. a product was deactivated meanwhile).
+    A refusal half-way is kept as the outcome's problem: the order stays where the services left it.
+    """
+    clock = Clock(now=ctx.now)
+    customer = ctx.customers[plan.customer.code]
+    address_label = plan.customer.addresses[plan.address_index].label
+    lines = [LineRequest(sku=line.sku, quantity=line.quantity, options=line.options) for line in plan.lines]
+    requested = (timezone.localdate() + dt.timedelta(days=plan.requested_in_days)
+                 if plan.requested_in_days is not None else None)
+    try:
+        with clock.at(plan.started_at):
+            order = order_create(
+                customer=customer, channel=plan.channel, lines=lines, actor=_creator(plan, ctx),
+                requested_delivery_date=requested, shipping_address_id=ctx.addresses.get((customer.code,
+                                                                                          address_label)),
+                external_reference=plan.reference, notes=plan.notes, submit=plan.submit)
+    except DomainError:
+        return None
+    outcome = Outcome(order=order)
+    try:
+        _Walker(plan, order, ctx, clock).run()
+    except DomainError as error:
+        outcome.problem = f"{plan.reference}: {error.message}"
+    backdate_order(order_id=order.pk, clock=clock, requested_in_days=plan.requested_in_days)
+    outcome.order.refresh_from_db(fields=["status"])
+    return outcome

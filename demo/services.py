@@ -1,0 +1,109 @@
+"""Load the demo business: reference data, users for every role and a few months of order history.
+
+Idempotent: everything is keyed by natural keys (codes, SKUs, usernames, and DEMO-000123 external
+references for orders), so a second run finds what the first one made and creates nothing.
+Nothing is wrapped in one big transaction: every service call commits on its own, as in real use.
+"""
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from demo import builders, data
+from demo.builders import Tally
+from demo.history import Context, order_from_plan
+from demo.plans import plan_order, reference_for
+from finance.models import Invoice, Payment
+from inventory.models import Warehouse
+from logistics.models import Carrier, Shipment
+from orders.models import Order, OrderEvent
+
+DEFAULT_SEED = 2024
+
+
+@dataclass
+class SeedResult:
+    tally: Tally
+    orders_by_status: Counter = field(default_factory=Counter)
+    problems: list[str] = field(default_factory=list)
+
+
+def demo_seed(*, size: str = "small", orders: int | None = None, seed: int = DEFAULT_SEED,
+              progress: Callable[[int, int], None] | None = None) -> SeedResult:
+    """Create whatever part of the demo business does not exist yet.
+
+    `size` picks the number of orders (data.SIZES); `orders` overrides it. Orders DEMO-000001 up to
+    that number that already exist are skipped; the rest are created and walked through the real
+    services, then backdated over the last months. `progress(done, total)` is called now and then.
+    Side effects: rows in every app; one Celery message per order status change (on commit).
+    Raises KeyError for an unknown size.
+    """
+    count = data.SIZES[size] if orders is None else orders
+    tally = Tally()
+    users = builders.seed_users(tally=tally)
+    products = builders.seed_catalog(tally=tally)
+    builders.seed_places(tally=tally, products=products)
+    customers = builders.seed_customers(tally=tally, users=users)
+    builders.seed_pricing(tally=tally, customers=customers, products=products)
+    result = SeedResult(tally=tally)
+
+    now = timezone.now()
+    ctx = Context(
+        seed=seed, now=now, users=users, customers=customers,
+        addresses=builders.customer_addresses(customers),
+        warehouses={w.code: w for w in Warehouse.objects.filter(code__in=[s.code for s in data.WAREHOUSES])},
+        carriers={c.code: c for c in Carrier.objects.filter(is_active=True)},
+    )
+    # Rows the services write for orders are counted, not keyed: before and after the run.
+    followers = (OrderEvent, Shipment, Invoice, Payment)
+    before = {model: model.objects.count() for model in followers}
+    existing = set(Order.objects.filter(external_reference__startswith=data.ORDER_REFERENCE_PREFIX)
+                   .values_list("external_reference", flat=True))
+    for index in range(1, count + 1):
+        if reference_for(index) in existing:
+            tally.add(Order, False)
+            continue
+        outcome = order_from_plan(plan=plan_order(seed=seed, index=index, now=now), ctx=ctx)
+        if outcome is None:
+            result.problems.append(f"{reference_for(index)}: could not be created")
+            continue
+        tally.add(Order, True)
+        if outcome.problem:
+            result.problems.append(outcome.problem)
+        if progress and index % 250 == 0:
+            progress(index, count)
+    for model in followers:
+        tally.add(model, False, before[model])
+        tally.add(model, True, model.objects.count() - before[model])
+    result.orders_by_status = Counter(
+        Order.objects.filter(external_reference__startswith=data.ORDER_REFERENCE_PREFIX)
+        .values_list("status", flat=True))
+    return result
+
+
+@dataclass(frozen=True)
+class Login:
+    url: str
+    role: str
+    username: str
+    password: str
+    exists: bool
+    acts_for: str = ""
+
+
+def demo_logins(*, base_url: str = "") -> list[Login]:
+    """The demo logins and whether each user exists yet. Reads only."""
+    User = get_user_model()
+    users = {u.username: u for u in User.objects.filter(username__in=[s.username for s in data.USERS])
+             .prefetch_related("customers")}
+    logins = []
+    for spec in data.USERS:
+        user = users.get(spec.username)
+        codes = ", ".join(sorted(c.code for c in user.customers.all())) if user else ""
+        url = " · ".join(base_url.rstrip("/") + path.strip() for path in spec.path.split("·"))
+        logins.append(Login(url=url, role=spec.role, username=spec.username, password=data.DEMO_PASSWORD,
+                            exists=user is not None, acts_for=codes))
+    return logins

@@ -1,0 +1,124 @@
+import io
+
+import pytest
+from django.apps import apps
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.utils import timezone
+
+from demo import data
+from finance.models import Invoice
+from logistics.models import Shipment
+from orders.models import Order
+from orders.states import OrderStatus
+
+S = OrderStatus
+# Enough orders for every status (the first len(OrderStatus) orders take one each) and still fast.
+FEW_ORDERS = len(S.values) + 2
+
+
+def _run(**options) -> str:
+    out = io.StringIO()
+    call_command("demo_data", stdout=out, stderr=io.StringIO(), **options)
+    return out.getvalue()
+
+
+def _row_counts() -> dict[str, int]:
+    return {model._meta.label: model.objects.count() for model in apps.get_models()}
+
+
+@pytest.mark.django_db
+def test_a_second_run_creates_nothing():
+    _run(size="small", orders=FEW_ORDERS)
+    after_first = _row_counts()
+
+    _run(size="small", orders=FEW_ORDERS)
+
+    assert after_first["orders.Order"] == FEW_ORDERS
+    assert _row_counts() == after_first
+
+
+@pytest.mark.django_db
+def test_a_larger_run_only_adds_the_missing_orders():
+    _run(size="small", orders=FEW_ORDERS)
+    first = set(Order.objects.values_list("external_reference", "number", "status"))
+
+    _run(size="small", orders=FEW_ORDERS + 3)
+
+    after = set(Order.objects.values_list("external_reference", "number", "status"))
+    assert first < after and len(after) == FEW_ORDERS + 3
+
+
+@pytest.mark.django_db
+def test_orders_exist_in_every_status():
+    _run(size="small", orders=FEW_ORDERS)
+
+    assert set(Order.objects.values_list("status", flat=True)) == set(S.values)
+
+
+@pytest.mark.django_db
+def test_every_role_has_a_user_in_its_group_with_the_demo_password():
+    _run(size="small", orders=0)
+
+    users = {u.username: u for u in get_user_model().objects.prefetch_related("groups", "customers")}
+    for spec in data.USERS:
+        user = users[spec.username]
+        assert user.check_password(data.DEMO_PASSWORD)
+        assert (user.is_staff, user.is_superuser) == (spec.is_staff, spec.is_superuser)
+        assert [g.name for g in user.groups.all()] == ([spec.group] if spec.group else [])
+    staff_roles = {s.group for s in data.USERS if s.is_staff and s.group}
+    assert staff_roles == {data.GROUP_ORDER_MANAGER, data.GROUP_SCHEDULER, data.GROUP_LOGISTICS,
+                           data.GROUP_FINANCE}
+    assert sorted(c.code for c in users["dealer.qilu"].customers.all()) == ["D-JN-006", "D-QD-007"]
+    assert all(users[s.username].customers.exists() for s in data.USERS if s.group == data.GROUP_DEALER)
+
+
+@pytest.mark.django_db
+def test_print_logins_writes_nothing_and_says_the_users_are_missing():
+    before = _row_counts()
+
+    output = _run(print_logins=True)
+
+    assert _row_counts() == before
+    assert "do not exist yet" in output
+    assert all(spec.username in output for spec in data.USERS)
+
+
+@pytest.mark.django_db
+def test_print_logins_after_loading_lists_every_login_without_a_warning():
+    _run(size="small", orders=0)
+    before = _row_counts()
+
+    output = _run(print_logins=True, base_url="http://oms.test")
+
+    assert _row_counts() == before
+    assert "do not exist yet" not in output
+    assert "http://oms.test/admin/" in output and "http://oms.test/portal/" in output
+    assert all(spec.username in output for spec in data.USERS)
+
+
+@pytest.mark.django_db
+def test_history_is_backdated_and_every_timeline_runs_forward():
+    now = timezone.now()
+    _run(size="small", orders=FEW_ORDERS)
+
+    orders = list(Order.objects.prefetch_related("events"))
+    assert min(o.created_at for o in orders) < now - timezone.timedelta(days=30)
+    for order in orders:
+        times = [e.created_at for e in sorted(order.events.all(), key=lambda e: e.pk)]
+        assert times == sorted(times) and times[0] == order.created_at
+        assert times[-1] <= now
+        stamps = [getattr(order, f"{s}_at") for s in S.values if s != S.DRAFT]
+        assert all(order.created_at <= t <= now for t in stamps if t is not None)
+
+
+@pytest.mark.django_db
+def test_orders_that_left_the_warehouse_have_real_shipments_and_invoices():
+    _run(size="small", orders=FEW_ORDERS)
+
+    for order in Order.objects.filter(status__in=(S.SHIPPED, S.DELIVERED, S.COMPLETED)):
+        assert all(line.quantity_shipped == line.quantity for line in order.lines.all())
+        assert Shipment.objects.filter(order=order).exists()
+        assert Invoice.objects.filter(order=order).exists()
+    for invoice in Invoice.objects.filter(order__status=S.COMPLETED):
+        assert invoice.balance == 0

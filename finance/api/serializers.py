@@ -1,0 +1,37 @@
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from finance.models import Invoice
+
+
+class InvoiceSerializer(serializers.ModelSerializer):
+    status_display = serializers.CharField(source="get_status_display", read_only=True)
+    order = serializers.CharField(source="order.number", read_only=True, help_text=_("The invoiced order's number."))
+    customer = serializers.CharField(source="customer.code", read_only=True)
+    balance = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True,
+                                       help_text=_("total − amount_paid"))
+    url = serializers.SerializerMethodField()
+    order_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Invoice
+        fields = ["number", "order", "customer", "status", "status_display", "currency", "subtotal",
+                  "discount_total", "tax_total", "shipping_fee", "total", "amount_paid", "balance", "issued_at",
+                  "due_date", "paid_at", "created_at", "url", "order_url"]
+        read_only_fields = fields
+
+    def _absolute(self, name: str, number: str) -> str:
+        url = reverse(f"v1:{name}", kwargs={"number": number})
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request is not None else url
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_url(self, invoice):
+        return self._absolute("invoice-detail", invoice.number)
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_order_url(self, invoice):
+        return self._absolute("order-detail", invoice.order.number)

@@ -1,0 +1,28 @@
+"""Row locks for finance.
+
+Lock order: order (issuing) or invoice (payments, overdue, void) first, the customer last — the
+customer row is the mutex under which its credit exposure is summed and written.
+"""
+
+from core.errors import NotFound
+from crm.models import Customer
+from finance.models import Invoice
+from orders.models import Order
+
+
+def invoice_for_update(invoice_id: int) -> Invoice:
+    invoice = Invoice.objects.select_for_update().filter(pk=invoice_id).first()
+    if invoice is None:
+        raise NotFound()
+    return invoice
+
+
+def order_for_update(order_id: int) -> Order:
+    order = Order.objects.select_for_update().filter(pk=order_id).first()
+    if order is None:
+        raise NotFound()
+    return order
+
+
+def customer_for_update(customer_id: int) -> Customer:
+    return Customer.objects.select_for_update().get(pk=customer_id)

@@ -1,0 +1,34 @@
+from collections import defaultdict
+
+import pytest
+
+from core import events
+from crm.tests.factories import CustomerFactory
+from inventory.tests.factories import ProductFactory
+from orders.models import Order
+from orders.states import OrderStatus
+from orders.tests.factories import make_order
+
+
+@pytest.fixture
+def emitted(monkeypatch):
+    """Domain events announced during the test, as (name, payload); other apps' listeners are detached."""
+    seen: list[tuple[str, dict]] = []
+    monkeypatch.setattr(events, "_listeners", defaultdict(list))
+    events.subscribe("*", lambda name, **payload: seen.append((name, payload)))
+    return seen
+
+
+@pytest.fixture
+def shipped_order():
+    """An order that can be invoiced (shipped unless told otherwise)."""
+
+    def make(customer=None, status=OrderStatus.SHIPPED, quantities=(2,)):
+        order = make_order(customer=customer or CustomerFactory(payment_terms_days=45),
+                           products=[ProductFactory() for _ in quantities], quantities=list(quantities))
+        Order.objects.filter(pk=order.pk).update(status=status)
+        order.refresh_from_db()
+        return order
+
+    return make
+

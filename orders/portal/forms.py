@@ -1,0 +1,109 @@
+"""Portal forms for orders. They check input shape only; the services decide the business rules."""
+
+import re
+
+from django import forms
+from django.conf import settings
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from finance.pricing.services import LineRequest
+from orders.states import OrderStatus
+
+_PAIR_SEPARATORS = re.compile(r"[,;\n]+")
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+class OrderFilterForm(forms.Form):
+    q = forms.CharField(label=_("Search"), required=False, max_length=80,
+                        widget=forms.TextInput(attrs={"placeholder": _("Number or external reference")}))
+    status = forms.ChoiceField(label=_("Status"), required=False,
+                               choices=[("", _("Any status")), *OrderStatus.choices])
+    customer = forms.ModelChoiceField(label=_("Customer"), required=False, queryset=None,
+                                      empty_label=_("All customers"))
+    date_from = forms.DateField(label=_("Created from"), required=False, widget=DateInput)
+    date_to = forms.DateField(label=_("Created to"), required=False, widget=DateInput)
+
+    def __init__(self, *args, customers, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["customer"].queryset = customers
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("date_from"), cleaned.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", _("The end date is before the start date."))
+        return cleaned
+
+    def apply(self, orders):
+        """Narrow an already visible queryset; invalid filters are ignored rather than widening it."""
+        data = self.cleaned_data if self.is_valid() else {}
+        if data.get("q"):
+            term = data["q"].strip()
+            orders = orders.filter(Q(number__icontains=term) | Q(external_reference__icontains=term))
+        if data.get("status"):
+            orders = orders.filter(status=data["status"])
+        if data.get("customer"):
+            orders = orders.filter(customer=data["customer"])
+        if data.get("date_from"):
+            orders = orders.filter(created_at__date__gte=data["date_from"])
+        if data.get("date_to"):
+            orders = orders.filter(created_at__date__lte=data["date_to"])
+        return orders
+
+
+class OrderCreateForm(forms.Form):
+    customer = forms.ModelChoiceField(label=_("Customer"), queryset=None)
+    requested_delivery_date = forms.DateField(label=_("Requested delivery date"), required=False,
+                                              widget=DateInput)
+    external_reference = forms.CharField(label=_("External reference"), max_length=80, required=False,
+                                         help_text=_("The customer's PO number, if any."))
+    notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, customers, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["customer"].queryset = customers
+
+
+def parse_options(text: str) -> dict[str, str]:
+    """`colour=red, size=L` → {"colour": "red", "size": "L"}. Raises ValidationError on bad pairs."""
+    options: dict[str, str] = {}
+    for pair in filter(None, (p.strip() for p in _PAIR_SEPARATORS.split(text or ""))):
+        code, sep, value = pair.partition("=")
+        code, value = code.strip(), value.strip()
+        if not sep or not code or not value:
+            raise forms.ValidationError(_("Write options as code=value pairs, e.g. colour=red, size=L; "
+                                          "“%(pair)s” is not one."), params={"pair": pair}, code="pair")
+        if code in options:
+            raise forms.ValidationError(_("Option “%(code)s” is given twice."), params={"code": code},
+                                        code="duplicate")
+        options[code] = value
+    return options
+
+
+class OrderLineForm(forms.Form):
+    sku = forms.CharField(label=_("SKU"), max_length=64)
+    quantity = forms.IntegerField(label=_("Quantity"), widget=forms.NumberInput(attrs={"min": 1}))
+    options = forms.CharField(label=_("Options"), required=False, max_length=500,
+                              widget=forms.TextInput(attrs={"placeholder": _("colour=red, size=L")}))
+
+    def clean_options(self):
+        return parse_options(self.cleaned_data.get("options", ""))
+
+    def line_request(self) -> LineRequest:
+        data = self.cleaned_data
+        return LineRequest(sku=data["sku"].strip(), quantity=data["quantity"], options=data["options"])
+
+
+# The line limit is the service's rule (ORDER_MAX_LINES); max_num only bounds what the page renders.
+OrderLineFormSet = forms.formset_factory(OrderLineForm, extra=3, max_num=settings.ORDER_MAX_LINES)
+
+
+class OrderCancelForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=500,
+                             widget=forms.TextInput(attrs={"placeholder": _("Why is the order cancelled?")}))
+    # The version the dealer saw: cancelling an order someone changed meanwhile is refused.
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)

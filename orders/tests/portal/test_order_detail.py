@@ -1,0 +1,77 @@
+import pytest
+
+from crm.tests.factories import CustomerFactory, dealer_user
+from inventory.tests.factories import ProductFactory
+from orders.services import order_transition
+from orders.states import OrderStatus
+from orders.tests.factories import make_order
+
+
+@pytest.mark.django_db
+def test_dealer_sees_own_order_with_lines_totals_timeline_and_a_cancel_form(client, dealer, dealer_customer):
+    order = make_order(customer=dealer_customer, products=[ProductFactory(sku="DESK-9")], quantities=[2])
+    client.force_login(dealer)
+
+    response = client.get(f"/portal/orders/{order.number}/")
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert order.number in page and "DESK-9" in page
+    assert f"{order.total:,.2f}" in page
+    assert "order.created" in page and "order.submitted" in page
+    assert response.context["cancel_form"] is not None
+
+
+@pytest.mark.django_db
+def test_another_dealers_order_is_a_404(client, dealer):
+    someone_else = make_order(customer=CustomerFactory())
+    dealer_user(someone_else.customer)
+    client.force_login(dealer)
+
+    response = client.get(f"/portal/orders/{someone_else.number}/")
+
+    assert response.status_code == 404
+
+
+@pytest.mark.django_db
+def test_rep_sees_a_customers_order_but_cannot_cancel_it(client, rep, rep_customer):
+    order = make_order(customer=rep_customer)
+    client.force_login(rep)
+
+    response = client.get(f"/portal/orders/{order.number}/")
+
+    assert response.status_code == 200
+    assert response.context["cancel_form"] is None
+    assert b"Cancel order" not in response.content
+
+
+@pytest.mark.django_db
+def test_rep_gets_a_404_for_an_order_of_a_customer_the_rep_does_not_look_after(client, rep, rep_customer,
+                                                                               dealer_customer):
+    order = make_order(customer=dealer_customer)
+    client.force_login(rep)
+
+    response = client.get(f"/portal/orders/{order.number}/")
+
+    assert response.status_code == 404
+
+
+@pytest.mark.django_db
+def test_no_cancel_button_once_the_order_is_ready_to_ship(client, dealer, dealer_customer):
+    order = make_order(customer=dealer_customer)
+    for status in (OrderStatus.APPROVED, OrderStatus.ALLOCATED, OrderStatus.READY_TO_SHIP):
+        order_transition(order_id=order.pk, to=status)
+    client.force_login(dealer)
+
+    response = client.get(f"/portal/orders/{order.number}/")
+
+    assert response.context["cancel_form"] is None
+
+
+@pytest.mark.django_db
+def test_detail_needs_login(client, dealer_customer):
+    order = make_order(customer=dealer_customer)
+
+    response = client.get(f"/portal/orders/{order.number}/")
+
+    assert response.status_code == 302

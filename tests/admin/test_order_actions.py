@@ -1,0 +1,182 @@
+"""Lifecycle actions on the order list and the transition buttons on the order page."""
+
+import pytest
+from django.contrib.messages import get_messages
+from django.urls import reverse
+
+from orders.models import Order, OrderEvent
+from orders.states import OrderStatus
+from orders.tests.factories import make_order
+from tests.admin.conftest import staff_in
+
+S = OrderStatus
+CHANGELIST = "admin:orders_order_changelist"
+
+
+def _messages(response) -> list[str]:
+    return [str(m) for m in get_messages(response.wsgi_request)]
+
+
+def _in_status(status: str) -> Order:
+    order = make_order()
+    Order.objects.filter(pk=order.pk).update(status=status)
+    order.refresh_from_db()
+    return order
+
+
+def _run_action(client, action: str, orders, reason: str = ""):
+    return client.post(reverse(CHANGELIST), {"action": action, "index": 0, "reason": reason,
+                                             "_selected_action": [o.pk for o in orders]})
+
+
+@pytest.mark.django_db
+def test_bulk_approve_moves_both_orders_and_writes_their_events(manager, manager_client):
+    first, second = make_order(), make_order()
+
+    response = _run_action(manager_client, "approve", [first, second])
+
+    assert response.status_code == 302
+    for order in (first, second):
+        order.refresh_from_db()
+        assert order.status == S.APPROVED
+        event = order.events.get(kind="order.approved")
+        assert (event.from_status, event.to_status, event.actor) == (S.SUBMITTED, S.APPROVED, manager)
+    assert any(first.number in m and second.number in m for m in _messages(response))
+
+
+@pytest.mark.django_db
+def test_action_refused_by_the_lifecycle_shows_the_error_and_changes_nothing(
+        manager_client, django_capture_on_commit_callbacks):
+    order = _in_status(S.SHIPPED)
+    events_before, version_before = order.events.count(), order.version
+
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = _run_action(manager_client, "approve", [order])
+
+    order.refresh_from_db()
+    assert order.status == S.SHIPPED and order.version == version_before
+    assert order.events.count() == events_before
+    assert callbacks == []
+    assert _messages(response) == [f"Order {order.number} cannot go from “Shipped” to “Approved”."]
+
+
+@pytest.mark.django_db
+def test_one_refused_order_does_not_stop_the_others(manager_client):
+    approvable, shipped = make_order(), _in_status(S.SHIPPED)
+
+    response = _run_action(manager_client, "approve", [approvable, shipped])
+
+    approvable.refresh_from_db()
+    shipped.refresh_from_db()
+    assert (approvable.status, shipped.status) == (S.APPROVED, S.SHIPPED)
+    assert len(_messages(response)) == 2
+
+
+@pytest.mark.django_db
+def test_cancel_without_a_reason_is_refused_before_any_order_is_touched(manager_client):
+    order = make_order()
+    events_before = order.events.count()
+
+    response = _run_action(manager_client, "cancel", [order], reason="  ")
+
+    order.refresh_from_db()
+    assert order.status == S.SUBMITTED and order.events.count() == events_before
+    assert "needs a reason" in _messages(response)[0]
+
+
+@pytest.mark.django_db
+def test_cancel_with_a_reason_keeps_it_on_the_timeline(manager_client):
+    order = make_order()
+
+    _run_action(manager_client, "cancel", [order], reason="Dealer withdrew the PO")
+
+    order.refresh_from_db()
+    assert order.status == S.CANCELLED
+    assert order.events.get(kind="order.cancelled").note == "Dealer withdrew the PO"
+
+
+@pytest.mark.django_db
+def test_transition_actions_are_offered_only_with_their_permission(roles, client):
+    make_order()
+    finance_user = staff_in("Finance", username="finance")
+    client.force_login(finance_user)
+
+    response = client.get(reverse(CHANGELIST))
+
+    offered = set(response.context["cl"].model_admin.get_actions(response.wsgi_request))
+    assert offered == {"hold", "release_hold"}
+    assert 'value="approve"' not in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_an_action_not_offered_is_not_run_even_when_posted(roles, client):
+    order = make_order()
+    rep = staff_in("Sales rep", username="rep")
+    client.force_login(rep)
+    events_before = order.events.count()
+
+    _run_action(client, "approve", [order])
+
+    order.refresh_from_db()
+    assert order.status == S.SUBMITTED and order.events.count() == events_before
+
+
+@pytest.mark.django_db
+def test_change_page_shows_buttons_for_the_allowed_transitions_only(manager_client):
+    order = make_order()
+
+    response = manager_client.get(reverse("admin:orders_order_change", args=[order.pk]))
+
+    keys = {link["key"] for link in response.context["transition_links"]}
+    assert keys == {"start_review", "approve", "reject", "hold", "cancel"}
+
+
+@pytest.mark.django_db
+def test_order_on_hold_offers_release_and_cancel(manager_client):
+    order = make_order()
+    Order.objects.filter(pk=order.pk).update(status=S.ON_HOLD, status_before_hold=S.APPROVED)
+
+    response = manager_client.get(reverse("admin:orders_order_change", args=[order.pk]))
+
+    assert {link["key"] for link in response.context["transition_links"]} == {"release_hold", "cancel"}
+
+
+@pytest.mark.django_db
+def test_transition_button_confirms_then_calls_the_service(manager, manager_client):
+    order = make_order()
+    url = reverse("admin:orders_order_transition", args=[order.pk, "hold"])
+
+    page = manager_client.get(url)
+    refused = manager_client.post(url, {"reason": ""})
+    held = manager_client.post(url, {"reason": "Credit check"})
+
+    assert page.status_code == 200 and refused.status_code == 200
+    assert refused.context["form"].errors["reason"]
+    assert held.status_code == 302
+    order.refresh_from_db()
+    assert order.status == S.ON_HOLD
+    assert order.events.get(kind="order.on_hold").note == "Credit check"
+
+
+@pytest.mark.django_db
+def test_transition_button_refused_by_the_lifecycle_reports_and_changes_nothing(manager_client):
+    order = _in_status(S.COMPLETED)
+    events_before = OrderEvent.objects.filter(order=order).count()
+
+    response = manager_client.post(reverse("admin:orders_order_transition", args=[order.pk, "approve"]), {})
+
+    order.refresh_from_db()
+    assert response.status_code == 302 and order.status == S.COMPLETED
+    assert OrderEvent.objects.filter(order=order).count() == events_before
+    assert "cannot go from “Completed” to “Approved”" in _messages(response)[0]
+
+
+@pytest.mark.django_db
+def test_transition_button_needs_the_permission(roles, client):
+    order = make_order()
+    client.force_login(staff_in("Logistics specialist", username="shipper"))
+
+    response = client.post(reverse("admin:orders_order_transition", args=[order.pk, "approve"]), {})
+
+    order.refresh_from_db()
+    assert response.status_code == 403 and order.status == S.SUBMITTED

@@ -1,0 +1,458 @@
+"""Writes for webhooks: endpoint registration, fan-out of domain events, signed delivery, retries.
+
+The delivery path never holds a row lock while talking to a receiver: an attempt claims the
+delivery with a short lease and commits, sends, then records the result in a new transaction.
+Receivers dedupe on the event id (`X-OMS-Event-Id`), which stays the same across retries and replays.
+"""
+
+import dataclasses
+import datetime as dt
+import functools
+import ipaddress
+import logging
+import time
+import uuid
+from collections.abc import Collection, Sequence
+from urllib.parse import urlsplit
+
+import requests
+from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.mail import send_mail
+from django.core.validators import URLValidator
+from django.db import transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+
+from core.errors import NotFound, ValidationFailed
+from crm.models import Customer
+from webhooks import locks, payloads, signing
+from webhooks.errors import DeliveryInProgress, EndpointDisabled
+from webhooks.models import (
+    DeliveryStatus,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEventType,
+    _new_secret,
+)
+from webhooks.selectors import webhook_endpoint_list_subscribed
+
+logger = logging.getLogger(__name__)
+
+BACKOFF_BASE_SECONDS = 30
+BACKOFF_MAX_SECONDS = 6 * 3600
+# A claim outlives the request timeout, so a lease only expires when its worker is really gone.
+LEASE_GRACE_SECONDS = 60
+LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
+USER_AGENT = "OMS-Webhooks/1"
+
+
+# ---------------------------------------------------------------------------------------------
+# Endpoint registration (admin, portal and API)
+# ---------------------------------------------------------------------------------------------
+
+def _clean_url(url: str) -> str:
+    url = (url or "").strip()
+    try:
+        URLValidator(schemes=["http", "https"])(url)
+    except DjangoValidationError:
+        raise ValidationFailed(fields={"url": [_("Enter a valid http:// or https:// URL.")]})
+    if len(url) > WebhookEndpoint._meta.get_field("url").max_length:
+        raise ValidationFailed(fields={"url": [_("The URL is too long.")]})
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if parts.scheme == "http" and not (settings.DEBUG or host in LOCAL_HOSTS):
+        raise ValidationFailed(fields={"url": [_("Use https://; plain http:// is accepted only for localhost.")]})
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return url
+    # Literal addresses that can only mean this server's own network (cloud metadata, LAN) are refused.
+    if (address.is_link_local or address.is_multicast or address.is_unspecified or address.is_reserved
+            or (address.is_private and not address.is_loopback and not settings.DEBUG)):
+        raise ValidationFailed(fields={"url": [_("This address cannot receive webhooks.")]})
+    return url
+
+
+def _clean_event_types(event_types: Sequence[str] | None) -> list[str]:
+    if event_types is None:
+        return []
+    if isinstance(event_types, str) or not all(isinstance(t, str) for t in event_types):
+        raise ValidationFailed(fields={"event_types": [_("Give a list of event types.")]})
+    unknown = sorted({t for t in event_types if t not in WebhookEventType.values})
+    if unknown:
+        raise ValidationFailed(fields={"event_types": [
+            _("Unknown event type: %(type)s.") % {"type": t} for t in unknown]})
+    return [t for t in WebhookEventType.values if t in set(event_types)]
+
+
+def webhook_endpoint_validate(*, url: str, event_types: Sequence[str] | None) -> tuple[str, list[str]]:
+    """Check a URL and a subscription without writing; returns them cleaned.
+
+    An empty list of event types subscribes to every event. Plain http:// is accepted only for
+    localhost (or with DEBUG on); literal private, link-local and reserved addresses are refused.
+    Raises ValidationFailed (fields `url`, `event_types`).
+    """
+    fields: dict[str, list] = {}
+    cleaned = []
+    for clean, value in ((_clean_url, url), (_clean_event_types, event_types)):
+        try:
+            cleaned.append(clean(value))
+        except ValidationFailed as exc:
+            fields.update(exc.fields)
+    if fields:
+        raise ValidationFailed(fields=fields)
+    return cleaned[0], cleaned[1]
+
+
+def webhook_endpoint_create(*, customer: Customer, url: str, event_types: Sequence[str] | None,
+                            actor=None) -> WebhookEndpoint:
+    """Register an endpoint for `customer`, with a new signing secret (readable on the returned row).
+
+    Preconditions: the customer is active. Raises ValidationFailed (`url`, `event_types`, `customer`).
+    """
+    url, event_types = webhook_endpoint_validate(url=url, event_types=event_types)
+    if not customer.is_active:
+        raise ValidationFailed(fields={"customer": [_("This customer is inactive.")]})
+    with transaction.atomic():
+        endpoint = WebhookEndpoint.objects.create(customer=customer, url=url, event_types=event_types)
+    logger.info("webhook endpoint %s created for customer %s by %s", endpoint.pk, customer.pk,
+                getattr(actor, "pk", None))
+    return endpoint
+
+
+def _reactivate(endpoint: WebhookEndpoint) -> list[str]:
+    endpoint.is_active = True
+    endpoint.consecutive_failures = 0
+    endpoint.disabled_at = None
+    endpoint.disabled_reason = ""
+    return ["is_active", "consecutive_failures", "disabled_at", "disabled_reason"]
+
+
+def webhook_endpoint_update(*, endpoint_id: int, customer_ids: Collection[int] | None, url: str | None = None,
+                            event_types: Sequence[str] | None = None,
+                            is_active: bool | None = None) -> WebhookEndpoint:
+    """Change an endpoint's URL, subscription or active flag; None leaves a value unchanged.
+
+    `customer_ids` are the customers the caller acts for (None: staff, any customer); another
+    customer's endpoint is NotFound. Turning an endpoint on again clears its failure count.
+    Raises NotFound, ValidationFailed.
+    """
+    if url is not None:
+        url = _clean_url(url)
+    if event_types is not None:
+        event_types = _clean_event_types(event_types)
+    with transaction.atomic():
+        endpoint = locks.endpoint_for_update(endpoint_id, customer_ids=customer_ids)
+        if endpoint is None:
+            raise NotFound()
+        fields = ["updated_at"]
+        if url is not None:
+            endpoint.url = url
+            fields.append("url")
+        if event_types is not None:
+            endpoint.event_types = event_types
+            fields.append("event_types")
+        if is_active is True and not endpoint.is_active:
+            fields += _reactivate(endpoint)
+        elif is_active is False and endpoint.is_active:
+            endpoint.is_active = False
+            fields.append("is_active")
+        endpoint.save(update_fields=fields)
+    return endpoint
+
+
+def webhook_endpoint_delete(*, endpoint_id: int, customer_ids: Collection[int] | None) -> None:
+    """Delete an endpoint and its delivery log. Raises NotFound (also for another customer's endpoint)."""
+    with transaction.atomic():
+        endpoint = locks.endpoint_for_update(endpoint_id, customer_ids=customer_ids)
+        if endpoint is None:
+            raise NotFound()
+        endpoint.delete()
+
+
+def webhook_endpoint_rotate_secret(*, endpoint_id: int, customer_ids: Collection[int] | None) -> WebhookEndpoint:
+    """Replace the signing secret; every later attempt (retries too) is signed with the new one.
+
+    Raises NotFound (also for another customer's endpoint).
+    """
+    with transaction.atomic():
+        endpoint = locks.endpoint_for_update(endpoint_id, customer_ids=customer_ids)
+        if endpoint is None:
+            raise NotFound()
+        endpoint.secret = _new_secret()
+        endpoint.save(update_fields=["secret", "updated_at"])
+    return endpoint
+
+
+def webhook_endpoint_enable(*, endpoint_id: int) -> WebhookEndpoint:
+    """Turn a (possibly auto-disabled) endpoint on again and reset its failure count (staff).
+
+    Its pending deliveries are picked up by the next retry sweep. Idempotent. Raises NotFound.
+    """
+    with transaction.atomic():
+        endpoint = locks.endpoint_for_update(endpoint_id)
+        if endpoint is None:
+            raise NotFound()
+        if not endpoint.is_active or endpoint.consecutive_failures:
+            endpoint.save(update_fields=[*_reactivate(endpoint), "updated_at"])
+    return endpoint
+
+
+# ---------------------------------------------------------------------------------------------
+# Fan-out: one domain event → one delivery per subscribed endpoint
+# ---------------------------------------------------------------------------------------------
+
+def webhook_fanout(*, event_type: str, event_id: str | uuid.UUID, payload: dict,
+                   occurred_at: str | dt.datetime | None = None) -> list[int]:
+    """Create a delivery of the event for each active endpoint of its customer that wants it.
+
+    `event_id` is fixed by whoever announced the event, so running this again for the same event
+    (a redelivered task) creates nothing new: (endpoint, event_id) is unique. The body is a
+    snapshot of the rows now (webhooks.payloads). Returns the ids of the deliveries it created.
+    Side effect on commit: one delivery task per new delivery. Unknown event types, events
+    without a customer and events whose row is gone are ignored (logged).
+    """
+    if event_type not in WebhookEventType.values:
+        logger.warning("webhook fan-out ignored unknown event type %s", event_type)
+        return []
+    customer_id = payload.get("customer_id")
+    if not customer_id:
+        logger.warning("webhook fan-out of %s ignored: the event names no customer", event_type)
+        return []
+    endpoints = webhook_endpoint_list_subscribed(customer_id=customer_id, event_type=event_type)
+    if not endpoints:
+        return []
+    data = payloads.build_data(event_type=event_type, payload=payload)
+    if data is None:
+        logger.warning("webhook fan-out of %s ignored: the row is gone (%s)", event_type, payload)
+        return []
+    event_id = uuid.UUID(str(event_id))
+    if isinstance(occurred_at, str):
+        occurred_at = parse_datetime(occurred_at)
+    body = payloads.envelope(event_id=event_id, event_type=event_type, created_at=occurred_at or timezone.now(),
+                             data=data)
+    from webhooks.tasks import webhook_deliver_task
+
+    now = timezone.now()
+    with transaction.atomic():
+        done = set(WebhookDelivery.objects.filter(event_id=event_id, endpoint__in=endpoints)
+                   .values_list("endpoint_id", flat=True))
+        new = [WebhookDelivery(endpoint=endpoint, event_id=event_id, event_type=event_type, payload=body,
+                               next_attempt_at=now)
+               for endpoint in endpoints if endpoint.pk not in done]
+        # A concurrent run of the same fan-out may insert first: the unique constraint decides.
+        WebhookDelivery.objects.bulk_create(new, ignore_conflicts=True)
+        ids = list(WebhookDelivery.objects.filter(event_id=event_id, endpoint_id__in=[d.endpoint_id for d in new],
+                                                  status=DeliveryStatus.PENDING, attempts=0)
+                   .order_by("pk").values_list("pk", flat=True))
+        for delivery_id in ids:
+            transaction.on_commit(functools.partial(webhook_deliver_task.delay, delivery_id=delivery_id))
+    return ids
+
+
+# ---------------------------------------------------------------------------------------------
+# Delivery
+# ---------------------------------------------------------------------------------------------
+
+def backoff_seconds(attempts: int) -> int:
+    """Wait before the next try after `attempts` failed ones: 30 s, 1 min, 2 min … capped at 6 h."""
+    return min(BACKOFF_BASE_SECONDS * 2 ** max(attempts - 1, 0), BACKOFF_MAX_SECONDS)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Claim:
+    delivery_id: int
+    endpoint_id: int
+    url: str
+    secret: str
+    event_type: str
+    event_id: str
+    payload: dict
+    attempt: int
+
+
+@dataclasses.dataclass(frozen=True)
+class _Outcome:
+    attempted_at: dt.datetime
+    response_code: int | None
+    duration_ms: int
+    error: str
+
+    @property
+    def succeeded(self) -> bool:
+        return self.response_code is not None and 200 <= self.response_code < 300
+
+
+def _claim(delivery_id: int) -> _Claim | None:
+    with transaction.atomic():
+        delivery = locks.delivery_claim_for_update(delivery_id)
+        if delivery is None:
+            return None
+        now = timezone.now()
+        if (delivery.status != DeliveryStatus.PENDING or not delivery.endpoint.is_active
+                or (delivery.next_attempt_at and delivery.next_attempt_at > now)
+                or (delivery.leased_until and delivery.leased_until > now)):
+            return None
+        delivery.attempts += 1
+        delivery.leased_until = now + dt.timedelta(seconds=settings.WEBHOOK_TIMEOUT_SECONDS + LEASE_GRACE_SECONDS)
+        delivery.save(update_fields=["attempts", "leased_until", "updated_at"])
+        endpoint = delivery.endpoint
+        return _Claim(delivery_id=delivery.pk, endpoint_id=endpoint.pk, url=endpoint.url, secret=endpoint.secret,
+                      event_type=delivery.event_type, event_id=str(delivery.event_id), payload=delivery.payload,
+                      attempt=delivery.attempts)
+
+
+def _send(claim: _Claim) -> _Outcome:
+    body = payloads.encode(claim.payload)
+    timestamp = int(time.time())
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        "X-OMS-Event": claim.event_type,
+        "X-OMS-Event-Id": claim.event_id,
+        "X-OMS-Delivery-Attempt": str(claim.attempt),
+        "X-OMS-Timestamp": str(timestamp),
+        "X-OMS-Signature": signing.signature_header(secret=claim.secret, timestamp=timestamp, body=body),
+    }
+    attempted_at = timezone.now()
+    started = time.monotonic()
+    code, error = None, ""
+    try:
+        # Redirects are not followed: the signature and the registered URL belong together.
+        with requests.post(claim.url, data=body, headers=headers, timeout=settings.WEBHOOK_TIMEOUT_SECONDS,
+                           allow_redirects=False, stream=True) as response:
+            code = response.status_code
+            if not 200 <= code < 300:
+                error = f"HTTP {code} {response.reason or ''}".strip()
+    except requests.RequestException as exc:
+        error = f"{type(exc).__name__}: {exc}"
+    duration_ms = int((time.monotonic() - started) * 1000)
+    return _Outcome(attempted_at=attempted_at, response_code=code, duration_ms=duration_ms, error=error[:500])
+
+
+def _record(claim: _Claim, outcome: _Outcome) -> WebhookDelivery | None:
+    from webhooks.tasks import webhook_endpoint_notify_disabled_task
+
+    with transaction.atomic():
+        endpoint = locks.endpoint_for_update(claim.endpoint_id)
+        delivery = locks.delivery_for_update(claim.delivery_id)
+        if endpoint is None or delivery is None:
+            return None  # deleted while we were sending
+        WebhookAttempt.objects.create(delivery=delivery, attempted_at=outcome.attempted_at,
+                                      response_code=outcome.response_code, duration_ms=outcome.duration_ms,
+                                      error=outcome.error)
+        now = timezone.now()
+        delivery.leased_until = None
+        delivery.last_response_code = outcome.response_code
+        delivery.last_error = outcome.error
+        if outcome.succeeded:
+            delivery.status = DeliveryStatus.SUCCEEDED
+            delivery.delivered_at = now
+            delivery.next_attempt_at = None
+            if endpoint.consecutive_failures:
+                endpoint.consecutive_failures = 0
+                endpoint.save(update_fields=["consecutive_failures", "updated_at"])
+        else:
+            if delivery.attempts >= settings.WEBHOOK_MAX_ATTEMPTS:
+                delivery.status = DeliveryStatus.FAILED
+                delivery.next_attempt_at = None
+            else:
+                delivery.next_attempt_at = now + dt.timedelta(seconds=backoff_seconds(delivery.attempts))
+            endpoint.consecutive_failures += 1
+            fields = ["consecutive_failures", "updated_at"]
+            if endpoint.is_active and endpoint.consecutive_failures >= settings.WEBHOOK_DISABLE_AFTER_FAILURES:
+                endpoint.is_active = False
+                endpoint.disabled_at = now
+                endpoint.disabled_reason = _("Disabled after %(count)d failed deliveries in a row.") % {
+                    "count": endpoint.consecutive_failures}
+                fields += ["is_active", "disabled_at", "disabled_reason"]
+                transaction.on_commit(functools.partial(webhook_endpoint_notify_disabled_task.delay,
+                                                        endpoint_id=endpoint.pk))
+            endpoint.save(update_fields=fields)
+        delivery.save(update_fields=["leased_until", "last_response_code", "last_error", "status", "delivered_at",
+                                     "next_attempt_at", "updated_at"])
+    return delivery
+
+
+def webhook_delivery_attempt(*, delivery_id: int) -> WebhookDelivery | None:
+    """Send one due delivery once, signed, and record the outcome.
+
+    Idempotent and safe to run twice at once: a delivery that succeeded, failed for good, is not
+    yet due, is held by another worker or belongs to a disabled endpoint is left alone (returns
+    None). Otherwise it is claimed (attempts + 1, short lease) and committed, POSTed with no
+    transaction open, and the result is recorded in a new transaction: an attempt log row; on 2xx
+    the delivery succeeds and the endpoint's failure count resets; otherwise the next try is
+    scheduled with exponential backoff, or the delivery fails after WEBHOOK_MAX_ATTEMPTS, and an
+    endpoint reaching WEBHOOK_DISABLE_AFTER_FAILURES failures in a row is disabled and its
+    customer notified by email (on commit). Call it outside any transaction.
+    """
+    claim = _claim(delivery_id)
+    if claim is None:
+        return None
+    return _record(claim, _send(claim))
+
+
+def webhook_delivery_replay(*, delivery_id: int, actor=None) -> WebhookDelivery:
+    """Send a delivery again from the start of a new attempt cycle, with the same event id.
+
+    Resets status and attempt count (the attempt log is kept) and makes it due now.
+    Side effect on commit: a delivery task. Raises NotFound, EndpointDisabled (enable the
+    endpoint first), DeliveryInProgress (a worker is sending it right now).
+    """
+    from webhooks.tasks import webhook_deliver_task
+
+    with transaction.atomic():
+        delivery = locks.delivery_for_update(delivery_id)
+        if delivery is None:
+            raise NotFound()
+        now = timezone.now()
+        if delivery.leased_until and delivery.leased_until > now:
+            raise DeliveryInProgress()
+        if not WebhookEndpoint.objects.filter(pk=delivery.endpoint_id, is_active=True).exists():
+            raise EndpointDisabled()
+        delivery.status = DeliveryStatus.PENDING
+        delivery.attempts = 0
+        delivery.next_attempt_at = now
+        delivery.delivered_at = None
+        delivery.save(update_fields=["status", "attempts", "next_attempt_at", "delivered_at", "updated_at"])
+        transaction.on_commit(functools.partial(webhook_deliver_task.delay, delivery_id=delivery.pk))
+    logger.info("webhook delivery %s replayed by %s", delivery.pk, getattr(actor, "pk", None))
+    return delivery
+
+
+def webhook_endpoint_notify_disabled(*, endpoint_id: int) -> int:
+    """Email the customer that an endpoint was disabled: its primary contacts and its users.
+
+    Falls back to the customer's sales rep when nobody else has an address. Sends nothing for an
+    endpoint that is active again or gone. Returns the number of recipients.
+    """
+    endpoint = WebhookEndpoint.objects.select_related("customer__sales_rep").filter(pk=endpoint_id).first()
+    if endpoint is None or endpoint.is_active:
+        return 0
+    customer = endpoint.customer
+    recipients = list(dict.fromkeys(
+        [email for email in customer.contacts.filter(is_primary=True).values_list("email", flat=True) if email]
+        + [email for email in customer.users.filter(is_active=True).order_by("pk").values_list("email", flat=True)
+           if email]))
+    if not recipients and customer.sales_rep and customer.sales_rep.email:
+        recipients = [customer.sales_rep.email]
+    if not recipients:
+        logger.warning("webhook endpoint %s disabled; customer %s has no email address", endpoint.pk, customer.pk)
+        return 0
+    last = endpoint.deliveries.order_by("-updated_at").values_list("last_error", flat=True).first() or ""
+    subject = _("Webhook endpoint disabled: %(url)s") % {"url": endpoint.url}
+    body = _(
+        "Hello %(customer)s,\n\n"
+        "We stopped sending webhooks to %(url)s.\n"
+        "%(reason)s\n"
+        "Last error: %(error)s\n\n"
+        "Deliveries still pending are sent once the endpoint is enabled again; events raised while it is "
+        "disabled are not sent. Fix the receiver, then turn the endpoint on in the portal or with\n"
+        "PATCH /api/v1/webhook-endpoints/%(id)s/ {\"is_active\": true}.\n"
+    ) % {"customer": customer.name, "url": endpoint.url, "reason": endpoint.disabled_reason,
+         "error": last or "-", "id": endpoint.pk}
+    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
+    return len(recipients)
