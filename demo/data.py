@@ -312,7 +312,7 @@ class CustomerSpec:
     payment_terms_days: int
     tax_id: str
     rep: str | None
-    # What it buys (see orders.SEGMENT_MIX): truck_dealer, fleet, hotel, facility, lighting_store,
+    # What it buys (see demo.plans.plan_lines): truck_dealer, fleet, hotel, facility, lighting_store,
     # parts_store, online_lighting, online_parts, walk_in.
     segment: str
     contacts: tuple[tuple[str, str, str, str], ...]  # name, role, phone, email
@@ -326,7 +326,7 @@ def _addr(label, recipient, phone, region, city, district, line1, postal, lat, l
 
 CUSTOMERS: tuple[CustomerSpec, ...] = (
     CustomerSpec(
-        "D-SH-001", "Shanghai Huatai Truck Sales Co., Ltd.", "dealer", "gold", D("6000000"), 45,
+        "D-SH-001", "Shanghai Huatai Truck Sales Co., Ltd.", "dealer", "gold", D("20000000"), 45,
         "91310114MA1GT7H21K", "rep.li", "truck_dealer",
         (("Huang Jun", "General manager", "13816620831", "huang.jun@huatai-trucks.example.com"),
          ("Xu Li", "Purchasing", "13916248710", "xu.li@huatai-trucks.example.com")),
@@ -334,7 +334,7 @@ CUSTOMERS: tuple[CustomerSpec, ...] = (
                "1888 Huyi Highway", "201812", "31.356100", "121.239800", True),),
         dealer_users=("dealer.huatai",)),
     CustomerSpec(
-        "D-GZ-002", "Guangzhou Yuexin Commercial Vehicles Co., Ltd.", "dealer", "platinum", D("9000000"), 60,
+        "D-GZ-002", "Guangzhou Yuexin Commercial Vehicles Co., Ltd.", "dealer", "platinum", D("30000000"), 60,
         "91440101MA59YX8Q3B", "rep.li", "truck_dealer",
         (("Lin Hui", "Owner", "13602281947", "lin.hui@yuexin-cv.example.com"),),
         (_addr("Main yard", "Lin Hui", "13602281947", "Guangdong", "Guangzhou", "Baiyun",
@@ -343,33 +343,33 @@ CUSTOMERS: tuple[CustomerSpec, ...] = (
                "12 Guicheng Industrial Avenue", "528200", "23.031600", "113.143500")),
         dealer_users=("dealer.yuexin",)),
     CustomerSpec(
-        "D-BJ-003", "Beijing Jingcheng Heavy Truck Trading Co.", "dealer", "silver", D("4000000"), 30,
+        "D-BJ-003", "Beijing Jingcheng Heavy Truck Trading Co.", "dealer", "silver", D("12000000"), 30,
         "91110115MA01KC5N2X", "rep.wang", "truck_dealer",
         (("Gao Peng", "Sales director", "13901117265", "gao.peng@jingcheng-trucks.example.com"),),
         (_addr("Daxing yard", "Gao Peng", "13901117265", "Beijing", "Beijing", "Daxing",
                "9 Jinghai 5th Road", "102600", "39.728900", "116.341900", True),)),
     CustomerSpec(
-        "D-CD-004", "Chengdu Rongda Auto Trade Co., Ltd.", "dealer", "gold", D("5000000"), 45,
+        "D-CD-004", "Chengdu Rongda Auto Trade Co., Ltd.", "dealer", "gold", D("15000000"), 45,
         "91510100MA6C3R7D4F", "rep.wang", "truck_dealer",
         (("He Yong", "General manager", "13808012649", "he.yong@rongda-auto.example.com"),),
         (_addr("Logistics park yard", "He Yong", "13808012649", "Sichuan", "Chengdu", "Xindu",
                "288 Xinjun Avenue", "610500", "30.823300", "104.158700", True),),
         dealer_users=("dealer.rongda",)),
     CustomerSpec(
-        "D-WH-005", "Wuhan Jiangcheng Truck Centre", "dealer", "standard", D("2000000"), 30,
+        "D-WH-005", "Wuhan Jiangcheng Truck Centre", "dealer", "standard", D("8000000"), 30,
         "91420100MA4K2J9C1W", "rep.wang", "truck_dealer",
         (("Tan Ming", "Manager", "13971188420", "tan.ming@jiangcheng-trucks.example.com"),),
         (_addr("Yard", "Tan Ming", "13971188420", "Hubei", "Wuhan", "Hanyang",
                "17 Longyang Avenue", "430050", "30.556800", "114.216100", True),)),
     CustomerSpec(
-        "D-JN-006", "Qilu Truck Group — Jinan Branch", "dealer", "silver", D("3500000"), 30,
+        "D-JN-006", "Qilu Truck Group — Jinan Branch", "dealer", "silver", D("12000000"), 30,
         "91370100MA3C8L5P6R", "rep.wang", "truck_dealer",
         (("Sun Qiang", "Group purchasing manager", "13505316684", "sun.qiang@qilu-trucks.example.com"),),
         (_addr("Jinan yard", "Sun Qiang", "13505316684", "Shandong", "Jinan", "Licheng",
                "5 Industrial North Road", "250100", "36.711500", "117.141900", True),),
         dealer_users=("dealer.qilu",)),
     CustomerSpec(
-        "D-QD-007", "Qilu Truck Group — Qingdao Branch", "dealer", "silver", D("3000000"), 30,
+        "D-QD-007", "Qilu Truck Group — Qingdao Branch", "dealer", "silver", D("10000000"), 30,
         "91370200MA3D1Q2M8T", "rep.wang", "truck_dealer",
         (("Sun Qiang", "Group purchasing manager", "13505316684", "sun.qiang@qilu-trucks.example.com"),
          ("Yu Lan", "Branch manager", "13853269907", "yu.lan@qilu-trucks.example.com")),
@@ -377,7 +377,7 @@ CUSTOMERS: tuple[CustomerSpec, ...] = (
                "318 Qianwangang Road", "266555", "35.958200", "120.198600", True),),
         dealer_users=("dealer.qilu",)),
     CustomerSpec(
-        "D-XA-008", "Xi'an Qinchuan Vehicle Sales Co.", "dealer", "standard", D("1500000"), 30,
+        "D-XA-008", "Xi'an Qinchuan Vehicle Sales Co.", "dealer", "standard", D("6000000"), 30,
         "91610100MA6U4T3B5H", "rep.wang", "truck_dealer",
         (("Ma Rui", "Owner", "13709116352", "ma.rui@qinchuan-vehicles.example.com"),),
         (_addr("Yard", "Ma Rui", "13709116352", "Shaanxi", "Xi'an", "Baqiao",
@@ -399,7 +399,7 @@ CUSTOMERS: tuple[CustomerSpec, ...] = (
         (_addr("Hotel site", "Shen Yu", "13858011294", "Zhejiang", "Hangzhou", "Xihu",
                "78 Beishan Street", "310007", "30.259600", "120.146500", True),)),
     CustomerSpec(
-        "K-FLT-003", "Changjiang Logistics Fleet Co., Ltd.", "key_account", "platinum", D("15000000"), 60,
+        "K-FLT-003", "Changjiang Logistics Fleet Co., Ltd.", "key_account", "platinum", D("40000000"), 60,
         "91420100MA4L7C2F9Y", "rep.wang", "fleet",
         (("Zhou Bin", "Fleet director", "13995527741", "zhou.bin@changjiang-logistics.example.com"),),
         (_addr("Wuhan depot", "Zhou Bin", "13995527741", "Hubei", "Wuhan", "Dongxihu",
@@ -408,7 +408,7 @@ CUSTOMERS: tuple[CustomerSpec, ...] = (
                "45 Konggang Avenue", "401120", "29.719300", "106.641100")),
         dealer_users=()),
     CustomerSpec(
-        "K-FLT-004", "Sichuan Tianfu Cold-Chain Transport", "key_account", "gold", D("8000000"), 45,
+        "K-FLT-004", "Sichuan Tianfu Cold-Chain Transport", "key_account", "gold", D("25000000"), 45,
         "91510100MA6B9G5H2Q", "rep.wang", "fleet",
         (("Deng Hao", "Operations manager", "13882137206", "deng.hao@tianfu-coldchain.example.com"),),
         (_addr("Shuangliu hub", "Deng Hao", "13882137206", "Sichuan", "Chengdu", "Shuangliu",

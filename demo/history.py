@@ -201,6 +201,8 @@ class _Walker:
         if not partial:
             with self.clock.at(at):
                 invoice_issue(order_id=self.order.pk, actor=self.ctx.users["finance"])
+            if self.plan.customer.payment_terms_days == 0:
+                self.pay(at)  # counter sales are paid on the spot
 
     def scan(self, shipment: Shipment, status: str, location: str, occurred_at: dt.datetime) -> None:
         if occurred_at <= self.ctx.now:

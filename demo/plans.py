@@ -19,9 +19,9 @@ HISTORY_DAYS = 120
 # Every status appears for the first len(STATUS_ORDER) orders; later ones follow STATUS_WEIGHTS.
 STATUS_ORDER: tuple[str, ...] = tuple(S.values)
 STATUS_WEIGHTS: dict[str, int] = {
-    S.DRAFT: 3, S.SUBMITTED: 6, S.IN_REVIEW: 4, S.APPROVED: 4, S.ALLOCATED: 4, S.IN_PRODUCTION: 7,
-    S.READY_TO_SHIP: 4, S.PARTIALLY_SHIPPED: 3, S.SHIPPED: 6, S.DELIVERED: 8, S.COMPLETED: 34,
-    S.ON_HOLD: 4, S.REJECTED: 4, S.CANCELLED: 6,
+    S.DRAFT: 2, S.SUBMITTED: 4, S.IN_REVIEW: 3, S.APPROVED: 3, S.ALLOCATED: 3, S.IN_PRODUCTION: 5,
+    S.READY_TO_SHIP: 3, S.PARTIALLY_SHIPPED: 2, S.SHIPPED: 4, S.DELIVERED: 6, S.COMPLETED: 48,
+    S.ON_HOLD: 3, S.REJECTED: 5, S.CANCELLED: 9,
 }
 # How long ago an order still open in that status moved for the last time (at most, in days).
 RECENT_DAYS: dict[str, float] = {

@@ -3,14 +3,13 @@
 from django.db.models import Prefetch, QuerySet
 
 from core.errors import NotFound
+from crm.selectors import customer_list_for_user
 from orders.models import Order, OrderEvent, OrderLine
 from orders.states import TERMINAL
 
 
 def customers_for_user(user) -> QuerySet:
-    from crm.models import Customer
-
-    return Customer.objects.filter(users=user, is_active=True)
+    return customer_list_for_user(user=user)
 
 
 def order_list_for_dealer(*, user) -> QuerySet[Order]:

@@ -5,6 +5,7 @@ Request bodies are strict: an unknown key is an error (so a misspelt or forbidde
 (`"5"` is not a quantity, `5` is not a SKU).
 """
 
+from django.core.validators import MaxLengthValidator, MinLengthValidator
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 from rest_framework.settings import api_settings
@@ -56,6 +57,18 @@ class StrictFieldsMixin:
 
 class StrictSerializer(StrictFieldsMixin, serializers.Serializer):
     """A plain request serializer that refuses unknown keys."""
+
+
+class BoundedListSerializer(serializers.ListSerializer):
+    """A `many=True` list whose min_length/max_length also show as minItems/maxItems in the schema."""
+
+    def get_validators(self):
+        validators = list(super().get_validators())
+        if self.min_length is not None:
+            validators.append(MinLengthValidator(self.min_length))
+        if self.max_length is not None:
+            validators.append(MaxLengthValidator(self.max_length))
+        return validators
 
 
 class StrictIntegerField(serializers.IntegerField):

@@ -16,8 +16,8 @@ from django.views import View
 from django.views.generic import TemplateView
 
 from core.errors import DomainError
-from core.models import ApiToken
 from core.portal.mixins import PortalAccessMixin, domain_error_message
+from core.selectors import api_token_list_for_user
 from core.services import api_token_create, api_token_revoke
 
 
@@ -88,7 +88,7 @@ class ApiTokenListView(PortalAccessMixin, View):
 
     def render_list(self, request, form, status=200):
         # Only the user's own tokens: api_token_revoke enforces the same scope on writes.
-        tokens = ApiToken.objects.filter(user=request.user).order_by("-created_at", "-id")
+        tokens = api_token_list_for_user(user=request.user)
         return render(request, self.template_name, {"tokens": tokens, "form": form}, status=status)
 
 

@@ -13,7 +13,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from core.api.serializers import StrictCharField, StrictIntegerField, StrictSerializer
+from core.api.serializers import BoundedListSerializer, StrictCharField, StrictIntegerField, StrictSerializer
 from core.money import percent_of
 from finance.pricing.services import LineRequest
 from inventory.selectors import atp_date
@@ -41,6 +41,9 @@ class LineInputSerializer(StrictSerializer):
         child=StrictCharField(max_length=40, allow_blank=True), required=False,
         help_text=_("Chosen option values by option code, e.g. {\"cab\": \"sleeper\"}. Every required "
                     "option of the product must be given."))
+
+    class Meta:
+        list_serializer_class = BoundedListSerializer
 
     def to_line_request(self, data: dict) -> LineRequest:
         return LineRequest(sku=data["sku"], quantity=data["quantity"], options=dict(data.get("options") or {}))

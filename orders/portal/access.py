@@ -9,6 +9,7 @@ from django.http import Http404
 
 from core.errors import NotFound
 from crm.models import Customer
+from crm.selectors import customer_list_for_rep
 from orders.models import Order, OrderLine
 from orders.selectors import (
     customers_for_user,
@@ -21,8 +22,7 @@ SALES_REP_GROUP = "Sales rep"
 
 
 def rep_customers(user) -> QuerySet[Customer]:
-    # crm has no selectors module yet; this is the one place the rep's customer scope is written.
-    return Customer.objects.filter(sales_rep=user, is_active=True).order_by("name")
+    return customer_list_for_rep(user=user)
 
 
 def _roles(user) -> dict[str, bool]:
