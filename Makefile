@@ -20,7 +20,7 @@ migrate: install
 	$(BIN)/python manage.py migrate --noinput
 
 demo: migrate
-	$(BIN)/python manage.py demo_data --size small
+	$(BIN)/python manage.py demo_data --size small --base-url http://$(HOST):$(PORT)
 
 ## Trial mode: SQLite + a filesystem Celery broker (no server needed), web + worker + beat.
 run: demo

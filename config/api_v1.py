@@ -6,4 +6,5 @@ urlpatterns: list = [
     path("", include("orders.api.urls")),
     path("", include("logistics.api.urls")),
     path("", include("finance.api.urls")),
+    path("", include("webhooks.api.urls")),
 ]

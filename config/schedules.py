@@ -15,6 +15,10 @@ BEAT_SCHEDULE = {
         "task": "webhooks.tasks.webhook_deliver_due_task",
         "schedule": timedelta(seconds=30),
     },
+    "finance-mark-overdue-invoices": {
+        "task": "finance.tasks.invoice_mark_overdue_due_task",
+        "schedule": timedelta(hours=1),
+    },
     "core-purge-idempotency-keys": {
         "task": "core.tasks.idempotency_key_purge_task",
         "schedule": timedelta(hours=1),

@@ -136,6 +136,19 @@ def _apply_totals(order: Order, quote: Quote) -> None:
     order.promised_delivery_date = quote.promised_delivery_date
 
 
+def order_quote_request(*, customer: Customer, lines: Sequence[LineRequest],
+                        requested_delivery_date: dt.date | None = None, shipping_address: dict | None = None,
+                        shipping_address_id: int | None = None) -> Quote:
+    """Quote an order request exactly as order_create would validate it (date, address, lines).
+
+    Writes nothing. Raises ValidationFailed.
+    """
+    _validate_requested_date(requested_delivery_date)
+    address = _resolve_shipping_address(customer=customer, shipping_address=shipping_address,
+                                        shipping_address_id=shipping_address_id)
+    return order_quote(customer=customer, lines=lines, shipping_region=address.get("region", ""))
+
+
 def order_create(*, customer: Customer, channel: str, lines: Sequence[LineRequest], actor=None,
                  requested_delivery_date: dt.date | None = None, shipping_address: dict | None = None,
                  shipping_address_id: int | None = None, external_reference: str = "", notes: str = "",

@@ -24,5 +24,5 @@ cat <<MSG
   Worker + beat log:       var/log/worker.log
 
 MSG
-"$BIN/python" manage.py demo_data --print-logins
+"$BIN/python" manage.py demo_data --print-logins --base-url "http://$HOST:$PORT"
 "$BIN/python" manage.py runserver "$HOST:$PORT"

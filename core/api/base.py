@@ -4,7 +4,6 @@ core sits below crm and orders, so it does not know how a user maps to customers
 sets `customers_selector` (orders.selectors.customers_for_user) on its base view.
 """
 
-import math
 from collections.abc import Callable
 
 from django.core.exceptions import FieldDoesNotExist
@@ -13,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions
 from rest_framework.permissions import BasePermission, IsAuthenticated
 
+from core.api.idempotency import scope_for
 from core.api.pagination import CreatedCursorPagination
 
 
@@ -40,14 +40,7 @@ class DealerApiMixin:
 
     def dealer_scope(self) -> str:
         """A stable name for the set of customers the user acts for (idempotency keys live in it)."""
-        from core.api.idempotency import scope_for
-
         return scope_for(sorted(customer.pk for customer in self.dealer_customers()))
-
-    def throttled(self, request, wait):
-        # DRF leaves Retry-After out when a throttle cannot compute a wait (or rounds it to 0);
-        # a throttled client must always be told when to come back.
-        raise exceptions.Throttled(wait=max(1, math.ceil(wait or 1)))
 
 
 class ApiCursorPagination(CreatedCursorPagination):

@@ -17,6 +17,12 @@ def flatten_errors(detail, prefix: str = "") -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     if isinstance(detail, dict):
         for key, value in detail.items():
+            if isinstance(key, int) or (isinstance(key, str) and key.isdigit()):
+                # DRF keys list-item errors by index ({"lines": {2: {...}}}): report lines[2]….
+                path = f"{prefix}[{key}]"
+                for k, v in flatten_errors(value, path).items():
+                    out.setdefault(k, []).extend(v)
+                continue
             name = "" if key == "non_field_errors" and not prefix else key
             path = f"{prefix}.{name}" if prefix and name else (prefix or name)
             for k, v in flatten_errors(value, path).items():

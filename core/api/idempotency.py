@@ -12,7 +12,7 @@ How a keyed request runs:
    before anything could happen — invalid input (400), 401/403/404, 413, 415, 429 — and any server
    error (5xx) leaves nothing behind, so the client may fix the input and retry with the same key.
 
-Same key, same request (method, path and canonical JSON body): the stored response, with the
+Same key, same request (method, path, If-Match and canonical JSON body): the stored response, with the
 header `Idempotent-Replayed: true`. Same key, different request: 422 `idempotency_key_mismatch`.
 Still running after settings.IDEMPOTENCY_WAIT_SECONDS: 409 `idempotency_request_in_progress` with
 Retry-After. Keys are kept IDEMPOTENCY_KEY_TTL_HOURS (core.services.idempotency_key_purge); a key
@@ -74,7 +74,8 @@ def request_hash(request) -> str:
     if isinstance(data, QueryDict):
         data = {key: data.getlist(key) for key in sorted(data)}
     body = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-    raw = f"{request.method}\n{request.get_full_path()}\n{body}"
+    # If-Match is part of the request: the same edit against another version is a different request.
+    raw = f"{request.method}\n{request.get_full_path()}\n{request.headers.get('If-Match', '')}\n{body}"
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
@@ -115,6 +116,11 @@ def _release(record: IdempotencyKey) -> None:
     IdempotencyKey.objects.filter(pk=record.pk, response_status__isnull=True).delete()
 
 
+def _busy() -> Response:
+    busy = IdempotentRequestInProgress()
+    return Response(busy.as_dict(), status=busy.status, headers={"Retry-After": "1"})
+
+
 def _acquire(scope: str, key: str, digest: str) -> tuple[IdempotencyKey | None, Response | None]:
     """Own the key (record, None) or get the response to answer with instead (None, response)."""
     deadline = time.monotonic() + settings.IDEMPOTENCY_WAIT_SECONDS
@@ -124,27 +130,27 @@ def _acquire(scope: str, key: str, digest: str) -> tuple[IdempotencyKey | None, 
             return record, None
         existing = IdempotencyKey.objects.filter(scope=scope, key=key).first()
         now = timezone.now()
-        if existing is None:
-            continue  # the other request released it a moment ago; claim again
-        if existing.created_at < now - dt.timedelta(hours=settings.IDEMPOTENCY_KEY_TTL_HOURS):
+        if existing is not None and existing.created_at < now - dt.timedelta(
+                hours=settings.IDEMPOTENCY_KEY_TTL_HOURS):
             IdempotencyKey.objects.filter(pk=existing.pk, created_at=existing.created_at).delete()
-            continue
-        if existing.request_hash != digest:
-            raise IdempotencyKeyMismatch()
-        if existing.response_status is not None:
-            return None, _replay(existing)
-        if existing.created_at < now - STALE_AFTER:
-            # Compare-and-set on created_at: of several waiters only one takes over a dead request's key.
-            taken = IdempotencyKey.objects.filter(pk=existing.pk, response_status__isnull=True,
-                                                  created_at=existing.created_at).update(created_at=now)
-            if taken:
-                existing.created_at = now
-                return existing, None
-            continue
+            existing = None
+        if existing is not None:
+            if existing.request_hash != digest:
+                raise IdempotencyKeyMismatch()
+            if existing.response_status is not None:
+                return None, _replay(existing)
+            if existing.created_at < now - STALE_AFTER:
+                # Compare-and-set on created_at: of several waiters only one takes over a dead request's key.
+                taken = IdempotencyKey.objects.filter(pk=existing.pk, response_status__isnull=True,
+                                                      created_at=existing.created_at).update(created_at=now)
+                if taken:
+                    existing.created_at = now
+                    return existing, None
         if time.monotonic() >= deadline:
-            busy = IdempotentRequestInProgress()
-            return None, Response(busy.as_dict(), status=busy.status, headers={"Retry-After": "1"})
-        time.sleep(POLL_INTERVAL)
+            return None, _busy()
+        if existing is not None:
+            time.sleep(POLL_INTERVAL)
+        # else: the other request released or expired the key a moment ago; claim it again at once
 
 
 def idempotent(view, request, *, scope: str, handler: Callable[[], Response]) -> Response:

@@ -81,8 +81,7 @@ ERRORS: dict[int, tuple[str, list[OpenApiExample]]] = {
         OpenApiExample("Wrong content type", value=_error(
             "unsupported_media_type", "Unsupported media type \"text/plain\" in request.")),
     ]),
-    422: ("The request is well-formed but refused: the Idempotency-Key was used for a different "
-          "request, or a business limit such as the credit limit.", [
+    422: ("The Idempotency-Key was already used for a different request.", [
               OpenApiExample("Key reused", value=_error(
                   "idempotency_key_mismatch",
                   "This Idempotency-Key was already used for a different request. Use a new key.")),

@@ -15,3 +15,9 @@ class TokenRateThrottle(SimpleRateThrottle):
         else:
             ident = self.get_ident(request)
         return self.cache_format % {"scope": self.scope, "ident": ident}
+
+    def wait(self):
+        # DRF omits Retry-After when the wait is None or rounds to 0; a throttled client must
+        # always be told when to come back.
+        wait = super().wait()
+        return max(1.0, wait or 1.0)

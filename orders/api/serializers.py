@@ -45,8 +45,11 @@ class LineInputSerializer(StrictSerializer):
     class Meta:
         list_serializer_class = BoundedListSerializer
 
-    def to_line_request(self, data: dict) -> LineRequest:
-        return LineRequest(sku=data["sku"], quantity=data["quantity"], options=dict(data.get("options") or {}))
+
+def line_requests(lines: list[dict]) -> list[LineRequest]:
+    """Validated `lines` as the pricing and order services take them."""
+    return [LineRequest(sku=line["sku"], quantity=line["quantity"], options=dict(line.get("options") or {}))
+            for line in lines]
 
 
 class AddressInputSerializer(StrictSerializer):

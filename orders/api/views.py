@@ -26,7 +26,6 @@ from finance.pricing.selectors import product_prices_for_customer
 from inventory.selectors import product_list_active, stock_available_by_product
 from orders.api.filters import OrderFilter, ProductFilter
 from orders.api.serializers import (
-    LineInputSerializer,
     OrderCancelSerializer,
     OrderCreateSerializer,
     OrderEventSerializer,
@@ -36,15 +35,14 @@ from orders.api.serializers import (
     QuoteSerializer,
     absolute,
     address_for_service,
+    line_requests,
 )
 from orders.models import Channel, Order, OrderEvent
 from orders.selectors import customers_for_user, order_event_list, order_get_for_dealer, order_list_for_dealer
 from orders.services import (
-    _resolve_shipping_address,
-    _validate_requested_date,
     order_cancel,
     order_create,
-    order_quote,
+    order_quote_request,
     order_update,
 )
 
@@ -80,10 +78,6 @@ def customer_for(view, code: str | None):
     raise ValidationFailed(fields={"customer": [
         _("You act for several customers: give the customer code (one of %(codes)s).")
         % {"codes": ", ".join(c.code for c in customers)}]})
-
-
-def line_requests(lines: list[dict]):
-    return [LineInputSerializer().to_line_request(line) for line in lines]
 
 
 def expected_version(request, body_version: int | None) -> int | None:
@@ -206,12 +200,10 @@ class QuoteCreateApi(DealerApi):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         customer = customer_for(self, data.get("customer"))
-        _validate_requested_date(data.get("requested_delivery_date"))
-        address = _resolve_shipping_address(customer=customer,
-                                            shipping_address=address_for_service(data.get("shipping_address")),
-                                            shipping_address_id=data.get("shipping_address_id"))
-        quote = order_quote(customer=customer, lines=line_requests(data["lines"]),
-                            shipping_region=address.get("region", ""))
+        quote = order_quote_request(customer=customer, lines=line_requests(data["lines"]),
+                                    requested_delivery_date=data.get("requested_delivery_date"),
+                                    shipping_address=address_for_service(data.get("shipping_address")),
+                                    shipping_address_id=data.get("shipping_address_id"))
         return Response(QuoteSerializer(quote, context={"request": request}).data)
 
 

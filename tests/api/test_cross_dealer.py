@@ -6,8 +6,10 @@ from rest_framework.test import APIClient
 
 from core.models import IdempotencyKey
 from crm.tests.factories import CustomerFactory, UserFactory
+from finance.tests.api.support import make_invoice
+from logistics.tests.api.support import make_shipment
 from orders.models import Order, OrderEvent
-from tests.api.support import client_for, dealer, dealer_order, make_invoice, make_shipment
+from orders.tests.api.support import client_for, dealer, dealer_order
 
 # (method, url template, body): {order}, {invoice}, {shipment} are the other dealer's numbers.
 OBJECT_ENDPOINTS = [

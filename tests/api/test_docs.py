@@ -25,7 +25,7 @@ def schema():
 
 def dealer_operations(schema):
     for path, item in schema["paths"].items():
-        if not path.startswith("/api/v1/") or path.startswith("/api/v1/webhooks"):
+        if not path.startswith("/api/v1/") or path.startswith("/api/v1/webhook"):
             continue
         for method, operation in item.items():
             if method in {"get", "post", "patch", "put", "delete"}:
@@ -59,7 +59,7 @@ def test_every_operation_documents_its_errors_with_the_envelope_and_examples(sch
         assert operation.get("summary"), (method, path)
 
 
-def test_every_request_body_has_examples_and_refuses_unknown_fields_in_words(schema):
+def test_every_request_body_has_examples(schema):
     for method, path, operation in dealer_operations(schema):
         if method == "get":
             continue

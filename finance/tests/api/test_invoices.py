@@ -4,7 +4,8 @@ from django.test.utils import CaptureQueriesContext
 
 from crm.tests.factories import CustomerFactory, UserFactory
 from finance.states import InvoiceStatus
-from tests.api.support import client_for, dealer, dealer_order, make_invoice
+from finance.tests.api.support import make_invoice
+from orders.tests.api.support import client_for, dealer, dealer_order
 
 URL = "/api/v1/invoices/"
 

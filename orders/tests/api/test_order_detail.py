@@ -9,7 +9,7 @@ from inventory.tests.factories import ProductFactory
 from orders.models import Order, OrderEvent, OrderLine
 from orders.services import order_transition
 from orders.states import OrderStatus
-from tests.api.support import client_for, dealer, dealer_order
+from orders.tests.api.support import client_for, dealer, dealer_order
 
 S = OrderStatus
 

@@ -7,10 +7,11 @@ from django.utils import timezone
 
 from core.api.idempotency import scope_for
 from core.models import IdempotencyKey
-from crm.tests.factories import CustomerFactory, UserFactory
+from crm.tests.factories import AddressFactory, CustomerFactory, UserFactory, dealer_user
 from inventory.tests.factories import ProductFactory
+from orders.api import views
 from orders.models import Order, OrderEvent
-from tests.api.support import client_for, dealer, dealer_order
+from orders.tests.api.support import client_for, dealer, dealer_order
 
 URL = "/api/v1/orders/"
 
@@ -210,8 +211,6 @@ def test_a_key_older_than_the_ttl_is_treated_as_new(settings):
 
 @pytest.mark.django_db
 def test_a_server_error_leaves_no_key_behind(monkeypatch):
-    import orders.api.views as views
-
     _customer, _user, client = dealer()
     client.raise_request_exception = False
 
@@ -236,8 +235,6 @@ def test_the_scope_is_the_dealers_sorted_customer_ids_and_fits_the_column():
 @pytest.mark.django_db(transaction=True)
 def test_two_concurrent_requests_with_one_key_create_exactly_one_order():
     customer = CustomerFactory()
-    from crm.tests.factories import AddressFactory, dealer_user
-
     AddressFactory(customer=customer)
     user = dealer_user(customer)
     product = ProductFactory()
@@ -270,8 +267,6 @@ def test_two_concurrent_requests_with_one_key_create_exactly_one_order():
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_requests_with_different_keys_and_one_external_reference_create_one_order():
     customer = CustomerFactory()
-    from crm.tests.factories import AddressFactory, dealer_user
-
     AddressFactory(customer=customer)
     user = dealer_user(customer)
     product = ProductFactory()

@@ -1,14 +1,17 @@
+import base64
 import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from crm.tests.factories import CustomerFactory, UserFactory
 from inventory.tests.factories import ProductFactory
 from orders.models import Order
 from orders.services import order_transition
-from tests.api.support import client_for, dealer, dealer_order
+from orders.tests.api.support import client_for, dealer, dealer_order
 
 URL = "/api/v1/orders/"
 
@@ -130,8 +133,6 @@ def test_cursor_pagination_walks_every_order_once(ordering):
 
 @pytest.mark.django_db
 def test_a_forged_cursor_is_a_400_not_a_server_error():
-    import base64
-
     customer, _user, client = dealer()
     dealer_order(customer)
     forged = base64.b64encode(b"o=0&p=not-a-date").decode()
@@ -146,9 +147,6 @@ def test_list_queries_do_not_grow_with_orders_or_lines(django_assert_max_num_que
     customer, _user, client = dealer()
     client.get(URL)
     dealer_order(customer)
-
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
 
     with CaptureQueriesContext(connection) as few:
         assert len(numbers(client.get(URL))) == 1

@@ -16,7 +16,7 @@ from inventory.tests.factories import (
     StockLevelFactory,
     WarehouseFactory,
 )
-from tests.api.support import client_for, dealer
+from orders.tests.api.support import client_for, dealer
 
 URL = "/api/v1/products/"
 

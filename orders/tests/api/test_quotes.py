@@ -4,11 +4,11 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from crm.tests.factories import AddressFactory, CustomerFactory
+from crm.tests.factories import AddressFactory, CustomerFactory, dealer_user
 from finance.pricing.models import ShippingRate, TierDiscount
 from inventory.tests.factories import ProductFactory, StockLevelFactory
 from orders.models import Order, OrderEvent
-from tests.api.support import dealer
+from orders.tests.api.support import client_for, dealer
 
 URL = "/api/v1/quotes/"
 
@@ -87,9 +87,6 @@ def test_a_quote_is_validated_like_an_order(body, field):
 @pytest.mark.django_db
 def test_a_customer_without_a_saved_address_must_give_one():
     customer = CustomerFactory()
-    from tests.api.support import client_for
-    from crm.tests.factories import dealer_user
-
     client = client_for(dealer_user(customer))
 
     response = client.post(URL, {"lines": [{"sku": ProductFactory().sku, "quantity": 1}]}, format="json")
