@@ -1,8 +1,7 @@
 import datetime as dt
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
 from django.utils import timezone
 
 from core.errors import NotFound
@@ -12,14 +11,18 @@ from core.models import ApiToken, IdempotencyKey, Sequence
 def sequence_next(*, name: str) -> int:
     """Advance the named counter by one and return the new value.
 
-    Safe under concurrency: the row is created if missing (conflicts ignored), then locked, so two
-    transactions never get the same value. Joins the caller's transaction, so the lock is held to
-    its commit; call it late in the caller's transaction to keep that short.
+    One upsert statement (PostgreSQL and SQLite ≥ 3.35): the row is created on first use, and the
+    update takes its row lock, so two transactions never get the same value and there are no gaps.
+    The lock is held to the caller's commit: call it late in the caller's transaction.
     """
-    with transaction.atomic():
-        Sequence.objects.bulk_create([Sequence(name=name, value=0)], ignore_conflicts=True)
-        Sequence.objects.filter(name=name).update(value=F("value") + 1)
-        return Sequence.objects.values_list("value", flat=True).get(name=name)
+    table = connection.ops.quote_name(Sequence._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (name, value) VALUES (%s, 1) "
+            f"ON CONFLICT (name) DO UPDATE SET value = {table}.value + 1 RETURNING value",
+            [name],
+        )
+        return cursor.fetchone()[0]
 
 
 def api_token_create(*, user, name: str = "", created_by=None) -> tuple[ApiToken, str]:

@@ -184,7 +184,12 @@ def order_create(*, customer: Customer, channel: str, lines: Sequence[LineReques
             # The number is taken last: its counter row stays locked only for the few inserts below.
             order.number = _order_number(now)
             order.save(force_insert=True)
-            OrderLine.objects.bulk_create(_line_rows(order, quote))
+            rows = OrderLine.objects.bulk_create(_line_rows(order, quote))
+            # Hand the caller the lines it just wrote, as if prefetched (the shape Django's own
+            # prefetch_related leaves): rendering needs no re-read; any further query still works.
+            lines = order.lines.all()
+            lines._result_cache, lines._prefetch_done = rows, True
+            order._prefetched_objects_cache = {"lines": lines}
             actor_id = actor.pk if getattr(actor, "pk", None) else None
             timeline = [OrderEvent(order=order, kind="order.created", to_status=S.DRAFT, actor_id=actor_id,
                                    created_at=now, data={"channel": channel, "lines": len(quote.lines),

@@ -5,6 +5,8 @@ Request bodies are strict: an unknown key is an error (so a misspelt or forbidde
 (`"5"` is not a quantity, `5` is not a SKU).
 """
 
+import copy
+
 from django.core.validators import MaxLengthValidator, MinLengthValidator
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
@@ -107,3 +109,19 @@ class ErrorSerializer(serializers.Serializer):
     extra = serializers.DictField(required=False, help_text=_(
         "Details for some codes: the existing order number for `duplicate_external_reference`, the "
         "current version for `concurrent_modification`, `retry_after` seconds for `throttled`."))
+
+
+class CachedModelFieldsMixin:
+    """For read-only ModelSerializers: introspect the model once per class, not once per instance.
+
+    ModelSerializer rebuilds every field from model metadata on each instantiation, which is most of
+    the cost of rendering an order; a deep copy of the first build is several times cheaper and equal.
+    """
+
+    def get_fields(self):
+        cls = type(self)
+        template = cls.__dict__.get("_cached_field_template")
+        if template is None:
+            template = super().get_fields()
+            cls._cached_field_template = template
+        return copy.deepcopy(template)

@@ -13,7 +13,13 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from core.api.serializers import BoundedListSerializer, StrictCharField, StrictIntegerField, StrictSerializer
+from core.api.serializers import (
+    BoundedListSerializer,
+    CachedModelFieldsMixin,
+    StrictCharField,
+    StrictIntegerField,
+    StrictSerializer,
+)
 from core.money import percent_of
 from finance.pricing.services import LineRequest
 from inventory.selectors import atp_date
@@ -249,7 +255,7 @@ class QuoteSerializer(serializers.Serializer):
 # Orders
 # ---------------------------------------------------------------------------------------------
 
-class OrderLineSerializer(serializers.ModelSerializer):
+class OrderLineSerializer(CachedModelFieldsMixin, serializers.ModelSerializer):
     options = serializers.DictField(child=serializers.CharField(), read_only=True)
 
     class Meta:
@@ -301,7 +307,7 @@ def _progress(done: int, total: int) -> str:
     return "none" if done <= 0 else "full" if done >= total else "partial"
 
 
-class OrderSerializer(serializers.ModelSerializer):
+class OrderSerializer(CachedModelFieldsMixin, serializers.ModelSerializer):
     """An order with its lines. Lines must be prefetched (orders.selectors.order_get_for_dealer/list)."""
 
     status_display = serializers.CharField(source="get_status_display", read_only=True)
@@ -358,7 +364,7 @@ class OrderSerializer(serializers.ModelSerializer):
         return absolute(self.context.get("request"), "order-timeline", number=order.number)
 
 
-class OrderEventSerializer(serializers.ModelSerializer):
+class OrderEventSerializer(CachedModelFieldsMixin, serializers.ModelSerializer):
     actor = serializers.SerializerMethodField(help_text=_("Who did it; null for the system."))
     data = serializers.DictField(read_only=True)
 

@@ -216,7 +216,8 @@ class OrderListCreateApi(DealerListApi):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation has no dealer
             return Order.objects.none()
-        return order_list_for_dealer(user=self.request.user).prefetch_related("lines")
+        return order_list_for_dealer(user=self.request.user,
+                                     customer_ids=[c.pk for c in self.dealer_customers()]).prefetch_related("lines")
 
     @extend_schema(
         tags=["orders"], summary="List your orders",

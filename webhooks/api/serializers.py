@@ -1,20 +1,41 @@
+"""Webhook endpoint and delivery serializers. Request bodies are strict (core.api.serializers): unknown
+keys are refused and JSON types are not coerced."""
+
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.api.serializers import StrictCharField, StrictSerializer
 from webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEventType
+
+URL_MAX_LENGTH = WebhookEndpoint._meta.get_field("url").max_length
+CUSTOMER_CODE_MAX_LENGTH = 32
 
 
 @extend_schema_field({"type": "array", "items": {"type": "string", "enum": WebhookEventType.values},
+                      "maxItems": len(WebhookEventType.values),
                       "description": "Events to receive; an empty list means every event."})
 class EventTypesField(serializers.ListField):
     """Names are checked by the service, so an unknown one is reported once, on `event_types`."""
 
-    child = serializers.CharField(max_length=64)
+    child = StrictCharField(max_length=64)
     max_length = len(WebhookEventType.values)
 
 
+class StrictBooleanField(serializers.BooleanField):
+    """A boolean that must be a JSON boolean: `"yes"`, `1` and `"true"` are refused, not converted."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
+
+
 class WebhookEndpointSerializer(serializers.ModelSerializer):
-    customer = serializers.CharField(source="customer.code", read_only=True)
+    """A registered endpoint, without its signing secret."""
+
+    customer = serializers.CharField(source="customer.code", read_only=True,
+                                     help_text=_("Code of the customer the endpoint belongs to."))
     event_types = EventTypesField(read_only=True)
 
     class Meta:
@@ -30,24 +51,34 @@ class WebhookEndpointWithSecretSerializer(WebhookEndpointSerializer):
     class Meta(WebhookEndpointSerializer.Meta):
         fields = (*WebhookEndpointSerializer.Meta.fields, "secret")
         read_only_fields = fields
+        extra_kwargs = {"secret": {"help_text": _(
+            "Key of the HMAC-SHA256 signature in the X-OMS-Signature header of every request.")}}
 
 
-class WebhookEndpointCreateSerializer(serializers.Serializer):
-    url = serializers.CharField(max_length=500, help_text="https:// URL that receives the POSTs.")
+class WebhookEndpointCreateSerializer(StrictSerializer):
+    """A new endpoint: where to POST, which events, and (for a dealer group) for which customer."""
+
+    url = StrictCharField(max_length=URL_MAX_LENGTH, help_text=_(
+        "https:// URL that receives the POSTs (plain http:// only for localhost)."))
     event_types = EventTypesField(required=False, default=list)
-    customer = serializers.CharField(required=False, max_length=32,
-                                     help_text="Customer code; needed only when you act for several customers.")
+    customer = StrictCharField(required=False, max_length=CUSTOMER_CODE_MAX_LENGTH, help_text=_(
+        "Code of the customer the endpoint is for. Required when your account acts for several customers "
+        "(a dealer group); otherwise it may be left out, and must be your customer's code if given."))
 
 
-class WebhookEndpointUpdateSerializer(serializers.Serializer):
-    url = serializers.CharField(max_length=500, required=False)
+class WebhookEndpointUpdateSerializer(StrictSerializer):
+    """The fields to change; the others keep their values."""
+
+    url = StrictCharField(max_length=URL_MAX_LENGTH, required=False)
     event_types = EventTypesField(required=False)
-    is_active = serializers.BooleanField(required=False,
-                                         help_text="true turns a disabled endpoint on again and clears its failures.")
+    is_active = StrictBooleanField(required=False, help_text=_(
+        "true turns a disabled endpoint on again and clears its failures."))
 
 
 class WebhookDeliverySerializer(serializers.ModelSerializer):
-    endpoint = serializers.IntegerField(source="endpoint_id", read_only=True)
+    """One event sent (or being sent) to one endpoint, with the outcome of its latest attempt."""
+
+    endpoint = serializers.IntegerField(source="endpoint_id", read_only=True, help_text=_("The endpoint's id."))
 
     class Meta:
         model = WebhookDelivery

@@ -205,7 +205,101 @@ def test_list_query_counts_do_not_grow_with_rows(api, customer, rows, django_ass
         WebhookEndpointFactory(customer=customer)
         WebhookDeliveryFactory(endpoint=endpoint)
 
-    with django_assert_num_queries(1):
+    # One query for the dealer's customers (the permission check), one for the page.
+    with django_assert_num_queries(2):
         assert api.get(_list_url()).status_code == 200
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(2):
         assert api.get(reverse("v1:webhook-delivery-list")).status_code == 200
+
+
+@pytest.mark.parametrize("endpoint_id", ["abc", "0", "-1", "1.0", "9223372036854775808", "9" * 40, "١"])
+def test_an_id_that_cannot_exist_is_a_json_not_found_for_every_method(api, customer, endpoint_id):
+    endpoint = WebhookEndpointFactory(customer=customer)
+    before = WebhookEndpoint.objects.values().get(pk=endpoint.pk)
+    detail = f"/api/v1/webhook-endpoints/{endpoint_id}/"
+
+    responses = [api.get(detail), api.patch(detail, {"is_active": False}, format="json"), api.delete(detail),
+                 api.post(f"{detail}rotate-secret/")]
+
+    assert [r.status_code for r in responses] == [404] * 4
+    assert all(r["Content-Type"] == "application/json" and r.json()["code"] == "not_found" for r in responses)
+    assert WebhookEndpoint.objects.values().get(pk=endpoint.pk) == before
+
+
+def test_anonymous_requests_to_an_endpoint_are_unauthorized_not_not_found():
+    response = APIClient().get("/api/v1/webhook-endpoints/abc/")
+
+    assert response.status_code == 401 and response.json()["code"] == "not_authenticated"
+
+
+def test_a_user_acting_for_no_customer_is_forbidden_on_every_operation():
+    client = APIClient()
+    client.force_authenticate(UserFactory())
+    endpoint = WebhookEndpointFactory()
+
+    responses = [client.get(_list_url()), client.get(_detail_url(endpoint)),
+                 client.patch(_detail_url(endpoint), {"is_active": False}, format="json"),
+                 client.delete(_detail_url(endpoint)),
+                 client.post(reverse("v1:webhook-endpoint-rotate-secret", args=[endpoint.pk])),
+                 client.get(reverse("v1:webhook-delivery-list"))]
+
+    assert [r.status_code for r in responses] == [403] * 6
+    assert WebhookEndpoint.objects.filter(pk=endpoint.pk, is_active=True).exists()
+
+
+@pytest.mark.parametrize("url_name", ["v1:webhook-endpoint-list", "v1:webhook-delivery-list"])
+def test_a_bad_cursor_is_a_field_error(api, url_name):
+    response = api.get(reverse(url_name), {"cursor": "0"})
+
+    assert response.status_code == 400
+    assert response.data["code"] == "invalid" and "cursor" in response.data["fields"]
+
+
+@pytest.mark.parametrize("value", ["x", "1.5", "0", "9223372036854775808"])
+def test_deliveries_refuse_an_endpoint_filter_that_is_not_an_id(api, value):
+    response = api.get(reverse("v1:webhook-delivery-list"), {"endpoint": value})
+
+    assert response.status_code == 400 and "endpoint" in response.data["fields"]
+
+
+def test_deliveries_filter_by_endpoint(api, customer):
+    endpoint = WebhookEndpointFactory(customer=customer)
+    own = WebhookDeliveryFactory(endpoint=endpoint)
+    WebhookDeliveryFactory(endpoint=WebhookEndpointFactory(customer=customer))
+
+    response = api.get(reverse("v1:webhook-delivery-list"), {"endpoint": endpoint.pk})
+
+    assert [row["id"] for row in response.data["results"]] == [own.pk]
+
+
+def test_unknown_fields_are_refused_and_nothing_is_written(api, customer):
+    endpoint = WebhookEndpointFactory(customer=customer)
+    before = WebhookEndpoint.objects.values().get(pk=endpoint.pk)
+
+    created = api.post(_list_url(), {"url": URL, "secret": "mine"}, format="json")
+    changed = api.patch(_detail_url(endpoint), {"consecutive_failures": 0}, format="json")
+
+    assert created.status_code == 400 and created.data["fields"] == {"secret": ["Unknown field."]}
+    assert changed.status_code == 400 and changed.data["fields"] == {"consecutive_failures": ["Unknown field."]}
+    assert list(WebhookEndpoint.objects.values()) == [before]
+
+
+@pytest.mark.parametrize("body", [{"is_active": "false"}, {"is_active": 0}, {"url": 5}, {"event_types": "order.shipped"},
+                                  {"url": "https://erp.dealer.example/\x00"}])
+def test_patch_refuses_values_of_the_wrong_json_type(api, customer, body):
+    endpoint = WebhookEndpointFactory(customer=customer)
+    before = WebhookEndpoint.objects.values().get(pk=endpoint.pk)
+
+    response = api.patch(_detail_url(endpoint), body, format="json")
+
+    assert response.status_code == 400 and set(response.data["fields"]) == set(body)
+    assert WebhookEndpoint.objects.values().get(pk=endpoint.pk) == before
+
+
+def test_a_customer_code_that_is_not_the_users_is_refused(api):
+    foreign = CustomerFactory()
+
+    response = api.post(_list_url(), {"url": URL, "customer": foreign.code}, format="json")
+
+    assert response.status_code == 400 and "customer" in response.data["fields"]
+    assert not WebhookEndpoint.objects.exists()
