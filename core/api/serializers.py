@@ -125,3 +125,18 @@ class CachedModelFieldsMixin:
             template = super().get_fields()
             cls._cached_field_template = template
         return copy.deepcopy(template)
+
+
+class ChoiceLabelField(serializers.CharField):
+    """The translated label of a TextChoices value (`get_<field>_display` without its per-call cost)."""
+
+    def __init__(self, choices_enum, **kwargs):
+        self.choices_enum = choices_enum
+        kwargs["read_only"] = True
+        super().__init__(**kwargs)
+
+    def to_representation(self, value):
+        try:
+            return str(self.choices_enum(value).label)
+        except ValueError:
+            return str(value)

@@ -4,11 +4,13 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.api.serializers import ChoiceLabelField
 from finance.models import Invoice
+from finance.states import InvoiceStatus
 
 
 class InvoiceSerializer(serializers.ModelSerializer):
-    status_display = serializers.CharField(source="get_status_display", read_only=True)
+    status_display = ChoiceLabelField(InvoiceStatus, source="status")
     order = serializers.CharField(source="order.number", read_only=True, help_text=_("The invoiced order's number."))
     customer = serializers.CharField(source="customer.code", read_only=True)
     balance = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True,

@@ -4,7 +4,9 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.api.serializers import ChoiceLabelField
 from logistics.models import Carrier, Shipment, ShipmentLine, TrackingEvent
+from logistics.states import ShipmentStatus
 
 
 class CarrierSerializer(serializers.ModelSerializer):
@@ -36,7 +38,7 @@ class TrackingEventSerializer(serializers.ModelSerializer):
 class ShipmentSerializer(serializers.ModelSerializer):
     """A shipment with its lines and carrier tracking events (newest first); both must be prefetched."""
 
-    status_display = serializers.CharField(source="get_status_display", read_only=True)
+    status_display = ChoiceLabelField(ShipmentStatus, source="status")
     order = serializers.CharField(source="order.number", read_only=True)
     carrier = CarrierSerializer(read_only=True, allow_null=True)
     tracking_url = serializers.SerializerMethodField(help_text=_("The carrier's tracking page, when known."))

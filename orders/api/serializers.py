@@ -16,6 +16,7 @@ from rest_framework import serializers
 from core.api.serializers import (
     BoundedListSerializer,
     CachedModelFieldsMixin,
+    ChoiceLabelField,
     StrictCharField,
     StrictIntegerField,
     StrictSerializer,
@@ -310,7 +311,7 @@ def _progress(done: int, total: int) -> str:
 class OrderSerializer(CachedModelFieldsMixin, serializers.ModelSerializer):
     """An order with its lines. Lines must be prefetched (orders.selectors.order_get_for_dealer/list)."""
 
-    status_display = serializers.CharField(source="get_status_display", read_only=True)
+    status_display = ChoiceLabelField(OrderStatus, source="status")
     customer = serializers.CharField(source="customer.code", read_only=True)
     customer_name = serializers.CharField(source="customer.name", read_only=True)
     shipping_address = ShippingAddressSerializer(read_only=True)
