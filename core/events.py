@@ -5,12 +5,11 @@ that was rolled back. Listeners should only enqueue work (a Celery task); never 
 for work that must share the transaction.
 """
 
-import functools
 import logging
 from collections import defaultdict
 from collections.abc import Callable
 
-from django.db import transaction
+from core.oncommit import on_commit_call
 
 logger = logging.getLogger(__name__)
 _listeners: dict[str, list[Callable[..., None]]] = defaultdict(list)
@@ -34,4 +33,4 @@ def _dispatch(name: str, payload: dict) -> None:
 
 
 def emit(name: str, **payload) -> None:
-    transaction.on_commit(functools.partial(_dispatch, name, payload))
+    on_commit_call(_dispatch, name, payload)

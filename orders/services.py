@@ -5,7 +5,6 @@ Every public service owns its transaction; side effects (tasks, domain events) a
 """
 
 import datetime as dt
-import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -18,6 +17,7 @@ from django.utils.translation import gettext as _
 from core import events
 from core.errors import ConcurrentModification, ValidationFailed
 from core.money import ZERO
+from core.oncommit import on_commit_call
 from core.services import sequence_next
 from crm.models import Address, Customer
 from finance.pricing.services import LineRequest, PricedLine, price_lines, shipping_estimate
@@ -248,23 +248,39 @@ def order_update(*, order_id: int, actor=None, expected_version: int | None = No
                 raise DuplicateExternalReference(existing_number=other.number, external_reference=ref)
             order.external_reference = ref
             changed.append("external_reference")
-        if lines is not None or "shipping_address" in changed:
-            current = lines if lines is not None else [
-                LineRequest(sku=line.sku, quantity=line.quantity, options=line.options)
-                for line in order.lines.order_by("position")]
-            quote = order_quote(customer=order.customer, lines=current,
+        if lines is not None:
+            quote = order_quote(customer=order.customer, lines=lines,
                                 shipping_region=order.shipping_address.get("region", ""))
-            if lines is not None:
-                order.lines.all().delete()
-                OrderLine.objects.bulk_create(_line_rows(order, quote))
-                changed.append("lines")
+            order.lines.all().delete()
+            OrderLine.objects.bulk_create(_line_rows(order, quote))
+            changed.append("lines")
             _apply_totals(order, quote)
+        elif "shipping_address" in changed:
+            # The lines keep the prices they were ordered at; only the shipping fee follows the address.
+            weight = sum((line.product.weight_kg * line.quantity
+                          for line in order.lines.select_related("product")), Decimal("0"))
+            fee, _days = shipping_estimate(region=order.shipping_address.get("region", ""),
+                                           subtotal=order.subtotal, weight_kg=weight)
+            order.shipping_fee = fee
+            order.total = order.subtotal + order.tax_total + fee
         if not changed:
             return order
         order.version += 1
-        order.save()
+        try:
+            with transaction.atomic():
+                order.save()
+        except IntegrityError:
+            # A concurrent order took the same external reference between the check and the save.
+            other = order_find_by_external_reference(customer_id=order.customer_id,
+                                                     external_reference=order.external_reference)
+            raise DuplicateExternalReference(existing_number=other.number if other else "",
+                                             external_reference=order.external_reference)
         OrderEvent.record(order=order, kind="order.updated", actor=actor, data={"fields": changed})
         events.emit("order.updated", order_id=order.pk, fields=changed)
+        if {"lines", "requested_delivery_date", "shipping_address"} & set(changed):
+            from orders.tasks import order_score_priority_task
+
+            on_commit_call(order_score_priority_task.delay, order_id=order.pk)
     return order
 
 
@@ -272,12 +288,14 @@ def order_update(*, order_id: int, actor=None, expected_version: int | None = No
 # The lifecycle
 # ---------------------------------------------------------------------------------------------
 
-def _after_commit_status(order: Order, status: str) -> None:
+def _after_commit_status(order: Order, status: str, *, event: str | None = None) -> None:
     from orders.tasks import order_score_priority_task
 
-    transaction.on_commit(functools.partial(order_score_priority_task.delay, order_id=order.pk))
-    events.emit(f"order.{status}", order_id=order.pk, number=order.number, customer_id=order.customer_id,
-                status=status)
+    # robust: a broker hiccup must not turn a committed order into a 500, nor skip the events below;
+    # a lost scoring task is caught up by the periodic rescoring sweep.
+    on_commit_call(order_score_priority_task.delay, order_id=order.pk)
+    events.emit(f"order.{event or status}", order_id=order.pk, number=order.number,
+                customer_id=order.customer_id, status=status)
 
 
 def _transition(order_id: int, to: str, *, actor=None, reason: str = "", data: dict | None = None,
@@ -300,7 +318,9 @@ def _transition(order_id: int, to: str, *, actor=None, reason: str = "", data: d
         now = timezone.now()
         order.status = to
         fields = ["status", "version", "updated_at"]
-        if to != S.DRAFT:
+        resumed = from_status == S.ON_HOLD and to != S.CANCELLED
+        # Resuming is not reaching the status again: keep its first stamp (approved_at, …).
+        if to != S.DRAFT and not resumed:
             setattr(order, f"{to}_at", now)
             fields.append(f"{to}_at")
         if to == S.ON_HOLD:
@@ -311,10 +331,12 @@ def _transition(order_id: int, to: str, *, actor=None, reason: str = "", data: d
             fields.append("status_before_hold")
         order.version += 1
         order.save(update_fields=fields)
-        kind = "order.released" if from_status == S.ON_HOLD and to != S.CANCELLED else f"order.{to}"
+        kind = "order.released" if resumed else f"order.{to}"
         OrderEvent.record(order=order, kind=kind, actor=actor, from_status=from_status, to_status=to,
                           note=reason, data=data)
-        _after_commit_status(order, to)
+        # A resumed order announces `order.released`, not a second `order.<to>` (webhooks would
+        # deliver a duplicate approval a dealer cannot tell apart).
+        _after_commit_status(order, to, event="released" if resumed else to)
     return order, True
 
 
@@ -404,8 +426,9 @@ def order_priority_score(*, tier: str, total: Decimal, requested_delivery_date: 
 def order_score_priority(*, order_id: int) -> int | None:
     """Recompute an open order's priority; writes (and logs) only when it changes. Returns it."""
     with transaction.atomic():
-        order = locks.order_for_update(order_id)
-        if order.status in (S.COMPLETED, S.CANCELLED, S.REJECTED):
+        order = Order.objects.select_for_update().filter(pk=order_id).first()
+        if order is None or order.status in (S.COMPLETED, S.CANCELLED, S.REJECTED):
+            # deleted meanwhile, or closed: nothing to score (a queued task may outlive its order)
             return None
         score = order_priority_score(tier=order.customer.tier, total=order.total or ZERO,
                                      requested_delivery_date=order.requested_delivery_date,

@@ -25,8 +25,6 @@ S = OrderStatus
 
 # Statuses an order may be put on hold from, and so resumed to (order.status_before_hold).
 HOLDABLE = {S.SUBMITTED, S.IN_REVIEW, S.APPROVED, S.ALLOCATED, S.IN_PRODUCTION, S.READY_TO_SHIP}
-# Before anything has left a warehouse, an order can still be cancelled.
-CANCELLABLE = {S.DRAFT, S.SUBMITTED, S.IN_REVIEW, S.APPROVED, S.ALLOCATED, S.IN_PRODUCTION, S.ON_HOLD}
 # A dealer may still change lines, dates and address.
 EDITABLE = {S.DRAFT, S.SUBMITTED}
 
@@ -53,8 +51,8 @@ def can_transition(current: str, target: str) -> bool:
     return target in ALLOWED.get(current, set())
 
 
-def can_cancel(current: str) -> bool:
-    return current in CANCELLABLE and can_transition(current, S.CANCELLED)
+def can_cancel(current: str, *, status_before_hold: str = "") -> bool:
+    return S.CANCELLED in allowed_targets(current, status_before_hold=status_before_hold)
 
 
 def can_edit(current: str) -> bool:
@@ -84,5 +82,8 @@ def allowed_targets(current: str, *, status_before_hold: str = "") -> set[str]:
     """Statuses reachable from `current`; an order on hold resumes only to where it was held."""
     targets = set(ALLOWED.get(current, set()))
     if current == S.ON_HOLD:
-        targets = {t for t in targets if t == S.CANCELLED or t == status_before_hold}
+        # Resume only to where it was held; cancel only if that status could have been cancelled
+        # (a hold must not open a way round the table, e.g. cancelling what is ready to ship).
+        held_from = ALLOWED.get(status_before_hold, set())
+        targets = {t for t in targets if t == status_before_hold or (t == S.CANCELLED and S.CANCELLED in held_from)}
     return targets

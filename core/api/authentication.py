@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 
 from core.models import ApiToken
+from core.services import api_token_touch
 
 
 class ApiTokenAuthentication(authentication.BaseAuthentication):
@@ -27,7 +28,7 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
         now = timezone.now()
         if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
             # bounded write rate: at most one update a minute per token
-            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+            api_token_touch(token_id=token.pk, now=now)
         request.api_token = token
         return token.user, token
 

@@ -5,8 +5,9 @@ How a keyed request runs:
    The unique (scope, key) constraint is the backstop: of two concurrent requests with one key,
    exactly one inserts the row; the other waits for that row's stored response and replays it.
 2. The handler runs inside one transaction together with storing its response on the key row, so
-   a crash leaves either both the write and the stored response, or neither (a key row still
-   without a response after STALE_AFTER belongs to a request that died and may be taken over).
+   a crash leaves either both the write and the stored response, or neither. That transaction holds
+   the key row's lock: a key still without a response after STALE_AFTER is taken over only when no
+   running request holds the lock (a slow request is never run twice).
 3. What is stored follows Stripe: the result of a request that was carried out or refused by a
    business rule (2xx, 409, 422) is kept and replayed for the key's lifetime. A request refused
    before anything could happen — invalid input (400), 401/403/404, 413, 415, 429 — and any server
@@ -26,7 +27,7 @@ import time
 from collections.abc import Callable
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -36,6 +37,14 @@ from rest_framework.response import Response
 
 from core.errors import Conflict, DomainError
 from core.models import IdempotencyKey
+from core.services import (
+    idempotency_key_claim,
+    idempotency_key_expire,
+    idempotency_key_lock,
+    idempotency_key_release,
+    idempotency_key_store,
+    idempotency_key_take_over,
+)
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
@@ -90,14 +99,6 @@ def _key_from(request) -> str | None:
     return key
 
 
-def _claim(scope: str, key: str, digest: str) -> IdempotencyKey | None:
-    try:
-        with transaction.atomic():
-            return IdempotencyKey.objects.create(scope=scope, key=key, request_hash=digest)
-    except IntegrityError:
-        return None
-
-
 def _replay(record: IdempotencyKey) -> Response:
     stored = record.response_body or {}
     headers = {name: value for name, value in (stored.get("headers") or {}).items() if name in KEPT_HEADERS}
@@ -108,12 +109,12 @@ def _replay(record: IdempotencyKey) -> Response:
 def _store(record: IdempotencyKey, response: Response) -> None:
     body = json.loads(JSONRenderer().render(response.data)) if response.data is not None else None
     headers = {name: response[name] for name in KEPT_HEADERS if response.has_header(name)}
-    IdempotencyKey.objects.filter(pk=record.pk).update(
-        response_status=response.status_code, response_body={"headers": headers, "body": body})
+    idempotency_key_store(key_id=record.pk, status=response.status_code,
+                          body={"headers": headers, "body": body})
 
 
 def _release(record: IdempotencyKey) -> None:
-    IdempotencyKey.objects.filter(pk=record.pk, response_status__isnull=True).delete()
+    idempotency_key_release(key_id=record.pk)
 
 
 def _busy() -> Response:
@@ -125,14 +126,14 @@ def _acquire(scope: str, key: str, digest: str) -> tuple[IdempotencyKey | None, 
     """Own the key (record, None) or get the response to answer with instead (None, response)."""
     deadline = time.monotonic() + settings.IDEMPOTENCY_WAIT_SECONDS
     while True:
-        record = _claim(scope, key, digest)
+        record = idempotency_key_claim(scope=scope, key=key, request_hash=digest)
         if record is not None:
             return record, None
         existing = IdempotencyKey.objects.filter(scope=scope, key=key).first()
         now = timezone.now()
         if existing is not None and existing.created_at < now - dt.timedelta(
                 hours=settings.IDEMPOTENCY_KEY_TTL_HOURS):
-            IdempotencyKey.objects.filter(pk=existing.pk, created_at=existing.created_at).delete()
+            idempotency_key_expire(key_id=existing.pk, created_at=existing.created_at)
             existing = None
         if existing is not None:
             if existing.request_hash != digest:
@@ -140,12 +141,10 @@ def _acquire(scope: str, key: str, digest: str) -> tuple[IdempotencyKey | None, 
             if existing.response_status is not None:
                 return None, _replay(existing)
             if existing.created_at < now - STALE_AFTER:
-                # Compare-and-set on created_at: of several waiters only one takes over a dead request's key.
-                taken = IdempotencyKey.objects.filter(pk=existing.pk, response_status__isnull=True,
-                                                      created_at=existing.created_at).update(created_at=now)
-                if taken:
-                    existing.created_at = now
-                    return existing, None
+                # Only a request that died lets go of the row lock; a slow one keeps its key.
+                taken = idempotency_key_take_over(key_id=existing.pk)
+                if taken is not None:
+                    return taken, None
         if time.monotonic() >= deadline:
             return None, _busy()
         if existing is not None:
@@ -167,8 +166,10 @@ def idempotent(view, request, *, scope: str, handler: Callable[[], Response]) ->
     if answer is not None:
         return answer
     try:
-        # The write and its stored response commit together (see the module docstring).
+        # The write and its stored response commit together (see the module docstring); the key's row
+        # lock, held to that commit, tells waiters this request is alive.
         with transaction.atomic():
+            idempotency_key_lock(key_id=record.pk)
             try:
                 response = handler()
             except Exception as exc:

@@ -2,15 +2,15 @@ from rest_framework.throttling import SimpleRateThrottle
 
 
 class TokenRateThrottle(SimpleRateThrottle):
-    """Rate limit per API token (per user for session auth, per IP when anonymous)."""
+    """Rate limit per user (all of a user's tokens and sessions share it; per IP when anonymous).
+
+    Keyed on the user, not the token, so that minting more tokens does not buy more rate.
+    """
 
     scope = "token"
 
     def get_cache_key(self, request, view):
-        token = getattr(request, "api_token", None)
-        if token is not None:
-            ident = f"t{token.pk}"
-        elif request.user and request.user.is_authenticated:
+        if request.user and request.user.is_authenticated:
             ident = f"u{request.user.pk}"
         else:
             ident = self.get_ident(request)

@@ -23,6 +23,9 @@ from crm.models import Customer
 from finance.pricing.models import CustomerPrice, ShippingRate, TierDiscount
 from inventory.models import Product
 
+# Amounts are stored as numeric(14, 2); leave head-room for shipping fees added to the total.
+MAX_AMOUNT = Decimal("1000000000000")  # 10^12
+
 
 @dataclass(frozen=True)
 class LineRequest:
@@ -140,8 +143,14 @@ def price_lines(*, customer: Customer, lines: Sequence[LineRequest]) -> PricedLi
             unit_price, discount_percent = quantize_money(negotiated[line.sku] + delta), ZERO
         else:
             unit_price, discount_percent = quantize_money(product.list_price + delta), tier_percent
+        if unit_price < 0:
+            errors[f"{prefix}.options"] = [_("This configuration would have a negative price.")]
+            continue
         discount, net, tax, total = price_line_amounts(unit_price=unit_price, quantity=line.quantity,
                                                        discount_percent=discount_percent, tax_rate=tax_rate)
+        if total >= MAX_AMOUNT:
+            errors[f"{prefix}.quantity"] = [_("The line amount is too large; split the order.")]
+            continue
         priced.append(PricedLine(
             position=index + 1, product=product, sku=product.sku,
             description=(f"{product.name} ({label})" if label else product.name)[:255],
@@ -151,6 +160,8 @@ def price_lines(*, customer: Customer, lines: Sequence[LineRequest]) -> PricedLi
         ))
     if errors:
         raise ValidationFailed(fields=errors)
+    if sum((p.line_total for p in priced), ZERO) >= MAX_AMOUNT:
+        raise ValidationFailed(fields={"lines": [_("The order amount is too large; split the order.")]})
     return PricedLines(
         lines=priced,
         subtotal=sum((p.net_amount for p in priced), ZERO),

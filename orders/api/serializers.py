@@ -351,7 +351,7 @@ class OrderSerializer(CachedModelFieldsMixin, serializers.ModelSerializer):
         }
 
     def get_can_cancel(self, order) -> bool:
-        return can_cancel(order.status)
+        return can_cancel(order.status, status_before_hold=order.status_before_hold)
 
     def get_can_edit(self, order) -> bool:
         return can_edit(order.status)
@@ -377,4 +377,7 @@ class OrderEventSerializer(CachedModelFieldsMixin, serializers.ModelSerializer):
     def get_actor(self, event) -> str | None:
         if event.actor is None:
             return None
+        if event.actor.is_staff:
+            # Dealers see that our staff acted, not who: names of internal people stay internal.
+            return str(_("Staff"))
         return event.actor.get_full_name() or event.actor.get_username()

@@ -38,7 +38,12 @@ from orders.api.serializers import (
     line_requests,
 )
 from orders.models import Channel, Order, OrderEvent
-from orders.selectors import customers_for_user, order_event_list, order_get_for_dealer, order_list_for_dealer
+from orders.selectors import (
+    customers_for_user,
+    order_event_list_for_dealer,
+    order_get_for_dealer,
+    order_list_for_dealer,
+)
 from orders.services import (
     order_cancel,
     order_create,
@@ -340,5 +345,5 @@ class OrderTimelineApi(DealerListApi):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation has no dealer
             return OrderEvent.objects.none()
-        return order_event_list(order=dealer_order(self.request, self.kwargs["number"], with_lines=False))
+        return order_event_list_for_dealer(order=dealer_order(self.request, self.kwargs["number"], with_lines=False))
 

@@ -73,7 +73,7 @@ class OrderListView(PortalAccessMixin, ListView):
 
 def _detail_context(request, order, *, cancel_form=None) -> dict:
     own = access.is_dealer(request.user) and order_list_for_dealer(user=request.user).filter(pk=order.pk).exists()
-    show_cancel = own and can_cancel(order.status)
+    show_cancel = own and can_cancel(order.status, status_before_hold=order.status_before_hold)
     if show_cancel and cancel_form is None:
         cancel_form = OrderCancelForm(initial={"version": order.version})
     return {"order": order, "lines": order.lines.all(), "events": order_event_list(order=order),

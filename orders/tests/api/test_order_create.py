@@ -348,15 +348,18 @@ def test_throttled_requests_get_429_with_retry_after(monkeypatch):
 
 
 @pytest.mark.django_db
-def test_the_throttle_counts_per_token(monkeypatch):
+def test_the_throttle_counts_per_user_across_tokens(monkeypatch):
+    # Per user, not per token: minting a second token must not buy a second allowance.
     monkeypatch.setattr(TokenRateThrottle, "rate", "1/min", raising=False)
     cache.clear()
     _customer, user, first = dealer()
     second = client_for(user)
+    _other_customer, _other_user, other = dealer()
 
     assert first.get(URL).status_code == 200
-    assert second.get(URL).status_code == 200
-    assert first.get(URL).status_code == 429
+    response = second.get(URL)
+    assert response.status_code == 429 and int(response["Retry-After"]) >= 1
+    assert other.get(URL).status_code == 200
     cache.clear()
 
 

@@ -1,0 +1,78 @@
+import pytest
+
+from orders.errors import InvalidTransition
+from orders.models import Order
+from orders.services import order_cancel, order_hold, order_release_hold, order_transition
+from orders.states import OrderStatus, can_cancel
+from orders.tests.factories import make_order
+
+S = OrderStatus
+
+
+def _order_in(status):
+    order = make_order()
+    Order.objects.filter(pk=order.pk).update(status=status)
+    return order
+
+
+@pytest.mark.django_db
+def test_a_hold_does_not_open_a_way_to_cancel_what_is_ready_to_ship():
+    order = _order_in(S.READY_TO_SHIP)
+    order_hold(order_id=order.pk, reason="address check")
+    events_before = order.events.count()
+
+    with pytest.raises(InvalidTransition):
+        order_cancel(order_id=order.pk, reason="changed my mind")
+
+    order.refresh_from_db()
+    assert order.status == S.ON_HOLD and order.events.count() == events_before
+    assert not can_cancel(order.status, status_before_hold=order.status_before_hold)
+
+
+@pytest.mark.django_db
+def test_an_order_held_while_cancellable_can_still_be_cancelled():
+    order = _order_in(S.APPROVED)
+    order_hold(order_id=order.pk, reason="credit check")
+    assert order_cancel(order_id=order.pk, reason="customer withdrew").status == S.CANCELLED
+
+
+@pytest.mark.django_db
+def test_release_keeps_the_first_stamp_and_announces_a_release(django_capture_on_commit_callbacks):
+    from core import events
+
+    seen = []
+    events.subscribe("*", lambda name, **payload: seen.append(name))
+    order = make_order()
+    order_transition(order_id=order.pk, to=S.APPROVED)
+    order.refresh_from_db()
+    approved_at = order.approved_at
+
+    with django_capture_on_commit_callbacks(execute=True):
+        order_hold(order_id=order.pk, reason="credit check")
+        order_release_hold(order_id=order.pk)
+
+    order.refresh_from_db()
+    assert order.status == S.APPROVED and order.approved_at == approved_at
+    assert seen[-2:] == ["order.on_hold", "order.released"]
+    assert list(order.events.order_by("-id").values_list("kind", flat=True)[:1]) == ["order.released"]
+
+
+@pytest.mark.django_db
+def test_a_broker_failure_after_commit_neither_raises_nor_loses_the_events(monkeypatch,
+                                                                          django_capture_on_commit_callbacks):
+    from core import events
+    from orders import tasks
+
+    def broker_down(**kwargs):
+        raise ConnectionError("broker down")
+
+    monkeypatch.setattr(tasks.order_score_priority_task, "delay", broker_down)
+    seen = []
+    events.subscribe("order.approved", lambda name, **payload: seen.append(payload["number"]))
+    order = make_order()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        order_transition(order_id=order.pk, to=S.APPROVED)
+
+    order.refresh_from_db()
+    assert order.status == S.APPROVED and seen == [order.number]
