@@ -20,9 +20,8 @@ from core.services import sequence_next
 from logistics import locks
 from logistics.models import Carrier, Shipment, ShipmentEvent, ShipmentLine, TrackingEvent
 from logistics.states import ALLOWED, ShipmentStatus
-from orders.fulfilment import order_record_shipped_quantities
 from orders.models import Order, OrderLine
-from orders.services import order_transition
+from orders.services import order_record_delivered, order_record_shipped_quantities
 from orders.states import OrderStatus
 
 H = ShipmentStatus
@@ -257,7 +256,7 @@ def _order_deliver_when_complete(*, order_id: int, actor=None) -> None:
     statuses = set(Shipment.objects.filter(order_id=order_id).exclude(status=H.CANCELLED)
                    .values_list("status", flat=True))
     if statuses == {H.DELIVERED}:
-        order_transition(order_id=order_id, to=S.DELIVERED, actor=actor)
+        order_record_delivered(order_id=order_id, actor=actor)
 
 
 def shipment_deliver(*, shipment_id: int, actor=None) -> Shipment:

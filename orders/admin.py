@@ -98,7 +98,8 @@ def _to(status: str) -> Callable[..., Order]:
     return functools.partial(services.order_transition, to=status)
 
 
-# Partially shipped is not offered: logistics sets it from shipped quantities.
+# Partially shipped, shipped and delivered are not offered: logistics sets them from its shipments
+# (orders.states.FULFILMENT_ONLY); order managers dispatch and deliver shipments in the logistics admin.
 TRANSITIONS: tuple[Transition, ...] = (
     Transition("submit", S.SUBMITTED, gettext_lazy("Submit"), gettext_lazy("Submit selected orders"),
                services.order_submit, takes_reason=False),
@@ -120,10 +121,6 @@ TRANSITIONS: tuple[Transition, ...] = (
                gettext_lazy("Start production of selected orders"), _to(S.IN_PRODUCTION)),
     Transition("ready_to_ship", S.READY_TO_SHIP, gettext_lazy("Ready to ship"),
                gettext_lazy("Mark selected orders ready to ship"), _to(S.READY_TO_SHIP)),
-    Transition("ship", S.SHIPPED, gettext_lazy("Mark shipped"), gettext_lazy("Mark selected orders shipped"),
-               _to(S.SHIPPED)),
-    Transition("deliver", S.DELIVERED, gettext_lazy("Mark delivered"),
-               gettext_lazy("Mark selected orders delivered"), _to(S.DELIVERED)),
     Transition("complete", S.COMPLETED, gettext_lazy("Complete"), gettext_lazy("Complete selected orders"),
                _to(S.COMPLETED)),
     Transition("reopen", S.DRAFT, gettext_lazy("Reopen as draft"),

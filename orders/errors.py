@@ -44,3 +44,16 @@ class DuplicateExternalReference(Conflict):
 class CreditLimitExceeded(DomainError):
     code = "credit_limit_exceeded"
     status = 422
+
+
+class StatusSetByFulfilment(Conflict):
+    code = "status_set_by_fulfilment"
+
+    def __init__(self, *, order_number: str, target):
+        from orders.states import OrderStatus
+
+        super().__init__(
+            _("Order %(number)s becomes “%(target)s” when its shipments are recorded in logistics, "
+              "not by hand.") % {"number": order_number, "target": OrderStatus(target).label},
+            extra={"order": order_number, "target": str(target)},
+        )

@@ -25,6 +25,9 @@ S = OrderStatus
 
 # Statuses an order may be put on hold from, and so resumed to (order.status_before_hold).
 HOLDABLE = {S.SUBMITTED, S.IN_REVIEW, S.APPROVED, S.ALLOCATED, S.IN_PRODUCTION, S.READY_TO_SHIP}
+# Reached only through what logistics records (shipments dispatched, delivered), never set by hand:
+# an order marked shipped without a shipment could no longer be shipped, nor invoiced correctly.
+FULFILMENT_ONLY = {S.PARTIALLY_SHIPPED, S.SHIPPED, S.DELIVERED}
 # A dealer may still change lines, dates and address.
 EDITABLE = {S.DRAFT, S.SUBMITTED}
 

@@ -247,3 +247,6 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update({
     "ShipmentStatusEnum": "logistics.states.ShipmentStatus",
     "ProgressEnum": [("none", "none"), ("partial", "partial"), ("full", "full")],
 })
+# Webhook targets must resolve to public addresses; only for local development or tests may they
+# point at loopback/private networks (the SSRF guard in webhooks.services).
+WEBHOOK_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", DEBUG)

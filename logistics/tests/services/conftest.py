@@ -3,11 +3,8 @@ from collections import defaultdict
 import pytest
 
 from core import events
-from inventory.tests.factories import ProductFactory
 from logistics.models import Carrier
-from orders.models import Order
-from orders.states import OrderStatus
-from orders.tests.factories import make_order
+from orders.tests.conftest import ready_order  # noqa: F401  (shared fixture)
 
 
 @pytest.fixture
@@ -23,17 +20,3 @@ def emitted(monkeypatch):
 def carrier():
     return Carrier.objects.create(code="SF", name="SF Express",
                                   tracking_url_template="https://www.sf-express.com/track?no={number}")
-
-
-@pytest.fixture
-def ready_order():
-    """An order ready to ship with one line per quantity given (default: 3 and 2 units)."""
-
-    def make(quantities=(3, 2), status=OrderStatus.READY_TO_SHIP):
-        order = make_order(products=[ProductFactory() for _ in quantities], quantities=list(quantities))
-        Order.objects.filter(pk=order.pk).update(status=status)
-        order.refresh_from_db()
-        return order
-
-    return make
-

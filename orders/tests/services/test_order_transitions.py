@@ -4,10 +4,10 @@ import itertools
 
 import pytest
 
-from orders.errors import InvalidTransition
+from orders.errors import InvalidTransition, StatusSetByFulfilment
 from orders.models import Order, OrderEvent
-from orders.services import order_release_hold, order_transition
-from orders.states import ALLOWED, OrderStatus, allowed_targets
+from orders.services import _transition, order_release_hold, order_transition
+from orders.states import ALLOWED, FULFILMENT_ONLY, OrderStatus, allowed_targets
 from orders.tests.factories import make_order
 
 S = OrderStatus
@@ -34,19 +34,31 @@ def test_transition_follows_the_table(current, target):
     events_before = OrderEvent.objects.filter(order=order).count()
     version_before = order.version
 
+    # The table's gate itself; order_transition adds the rules of who may ask (tested below).
     if _expected(current, target, held_from):
-        result = order_transition(order_id=order.pk, to=target, reason=REASON)
+        result, _changed = _transition(order.pk, target, reason=REASON)
         assert result.status == target
         event = OrderEvent.objects.filter(order=order).order_by("-id").first()
         assert (event.from_status, event.to_status) == (current, target)
         assert result.version == version_before + 1
     else:
         with pytest.raises(InvalidTransition):
-            order_transition(order_id=order.pk, to=target, reason=REASON)
+            _transition(order.pk, target, reason=REASON)
         order.refresh_from_db()
         assert order.status == current
         assert order.version == version_before
         assert OrderEvent.objects.filter(order=order).count() == events_before
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("target", sorted(FULFILMENT_ONLY))
+def test_shipping_statuses_cannot_be_set_by_hand(target):
+    order = _order_in(S.READY_TO_SHIP if target != S.DELIVERED else S.SHIPPED)
+    events_before = order.events.count()
+    with pytest.raises(StatusSetByFulfilment):
+        order_transition(order_id=order.pk, to=target)
+    order.refresh_from_db()
+    assert order.status != target and order.events.count() == events_before
 
 
 @pytest.mark.django_db

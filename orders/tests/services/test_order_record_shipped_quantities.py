@@ -4,8 +4,8 @@ import pytest
 
 from core.errors import ValidationFailed
 from orders.errors import InvalidTransition
-from orders.fulfilment import order_record_shipped_quantities
 from orders.models import OrderEvent
+from orders.services import order_record_shipped_quantities
 from orders.states import OrderStatus
 
 S = OrderStatus
