@@ -1,8 +1,4 @@
-"""Writes for orders: intake, the lifecycle state machine and its timeline.
-
-Every public service owns its transaction; side effects (tasks, domain events) are registered with
-`transaction.on_commit` so nothing leaves the database for a change that was rolled back.
-"""
+"""Order intake: quotes, creation and edits of orders that are still editable."""
 
 import datetime as dt
 from collections.abc import Sequence
@@ -11,13 +7,11 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Case, F, PositiveIntegerField, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import events
 from core.errors import ConcurrentModification, ValidationFailed
-from core.money import ZERO
 from core.oncommit import on_commit_call
 from core.services import sequence_next
 from crm.models import Address, Customer
@@ -26,13 +20,12 @@ from inventory.selectors import atp_date, stock_available_by_product
 from orders import locks
 from orders.errors import (
     DuplicateExternalReference,
-    InvalidTransition,
     OrderNotEditable,
-    StatusSetByFulfilment,
 )
 from orders.models import Channel, Order, OrderEvent, OrderLine
 from orders.selectors import order_find_by_external_reference
-from orders.states import FULFILMENT_ONLY, HOLDABLE, OrderStatus, allowed_targets, can_edit, can_transition
+from orders.services.lifecycle import _after_commit_status
+from orders.states import OrderStatus, can_edit
 
 S = OrderStatus
 ADDRESS_REQUIRED = ("recipient", "region", "city", "line1")
@@ -53,10 +46,6 @@ class Quote:
     total: Decimal
     promised_delivery_date: dt.date
 
-
-# ---------------------------------------------------------------------------------------------
-# Quotes and intake
-# ---------------------------------------------------------------------------------------------
 
 def order_quote(*, customer: Customer, lines: Sequence[LineRequest], shipping_region: str = "",
                 today: dt.date | None = None) -> Quote:
@@ -288,221 +277,3 @@ def order_update(*, order_id: int, actor=None, expected_version: int | None = No
 
             on_commit_call(order_score_priority_task.delay, order_id=order.pk)
     return order
-
-
-# ---------------------------------------------------------------------------------------------
-# The lifecycle
-# ---------------------------------------------------------------------------------------------
-
-def _after_commit_status(order: Order, status: str, *, event: str | None = None) -> None:
-    from orders.tasks import order_score_priority_task
-
-    # robust: a broker hiccup must not turn a committed order into a 500, nor skip the events below;
-    # a lost scoring task is caught up by the periodic rescoring sweep.
-    on_commit_call(order_score_priority_task.delay, order_id=order.pk)
-    events.emit(f"order.{event or status}", order_id=order.pk, number=order.number,
-                customer_id=order.customer_id, status=status)
-
-
-def _transition(order_id: int, to: str, *, actor=None, reason: str = "", data: dict | None = None,
-                expected_version: int | None = None) -> tuple[Order, bool]:
-    """Move an order to `to` if the table allows it; the one place a status changes.
-
-    Locks the row, checks the table, stamps `<to>_at`, bumps the version, writes the timeline event
-    in the same transaction and registers follow-up work on commit. Asking for the current status
-    is a no-op (retries are safe).
-    """
-    with transaction.atomic():
-        order = locks.order_for_update(order_id)
-        if order.status == to:
-            return order, False
-        if expected_version is not None and expected_version != order.version:
-            raise ConcurrentModification(extra={"current_version": order.version})
-        if to not in allowed_targets(order.status, status_before_hold=order.status_before_hold):
-            raise InvalidTransition(order=order, target=to)
-        from_status = order.status
-        now = timezone.now()
-        order.status = to
-        fields = ["status", "version", "updated_at"]
-        resumed = from_status == S.ON_HOLD and to != S.CANCELLED
-        # Resuming is not reaching the status again: keep its first stamp (approved_at, …).
-        if to != S.DRAFT and not resumed:
-            setattr(order, f"{to}_at", now)
-            fields.append(f"{to}_at")
-        if to == S.ON_HOLD:
-            order.status_before_hold = from_status
-            fields.append("status_before_hold")
-        elif from_status == S.ON_HOLD:
-            order.status_before_hold = ""
-            fields.append("status_before_hold")
-        order.version += 1
-        order.save(update_fields=fields)
-        kind = "order.released" if resumed else f"order.{to}"
-        OrderEvent.record(order=order, kind=kind, actor=actor, from_status=from_status, to_status=to,
-                          note=reason, data=data)
-        # A resumed order announces `order.released`, not a second `order.<to>` (webhooks would
-        # deliver a duplicate approval a dealer cannot tell apart).
-        _after_commit_status(order, to, event="released" if resumed else to)
-    return order, True
-
-
-def order_transition(*, order_id: int, to: str, actor=None, reason: str = "",
-                     expected_version: int | None = None) -> Order:
-    """Move an order to any status the lifecycle allows (admin actions, tests). See `_transition`.
-
-    Raises InvalidTransition (409) for a move the table forbids, ConcurrentModification (409).
-    """
-    if to not in S.values:
-        raise ValidationFailed(fields={"status": [_("Unknown status.")]})
-    if to in FULFILMENT_ONLY:
-        raise StatusSetByFulfilment(order_number=Order.objects.values_list("number", flat=True)
-                                    .filter(pk=order_id).first() or str(order_id), target=to)
-    if to in (S.REJECTED, S.ON_HOLD, S.CANCELLED) and not reason.strip():
-        raise ValidationFailed(fields={"reason": [_("Give a reason.")]})
-    order, _changed = _transition(order_id, to, actor=actor, reason=reason, expected_version=expected_version)
-    return order
-
-
-def order_submit(*, order_id: int, actor=None) -> Order:
-    """Submit a draft for review. Raises InvalidTransition."""
-    return _transition(order_id, S.SUBMITTED, actor=actor)[0]
-
-
-def order_start_review(*, order_id: int, actor=None) -> Order:
-    """Take a submitted order into review. Raises InvalidTransition."""
-    return _transition(order_id, S.IN_REVIEW, actor=actor)[0]
-
-
-def order_approve(*, order_id: int, actor=None, reason: str = "") -> Order:
-    """Approve a submitted or in-review order; enqueues allocation work through `order.approved`."""
-    return _transition(order_id, S.APPROVED, actor=actor, reason=reason)[0]
-
-
-def order_reject(*, order_id: int, actor=None, reason: str) -> Order:
-    """Reject an order (a reason is required). Raises InvalidTransition, ValidationFailed."""
-    return order_transition(order_id=order_id, to=S.REJECTED, actor=actor, reason=reason)
-
-
-def order_hold(*, order_id: int, actor=None, reason: str) -> Order:
-    """Put an order on hold; it remembers where it was and resumes there."""
-    return order_transition(order_id=order_id, to=S.ON_HOLD, actor=actor, reason=reason)
-
-
-def order_release_hold(*, order_id: int, actor=None, reason: str = "") -> Order:
-    """Resume an order on hold to the status it was held from. Raises InvalidTransition if not on hold."""
-    with transaction.atomic():
-        order = locks.order_for_update(order_id)
-        if order.status != S.ON_HOLD or order.status_before_hold not in HOLDABLE:
-            raise InvalidTransition(order=order, target=order.status_before_hold or S.SUBMITTED)
-        return _transition(order_id, order.status_before_hold, actor=actor, reason=reason)[0]
-
-
-def order_cancel(*, order_id: int, actor=None, reason: str, expected_version: int | None = None) -> Order:
-    """Cancel an order before anything has shipped (a reason is required).
-
-    Raises InvalidTransition (409) once the order is ready to ship or beyond.
-    """
-    return order_transition(order_id=order_id, to=S.CANCELLED, actor=actor, reason=reason,
-                            expected_version=expected_version)
-
-
-def order_reopen(*, order_id: int, actor=None, reason: str = "") -> Order:
-    """Return a rejected order to draft so it can be corrected and submitted again."""
-    return _transition(order_id, S.DRAFT, actor=actor, reason=reason)[0]
-
-
-# ---------------------------------------------------------------------------------------------
-# Fulfilment facts written by logistics (summaries are written down, STYLE.md §2)
-# ---------------------------------------------------------------------------------------------
-
-def order_record_shipped_quantities(*, order_id: int, quantities: dict[int, int], actor=None,
-                                    reference: str = "") -> Order:
-    """Add shipped quantities to an order's lines and move the order to partially shipped or shipped.
-
-    Preconditions: the order is ready to ship or partially shipped; every key of `quantities` is a
-    line of this order and every value a whole number from 1 to what that line has left to ship.
-    Side effects, in the caller's transaction: `quantity_shipped` moved with F() under the order
-    lock, an `order.lines_shipped` timeline event (`reference` names the shipment), and the status
-    change with its own event and on-commit work.
-    Raises ValidationFailed (400) for bad lines or quantities and InvalidTransition (409) when the
-    order cannot ship in its current status; nothing is written then.
-    """
-    if not quantities:
-        raise ValidationFailed(fields={"quantities": [_("Give at least one line to record.")]})
-    with transaction.atomic():
-        order = locks.order_for_update(order_id)
-        # Every writer of quantity_shipped holds the order lock, so the lines read here stay current.
-        lines = {line.pk: line for line in OrderLine.objects.filter(order_id=order.pk)}
-        errors: dict[str, list[str]] = {}
-        for line_id, quantity in quantities.items():
-            key = f"quantities.{line_id}"
-            line = lines.get(line_id)
-            if line is None:
-                errors[key] = [_("Not a line of this order.")]
-            elif isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0:
-                errors[key] = [_("Enter a whole number greater than zero.")]
-            elif quantity > line.quantity - line.quantity_shipped:
-                left = line.quantity - line.quantity_shipped
-                errors[key] = [_("Only %(left)d left to ship.") % {"left": left}]
-        if errors:
-            raise ValidationFailed(fields=errors)
-        complete = all(line.quantity_shipped + quantities.get(pk, 0) == line.quantity
-                       for pk, line in lines.items())
-        target = S.SHIPPED if complete else S.PARTIALLY_SHIPPED
-        if order.status != target and not can_transition(order.status, target):
-            raise InvalidTransition(order=order, target=target)
-        added = Case(*[When(pk=pk, then=Value(quantity)) for pk, quantity in quantities.items()],
-                     output_field=PositiveIntegerField())
-        OrderLine.objects.filter(pk__in=list(quantities)).update(
-            quantity_shipped=F("quantity_shipped") + added)
-        OrderEvent.record(order=order, kind="order.lines_shipped", actor=actor, note=reference,
-                          data={"quantities": {str(pk): qty for pk, qty in sorted(quantities.items())},
-                                "reference": reference})
-        return _transition(order.pk, target, actor=actor)[0]
-
-
-def order_record_delivered(*, order_id: int, actor=None) -> Order:
-    """Mark a fully shipped order delivered once logistics has delivered all its shipments.
-
-    Raises InvalidTransition unless the order is shipped (a no-op when already delivered).
-    """
-    return _transition(order_id, S.DELIVERED, actor=actor)[0]
-
-
-# ---------------------------------------------------------------------------------------------
-# Priority
-# ---------------------------------------------------------------------------------------------
-
-TIER_POINTS = {"standard": 0, "silver": 10, "gold": 20, "platinum": 30}
-
-
-def order_priority_score(*, tier: str, total: Decimal, requested_delivery_date: dt.date | None,
-                         today: dt.date) -> int:
-    """0–100: customer tier (≤30), urgency of the requested date (≤40), order value (≤30)."""
-    score = TIER_POINTS.get(tier, 0)
-    if requested_delivery_date:
-        days = (requested_delivery_date - today).days
-        score += 40 if days <= 3 else 30 if days <= 7 else 15 if days <= 14 else 5
-    for threshold, points in ((Decimal("1000000"), 30), (Decimal("100000"), 20), (Decimal("10000"), 10)):
-        if total >= threshold:
-            score += points
-            break
-    return max(0, min(100, score))
-
-
-def order_score_priority(*, order_id: int) -> int | None:
-    """Recompute an open order's priority; writes (and logs) only when it changes. Returns it."""
-    with transaction.atomic():
-        order = Order.objects.select_for_update().filter(pk=order_id).first()
-        if order is None or order.status in (S.COMPLETED, S.CANCELLED, S.REJECTED):
-            # deleted meanwhile, or closed: nothing to score (a queued task may outlive its order)
-            return None
-        score = order_priority_score(tier=order.customer.tier, total=order.total or ZERO,
-                                     requested_delivery_date=order.requested_delivery_date,
-                                     today=timezone.localdate())
-        if score != order.priority:
-            # Priority is the system's own field: it does not bump the version a dealer edits against.
-            Order.objects.filter(pk=order.pk).update(priority=score)
-            OrderEvent.record(order=order, kind="order.priority_scored",
-                              data={"from": order.priority, "to": score})
-        return score

@@ -1,0 +1,36 @@
+"""Writes for orders: intake, the lifecycle state machine and its timeline, fulfilment facts, priority.
+
+Every public service owns its transaction; side effects (tasks, domain events) are registered to run
+after commit, so nothing leaves the database for a change that was rolled back.
+"""
+
+from orders.services.fulfilment import order_record_delivered, order_record_shipped_quantities
+from orders.services.intake import (
+    ADDRESS_FIELDS,
+    ADDRESS_REQUIRED,
+    Quote,
+    order_create,
+    order_quote,
+    order_quote_request,
+    order_update,
+)
+from orders.services.lifecycle import (
+    _transition,
+    order_approve,
+    order_cancel,
+    order_hold,
+    order_reject,
+    order_release_hold,
+    order_reopen,
+    order_start_review,
+    order_submit,
+    order_transition,
+)
+from orders.services.priority import order_priority_score, order_score_priority
+
+__all__ = [
+    "ADDRESS_FIELDS", "ADDRESS_REQUIRED", "Quote", "_transition", "order_approve", "order_cancel", "order_create", "order_hold", "order_priority_score",
+    "order_quote", "order_quote_request", "order_record_delivered", "order_record_shipped_quantities",
+    "order_reject", "order_release_hold", "order_reopen", "order_score_priority", "order_start_review",
+    "order_submit", "order_transition", "order_update",
+]

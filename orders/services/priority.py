@@ -1,0 +1,49 @@
+"""Priority scoring of open orders."""
+
+import datetime as dt
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from core.money import ZERO
+from orders.models import Order, OrderEvent
+from orders.states import OrderStatus
+
+S = OrderStatus
+
+
+
+TIER_POINTS = {"standard": 0, "silver": 10, "gold": 20, "platinum": 30}
+
+
+def order_priority_score(*, tier: str, total: Decimal, requested_delivery_date: dt.date | None,
+                         today: dt.date) -> int:
+    """0–100: customer tier (≤30), urgency of the requested date (≤40), order value (≤30)."""
+    score = TIER_POINTS.get(tier, 0)
+    if requested_delivery_date:
+        days = (requested_delivery_date - today).days
+        score += 40 if days <= 3 else 30 if days <= 7 else 15 if days <= 14 else 5
+    for threshold, points in ((Decimal("1000000"), 30), (Decimal("100000"), 20), (Decimal("10000"), 10)):
+        if total >= threshold:
+            score += points
+            break
+    return max(0, min(100, score))
+
+
+def order_score_priority(*, order_id: int) -> int | None:
+    """Recompute an open order's priority; writes (and logs) only when it changes. Returns it."""
+    with transaction.atomic():
+        order = Order.objects.select_for_update().filter(pk=order_id).first()
+        if order is None or order.status in (S.COMPLETED, S.CANCELLED, S.REJECTED):
+            # deleted meanwhile, or closed: nothing to score (a queued task may outlive its order)
+            return None
+        score = order_priority_score(tier=order.customer.tier, total=order.total or ZERO,
+                                     requested_delivery_date=order.requested_delivery_date,
+                                     today=timezone.localdate())
+        if score != order.priority:
+            # Priority is the system's own field: it does not bump the version a dealer edits against.
+            Order.objects.filter(pk=order.pk).update(priority=score)
+            OrderEvent.record(order=order, kind="order.priority_scored",
+                              data={"from": order.priority, "to": score})
+        return score
