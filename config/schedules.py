@@ -1,7 +1,8 @@
 """Every periodic job of the system, in one place (STYLE.md §5).
 
-Each entry is a sweep: a selector finds the rows that are due, the task handles a bounded
-batch and re-enqueues itself while rows remain.
+Each entry is a sweep: a selector finds the rows that are due and the task handles a bounded batch,
+re-enqueuing itself while rows remain — or, for webhooks, fans the due ids out to one task each and
+lets the next beat tick pick up the rest.
 """
 
 from datetime import timedelta

@@ -1,13 +1,16 @@
 """Staff screens for webhooks. Thin: every write goes through webhooks.services.
 
 Endpoints are registered, changed, deleted, rotated and re-enabled through the services the
-portal and the API use; deliveries are read-only apart from the Replay action.
+portal and the API use; deliveries are read-only apart from the Replay action. A signing secret
+is shown once, on a page that is not cached — never in a message, which the cookie message
+storage would keep in the browser.
 """
 
 import json
 
 from django import forms
 from django.contrib import admin, messages
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
@@ -24,7 +27,7 @@ class WebhookEndpointForm(forms.ModelForm):
         label=gettext_lazy("event types"), choices=WebhookEventType.choices, required=False,
         widget=forms.CheckboxSelectMultiple, help_text=gettext_lazy("None ticked means every event."))
     url = forms.CharField(label=gettext_lazy("URL"), max_length=500,
-                          help_text=gettext_lazy("https:// (plain http:// only for localhost)."))
+                          help_text=gettext_lazy("https://, to a host with public internet addresses only."))
 
     class Meta:
         model = WebhookEndpoint
@@ -104,9 +107,16 @@ class WebhookEndpointAdmin(DomainErrorAdminMixin, admin.ModelAdmin):
         for field in WebhookEndpoint._meta.concrete_fields:
             setattr(obj, field.attname, getattr(endpoint, field.attname))
         obj._state.adding = False
-        messages.success(request, _("Signing secret for %(url)s: %(secret)s — give it to the dealer; it is shown "
-                                    "only now and after a rotation.") % {"url": endpoint.url,
-                                                                         "secret": endpoint.secret})
+
+    def response_add(self, request, obj, post_url_continue=None):
+        return self._secret_page(request, [obj], created=True)
+
+    def _secret_page(self, request, endpoints: list[WebhookEndpoint], *, created: bool) -> TemplateResponse:
+        context = {**self.admin_site.each_context(request), "opts": self.model._meta, "title": _("Signing secret"),
+                   "endpoints": endpoints, "created": created}
+        response = TemplateResponse(request, "admin/webhooks/secret.html", context)
+        response["Cache-Control"] = "no-store"
+        return response
 
     def delete_model(self, request, obj):
         services.webhook_endpoint_delete(endpoint_id=obj.pk, customer_ids=None)
@@ -130,12 +140,15 @@ class WebhookEndpointAdmin(DomainErrorAdminMixin, admin.ModelAdmin):
     @admin.action(description=gettext_lazy("Rotate the signing secret of selected endpoints"),
                   permissions=["change"])
     def rotate_secret(self, request, queryset):
+        rotated = []
         for endpoint_id, url in queryset.order_by("pk").values_list("pk", "url"):
             ok, endpoint = self.call_service(request, services.webhook_endpoint_rotate_secret, subject=url,
                                              endpoint_id=endpoint_id, customer_ids=None)
             if ok:
-                messages.success(request, _("New signing secret for %(url)s: %(secret)s") % {
-                    "url": endpoint.url, "secret": endpoint.secret})
+                rotated.append(endpoint)
+        if rotated:
+            return self._secret_page(request, rotated, created=False)
+        return None
 
 
 @admin.register(WebhookDelivery)

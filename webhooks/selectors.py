@@ -53,17 +53,21 @@ def webhook_delivery_list_for_user(*, user) -> QuerySet[WebhookDelivery]:
 
 
 def webhook_endpoint_list_subscribed(*, customer_id: int, event_type: str) -> list[WebhookEndpoint]:
-    """Active endpoints of the customer that want `event_type` (an empty subscription wants all)."""
-    endpoints = WebhookEndpoint.objects.filter(customer_id=customer_id, is_active=True).order_by("pk")
+    """Active endpoints of the customer that want `event_type` (an empty subscription wants all).
+
+    An inactive customer has none: a deactivated account receives no webhooks.
+    """
+    endpoints = (WebhookEndpoint.objects.filter(customer_id=customer_id, is_active=True, customer__is_active=True)
+                 .order_by("pk"))
     # Filtered in Python: a customer has a handful of endpoints, and JSON containment differs by database.
     return [endpoint for endpoint in endpoints if endpoint.wants(event_type)]
 
 
 def webhook_delivery_list_due(*, now: dt.datetime | None = None) -> QuerySet[WebhookDelivery]:
-    """Pending deliveries of active endpoints whose next attempt is due and that no worker holds."""
+    """Pending deliveries of active endpoints of active customers, due now and held by no worker."""
     now = now or timezone.now()
     return (WebhookDelivery.objects
-            .filter(status=DeliveryStatus.PENDING, endpoint__is_active=True)
+            .filter(status=DeliveryStatus.PENDING, endpoint__is_active=True, endpoint__customer__is_active=True)
             .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
             .filter(Q(leased_until__isnull=True) | Q(leased_until__lte=now))
             .order_by("next_attempt_at", "pk"))

@@ -1,21 +1,24 @@
 """Writes for webhooks: endpoint registration, fan-out of domain events, signed delivery, retries.
 
 The delivery path never holds a row lock while talking to a receiver: an attempt claims the
-delivery with a short lease and commits, sends, then records the result in a new transaction.
-Receivers dedupe on the event id (`X-OMS-Event-Id`), which stays the same across retries and replays.
+delivery with a lease and commits, sends, then records the result in a new transaction. The lease
+outlives the task's hard time limit (webhooks.limits), and a result is written onto the delivery
+only by the claim that still holds it. Receivers dedupe on the event id (`X-OMS-Event-Id`), which
+stays the same across retries and replays.
+
+Where a request may go (webhooks.transport): unless WEBHOOK_ALLOW_PRIVATE_TARGETS, only https to
+hosts whose every address is public — checked when the URL is registered and again, pinned to the
+checked address, on every attempt.
 """
 
 import dataclasses
 import datetime as dt
-import functools
-import ipaddress
 import logging
 import time
 import uuid
 from collections.abc import Collection, Sequence
 from urllib.parse import urlsplit
 
-import requests
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.mail import send_mail
@@ -26,8 +29,9 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from core.errors import NotFound, ValidationFailed
+from core.oncommit import on_commit_call
 from crm.models import Customer
-from webhooks import locks, payloads, signing
+from webhooks import limits, locks, payloads, signing, transport
 from webhooks.errors import DeliveryInProgress, EndpointDisabled
 from webhooks.models import (
     DeliveryStatus,
@@ -43,9 +47,6 @@ logger = logging.getLogger(__name__)
 
 BACKOFF_BASE_SECONDS = 30
 BACKOFF_MAX_SECONDS = 6 * 3600
-# A claim outlives the request timeout, so a lease only expires when its worker is really gone.
-LEASE_GRACE_SECONDS = 60
-LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
 USER_AGENT = "OMS-Webhooks/1"
 
 
@@ -53,26 +54,33 @@ USER_AGENT = "OMS-Webhooks/1"
 # Endpoint registration (admin, portal and API)
 # ---------------------------------------------------------------------------------------------
 
+def _url_error(message) -> ValidationFailed:
+    return ValidationFailed(fields={"url": [message]})
+
+
 def _clean_url(url: str) -> str:
     url = (url or "").strip()
     try:
         URLValidator(schemes=["http", "https"])(url)
     except DjangoValidationError:
-        raise ValidationFailed(fields={"url": [_("Enter a valid http:// or https:// URL.")]})
+        raise _url_error(_("Enter a valid http:// or https:// URL."))
     if len(url) > WebhookEndpoint._meta.get_field("url").max_length:
-        raise ValidationFailed(fields={"url": [_("The URL is too long.")]})
+        raise _url_error(_("The URL is too long."))
     parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
-    if parts.scheme == "http" and not (settings.DEBUG or host in LOCAL_HOSTS):
-        raise ValidationFailed(fields={"url": [_("Use https://; plain http:// is accepted only for localhost.")]})
+    allow_private = settings.WEBHOOK_ALLOW_PRIVATE_TARGETS
+    if parts.scheme != "https" and not allow_private:
+        raise _url_error(_("Use https://."))
+    host = parts.hostname or ""
     try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return url
-    # Literal addresses that can only mean this server's own network (cloud metadata, LAN) are refused.
-    if (address.is_link_local or address.is_multicast or address.is_unspecified or address.is_reserved
-            or (address.is_private and not address.is_loopback and not settings.DEBUG)):
-        raise ValidationFailed(fields={"url": [_("This address cannot receive webhooks.")]})
+        if allow_private:
+            # Local development and tests: private networks are fine and names need not resolve.
+            transport.check_host(host, allow_private=True)
+        else:
+            transport.resolve(host, parts.port or transport.DEFAULT_PORTS[parts.scheme], allow_private=False)
+    except transport.TargetRefused as exc:
+        if exc.reason == "unresolvable":
+            raise _url_error(_("This host name could not be resolved."))
+        raise _url_error(_("This address cannot receive webhooks: it is not a public internet address."))
     return url
 
 
@@ -91,9 +99,11 @@ def _clean_event_types(event_types: Sequence[str] | None) -> list[str]:
 def webhook_endpoint_validate(*, url: str, event_types: Sequence[str] | None) -> tuple[str, list[str]]:
     """Check a URL and a subscription without writing; returns them cleaned.
 
-    An empty list of event types subscribes to every event. Plain http:// is accepted only for
-    localhost (or with DEBUG on); literal private, link-local and reserved addresses are refused.
-    Raises ValidationFailed (fields `url`, `event_types`).
+    An empty list of event types subscribes to every event. Unless WEBHOOK_ALLOW_PRIVATE_TARGETS
+    (local development, tests), the URL must be https and its host must resolve (DNS lookup here)
+    only to public addresses: localhost, loopback, private, link-local (cloud metadata), CGNAT,
+    reserved and multicast addresses are refused. Link-local, multicast and unspecified addresses
+    are refused even then. Raises ValidationFailed (fields `url`, `event_types`).
     """
     fields: dict[str, list] = {}
     cleaned = []
@@ -249,7 +259,7 @@ def webhook_fanout(*, event_type: str, event_id: str | uuid.UUID, payload: dict,
                                                   status=DeliveryStatus.PENDING, attempts=0)
                    .order_by("pk").values_list("pk", flat=True))
         for delivery_id in ids:
-            transaction.on_commit(functools.partial(webhook_deliver_task.delay, delivery_id=delivery_id))
+            on_commit_call(webhook_deliver_task.delay, delivery_id=delivery_id)
     return ids
 
 
@@ -272,6 +282,8 @@ class _Claim:
     event_id: str
     payload: dict
     attempt: int
+    # The lease this claim wrote: the token that says the delivery is still this worker's.
+    leased_until: dt.datetime
 
 
 @dataclasses.dataclass(frozen=True)
@@ -292,17 +304,18 @@ def _claim(delivery_id: int) -> _Claim | None:
         if delivery is None:
             return None
         now = timezone.now()
-        if (delivery.status != DeliveryStatus.PENDING or not delivery.endpoint.is_active
+        endpoint = delivery.endpoint
+        if (delivery.status != DeliveryStatus.PENDING or not endpoint.is_active
+                or not endpoint.customer.is_active
                 or (delivery.next_attempt_at and delivery.next_attempt_at > now)
                 or (delivery.leased_until and delivery.leased_until > now)):
             return None
         delivery.attempts += 1
-        delivery.leased_until = now + dt.timedelta(seconds=settings.WEBHOOK_TIMEOUT_SECONDS + LEASE_GRACE_SECONDS)
+        delivery.leased_until = now + dt.timedelta(seconds=limits.lease_seconds())
         delivery.save(update_fields=["attempts", "leased_until", "updated_at"])
-        endpoint = delivery.endpoint
         return _Claim(delivery_id=delivery.pk, endpoint_id=endpoint.pk, url=endpoint.url, secret=endpoint.secret,
                       event_type=delivery.event_type, event_id=str(delivery.event_id), payload=delivery.payload,
-                      attempt=delivery.attempts)
+                      attempt=delivery.attempts, leased_until=delivery.leased_until)
 
 
 def _send(claim: _Claim) -> _Outcome:
@@ -322,13 +335,19 @@ def _send(claim: _Claim) -> _Outcome:
     code, error = None, ""
     try:
         # Redirects are not followed: the signature and the registered URL belong together.
-        with requests.post(claim.url, data=body, headers=headers, timeout=settings.WEBHOOK_TIMEOUT_SECONDS,
-                           allow_redirects=False, stream=True) as response:
-            code = response.status_code
-            if not 200 <= code < 300:
-                error = f"HTTP {code} {response.reason or ''}".strip()
-    except requests.RequestException as exc:
-        error = f"{type(exc).__name__}: {exc}"
+        answer = transport.post(claim.url, body=body, headers=headers,
+                                allow_private=settings.WEBHOOK_ALLOW_PRIVATE_TARGETS,
+                                connect_timeout=limits.connect_timeout(), read_timeout=limits.read_timeout(),
+                                total_timeout=limits.request_timeout(), max_response_bytes=limits.MAX_RESPONSE_BYTES)
+    except transport.TargetRefused as exc:
+        error = f"Refused, nothing sent: {exc.detail}"
+        logger.warning("webhook delivery %s refused: %s", claim.delivery_id, exc.detail)
+    except transport.SendFailed as exc:
+        error = str(exc)
+    else:
+        code = answer.status
+        if not 200 <= code < 300:
+            error = f"HTTP {code} {answer.reason}".strip()
     duration_ms = int((time.monotonic() - started) * 1000)
     return _Outcome(attempted_at=attempted_at, response_code=code, duration_ms=duration_ms, error=error[:500])
 
@@ -344,6 +363,13 @@ def _record(claim: _Claim, outcome: _Outcome) -> WebhookDelivery | None:
         WebhookAttempt.objects.create(delivery=delivery, attempted_at=outcome.attempted_at,
                                       response_code=outcome.response_code, duration_ms=outcome.duration_ms,
                                       error=outcome.error)
+        if (delivery.status != DeliveryStatus.PENDING or delivery.attempts != claim.attempt
+                or delivery.leased_until != claim.leased_until):
+            # This claim is stale: its lease ran out and another worker (or a replay) took the
+            # delivery over, or already finished it. The newer claim owns the row and the endpoint's
+            # failure count; this result is only logged.
+            logger.warning("webhook delivery %s: stale result of attempt %s only logged", delivery.pk, claim.attempt)
+            return delivery
         now = timezone.now()
         delivery.leased_until = None
         delivery.last_response_code = outcome.response_code
@@ -369,8 +395,7 @@ def _record(claim: _Claim, outcome: _Outcome) -> WebhookDelivery | None:
                 endpoint.disabled_reason = _("Disabled after %(count)d failed deliveries in a row.") % {
                     "count": endpoint.consecutive_failures}
                 fields += ["is_active", "disabled_at", "disabled_reason"]
-                transaction.on_commit(functools.partial(webhook_endpoint_notify_disabled_task.delay,
-                                                        endpoint_id=endpoint.pk))
+                on_commit_call(webhook_endpoint_notify_disabled_task.delay, endpoint_id=endpoint.pk)
             endpoint.save(update_fields=fields)
         delivery.save(update_fields=["leased_until", "last_response_code", "last_error", "status", "delivered_at",
                                      "next_attempt_at", "updated_at"])
@@ -381,13 +406,16 @@ def webhook_delivery_attempt(*, delivery_id: int) -> WebhookDelivery | None:
     """Send one due delivery once, signed, and record the outcome.
 
     Idempotent and safe to run twice at once: a delivery that succeeded, failed for good, is not
-    yet due, is held by another worker or belongs to a disabled endpoint is left alone (returns
-    None). Otherwise it is claimed (attempts + 1, short lease) and committed, POSTed with no
-    transaction open, and the result is recorded in a new transaction: an attempt log row; on 2xx
-    the delivery succeeds and the endpoint's failure count resets; otherwise the next try is
-    scheduled with exponential backoff, or the delivery fails after WEBHOOK_MAX_ATTEMPTS, and an
-    endpoint reaching WEBHOOK_DISABLE_AFTER_FAILURES failures in a row is disabled and its
-    customer notified by email (on commit). Call it outside any transaction.
+    yet due, is held by another worker, belongs to a disabled endpoint or to an inactive customer
+    is left alone (returns None). Otherwise it is claimed (attempts + 1, a lease longer than the
+    task's hard time limit) and committed, then POSTed with no transaction open — only if its
+    host still resolves to allowed addresses, to one of which the connection is pinned; a refusal
+    is a failed attempt that sends nothing. The result is recorded in a new transaction: an
+    attempt log row; on 2xx the delivery succeeds and the endpoint's failure count resets;
+    otherwise the next try is scheduled with exponential backoff, or the delivery fails after
+    WEBHOOK_MAX_ATTEMPTS, and an endpoint reaching WEBHOOK_DISABLE_AFTER_FAILURES failures in a
+    row is disabled and its customer notified by email (on commit). A claim whose lease was
+    taken over meanwhile only logs its attempt. Call it outside any transaction.
     """
     claim = _claim(delivery_id)
     if claim is None:
@@ -418,7 +446,7 @@ def webhook_delivery_replay(*, delivery_id: int, actor=None) -> WebhookDelivery:
         delivery.next_attempt_at = now
         delivery.delivered_at = None
         delivery.save(update_fields=["status", "attempts", "next_attempt_at", "delivered_at", "updated_at"])
-        transaction.on_commit(functools.partial(webhook_deliver_task.delay, delivery_id=delivery.pk))
+        on_commit_call(webhook_deliver_task.delay, delivery_id=delivery.pk)
     logger.info("webhook delivery %s replayed by %s", delivery.pk, getattr(actor, "pk", None))
     return delivery
 

@@ -26,12 +26,14 @@ def verify(*, secret: str, header: str, body: bytes, tolerance: int = DEFAULT_TO
            now: float | None = None) -> bool:
     """True when `header` signs `body` with `secret` and its timestamp is within `tolerance` seconds.
 
-    Compares in constant time. Several `v1=` entries are accepted (any one may match).
+    Compares in constant time. Several `v1=` entries are accepted (any one may match). A malformed
+    header (a non-ASCII timestamp such as `t=²`, non-ASCII signature text) is False, never an error.
     """
     timestamp, signatures = None, []
     for part in (header or "").split(","):
         key, _sep, value = part.strip().partition("=")
-        if key == "t" and value.isdigit():
+        # str.isdigit() is also true for "²" and other digits int() refuses.
+        if key == "t" and value.isascii() and value.isdigit():
             timestamp = int(value)
         elif key == SIGNATURE_SCHEME and value:
             signatures.append(value)
@@ -39,5 +41,6 @@ def verify(*, secret: str, header: str, body: bytes, tolerance: int = DEFAULT_TO
         return False
     if abs((time.time() if now is None else now) - timestamp) > tolerance:
         return False
-    expected = sign(secret=secret, timestamp=timestamp, body=body)
-    return any(hmac.compare_digest(expected, candidate) for candidate in signatures)
+    expected = sign(secret=secret, timestamp=timestamp, body=body).encode()
+    # As bytes: compare_digest refuses str with non-ASCII characters.
+    return any(hmac.compare_digest(expected, candidate.encode(errors="replace")) for candidate in signatures)

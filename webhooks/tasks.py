@@ -1,9 +1,12 @@
 from celery import shared_task
 from django.db import OperationalError
 
+from webhooks import limits
+
 # Retries here cover only a database that was briefly unreachable; a receiver's failures are retried
 # by the delivery's own schedule in the database (webhook_deliver_due_task), never by Celery.
 DB_RETRY = {"autoretry_for": (OperationalError,), "retry_backoff": 5, "retry_backoff_max": 300, "max_retries": 5}
+SWEEP_BATCH = 200
 
 
 @shared_task(ignore_result=True, **DB_RETRY)
@@ -13,7 +16,10 @@ def webhook_fanout_task(event_type: str, event_id: str, payload: dict, occurred_
     webhook_fanout(event_type=event_type, event_id=event_id, payload=payload, occurred_at=occurred_at)
 
 
-@shared_task(ignore_result=True, **DB_RETRY)
+# The transport bounds the HTTP exchange itself; these limits stop anything else hanging (a DNS
+# lookup), and the claim's lease outlives the hard limit (webhooks.limits).
+@shared_task(ignore_result=True, soft_time_limit=limits.task_soft_time_limit(), time_limit=limits.task_time_limit(),
+             **DB_RETRY)
 def webhook_deliver_task(delivery_id: int):
     from webhooks.services import webhook_delivery_attempt
 
@@ -21,20 +27,17 @@ def webhook_deliver_task(delivery_id: int):
 
 
 @shared_task(ignore_result=True)
-def webhook_deliver_due_task(batch: int = 50):
-    """Sweep: attempt due deliveries in bounded batches, re-enqueueing itself while rows remain.
+def webhook_deliver_due_task(batch: int = SWEEP_BATCH):
+    """Sweep: queue one delivery task for each of at most `batch` due deliveries, oldest due first.
 
-    Each attempt moves its delivery's next try into the future (or finishes it), so the next batch
-    never sees the same rows.
+    It sends nothing itself, so a slow receiver holds up one worker, not the sweep. Beat is the
+    loop (every 30 s): a delivery still waiting in the queue may be queued again by the next
+    sweep, which the claim turns into a no-op.
     """
     from webhooks.selectors import webhook_delivery_list_due
-    from webhooks.services import webhook_delivery_attempt
 
-    ids = list(webhook_delivery_list_due().values_list("pk", flat=True)[:batch])
-    for delivery_id in ids:
-        webhook_delivery_attempt(delivery_id=delivery_id)
-    if len(ids) == batch:
-        webhook_deliver_due_task.delay(batch=batch)
+    for delivery_id in list(webhook_delivery_list_due().values_list("pk", flat=True)[:batch]):
+        webhook_deliver_task.delay(delivery_id=delivery_id)
 
 
 @shared_task(ignore_result=True, autoretry_for=(OSError,), retry_backoff=60, retry_backoff_max=1800, max_retries=5)

@@ -59,7 +59,7 @@ class WebhookEndpointCreateSerializer(StrictSerializer):
     """A new endpoint: where to POST, which events, and (for a dealer group) for which customer."""
 
     url = StrictCharField(max_length=URL_MAX_LENGTH, help_text=_(
-        "https:// URL that receives the POSTs (plain http:// only for localhost)."))
+        "https:// URL that receives the POSTs; its host must resolve only to public internet addresses."))
     event_types = EventTypesField(required=False, default=list)
     customer = StrictCharField(required=False, max_length=CUSTOMER_CODE_MAX_LENGTH, help_text=_(
         "Code of the customer the endpoint is for. Required when your account acts for several customers "

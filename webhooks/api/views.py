@@ -51,8 +51,10 @@ INVALID_RESPONSE = OpenApiResponse(ErrorSerializer, description=(
     "Invalid input: bad JSON, wrong types, unknown fields, a URL that cannot receive webhooks, an unknown "
     "event type, or (on create) a missing or foreign `customer` code. Nothing was written."), examples=[
     OpenApiExample("Field errors", value=_error("invalid", "Some fields are not valid.", {
-        "url": ["Use https://; plain http:// is accepted only for localhost."],
+        "url": ["Use https://."],
         "event_types": ["Unknown event type: order.teleported."]})),
+    OpenApiExample("Private address", value=_error("invalid", "Some fields are not valid.", {
+        "url": ["This address cannot receive webhooks: it is not a public internet address."]})),
     OpenApiExample("Unknown field", value=_error("invalid", "Some fields are not valid.", {
         "secret": ["Unknown field."]})),
     OpenApiExample("Malformed JSON", value=_error(

@@ -8,4 +8,5 @@ urlpatterns = [
     path("webhooks/<int:endpoint_id>/rotate-secret/", views.WebhookEndpointRotateSecretView.as_view(),
          name="webhook-rotate-secret"),
     path("webhooks/<int:endpoint_id>/delete/", views.WebhookEndpointDeleteView.as_view(), name="webhook-delete"),
+    path("webhooks/<int:endpoint_id>/enable/", views.WebhookEndpointEnableView.as_view(), name="webhook-enable"),
 ]

@@ -11,7 +11,12 @@ from core.portal.mixins import PortalAccessMixin, apply_domain_error, domain_err
 from orders.selectors import customers_for_user
 from webhooks.portal.forms import WebhookEndpointCreateForm
 from webhooks.selectors import webhook_delivery_list_for_user, webhook_endpoint_list_for_user
-from webhooks.services import webhook_endpoint_create, webhook_endpoint_delete, webhook_endpoint_rotate_secret
+from webhooks.services import (
+    webhook_endpoint_create,
+    webhook_endpoint_delete,
+    webhook_endpoint_rotate_secret,
+    webhook_endpoint_update,
+)
 
 RECENT_DELIVERIES = 20
 NO_ACCESS = gettext_lazy("Webhooks are for dealer accounts.")
@@ -92,4 +97,23 @@ class WebhookEndpointDeleteView(PortalAccessMixin, View):
             domain_error_message(request, exc)
         else:
             messages.success(request, _("The webhook endpoint was deleted."))
+        return redirect("portal:webhook-list")
+
+
+class WebhookEndpointEnableView(PortalAccessMixin, View):
+    """Turn a disabled endpoint on again (the email sent on disabling points here); clears its failures."""
+
+    access_check = staticmethod(_is_dealer)
+    no_access_reason = NO_ACCESS
+    http_method_names = ["post"]
+
+    def post(self, request, endpoint_id: int):
+        try:
+            webhook_endpoint_update(endpoint_id=endpoint_id, customer_ids=_customer_ids(request.user),
+                                    is_active=True)
+        except DomainError as exc:
+            domain_error_message(request, exc)
+        else:
+            messages.success(request, _("The webhook endpoint is enabled again; its pending deliveries will be "
+                                        "retried."))
         return redirect("portal:webhook-list")

@@ -1,10 +1,12 @@
-"""A real webhook receiver for tests: an HTTP server on 127.0.0.1 that checks signatures.
+"""A real webhook receiver for tests: an HTTP(S) server on 127.0.0.1 that checks signatures.
 
 It answers each POST with the next scripted status (200 once the script is used up) and records
-what it saw, including whether the signature verified with the endpoint's secret.
+what it saw, including whether the signature verified with the endpoint's secret, how many
+connections it accepted and (over TLS) the SNI name each client asked for.
 """
 
 import json
+import ssl
 import threading
 import time
 from dataclasses import dataclass, field
@@ -32,6 +34,9 @@ class Receiver:
     delay_seconds: float = 0.0
     received: list[Received] = field(default_factory=list)
     url: str = ""
+    port: int = 0
+    connections: int = 0
+    server_names: list[str | None] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def respond_with(self, *statuses: int) -> None:
@@ -44,7 +49,7 @@ class Receiver:
             return self.statuses.pop(0) if self.statuses else 200
 
 
-def start_receiver() -> tuple[Receiver, ThreadingHTTPServer]:
+def start_receiver(tls: ssl.SSLContext | None = None) -> tuple[Receiver, ThreadingHTTPServer]:
     receiver = Receiver()
 
     class Handler(BaseHTTPRequestHandler):
@@ -61,8 +66,22 @@ def start_receiver() -> tuple[Receiver, ThreadingHTTPServer]:
         def log_message(self, format, *args):
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    receiver.url = f"http://127.0.0.1:{server.server_address[1]}/hooks/oms"
+    class Server(ThreadingHTTPServer):
+        daemon_threads = True
+
+        def get_request(self):
+            sock, address = super().get_request()
+            with receiver._lock:
+                receiver.connections += 1
+            if tls is not None:
+                # A failed handshake raises OSError here, which the server drops quietly.
+                sock = tls.wrap_socket(sock, server_side=True)
+            return sock, address
+
+    if tls is not None:
+        tls.sni_callback = lambda _sock, name, _context: receiver.server_names.append(name)
+    server = Server(("127.0.0.1", 0), Handler)
+    receiver.port = server.server_address[1]
+    receiver.url = f"{'https' if tls else 'http'}://127.0.0.1:{receiver.port}/hooks/oms"
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return receiver, server

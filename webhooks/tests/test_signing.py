@@ -1,5 +1,7 @@
 import time
 
+import pytest
+
 from webhooks.signing import sign, signature_header, verify
 
 SECRET = "whsec_test"
@@ -45,3 +47,17 @@ def test_the_signature_is_hmac_sha256_over_timestamp_dot_body():
 
     expected = hmac.new(SECRET.encode(), b"1700000000." + BODY, hashlib.sha256).hexdigest()
     assert sign(secret=SECRET, timestamp=1700000000, body=BODY) == expected
+
+
+@pytest.mark.parametrize("header", [
+    "t=²,v1=abc",                       # str.isdigit() is true for "²", int() refuses it
+    "t=١٧٠٠٠٠٠٠٠٠,v1=abc",             # Arabic-Indic digits
+    "t={now},v1=é" + "0" * 63,          # non-ASCII signature
+    "t={now},v1=\udcff",                # a lone surrogate (bytes decoded with surrogateescape)
+    "t=,v1=",
+    "v1=abc",
+    "t={now}",
+    ",,,==,",
+])
+def test_a_malformed_header_is_rejected_without_an_error(header):
+    assert verify(secret=SECRET, header=header.format(now=int(time.time())), body=BODY) is False

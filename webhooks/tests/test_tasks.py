@@ -12,40 +12,69 @@ from webhooks.tasks import webhook_deliver_due_task
 from webhooks.tests.factories import WebhookDeliveryFactory, WebhookEndpointFactory
 
 
+@pytest.fixture
+def queued(monkeypatch):
+    """Delivery task ids the sweep queued (the broker is not involved), and whether it queued itself."""
+    from webhooks import tasks
+
+    calls = {"deliver": [], "sweep": []}
+    monkeypatch.setattr(tasks.webhook_deliver_task, "delay", lambda **kw: calls["deliver"].append(kw["delivery_id"]))
+    monkeypatch.setattr(tasks.webhook_deliver_due_task, "delay", lambda **kw: calls["sweep"].append(kw))
+    return calls
+
+
 @pytest.mark.django_db
-def test_the_sweep_sends_only_due_deliveries_of_active_endpoints(receiver):
+def test_the_sweep_queues_a_task_per_due_delivery_of_active_endpoints_and_sends_nothing_itself(receiver, queued):
     endpoint = WebhookEndpointFactory(url=receiver.url)
     past = timezone.now() - dt.timedelta(minutes=1)
     due = WebhookDeliveryFactory(endpoint=endpoint, next_attempt_at=past)
-    later = WebhookDeliveryFactory(endpoint=endpoint, next_attempt_at=timezone.now() + dt.timedelta(minutes=5))
-    done = WebhookDeliveryFactory(endpoint=endpoint, status=DeliveryStatus.SUCCEEDED, next_attempt_at=past)
-    leased = WebhookDeliveryFactory(endpoint=endpoint, next_attempt_at=past,
-                                    leased_until=timezone.now() + dt.timedelta(seconds=30))
-    paused = WebhookDeliveryFactory(endpoint=WebhookEndpointFactory(url=receiver.url, is_active=False),
-                                    next_attempt_at=past)
+    WebhookDeliveryFactory(endpoint=endpoint, next_attempt_at=timezone.now() + dt.timedelta(minutes=5))
+    WebhookDeliveryFactory(endpoint=endpoint, status=DeliveryStatus.SUCCEEDED, next_attempt_at=past)
+    WebhookDeliveryFactory(endpoint=endpoint, next_attempt_at=past, leased_until=timezone.now() + dt.timedelta(seconds=30))
+    WebhookDeliveryFactory(endpoint=WebhookEndpointFactory(url=receiver.url, is_active=False), next_attempt_at=past)
+    WebhookDeliveryFactory(endpoint=WebhookEndpointFactory(url=receiver.url, customer__is_active=False),
+                           next_attempt_at=past)
 
     webhook_deliver_due_task.apply()
 
-    assert [r.headers["X-OMS-Event-Id"] for r in receiver.received] == [str(due.event_id)]
-    states = dict(WebhookDelivery.objects.values_list("pk", "status"))
-    assert states[due.pk] == DeliveryStatus.SUCCEEDED
-    assert [states[d.pk] for d in (later, leased, paused)] == [DeliveryStatus.PENDING] * 3
-    assert states[done.pk] == DeliveryStatus.SUCCEEDED
+    assert queued["deliver"] == [due.pk]
+    assert receiver.received == []
+    assert WebhookDelivery.objects.get(pk=due.pk).attempts == 0
 
 
 @pytest.mark.django_db
-def test_the_sweep_re_enqueues_itself_while_a_full_batch_was_handled(receiver, monkeypatch):
-    queued = []
-    monkeypatch.setattr(webhook_deliver_due_task, "delay", lambda **kw: queued.append(kw))
-    endpoint = WebhookEndpointFactory(url=receiver.url)
-    for _ in range(3):
-        WebhookDeliveryFactory(endpoint=endpoint)
+def test_the_sweep_queues_a_bounded_batch_oldest_due_first_and_leaves_the_rest_to_the_next_beat(queued):
+    endpoint = WebhookEndpointFactory()
+    now = timezone.now()
+    deliveries = [WebhookDeliveryFactory(endpoint=endpoint, next_attempt_at=now - dt.timedelta(minutes=m))
+                  for m in (1, 3, 2)]
 
     webhook_deliver_due_task.apply(kwargs={"batch": 2})
-    assert queued == [{"batch": 2}] and len(receiver.received) == 2
 
-    webhook_deliver_due_task.apply(kwargs={"batch": 2})
-    assert queued == [{"batch": 2}] and len(receiver.received) == 3
+    assert queued["deliver"] == [deliveries[1].pk, deliveries[2].pk]
+    assert queued["sweep"] == []
+
+
+@pytest.mark.django_db
+def test_the_sweep_resends_a_delivery_whose_worker_died_mid_attempt(receiver, eager_celery):
+    past = timezone.now() - dt.timedelta(minutes=2)
+    delivery = WebhookDeliveryFactory(endpoint=WebhookEndpointFactory(url=receiver.url), attempts=1,
+                                      next_attempt_at=past, leased_until=past)
+
+    webhook_deliver_due_task.apply()
+
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.SUCCEEDED and delivery.attempts == 2 and delivery.leased_until is None
+    assert receiver.received[0].headers["X-OMS-Delivery-Attempt"] == "2"
+
+
+def test_the_delivery_task_has_time_limits_within_its_lease():
+    from webhooks import limits
+    from webhooks.tasks import webhook_deliver_task
+
+    assert webhook_deliver_task.soft_time_limit == limits.task_soft_time_limit()
+    assert webhook_deliver_task.time_limit == limits.task_time_limit()
+    assert limits.request_timeout() < limits.task_soft_time_limit() < limits.task_time_limit() < limits.lease_seconds()
 
 
 def test_the_listener_only_queues_a_fanout_with_a_fresh_event_id(monkeypatch):
@@ -70,16 +99,3 @@ def test_every_webhook_event_type_is_subscribed_and_nothing_else():
     assert all(enqueue_fanout in events.listeners(name) for name in WebhookEventType.values)
     assert enqueue_fanout not in events.listeners("order.submitted")
     assert enqueue_fanout not in events.listeners("shipment.dispatched")
-
-
-@pytest.mark.django_db
-def test_the_sweep_resends_a_delivery_whose_worker_died_mid_attempt(receiver):
-    past = timezone.now() - dt.timedelta(minutes=2)
-    delivery = WebhookDeliveryFactory(endpoint=WebhookEndpointFactory(url=receiver.url), attempts=1,
-                                      next_attempt_at=past, leased_until=past)
-
-    webhook_deliver_due_task.apply()
-
-    delivery.refresh_from_db()
-    assert delivery.status == DeliveryStatus.SUCCEEDED and delivery.attempts == 2 and delivery.leased_until is None
-    assert receiver.received[0].headers["X-OMS-Delivery-Attempt"] == "2"

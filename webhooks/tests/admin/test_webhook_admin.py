@@ -70,27 +70,55 @@ def test_enable_action_turns_a_disabled_endpoint_on_and_resets_failures(staff_cl
     assert endpoint.is_active and endpoint.consecutive_failures == 0 and endpoint.disabled_reason == ""
 
 
+def _cookies_and_session(client) -> str:
+    session = client.session
+    return str(client.cookies) + repr(dict(session.items()))
+
+
 @pytest.mark.django_db
-def test_adding_an_endpoint_goes_through_the_service_and_shows_the_secret_once(staff_client):
+def test_adding_an_endpoint_goes_through_the_service_and_shows_the_secret_once_on_an_uncached_page(staff_client):
     customer = CustomerFactory()
 
     response = staff_client.post(reverse("admin:webhooks_webhookendpoint_add"), {
         "customer": customer.pk, "url": "https://dealer.example/hooks", "event_types": ["order.approved"],
-    }, follow=True)
+    })
 
     endpoint = WebhookEndpoint.objects.get()
     assert endpoint.customer == customer and endpoint.event_types == ["order.approved"]
+    assert response.status_code == 200 and "no-store" in response["Cache-Control"]
     assert endpoint.secret in response.content.decode()
+    # Not in a message: the cookie message storage would keep it in the browser.
+    assert endpoint.secret not in _cookies_and_session(staff_client)
+    later = staff_client.get(reverse("admin:webhooks_webhookendpoint_changelist")).content.decode()
+    assert endpoint.secret not in later
 
 
 @pytest.mark.django_db
-def test_a_bad_url_in_the_admin_form_is_shown_on_the_field(staff_client):
+def test_rotating_secrets_shows_the_new_ones_once_and_keeps_them_out_of_messages(staff_client):
+    first, second = WebhookEndpointFactory(), WebhookEndpointFactory()
+    old = {first.secret, second.secret}
+
+    response = staff_client.post(reverse("admin:webhooks_webhookendpoint_changelist"),
+                                 {"action": "rotate_secret", "_selected_action": [first.pk, second.pk]})
+
+    first.refresh_from_db()
+    second.refresh_from_db()
+    page = response.content.decode()
+    assert response.status_code == 200 and "no-store" in response["Cache-Control"]
+    assert first.secret in page and second.secret in page
+    assert not old & {first.secret, second.secret} and not any(secret in page for secret in old)
+    assert first.secret not in _cookies_and_session(staff_client)
+    assert second.secret not in _cookies_and_session(staff_client)
+
+
+@pytest.mark.django_db
+def test_a_bad_url_in_the_admin_form_is_shown_on_the_field(staff_client, public_targets_only):
     response = staff_client.post(reverse("admin:webhooks_webhookendpoint_add"), {
         "customer": CustomerFactory().pk, "url": "http://dealer.example/hooks", "event_types": [],
     })
 
     assert response.status_code == 200
-    assert "plain http:// is accepted only for localhost" in response.content.decode()
+    assert "Use https://." in response.content.decode()
     assert not WebhookEndpoint.objects.exists()
 
 

@@ -44,7 +44,7 @@ def test_a_dealer_registers_an_endpoint_and_sees_the_secret_once(api, customer):
     assert "secret" not in api.get(_list_url()).data["results"][0]
 
 
-def test_validation_errors_use_the_one_envelope_and_write_nothing(api):
+def test_validation_errors_use_the_one_envelope_and_write_nothing(api, public_targets_only):
     response = api.post(_list_url(), {"url": "http://erp.dealer.example/hooks",
                                       "event_types": ["order.teleported"]}, format="json")
 
@@ -52,6 +52,30 @@ def test_validation_errors_use_the_one_envelope_and_write_nothing(api):
     assert response.data["code"] == "invalid"
     assert sorted(response.data["fields"]) == ["event_types", "url"]
     assert not WebhookEndpoint.objects.exists()
+
+
+@pytest.mark.usefixtures("public_targets_only")
+@pytest.mark.parametrize("url", ["https://127.0.0.1/hooks", "https://localhost/hooks", "https://10.20.30.40/hooks",
+                                 "https://169.254.169.254/latest/meta-data", "https://loopback.dealer.example/hooks"])
+def test_a_url_on_a_private_or_loopback_address_is_a_400_on_url_and_writes_nothing(api, fake_dns, url):
+    fake_dns["loopback.dealer.example"] = ["127.0.0.1"]
+
+    response = api.post(_list_url(), {"url": url, "event_types": ["order.approved"]}, format="json")
+
+    assert response.status_code == 400
+    assert response.data["code"] == "invalid" and list(response.data["fields"]) == ["url"]
+    assert not WebhookEndpoint.objects.exists()
+
+
+def test_patching_the_url_to_a_host_resolving_to_loopback_is_a_400_and_changes_nothing(
+        api, customer, fake_dns, public_targets_only):
+    fake_dns.update({"erp.dealer.example": ["93.184.215.14"], "loopback.dealer.example": ["127.0.0.1"]})
+    endpoint = WebhookEndpointFactory(customer=customer, url=URL)
+
+    response = api.patch(_detail_url(endpoint), {"url": "https://loopback.dealer.example/h"}, format="json")
+
+    assert response.status_code == 400 and list(response.data["fields"]) == ["url"]
+    assert WebhookEndpoint.objects.get(pk=endpoint.pk).url == URL
 
 
 def test_unknown_event_types_are_reported_on_their_field(api):

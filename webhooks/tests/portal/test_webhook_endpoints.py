@@ -1,4 +1,5 @@
 import pytest
+from django.utils import timezone
 
 from crm.tests.factories import CustomerFactory, UserFactory, dealer_user
 from webhooks.models import WebhookEndpoint, WebhookEventType
@@ -68,14 +69,15 @@ def test_no_ticked_event_types_subscribes_to_every_event(client, dealer, custome
 
 
 @pytest.mark.django_db
-def test_a_refused_url_is_shown_on_the_url_field_and_nothing_is_written(client, dealer, customer):
+def test_a_refused_url_is_shown_on_the_url_field_and_nothing_is_written(client, dealer, customer,
+                                                                        public_targets_only):
     client.force_login(dealer)
 
-    response = client.post("/portal/webhooks/new/", {"customer": customer.pk, "url": "http://erp.example/hooks"})
+    response = client.post("/portal/webhooks/new/", {"customer": customer.pk, "url": "https://10.1.2.3/hooks"})
 
     assert response.status_code == 200
     assert response.context["form"].errors == {
-        "url": ["Use https://; plain http:// is accepted only for localhost."]}
+        "url": ["This address cannot receive webhooks: it is not a public internet address."]}
     assert not WebhookEndpoint.objects.exists()
 
 
@@ -151,3 +153,62 @@ def test_rotating_another_customers_secret_is_a_404_and_keeps_it(client, dealer)
 
     foreign.refresh_from_db()
     assert response.status_code == 404 and foreign.secret == old
+
+
+def _disabled_endpoint(customer) -> WebhookEndpoint:
+    endpoint = WebhookEndpointFactory(customer=customer, is_active=False)
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(consecutive_failures=20, disabled_at=timezone.now(),
+                                                          disabled_reason="Disabled after 20 failed deliveries")
+    return WebhookEndpoint.objects.get(pk=endpoint.pk)
+
+
+@pytest.mark.django_db
+def test_a_disabled_endpoint_offers_re_enable_and_an_active_one_does_not(client, dealer, customer):
+    disabled = _disabled_endpoint(customer)
+    active = WebhookEndpointFactory(customer=customer)
+    client.force_login(dealer)
+
+    page = client.get("/portal/webhooks/").content.decode()
+
+    assert f"/portal/webhooks/{disabled.pk}/enable/" in page
+    assert f"/portal/webhooks/{active.pk}/enable/" not in page
+    assert "Disabled after 20 failed deliveries" in page
+
+
+@pytest.mark.django_db
+def test_dealer_re_enables_own_disabled_endpoint_and_its_failures_are_cleared(client, dealer, customer):
+    endpoint = _disabled_endpoint(customer)
+    client.force_login(dealer)
+
+    response = client.post(f"/portal/webhooks/{endpoint.pk}/enable/", follow=True)
+
+    endpoint.refresh_from_db()
+    assert endpoint.is_active and endpoint.consecutive_failures == 0
+    assert endpoint.disabled_at is None and endpoint.disabled_reason == ""
+    assert response.redirect_chain[-1][0] == "/portal/webhooks/"
+    assert b"The webhook endpoint is enabled again" in response.content
+
+
+@pytest.mark.django_db
+def test_re_enabling_another_customers_endpoint_is_a_404_and_changes_nothing(client, dealer):
+    foreign = _disabled_endpoint(CustomerFactory())
+    client.force_login(dealer)
+
+    response = client.post(f"/portal/webhooks/{foreign.pk}/enable/")
+
+    assert response.status_code == 404
+    fresh = WebhookEndpoint.objects.get(pk=foreign.pk)
+    assert not fresh.is_active and fresh.consecutive_failures == 20
+    assert (fresh.disabled_at, fresh.disabled_reason, fresh.updated_at) == (
+        foreign.disabled_at, foreign.disabled_reason, foreign.updated_at)
+
+
+@pytest.mark.django_db
+def test_re_enable_takes_post_only(client, dealer, customer):
+    endpoint = _disabled_endpoint(customer)
+    client.force_login(dealer)
+
+    response = client.get(f"/portal/webhooks/{endpoint.pk}/enable/")
+
+    assert response.status_code == 405
+    assert not WebhookEndpoint.objects.get(pk=endpoint.pk).is_active

@@ -6,7 +6,8 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from webhooks.models import DeliveryStatus, WebhookAttempt, WebhookDelivery
+from webhooks import limits, services
+from webhooks.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from webhooks.services import backoff_seconds, webhook_delivery_attempt
 from webhooks.tasks import webhook_deliver_due_task, webhook_deliver_task
 from webhooks.tests.factories import WebhookDeliveryFactory, WebhookEndpointFactory
@@ -40,7 +41,7 @@ def test_delivery_is_signed_and_carries_the_event_headers(receiver):
 
 
 @pytest.mark.django_db
-def test_a_500_is_retried_with_backoff_and_then_succeeds(receiver):
+def test_a_500_is_retried_with_backoff_and_then_succeeds(receiver, eager_celery):
     receiver.respond_with(500, 200)
     delivery = _delivery_to(receiver)
 
@@ -186,3 +187,99 @@ def test_two_workers_at_once_send_a_delivery_only_once(receiver):
     assert sum(result is not None for result in results) == 1
     delivery.refresh_from_db()
     assert delivery.attempts == 1 and delivery.status == DeliveryStatus.SUCCEEDED
+
+
+def _expire_lease(delivery_id: int) -> None:
+    WebhookDelivery.objects.filter(pk=delivery_id).update(leased_until=timezone.now() - dt.timedelta(seconds=1))
+
+
+@pytest.fixture
+def stalled_first_send(monkeypatch):
+    """The first send hangs until its lease runs out, `meanwhile()` runs, and then it reports a 503."""
+    real_send = services._send
+    state = {"calls": 0, "meanwhile": lambda claim: None}
+
+    def send(claim):
+        state["calls"] += 1
+        if state["calls"] > 1:
+            return real_send(claim)
+        _expire_lease(claim.delivery_id)
+        state["meanwhile"](claim)
+        return services._Outcome(attempted_at=timezone.now(), response_code=503, duration_ms=30000,
+                                 error="HTTP 503 Service Unavailable")
+
+    monkeypatch.setattr(services, "_send", send)
+    return state
+
+
+@pytest.mark.django_db
+def test_a_stale_failure_does_not_overwrite_the_success_of_the_worker_that_took_over(receiver, stalled_first_send):
+    delivery = _delivery_to(receiver)
+    stalled_first_send["meanwhile"] = lambda claim: webhook_delivery_attempt(delivery_id=claim.delivery_id)
+
+    webhook_delivery_attempt(delivery_id=delivery.pk)
+
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.SUCCEEDED and delivery.attempts == 2
+    assert delivery.last_response_code == 200 and delivery.last_error == "" and delivery.leased_until is None
+    assert delivery.next_attempt_at is None and delivery.delivered_at is not None
+    assert WebhookEndpoint.objects.get(pk=delivery.endpoint_id).consecutive_failures == 0
+    logged = sorted(WebhookAttempt.objects.filter(delivery=delivery).values_list("response_code", flat=True))
+    assert logged == [200, 503]
+
+
+@pytest.mark.django_db
+def test_a_stale_result_leaves_the_new_claims_lease_and_the_failure_count_alone(receiver, stalled_first_send):
+    delivery = _delivery_to(receiver)
+    second = {}
+    stalled_first_send["meanwhile"] = lambda claim: second.update(claim=services._claim(claim.delivery_id))
+
+    webhook_delivery_attempt(delivery_id=delivery.pk)
+
+    delivery.refresh_from_db()
+    assert second["claim"].attempt == 2
+    assert delivery.status == DeliveryStatus.PENDING and delivery.attempts == 2
+    assert delivery.leased_until == second["claim"].leased_until
+    assert delivery.last_response_code is None and delivery.last_error == ""
+    assert WebhookEndpoint.objects.get(pk=delivery.endpoint_id).consecutive_failures == 0
+    assert list(WebhookAttempt.objects.filter(delivery=delivery).values_list("response_code", flat=True)) == [503]
+
+
+@pytest.mark.django_db
+def test_a_stale_result_after_a_replay_is_only_logged(receiver, stalled_first_send, monkeypatch):
+    from webhooks import tasks
+
+    monkeypatch.setattr(tasks.webhook_deliver_task, "delay", lambda **kw: None)
+    delivery = _delivery_to(receiver)
+    stalled_first_send["meanwhile"] = lambda claim: services.webhook_delivery_replay(delivery_id=claim.delivery_id)
+
+    webhook_delivery_attempt(delivery_id=delivery.pk)
+
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.PENDING and delivery.attempts == 0
+    assert delivery.last_response_code is None
+    assert WebhookEndpoint.objects.get(pk=delivery.endpoint_id).consecutive_failures == 0
+
+
+@pytest.mark.django_db
+def test_the_lease_outlives_the_delivery_tasks_hard_time_limit(receiver):
+    delivery = _delivery_to(receiver)
+    before = timezone.now()
+
+    claim = services._claim(delivery.pk)
+
+    assert limits.request_timeout() < webhook_deliver_task.soft_time_limit < webhook_deliver_task.time_limit
+    assert claim.leased_until >= before + dt.timedelta(seconds=webhook_deliver_task.time_limit + 10)
+
+
+@pytest.mark.django_db
+def test_a_delivery_of_an_inactive_customer_is_not_sent(receiver):
+    delivery = _delivery_to(receiver)
+    delivery.endpoint.customer.is_active = False
+    delivery.endpoint.customer.save(update_fields=["is_active"])
+
+    result = webhook_deliver_task.apply(kwargs={"delivery_id": delivery.pk})
+
+    assert result.successful() and receiver.received == []
+    delivery.refresh_from_db()
+    assert delivery.attempts == 0 and delivery.status == DeliveryStatus.PENDING

@@ -28,31 +28,17 @@ def test_an_endpoint_is_created_with_a_secret_and_its_events_in_canonical_order(
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("url", "field"), [
-    ("ftp://dealer.example/hooks", "url"),
-    ("not a url", "url"),
-    ("http://dealer.example/hooks", "url"),
-    ("https://169.254.169.254/latest/meta-data", "url"),
-    ("https://10.0.0.5/hook", "url"),
+@pytest.mark.parametrize("url", [
+    "ftp://dealer.example/hooks",
+    "not a url",
+    "https://169.254.169.254/latest/meta-data",
+    "https://dealer.example/" + "h" * 500,
 ])
-def test_bad_urls_are_refused_and_nothing_is_written(url, field):
+def test_bad_urls_are_refused_and_nothing_is_written(url):
     with pytest.raises(ValidationFailed) as err:
         webhook_endpoint_create(customer=CustomerFactory(), url=url, event_types=[])
-    assert list(err.value.fields) == [field]
+    assert list(err.value.fields) == ["url"]
     assert not WebhookEndpoint.objects.exists()
-
-
-@pytest.mark.django_db
-@pytest.mark.parametrize("url", ["http://127.0.0.1:8080/hook", "http://localhost/hook"])
-def test_plain_http_is_accepted_for_localhost(url):
-    assert webhook_endpoint_create(customer=CustomerFactory(), url=url, event_types=[]).url == url
-
-
-@pytest.mark.django_db
-def test_plain_http_is_accepted_anywhere_with_debug(settings):
-    settings.DEBUG = True
-    endpoint = webhook_endpoint_create(customer=CustomerFactory(), url="http://dealer.test/hook", event_types=[])
-    assert endpoint.url == "http://dealer.test/hook"
 
 
 @pytest.mark.django_db

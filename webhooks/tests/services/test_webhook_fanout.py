@@ -146,3 +146,16 @@ def test_a_backorder_passes_on_the_short_lines(enqueued):
 
     data = WebhookDelivery.objects.get().payload["data"]
     assert data["backordered_lines"] == lines and data["order"]["number"] == order.number
+
+
+@pytest.mark.django_db
+def test_an_inactive_customer_gets_no_delivery(enqueued):
+    order = make_order()
+    WebhookEndpointFactory(customer=order.customer, event_types=[])
+    order.customer.is_active = False
+    order.customer.save(update_fields=["is_active"])
+
+    created = webhook_fanout(event_type=E.ORDER_APPROVED, event_id=uuid.uuid4(),
+                             payload={"order_id": order.pk, "customer_id": order.customer_id})
+
+    assert created == [] and not WebhookDelivery.objects.exists() and enqueued == []
