@@ -9,6 +9,10 @@ from core import services
 from core.admin_mixins import DomainErrorAdminMixin, ReadOnlyAdminMixin, ServiceAddViewMixin
 from core.models import ApiToken, IdempotencyKey, Sequence
 
+admin.site.site_header = gettext_lazy("OMS order management")
+admin.site.site_title = gettext_lazy("OMS admin")
+admin.site.index_title = gettext_lazy("Orders, stock, customers and money")
+
 
 @admin.register(Sequence)
 class SequenceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
