@@ -44,6 +44,19 @@ def pytest_collection_modifyitems(config, items):
                 item.add_marker(pytest.mark.skip(reason=f"needs Redis at {settings.REDIS_URL}"))
 
 
+@pytest.fixture
+def emitted(monkeypatch):
+    """Domain events announced during the test, as (name, payload); other apps' listeners are detached."""
+    from collections import defaultdict
+
+    from core import events
+
+    seen: list[tuple[str, dict]] = []
+    monkeypatch.setattr(events, "_listeners", defaultdict(list))
+    events.subscribe("*", lambda name, **payload: seen.append((name, payload)))
+    return seen
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

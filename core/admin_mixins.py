@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django import forms
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import PermissionDenied
@@ -181,6 +181,26 @@ class ServiceAddViewMixin:
 
 class ReadOnlyAdminMixin:
     """A view-only admin: rows written by services or sweeps, shown for reference."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class PartOfParentInline(admin.TabularInline):
+    """Rows that belong to a parent document (lines, payments, timeline): visible to whoever may see the
+    parent (Django sets `parent_model` to the admin's model), written only by the parent's services."""
+
+    extra = 0
+    can_delete = False
+
+    def has_view_permission(self, request, obj=None):
+        return self.admin_site.get_model_admin(self.parent_model).has_view_or_change_permission(request, obj)
 
     def has_add_permission(self, request, obj=None):
         return False

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy
 
 from core.admin_mixins import (
     DomainErrorAdminMixin,
+    PartOfParentInline,
     ReasonActionForm,
     ServiceAddViewMixin,
     action_reason,
@@ -20,23 +21,8 @@ from finance.models import CustomerPrice, Invoice, InvoiceEvent, Payment, Shippi
 from orders.models import Order
 
 
-class _InvoicePartInline(admin.TabularInline):
+class _InvoicePartInline(PartOfParentInline):
     """Payments and timeline belong to the invoice: visible with it, written only by the services."""
-
-    extra = 0
-    can_delete = False
-
-    def has_view_permission(self, request, obj=None):
-        return self.admin_site.get_model_admin(Invoice).has_view_or_change_permission(request, obj)
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class PaymentInline(_InvoicePartInline):

@@ -1,12 +1,10 @@
 from decimal import Decimal
 
-from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.models import TimeStampedModel
+from core.models import TimelineEvent, TimeStampedModel
 from finance.pricing.models import CustomerPrice, ShippingRate, TierDiscount  # noqa: F401  (registers models)
 from finance.states import InvoiceStatus
 
@@ -71,31 +69,18 @@ class Payment(TimeStampedModel):
         return f"{self.invoice.number}: {self.amount}"
 
 
-class InvoiceEvent(models.Model):
+class InvoiceEvent(TimelineEvent):
     """Append-only timeline of an invoice: who, when, what, from → to."""
 
     invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="events",
                                 verbose_name=_("invoice"))
-    kind = models.CharField(_("kind"), max_length=64, db_index=True)
     from_status = models.CharField(_("from"), max_length=20, choices=InvoiceStatus.choices, blank=True)
     to_status = models.CharField(_("to"), max_length=20, choices=InvoiceStatus.choices, blank=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                              related_name="+", verbose_name=_("actor"))
-    note = models.TextField(_("note"), blank=True)
-    data = models.JSONField(_("data"), default=dict, blank=True)
-    created_at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
 
-    class Meta:
+    class Meta(TimelineEvent.Meta):
         verbose_name = _("invoice event")
         verbose_name_plural = _("invoice events")
-        ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["invoice", "-created_at", "-id"], name="finance_event_invoice_idx")]
 
     def __str__(self):
         return f"{self.invoice_id} {self.kind}"
-
-    @classmethod
-    def record(cls, *, invoice, kind: str, actor=None, from_status: str = "", to_status: str = "",
-               note: str = "", data: dict | None = None) -> "InvoiceEvent":
-        return cls.objects.create(invoice=invoice, kind=kind, actor=actor if getattr(actor, "pk", None) else None,
-                                  from_status=from_status, to_status=to_status, note=note, data=data or {})

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy
 
 from core.admin_mixins import (
     DomainErrorAdminMixin,
+    PartOfParentInline,
     ReasonActionForm,
     ServiceAddViewMixin,
     action_reason,
@@ -26,23 +27,8 @@ class CarrierAdmin(admin.ModelAdmin):
     search_fields = ("code", "name")
 
 
-class _ShipmentPartInline(admin.TabularInline):
+class _ShipmentPartInline(PartOfParentInline):
     """Lines, scans and timeline belong to the shipment: visible with it, written only by the services."""
-
-    extra = 0
-    can_delete = False
-
-    def has_view_permission(self, request, obj=None):
-        return self.admin_site.get_model_admin(Shipment).has_view_or_change_permission(request, obj)
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class ShipmentLineInline(_ShipmentPartInline):

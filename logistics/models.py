@@ -3,7 +3,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.models import TimeStampedModel
+from core.models import TimelineEvent, TimeStampedModel
 from logistics.states import ShipmentStatus
 
 
@@ -87,32 +87,18 @@ class TrackingEvent(models.Model):
         return f"{self.shipment_id} {self.status}"
 
 
-class ShipmentEvent(models.Model):
+class ShipmentEvent(TimelineEvent):
     """Append-only timeline of a shipment: who, when, what, from → to. Carrier scans are TrackingEvents."""
 
     shipment = models.ForeignKey(Shipment, on_delete=models.CASCADE, related_name="events",
                                  verbose_name=_("shipment"))
-    kind = models.CharField(_("kind"), max_length=64, db_index=True)
     from_status = models.CharField(_("from"), max_length=20, choices=ShipmentStatus.choices, blank=True)
     to_status = models.CharField(_("to"), max_length=20, choices=ShipmentStatus.choices, blank=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                              related_name="+", verbose_name=_("actor"))
-    note = models.TextField(_("note"), blank=True)
-    data = models.JSONField(_("data"), default=dict, blank=True)
-    created_at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
 
-    class Meta:
+    class Meta(TimelineEvent.Meta):
         verbose_name = _("shipment event")
         verbose_name_plural = _("shipment events")
-        ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["shipment", "-created_at", "-id"], name="logistics_event_shipment_idx")]
 
     def __str__(self):
         return f"{self.shipment_id} {self.kind}"
-
-    @classmethod
-    def record(cls, *, shipment, kind: str, actor=None, from_status: str = "", to_status: str = "",
-               note: str = "", data: dict | None = None) -> "ShipmentEvent":
-        return cls.objects.create(shipment=shipment, kind=kind,
-                                  actor=actor if getattr(actor, "pk", None) else None,
-                                  from_status=from_status, to_status=to_status, note=note, data=data or {})

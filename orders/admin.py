@@ -27,6 +27,7 @@ from django.utils.translation import gettext_lazy
 
 from core.admin_mixins import (
     DomainErrorAdminMixin,
+    PartOfParentInline,
     ReasonActionForm,
     ServiceAddViewMixin,
     action_reason,
@@ -260,23 +261,8 @@ class OrderChangeForm(forms.ModelForm):
 # Inlines
 # ---------------------------------------------------------------------------------------------
 
-class _OrderPartInline(admin.TabularInline):
+class _OrderPartInline(PartOfParentInline):
     """Lines and timeline are part of the order: whoever sees the order sees them, nobody edits them."""
-
-    extra = 0
-    can_delete = False
-
-    def has_view_permission(self, request, obj=None):
-        return self.admin_site.get_model_admin(Order).has_view_or_change_permission(request, obj)
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class OrderLineInline(_OrderPartInline):

@@ -4,10 +4,9 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.models import TimeStampedModel
+from core.models import TimelineEvent, TimeStampedModel
 from orders.states import OrderStatus
 
 
@@ -131,30 +130,17 @@ class OrderLine(models.Model):
         return f"{self.order_id}#{self.position} {self.sku} × {self.quantity}"
 
 
-class OrderEvent(models.Model):
+class OrderEvent(TimelineEvent):
     """Append-only timeline of an order: who, when, what, from → to."""
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events", verbose_name=_("order"))
-    kind = models.CharField(_("kind"), max_length=64, db_index=True)
     from_status = models.CharField(_("from"), max_length=20, choices=OrderStatus.choices, blank=True)
     to_status = models.CharField(_("to"), max_length=20, choices=OrderStatus.choices, blank=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                              related_name="+", verbose_name=_("actor"))
-    note = models.TextField(_("note"), blank=True)
-    data = models.JSONField(_("data"), default=dict, blank=True)
-    created_at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
 
-    class Meta:
+    class Meta(TimelineEvent.Meta):
         verbose_name = _("order event")
         verbose_name_plural = _("order events")
-        ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["order", "-created_at", "-id"], name="orders_event_order_idx")]
 
     def __str__(self):
         return f"{self.order_id} {self.kind}"
-
-    @classmethod
-    def record(cls, *, order, kind: str, actor=None, from_status: str = "", to_status: str = "",
-               note: str = "", data: dict | None = None) -> "OrderEvent":
-        return cls.objects.create(order=order, kind=kind, actor=actor if getattr(actor, "pk", None) else None,
-                                  from_status=from_status, to_status=to_status, note=note, data=data or {})

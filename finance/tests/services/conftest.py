@@ -1,22 +1,11 @@
-from collections import defaultdict
 
 import pytest
 
-from core import events
 from crm.tests.factories import CustomerFactory
 from inventory.tests.factories import ProductFactory
 from orders.models import Order
 from orders.states import OrderStatus
 from orders.tests.factories import make_order
-
-
-@pytest.fixture
-def emitted(monkeypatch):
-    """Domain events announced during the test, as (name, payload); other apps' listeners are detached."""
-    seen: list[tuple[str, dict]] = []
-    monkeypatch.setattr(events, "_listeners", defaultdict(list))
-    events.subscribe("*", lambda name, **payload: seen.append((name, payload)))
-    return seen
 
 
 @pytest.fixture
