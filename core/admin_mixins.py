@@ -210,3 +210,15 @@ class PartOfParentInline(admin.TabularInline):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class TimelineInline(PartOfParentInline):
+    """A document's timeline (core.models.TimelineEvent rows), newest first, read-only."""
+
+    fields = ("created_at", "kind", "from_status", "to_status", "actor", "note")
+    readonly_fields = fields
+    ordering = ("-created_at", "-id")
+    verbose_name_plural = gettext_lazy("timeline")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor")

@@ -13,6 +13,7 @@ from core.admin_mixins import (
     PartOfParentInline,
     ReasonActionForm,
     ServiceAddViewMixin,
+    TimelineInline,
     action_reason,
     use_autocomplete,
 )
@@ -31,15 +32,8 @@ class PaymentInline(_InvoicePartInline):
     readonly_fields = fields
 
 
-class InvoiceEventInline(_InvoicePartInline):
+class InvoiceEventInline(TimelineInline):
     model = InvoiceEvent
-    fields = ("created_at", "kind", "from_status", "to_status", "actor", "note")
-    readonly_fields = fields
-    ordering = ("-created_at", "-id")
-    verbose_name_plural = gettext_lazy("timeline")
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("actor")
 
 
 class InvoiceIssueForm(forms.Form):

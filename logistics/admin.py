@@ -11,6 +11,7 @@ from core.admin_mixins import (
     PartOfParentInline,
     ReasonActionForm,
     ServiceAddViewMixin,
+    TimelineInline,
     action_reason,
     use_autocomplete,
 )
@@ -46,15 +47,8 @@ class TrackingEventInline(_ShipmentPartInline):
     readonly_fields = fields
 
 
-class ShipmentEventInline(_ShipmentPartInline):
+class ShipmentEventInline(TimelineInline):
     model = ShipmentEvent
-    fields = ("created_at", "kind", "from_status", "to_status", "actor", "note")
-    readonly_fields = fields
-    ordering = ("-created_at", "-id")
-    verbose_name_plural = gettext_lazy("timeline")
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("actor")
 
 
 class ShipmentActionForm(ReasonActionForm):

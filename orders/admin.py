@@ -30,6 +30,7 @@ from core.admin_mixins import (
     PartOfParentInline,
     ReasonActionForm,
     ServiceAddViewMixin,
+    TimelineInline,
     action_reason,
     use_autocomplete,
 )
@@ -274,15 +275,8 @@ class OrderLineInline(_OrderPartInline):
     ordering = ("position",)
 
 
-class OrderEventInline(_OrderPartInline):
+class OrderEventInline(TimelineInline):
     model = OrderEvent
-    fields = ("created_at", "kind", "from_status", "to_status", "actor", "note")
-    readonly_fields = fields
-    ordering = ("-created_at", "-id")
-    verbose_name_plural = gettext_lazy("timeline")
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("actor")
 
 
 # ---------------------------------------------------------------------------------------------
