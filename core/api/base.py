@@ -80,3 +80,21 @@ class ApiCursorPagination(CreatedCursorPagination):
             except (FieldDoesNotExist, DjangoValidationError, TypeError, ValueError):
                 raise exceptions.ValidationError({self.cursor_query_param: [self.invalid_cursor_message]})
         return super().paginate_queryset(queryset, request, view)
+
+
+class DealerListApiMixin(DealerApiMixin):
+    """A dealer's list endpoint: cursor-paginated rows from `dealer_queryset()`, a visibility selector.
+
+    `model` names the rows for schema generation, which runs without a dealer.
+    """
+
+    pagination_class = ApiCursorPagination
+    model = None
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return self.model.objects.none()
+        return self.dealer_queryset()
+
+    def dealer_queryset(self):
+        raise NotImplementedError

@@ -6,7 +6,7 @@ from rest_framework import generics
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api.base import ApiCursorPagination, DealerApiMixin
+from core.api.base import DealerApiMixin, DealerListApiMixin
 from core.api.schema import READ, error_responses
 from core.errors import NotFound
 from finance.api.filters import InvoiceFilter
@@ -23,15 +23,13 @@ MAX_NUMBER_LENGTH = 32
     description="Issued invoices of every customer your account acts for, newest first. Cursor-paginated.",
     responses={200: InvoiceSerializer(many=True), **error_responses(*READ)},
 )
-class InvoiceListApi(DealerApiMixin, generics.ListAPIView):
+class InvoiceListApi(DealerListApiMixin, generics.ListAPIView):
     customers_selector = staticmethod(customers_for_user)
     serializer_class = InvoiceSerializer
     filterset_class = InvoiceFilter
-    pagination_class = ApiCursorPagination
+    model = Invoice
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):  # schema generation has no dealer
-            return Invoice.objects.none()
+    def dealer_queryset(self):
         return invoice_list_for_dealer(user=self.request.user)
 
 

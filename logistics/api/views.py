@@ -6,7 +6,7 @@ from rest_framework import generics
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api.base import ApiCursorPagination, DealerApiMixin
+from core.api.base import DealerApiMixin, DealerListApiMixin
 from core.api.schema import READ, error_responses
 from core.errors import NotFound
 from logistics.api.filters import ShipmentFilter
@@ -24,15 +24,13 @@ MAX_NUMBER_LENGTH = 32
                 "(newest first). `?order=<number>` gives one order's shipments. Cursor-paginated.",
     responses={200: ShipmentSerializer(many=True), **error_responses(*READ)},
 )
-class ShipmentListApi(DealerApiMixin, generics.ListAPIView):
+class ShipmentListApi(DealerListApiMixin, generics.ListAPIView):
     customers_selector = staticmethod(customers_for_user)
     serializer_class = ShipmentSerializer
     filterset_class = ShipmentFilter
-    pagination_class = ApiCursorPagination
+    model = Shipment
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):  # schema generation has no dealer
-            return Shipment.objects.none()
+    def dealer_queryset(self):
         return shipment_list_for_dealer(user=self.request.user)
 
 

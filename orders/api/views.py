@@ -18,11 +18,12 @@ from rest_framework import exceptions, generics, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api.base import ApiCursorPagination, DealerApiMixin
+from core.api.base import ApiCursorPagination, DealerApiMixin, DealerListApiMixin
 from core.api.idempotency import idempotent
 from core.api.schema import IDEMPOTENCY_KEY_PARAMETER, READ, WRITE, error_responses
 from core.errors import NotFound, ValidationFailed
 from finance.pricing.selectors import product_prices_for_customer
+from inventory.models import Product
 from inventory.selectors import product_list_active, stock_available_by_product
 from orders.api.filters import OrderFilter, ProductFilter
 from orders.api.serializers import (
@@ -58,9 +59,8 @@ class DealerApi(DealerApiMixin, APIView):
     customers_selector = staticmethod(customers_for_user)
 
 
-class DealerListApi(DealerApiMixin, generics.ListAPIView):
+class DealerListApi(DealerListApiMixin, generics.ListAPIView):
     customers_selector = staticmethod(customers_for_user)
-    pagination_class = ApiCursorPagination
 
 
 class ProductCursorPagination(ApiCursorPagination):
@@ -178,8 +178,9 @@ class ProductListApi(DealerListApi):
     serializer_class = ProductSerializer
     filterset_class = ProductFilter
     pagination_class = ProductCursorPagination
+    model = Product
 
-    def get_queryset(self):
+    def dealer_queryset(self):
         return product_list_active()
 
     def list(self, request, *args, **kwargs):
@@ -218,9 +219,9 @@ class OrderListCreateApi(DealerListApi):
     ordering_choices = {"-created_at": ("-created_at", "-id"), "created_at": ("created_at", "id"),
                         "-total": ("-total", "-id"), "total": ("total", "id")}
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):  # schema generation has no dealer
-            return Order.objects.none()
+    model = Order
+
+    def dealer_queryset(self):
         return order_list_for_dealer(user=self.request.user,
                                      customer_ids=[c.pk for c in self.dealer_customers()]).prefetch_related("lines")
 
@@ -342,8 +343,8 @@ class OrderTimelineApi(DealerListApi):
     serializer_class = OrderEventSerializer
     filter_backends: list = []
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):  # schema generation has no dealer
-            return OrderEvent.objects.none()
+    model = OrderEvent
+
+    def dealer_queryset(self):
         return order_event_list_for_dealer(order=dealer_order(self.request, self.kwargs["number"], with_lines=False))
 

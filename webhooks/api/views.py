@@ -14,7 +14,7 @@ from rest_framework import generics, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api.base import ApiCursorPagination, DealerApiMixin
+from core.api.base import DealerApiMixin, DealerListApiMixin
 from core.api.schema import ERRORS, READ, WRITE, error_responses
 from core.api.serializers import ErrorSerializer
 from core.errors import NotFound
@@ -94,15 +94,13 @@ class WebhookDealerApi(DealerApiMixin, APIView):
     customers_selector = staticmethod(customers_for_user)
 
 
-class WebhookEndpointListApi(DealerApiMixin, generics.ListAPIView):
+class WebhookEndpointListApi(DealerListApiMixin, generics.ListAPIView):
     customers_selector = staticmethod(customers_for_user)
     serializer_class = WebhookEndpointSerializer
-    pagination_class = ApiCursorPagination
     filter_backends: list = []
+    model = WebhookEndpoint
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):  # schema generation has no dealer
-            return WebhookEndpoint.objects.none()
+    def dealer_queryset(self):
         return selectors.webhook_endpoint_list_for_user(user=self.request.user)
 
     @extend_schema(
@@ -217,15 +215,13 @@ class WebhookDeliveryFilter(filters.FilterSet):
         fields = ("endpoint", "status", "event_type")
 
 
-class WebhookDeliveryListApi(DealerApiMixin, generics.ListAPIView):
+class WebhookDeliveryListApi(DealerListApiMixin, generics.ListAPIView):
     customers_selector = staticmethod(customers_for_user)
     serializer_class = WebhookDeliverySerializer
-    pagination_class = ApiCursorPagination
     filterset_class = WebhookDeliveryFilter
+    model = WebhookDelivery
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):  # schema generation has no dealer
-            return WebhookDelivery.objects.none()
+    def dealer_queryset(self):
         return selectors.webhook_delivery_list_for_user(user=self.request.user)
 
     @extend_schema(
