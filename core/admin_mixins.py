@@ -192,7 +192,23 @@ class ReadOnlyAdminMixin:
         return False
 
 
-class PartOfParentInline(admin.TabularInline):
+class ServiceDocumentAdminMixin:
+    """A document changed only through service actions: no form saves, no deletes. Actions declared
+    with `permissions=["write"]` need the `write_permission` codename (e.g. "finance.change_invoice")."""
+
+    write_permission = ""
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_write_permission(self, request):
+        return bool(self.write_permission) and request.user.has_perm(self.write_permission)
+
+
+class PartOfParentInline(ReadOnlyAdminMixin, admin.TabularInline):
     """Rows that belong to a parent document (lines, payments, timeline): visible to whoever may see the
     parent (Django sets `parent_model` to the admin's model), written only by the parent's services."""
 
@@ -201,15 +217,6 @@ class PartOfParentInline(admin.TabularInline):
 
     def has_view_permission(self, request, obj=None):
         return self.admin_site.get_model_admin(self.parent_model).has_view_or_change_permission(request, obj)
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class TimelineInline(PartOfParentInline):

@@ -13,6 +13,7 @@ from core.admin_mixins import (
     PartOfParentInline,
     ReasonActionForm,
     ServiceAddViewMixin,
+    ServiceDocumentAdminMixin,
     TimelineInline,
     action_reason,
     use_autocomplete,
@@ -46,7 +47,7 @@ class InvoiceIssueForm(forms.Form):
 
 
 @admin.register(Invoice)
-class InvoiceAdmin(DomainErrorAdminMixin, ServiceAddViewMixin, admin.ModelAdmin):
+class InvoiceAdmin(DomainErrorAdminMixin, ServiceDocumentAdminMixin, ServiceAddViewMixin, admin.ModelAdmin):
     add_form = InvoiceIssueForm
     add_form_takes_admin_site = True
     add_fieldsets = ((None, {"fields": ("order",)}),)
@@ -64,15 +65,7 @@ class InvoiceAdmin(DomainErrorAdminMixin, ServiceAddViewMixin, admin.ModelAdmin)
     def balance(self, obj: Invoice):
         return obj.balance
 
-    def has_change_permission(self, request, obj=None):
-        # Read-mostly: every change is a service action below, never a form save.
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def has_write_permission(self, request):
-        return request.user.has_perm("finance.change_invoice")
+    write_permission = "finance.change_invoice"
 
     def create_through_service(self, request, form: InvoiceIssueForm) -> Invoice:
         return services.invoice_issue(order_id=form.cleaned_data["order"].pk, actor=request.user)
@@ -103,7 +96,7 @@ class PaymentRecordForm(forms.Form):
 
 
 @admin.register(Payment)
-class PaymentAdmin(DomainErrorAdminMixin, ServiceAddViewMixin, admin.ModelAdmin):
+class PaymentAdmin(DomainErrorAdminMixin, ServiceDocumentAdminMixin, ServiceAddViewMixin, admin.ModelAdmin):
     add_form = PaymentRecordForm
     add_form_takes_admin_site = True
     add_fieldsets = ((None, {"fields": ("invoice", "amount", "received_on", "reference")}),)
@@ -112,12 +105,6 @@ class PaymentAdmin(DomainErrorAdminMixin, ServiceAddViewMixin, admin.ModelAdmin)
     search_fields = ("invoice__number", "reference", "invoice__customer__name")
     list_select_related = ("invoice",)
     date_hierarchy = "received_on"
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def create_through_service(self, request, form: PaymentRecordForm) -> Payment:
         data = form.cleaned_data

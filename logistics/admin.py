@@ -11,6 +11,7 @@ from core.admin_mixins import (
     PartOfParentInline,
     ReasonActionForm,
     ServiceAddViewMixin,
+    ServiceDocumentAdminMixin,
     TimelineInline,
     action_reason,
     use_autocomplete,
@@ -68,7 +69,7 @@ class ShipmentCreateForm(forms.Form):
 
 
 @admin.register(Shipment)
-class ShipmentAdmin(DomainErrorAdminMixin, ServiceAddViewMixin, admin.ModelAdmin):
+class ShipmentAdmin(DomainErrorAdminMixin, ServiceDocumentAdminMixin, ServiceAddViewMixin, admin.ModelAdmin):
     add_form = ShipmentCreateForm
     add_form_takes_admin_site = True
     add_fieldsets = ((None, {"fields": ("order", "warehouse", "carrier")}),)
@@ -82,15 +83,7 @@ class ShipmentAdmin(DomainErrorAdminMixin, ServiceAddViewMixin, admin.ModelAdmin
     date_hierarchy = "created_at"
     inlines = (ShipmentLineInline, TrackingEventInline, ShipmentEventInline)
 
-    def has_change_permission(self, request, obj=None):
-        # Every change is a service action below, never a form save.
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def has_write_permission(self, request):
-        return request.user.has_perm("logistics.change_shipment")
+    write_permission = "logistics.change_shipment"
 
     def create_through_service(self, request, form: ShipmentCreateForm) -> Shipment:
         data = form.cleaned_data
