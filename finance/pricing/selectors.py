@@ -2,16 +2,22 @@
 
 from collections.abc import Iterable
 from decimal import Decimal
+from typing import NamedTuple
 
-from core.money import ZERO, quantize_money
+from core.money import ZERO, percent_of, quantize_money
 from crm.models import Customer
 from finance.pricing.models import CustomerPrice, TierDiscount
 from inventory.models import Product
 
 
-def product_prices_for_customer(*, customer: Customer,
-                                products: Iterable[Product]) -> dict[int, tuple[Decimal, Decimal]]:
-    """Unit price (before options) and discount % per product id for `customer`; two queries.
+class CatalogPrice(NamedTuple):
+    unit_price: Decimal
+    discount_percent: Decimal
+    net_unit_price: Decimal  # unit price less the discount, rounded as order lines round it
+
+
+def product_prices_for_customer(*, customer: Customer, products: Iterable[Product]) -> dict[int, CatalogPrice]:
+    """Catalog price (before options) per product id for `customer`; two queries.
 
     A negotiated price replaces list price and tier discount (finance.pricing.services.price_lines).
     """
@@ -20,10 +26,11 @@ def product_prices_for_customer(*, customer: Customer,
                       .values_list("product_id", "price"))
     tier_percent = (TierDiscount.objects.filter(tier=customer.tier).values_list("percent", flat=True).first()
                     or ZERO)
-    prices: dict[int, tuple[Decimal, Decimal]] = {}
+    prices: dict[int, CatalogPrice] = {}
     for product in products:
         if product.pk in negotiated:
-            prices[product.pk] = (quantize_money(negotiated[product.pk]), ZERO)
+            unit_price, discount = quantize_money(negotiated[product.pk]), ZERO
         else:
-            prices[product.pk] = (quantize_money(product.list_price), tier_percent)
+            unit_price, discount = quantize_money(product.list_price), tier_percent
+        prices[product.pk] = CatalogPrice(unit_price, discount, unit_price - percent_of(unit_price, discount))
     return prices

@@ -21,7 +21,6 @@ from core.api.serializers import (
     StrictIntegerField,
     StrictSerializer,
 )
-from core.money import percent_of
 from finance.pricing.services import LineRequest
 from inventory.selectors import atp_date
 from orders.models import Order, OrderEvent, OrderLine
@@ -152,7 +151,7 @@ class CategorySerializer(serializers.Serializer):
 class ProductSerializer(serializers.Serializer):
     """A catalog product with the caller's price and availability.
 
-    Context: `prices` {product_id: (unit_price, discount_percent)}, `available` {product_id: qty},
+    Context: `prices` {product_id: finance.pricing.selectors.CatalogPrice}, `available` {product_id: qty},
     `currency`, `today`.
     """
 
@@ -188,16 +187,15 @@ class ProductSerializer(serializers.Serializer):
 
     @extend_schema_field(serializers.DecimalField(max_digits=14, decimal_places=2))
     def get_unit_price(self, product):
-        return str(self._price(product)[0])
+        return str(self._price(product).unit_price)
 
     @extend_schema_field(serializers.DecimalField(max_digits=5, decimal_places=2))
     def get_discount_percent(self, product):
-        return str(self._price(product)[1])
+        return str(self._price(product).discount_percent)
 
     @extend_schema_field(serializers.DecimalField(max_digits=14, decimal_places=2))
     def get_net_unit_price(self, product):
-        unit_price, discount = self._price(product)
-        return str(unit_price - percent_of(unit_price, discount))
+        return str(self._price(product).net_unit_price)
 
     def get_available_quantity(self, product) -> int:
         return self.context["available"].get(product.pk, 0)
