@@ -34,7 +34,9 @@ def pytest_collection_modifyitems(config, items):
     redis_up = None
     for item in items:
         if "postgres" in item.keywords and not on_postgres:
-            item.add_marker(pytest.mark.skip(reason="needs PostgreSQL (row locks/concurrency); running on SQLite"))
+            item.add_marker(
+                pytest.mark.skip(reason="needs PostgreSQL (row locks/concurrency); running on SQLite")
+            )
         if "redis" in item.keywords:
             if redis_up is None:
                 redis_up = _redis_answers()

@@ -33,20 +33,46 @@ def bare_order_create(request):
             product = products[line["sku"]]
             net = (product.list_price * line["quantity"]).quantize(CENT)
             tax = (net * TAX).quantize(CENT)
-            lines.append(OrderLine(position=i, product=product, sku=product.sku, description=product.name,
-                                   quantity=line["quantity"], unit_price=product.list_price, net_amount=net,
-                                   tax_rate=TAX, tax_amount=tax, line_total=net + tax))
+            lines.append(
+                OrderLine(
+                    position=i,
+                    product=product,
+                    sku=product.sku,
+                    description=product.name,
+                    quantity=line["quantity"],
+                    unit_price=product.list_price,
+                    net_amount=net,
+                    tax_rate=TAX,
+                    tax_amount=tax,
+                    line_total=net + tax,
+                )
+            )
         subtotal = sum(line.net_amount for line in lines)
         tax_total = sum(line.tax_amount for line in lines)
-        order = Order.objects.create(number=number, customer_id=body["customer_id"], channel="dealer_api",
-                                     status="submitted", subtotal=subtotal, tax_total=tax_total,
-                                     total=subtotal + tax_total, submitted_at=now, created_at=now)
+        order = Order.objects.create(
+            number=number,
+            customer_id=body["customer_id"],
+            channel="dealer_api",
+            status="submitted",
+            subtotal=subtotal,
+            tax_total=tax_total,
+            total=subtotal + tax_total,
+            submitted_at=now,
+            created_at=now,
+        )
         for line in lines:
             line.order = order
         OrderLine.objects.bulk_create(lines)
-        OrderEvent.objects.bulk_create([
-            OrderEvent(order=order, kind="order.created", to_status="draft", created_at=now),
-            OrderEvent(order=order, kind="order.submitted", from_status="draft", to_status="submitted",
-                       created_at=now),
-        ])
+        OrderEvent.objects.bulk_create(
+            [
+                OrderEvent(order=order, kind="order.created", to_status="draft", created_at=now),
+                OrderEvent(
+                    order=order,
+                    kind="order.submitted",
+                    from_status="draft",
+                    to_status="submitted",
+                    created_at=now,
+                ),
+            ]
+        )
     return JsonResponse({"number": order.number, "total": str(order.total)}, status=201)

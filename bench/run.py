@@ -26,8 +26,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ["DATABASE_URL"] = os.environ.get("BENCH_DATABASE_URL",
-                                            "postgres://postgres@127.0.0.1:5432/oms_bench")
+os.environ["DATABASE_URL"] = os.environ.get(
+    "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/oms_bench"
+)
 os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
 os.environ.setdefault("OMS_VAR_DIR", str(ROOT / "var" / "bench"))
 
@@ -51,8 +52,11 @@ def _ensure_wrk() -> str:
     path = shutil.which("wrk")
     if path:
         return path
-    subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=False,
-                   env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+    subprocess.run(
+        ["apt-get", "install", "-y", "-qq", "wrk"],
+        check=False,
+        env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+    )
     path = shutil.which("wrk")
     if not path:
         sys.exit("wrk is needed: apt-get install wrk")
@@ -87,8 +91,14 @@ def _machine() -> dict:
         pg = cur.fetchone()[0]
     import django
 
-    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": round(mem_gib, 1), "postgresql": pg,
-            "python": platform.python_version(), "django": django.get_version()}
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_gib": round(mem_gib, 1),
+        "postgresql": pg,
+        "python": platform.python_version(),
+        "django": django.get_version(),
+    }
 
 
 def _query_counts(token: str, skus: list[str]) -> dict:
@@ -99,13 +109,21 @@ def _query_counts(token: str, skus: list[str]) -> dict:
     client = Client()
     out = {}
     # Warm-up: the first request of a token also stamps its last_used_at (at most once a minute).
-    client.post("/api/v1/orders/", data=json.dumps({"lines": [{"sku": skus[0], "quantity": 1}]}),
-                content_type="application/json", HTTP_AUTHORIZATION=f"Token {token}")
+    client.post(
+        "/api/v1/orders/",
+        data=json.dumps({"lines": [{"sku": skus[0], "quantity": 1}]}),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Token {token}",
+    )
     for n in (1, 100):
         body = {"lines": [{"sku": sku, "quantity": 1} for sku in skus[:n]]}
         with CaptureQueriesContext(connection) as ctx:
-            response = client.post("/api/v1/orders/", data=json.dumps(body), content_type="application/json",
-                                   HTTP_AUTHORIZATION=f"Token {token}")
+            response = client.post(
+                "/api/v1/orders/",
+                data=json.dumps(body),
+                content_type="application/json",
+                HTTP_AUTHORIZATION=f"Token {token}",
+            )
         if response.status_code != 201:
             raise SystemExit(f"order creation failed ({response.status_code}): {response.content[:500]!r}")
         out[n] = len(ctx.captured_queries)
@@ -114,24 +132,52 @@ def _query_counts(token: str, skus: list[str]) -> dict:
 
 def _wrk(wrk: str, url: str, *, clients: int, duration: int, script: str, env: dict) -> dict:
     threads = min(clients, 2)
-    cmd = [wrk, f"-t{threads}", f"-c{clients}", f"-d{duration}s", "--timeout", "10s", "-s",
-           str(ROOT / "bench" / script), url]
+    cmd = [
+        wrk,
+        f"-t{threads}",
+        f"-c{clients}",
+        f"-d{duration}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(ROOT / "bench" / script),
+        url,
+    ]
     result = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, **env}, check=True)
     text = result.stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
     m = re.search(r"BENCH p50_ms=([\d.]+) p99_ms=([\d.]+)", text)
     non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text)
     total = re.search(r"(\d+) requests in", text)
-    return {"rps": rps, "p50_ms": float(m.group(1)), "p99_ms": float(m.group(2)),
-            "errors": int(non2xx.group(1)) if non2xx else 0, "requests": int(total.group(1)) if total else 0}
+    return {
+        "rps": rps,
+        "p50_ms": float(m.group(1)),
+        "p99_ms": float(m.group(2)),
+        "errors": int(non2xx.group(1)) if non2xx else 0,
+        "requests": int(total.group(1)) if total else 0,
+    }
 
 
 def _start_gunicorn(port: int, workers: int) -> subprocess.Popen:
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.settings"}
     proc = subprocess.Popen(
-        [str(ROOT / ".venv" / "bin" / "gunicorn"), "config.wsgi:application", "--bind", f"127.0.0.1:{port}",
-         "--workers", str(workers), "--worker-class", "sync", "--backlog", "2048", "--log-level", "warning"],
-        cwd=ROOT, env=env)
+        [
+            str(ROOT / ".venv" / "bin" / "gunicorn"),
+            "config.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--worker-class",
+            "sync",
+            "--backlog",
+            "2048",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
     for _ in range(100):
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/api/schema/", timeout=2)
@@ -186,16 +232,43 @@ def main() -> None:
     rows = []
     try:
         for path, body, tok in (("/api/v1/orders/", api_body, token), ("/bench/bare-order/", bare_body, "")):
-            _wrk(wrk, base + path, clients=8, duration=3, script="post.lua",  # warm-up
-                 env={"BENCH_BODY_FILE": str(body), "BENCH_TOKEN": tok})
+            _wrk(
+                wrk,
+                base + path,
+                clients=8,
+                duration=3,
+                script="post.lua",  # warm-up
+                env={"BENCH_BODY_FILE": str(body), "BENCH_TOKEN": tok},
+            )
         for clients in CONCURRENCY:
-            api = _wrk(wrk, base + "/api/v1/orders/", clients=clients, duration=args.duration, script="post.lua",
-                       env={"BENCH_BODY_FILE": str(api_body), "BENCH_TOKEN": token})
-            bare = _wrk(wrk, base + "/bench/bare-order/", clients=clients, duration=args.duration,
-                        script="post.lua", env={"BENCH_BODY_FILE": str(bare_body), "BENCH_TOKEN": ""})
+            api = _wrk(
+                wrk,
+                base + "/api/v1/orders/",
+                clients=clients,
+                duration=args.duration,
+                script="post.lua",
+                env={"BENCH_BODY_FILE": str(api_body), "BENCH_TOKEN": token},
+            )
+            bare = _wrk(
+                wrk,
+                base + "/bench/bare-order/",
+                clients=clients,
+                duration=args.duration,
+                script="post.lua",
+                env={"BENCH_BODY_FILE": str(bare_body), "BENCH_TOKEN": ""},
+            )
             rows.append((clients, api, bare))
-        listing = {c: _wrk(wrk, base + "/api/v1/orders/", clients=c, duration=max(5, args.duration // 2),
-                           script="get.lua", env={"BENCH_TOKEN": token}) for c in (1, 8)}
+        listing = {
+            c: _wrk(
+                wrk,
+                base + "/api/v1/orders/",
+                clients=c,
+                duration=max(5, args.duration // 2),
+                script="get.lua",
+                env={"BENCH_TOKEN": token},
+            )
+            for c in (1, 8)
+        }
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -211,27 +284,43 @@ def main() -> None:
 
 
 def _report(machine, size, seed_s, queries, rows, listing, dealer_orders, args) -> str:
-    out = [f"# Order placement benchmark — {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC", "",
-           f"Machine: {machine['cpu']}, {machine['cores']} cores, {machine['memory_gib']} GiB; "
-           f"PostgreSQL {machine['postgresql']}; Python {machine['python']}; Django {machine['django']}.",
-           f"Server: gunicorn, {args.workers} sync workers, DEBUG off, persistent DB connections; "
-           f"load: wrk on the same machine, {args.duration} s per point.",
-           f"Data: {size['orders']:,} orders, {size['order_lines']:,} order lines before the run "
-           f"(history seeded in {seed_s:.0f} s, then ANALYZE).", "",
-           "## POST /api/v1/orders/ (3 lines) vs a bare Django view doing the same inserts", "",
-           "| clients | API orders/s | API p50 ms | API p99 ms | bare orders/s | bare p50 ms | bare p99 ms "
-           "| bare/API cost ratio | non-2xx |",
-           "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    out = [
+        f"# Order placement benchmark — {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC",
+        "",
+        f"Machine: {machine['cpu']}, {machine['cores']} cores, {machine['memory_gib']} GiB; "
+        f"PostgreSQL {machine['postgresql']}; Python {machine['python']}; Django {machine['django']}.",
+        f"Server: gunicorn, {args.workers} sync workers, DEBUG off, persistent DB connections; "
+        f"load: wrk on the same machine, {args.duration} s per point.",
+        f"Data: {size['orders']:,} orders, {size['order_lines']:,} order lines before the run "
+        f"(history seeded in {seed_s:.0f} s, then ANALYZE).",
+        "",
+        "## POST /api/v1/orders/ (3 lines) vs a bare Django view doing the same inserts",
+        "",
+        "| clients | API orders/s | API p50 ms | API p99 ms | bare orders/s | bare p50 ms | bare p99 ms "
+        "| bare/API cost ratio | non-2xx |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for clients, api, bare in rows:
         ratio = bare["rps"] / api["rps"] if api["rps"] else float("inf")
-        out.append(f"| {clients} | {api['rps']:.1f} | {api['p50_ms']:.1f} | {api['p99_ms']:.1f} | "
-                   f"{bare['rps']:.1f} | {bare['p50_ms']:.1f} | {bare['p99_ms']:.1f} | {ratio:.2f}× | "
-                   f"{api['errors'] + bare['errors']} |")
-    out += ["", "Cost ratio = bare orders/s ÷ API orders/s (the aim is ≤ 2×).", "",
-            "## Queries per order creation (POST /api/v1/orders/, whole request)", "",
-            f"- 1 line: {queries[1]} queries", f"- 100 lines: {queries[100]} queries", "",
-            f"## GET /api/v1/orders/ (first page, 50 rows; the dealer has {dealer_orders:,} orders)", "",
-            "| clients | pages/s | p50 ms | p99 ms |", "|---:|---:|---:|---:|"]
+        out.append(
+            f"| {clients} | {api['rps']:.1f} | {api['p50_ms']:.1f} | {api['p99_ms']:.1f} | "
+            f"{bare['rps']:.1f} | {bare['p50_ms']:.1f} | {bare['p99_ms']:.1f} | {ratio:.2f}× | "
+            f"{api['errors'] + bare['errors']} |"
+        )
+    out += [
+        "",
+        "Cost ratio = bare orders/s ÷ API orders/s (the aim is ≤ 2×).",
+        "",
+        "## Queries per order creation (POST /api/v1/orders/, whole request)",
+        "",
+        f"- 1 line: {queries[1]} queries",
+        f"- 100 lines: {queries[100]} queries",
+        "",
+        f"## GET /api/v1/orders/ (first page, 50 rows; the dealer has {dealer_orders:,} orders)",
+        "",
+        "| clients | pages/s | p50 ms | p99 ms |",
+        "|---:|---:|---:|---:|",
+    ]
     for clients, r in listing.items():
         out.append(f"| {clients} | {r['rps']:.1f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} |")
     return "\n".join(out) + "\n"

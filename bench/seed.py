@@ -28,12 +28,22 @@ TAX = Decimal("0.13")
 def _catalog():
     cat, _ = Category.objects.get_or_create(code="bench", defaults={"name": "Bench"})
     existing = set(Product.objects.filter(sku__startswith="BN-").values_list("sku", flat=True))
-    Product.objects.bulk_create([
-        Product(sku=f"BN-{i:04d}", name=f"Bench product {i}", series=f"S{i % 7}", category=cat,
-                unit_cost=Decimal("40.00") + i, list_price=Decimal("99.90") + i, weight_kg=Decimal("1.5"),
-                lead_time_days=10)
-        for i in range(PRODUCTS) if f"BN-{i:04d}" not in existing
-    ])
+    Product.objects.bulk_create(
+        [
+            Product(
+                sku=f"BN-{i:04d}",
+                name=f"Bench product {i}",
+                series=f"S{i % 7}",
+                category=cat,
+                unit_cost=Decimal("40.00") + i,
+                list_price=Decimal("99.90") + i,
+                weight_kg=Decimal("1.5"),
+                lead_time_days=10,
+            )
+            for i in range(PRODUCTS)
+            if f"BN-{i:04d}" not in existing
+        ]
+    )
     whs = []
     for code, region in (("BWH-SH", "Shanghai"), ("BWH-GZ", "Guangdong"), ("BWH-BJ", "Beijing")):
         wh, _ = Warehouse.objects.get_or_create(code=code, defaults={"name": code, "region": region})
@@ -41,7 +51,8 @@ def _catalog():
     products = list(Product.objects.filter(sku__startswith="BN-"))
     StockLevel.objects.bulk_create(
         [StockLevel(product=p, warehouse=w, on_hand=1_000_000) for p in products for w in whs],
-        ignore_conflicts=True)
+        ignore_conflicts=True,
+    )
     return products
 
 
@@ -49,15 +60,24 @@ def _dealers():
     User = get_user_model()
     tokens = {}
     for i in range(DEALERS):
-        customer, _ = Customer.objects.get_or_create(code=f"BD{i:03d}", defaults={"name": f"Bench dealer {i}"})
+        customer, _ = Customer.objects.get_or_create(
+            code=f"BD{i:03d}", defaults={"name": f"Bench dealer {i}"}
+        )
         if not customer.addresses.exists():
-            Address.objects.create(customer=customer, recipient="Bench", region="Guangdong", city="Guangzhou",
-                                   line1="1 Bench Road", is_default_shipping=True)
+            Address.objects.create(
+                customer=customer,
+                recipient="Bench",
+                region="Guangdong",
+                city="Guangzhou",
+                line1="1 Bench Road",
+                is_default_shipping=True,
+            )
         user, _ = User.objects.get_or_create(username=f"bench-dealer-{i}")
         customer.users.add(user)
         key = f"oms_bench_key_{i:03d}_" + "x" * 20
-        ApiToken.objects.get_or_create(digest=ApiToken.hash_key(key),
-                                       defaults={"user": user, "prefix": key[:12], "name": "bench"})
+        ApiToken.objects.get_or_create(
+            digest=ApiToken.hash_key(key), defaults={"user": user, "prefix": key[:12], "name": "bench"}
+        )
         tokens[customer.pk] = key
     return tokens
 
@@ -86,23 +106,55 @@ def _history(target: int, products: list[Product]) -> int:
                 lines.append((pos, p, qty, net, tax))
             subtotal = sum(x[3] for x in lines)
             tax_total = sum(x[4] for x in lines)
-            orders.append(Order(number=f"SO-HIST-{n:07d}", customer_id=rng.choice(customers),
-                                channel="dealer_api", status=rng.choice(statuses), subtotal=subtotal,
-                                tax_total=tax_total, total=subtotal + tax_total, created_at=created,
-                                requested_delivery_date=(created + dt.timedelta(days=14)).date()))
+            orders.append(
+                Order(
+                    number=f"SO-HIST-{n:07d}",
+                    customer_id=rng.choice(customers),
+                    channel="dealer_api",
+                    status=rng.choice(statuses),
+                    subtotal=subtotal,
+                    tax_total=tax_total,
+                    total=subtotal + tax_total,
+                    created_at=created,
+                    requested_delivery_date=(created + dt.timedelta(days=14)).date(),
+                )
+            )
             line_specs.append(lines)
         with transaction.atomic():
             Order.objects.bulk_create(orders, batch_size=1000)
-            OrderLine.objects.bulk_create([
-                OrderLine(order=o, position=pos, product=p, sku=p.sku, description=p.name, quantity=qty,
-                          unit_price=p.list_price, net_amount=net, tax_rate=TAX, tax_amount=tax,
-                          line_total=net + tax)
-                for o, lines in zip(orders, line_specs, strict=True) for pos, p, qty, net, tax in lines
-            ], batch_size=5000)
-            OrderEvent.objects.bulk_create([
-                OrderEvent(order=o, kind="order.submitted", from_status="draft", to_status="submitted",
-                           created_at=o.created_at) for o in orders
-            ], batch_size=5000)
+            OrderLine.objects.bulk_create(
+                [
+                    OrderLine(
+                        order=o,
+                        position=pos,
+                        product=p,
+                        sku=p.sku,
+                        description=p.name,
+                        quantity=qty,
+                        unit_price=p.list_price,
+                        net_amount=net,
+                        tax_rate=TAX,
+                        tax_amount=tax,
+                        line_total=net + tax,
+                    )
+                    for o, lines in zip(orders, line_specs, strict=True)
+                    for pos, p, qty, net, tax in lines
+                ],
+                batch_size=5000,
+            )
+            OrderEvent.objects.bulk_create(
+                [
+                    OrderEvent(
+                        order=o,
+                        kind="order.submitted",
+                        from_status="draft",
+                        to_status="submitted",
+                        created_at=o.created_at,
+                    )
+                    for o in orders
+                ],
+                batch_size=5000,
+            )
     return n
 
 

@@ -12,14 +12,22 @@ from orders.portal import views as order_views
 from orders.portal.access import is_dealer
 
 urlpatterns = [
-    path("login/", auth_views.LoginView.as_view(template_name="portal/login.html",
-                                                redirect_authenticated_user=True), name="login"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(template_name="portal/login.html", redirect_authenticated_user=True),
+        name="login",
+    ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("", core_views.HomeView.as_view(panels=[order_views.rep_panel, order_views.dealer_panel]), name="home"),
+    path(
+        "", core_views.HomeView.as_view(panels=[order_views.rep_panel, order_views.dealer_panel]), name="home"
+    ),
     path("language/", core_views.LanguageView.as_view(), name="language"),
     path("tokens/", core_views.ApiTokenListView.as_view(access_check=is_dealer), name="token-list"),
-    path("tokens/<int:token_id>/revoke/", core_views.ApiTokenRevokeView.as_view(access_check=is_dealer),
-         name="token-revoke"),
+    path(
+        "tokens/<int:token_id>/revoke/",
+        core_views.ApiTokenRevokeView.as_view(access_check=is_dealer),
+        name="token-revoke",
+    ),
     path("", include("orders.portal.urls")),
     path("", include("webhooks.portal.urls")),
 ]

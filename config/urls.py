@@ -12,4 +12,3 @@ urlpatterns = [
     path("portal/", include(("config.portal_urls", "portal"), namespace="portal")),
     path("", RedirectView.as_view(pattern_name="portal:home", permanent=False)),
 ]
-

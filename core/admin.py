@@ -29,9 +29,15 @@ class IdempotencyKeyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 
 class ApiTokenCreateForm(forms.Form):
-    user = forms.ModelChoiceField(label=capfirst(gettext_lazy("user")), queryset=get_user_model().objects.order_by("username"))
-    name = forms.CharField(label=capfirst(gettext_lazy("name")), max_length=100, required=False,
-                           help_text=gettext_lazy("What the key is for, e.g. the dealer's ERP."))
+    user = forms.ModelChoiceField(
+        label=capfirst(gettext_lazy("user")), queryset=get_user_model().objects.order_by("username")
+    )
+    name = forms.CharField(
+        label=capfirst(gettext_lazy("name")),
+        max_length=100,
+        required=False,
+        help_text=gettext_lazy("What the key is for, e.g. the dealer's ERP."),
+    )
 
 
 @admin.register(ApiToken)
@@ -62,13 +68,23 @@ class ApiTokenAdmin(DomainErrorAdminMixin, ServiceAddViewMixin, admin.ModelAdmin
         return self.get_fields(request, obj)
 
     def create_through_service(self, request, form: ApiTokenCreateForm) -> ApiToken:
-        token, key = services.api_token_create(user=form.cleaned_data["user"], name=form.cleaned_data["name"],
-                                               created_by=request.user)
-        messages.success(request, _("API key for %(user)s: %(key)s — copy it now; it is not stored and will "
-                                    "not be shown again.") % {"user": token.user, "key": key})
+        token, key = services.api_token_create(
+            user=form.cleaned_data["user"], name=form.cleaned_data["name"], created_by=request.user
+        )
+        messages.success(
+            request,
+            _("API key for %(user)s: %(key)s — copy it now; it is not stored and will not be shown again.")
+            % {"user": token.user, "key": key},
+        )
         return token
 
     @admin.action(description=gettext_lazy("Revoke selected tokens"), permissions=["change"])
     def revoke(self, request, queryset):
-        self.call_service_each(request, queryset, services.api_token_revoke, id_kwarg="token_id",
-                               label=_("Revoke"), subject_field="prefix")
+        self.call_service_each(
+            request,
+            queryset,
+            services.api_token_revoke,
+            id_kwarg="token_id",
+            label=_("Revoke"),
+            subject_field="prefix",
+        )

@@ -24,7 +24,9 @@ def domain_error_text(exc: DomainError) -> str:
     """The translated message of `exc`, followed by its field messages (`field: message`)."""
     parts = [str(exc.message)]
     for path, field_messages in exc.fields.items():
-        parts.append(_("%(field)s: %(messages)s") % {"field": path, "messages": " ".join(map(str, field_messages))})
+        parts.append(
+            _("%(field)s: %(messages)s") % {"field": path, "messages": " ".join(map(str, field_messages))}
+        )
     return " ".join(parts)
 
 
@@ -46,7 +48,9 @@ def form_add_domain_error(form: forms.Form, exc: DomainError) -> None:
             name = root if root in form.fields else None
             label = "" if name == path else path
         for message in field_messages:
-            text = _("%(label)s: %(message)s") % {"label": label, "message": message} if label else str(message)
+            text = (
+                _("%(label)s: %(message)s") % {"label": label, "message": message} if label else str(message)
+            )
             form.add_error(name, text)
 
 
@@ -66,8 +70,11 @@ def action_reason(request: HttpRequest, *, label: str, required: bool) -> str | 
     """The reason typed next to an action; None (after telling the user) when one is required and missing."""
     reason = (request.POST.get("reason") or "").strip()
     if required and not reason:
-        messages.error(request, _("“%(action)s” needs a reason: type it in the Reason box next to the action.")
-                       % {"action": label})
+        messages.error(
+            request,
+            _("“%(action)s” needs a reason: type it in the Reason box next to the action.")
+            % {"action": label},
+        )
         return None
     return reason
 
@@ -81,8 +88,9 @@ class DomainErrorAdminMixin:
             text = _("%(subject)s: %(message)s") % {"subject": subject, "message": text}
         messages.error(request, text)
 
-    def call_service(self, request: HttpRequest, service: Callable[..., Any], /, *, subject: str = "",
-                     **kwargs) -> tuple[bool, Any]:
+    def call_service(
+        self, request: HttpRequest, service: Callable[..., Any], /, *, subject: str = "", **kwargs
+    ) -> tuple[bool, Any]:
         """Call `service(**kwargs)`; on a DomainError report it and return (False, None)."""
         try:
             return True, service(**kwargs)
@@ -90,21 +98,38 @@ class DomainErrorAdminMixin:
             self.message_domain_error(request, exc, subject=subject)
             return False, None
 
-    def call_service_each(self, request: HttpRequest, queryset, service: Callable[..., Any], *, id_kwarg: str,
-                          label: str, subject_field: str = "number", **kwargs) -> list[str]:
+    def call_service_each(
+        self,
+        request: HttpRequest,
+        queryset,
+        service: Callable[..., Any],
+        *,
+        id_kwarg: str,
+        label: str,
+        subject_field: str = "number",
+        **kwargs,
+    ) -> list[str]:
         """Call `service` once per selected row (primary-key order), each in its own transaction.
 
         Reports every refusal with the row's subject, then one message naming the rows done.
         """
         done = []
         for pk, subject in queryset.order_by("pk").values_list("pk", subject_field):
-            ok, _result = self.call_service(request, service, subject=str(subject), **{id_kwarg: pk}, **kwargs)
+            ok, _result = self.call_service(
+                request, service, subject=str(subject), **{id_kwarg: pk}, **kwargs
+            )
             if ok:
                 done.append(str(subject))
         if done:
-            messages.success(request, ngettext("%(action)s: %(count)d done (%(items)s).",
-                                               "%(action)s: %(count)d done (%(items)s).", len(done))
-                             % {"action": label, "count": len(done), "items": ", ".join(done)})
+            messages.success(
+                request,
+                ngettext(
+                    "%(action)s: %(count)d done (%(items)s).",
+                    "%(action)s: %(count)d done (%(items)s).",
+                    len(done),
+                )
+                % {"action": label, "count": len(done), "items": ", ".join(done)},
+            )
         return done
 
     def _refused(self, request: HttpRequest, exc: DomainError) -> HttpResponse:

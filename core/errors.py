@@ -14,8 +14,14 @@ class DomainError(Exception):
     status = 400
     default_message = _("The request could not be carried out.")
 
-    def __init__(self, message: Any = None, *, code: str | None = None, extra: dict | None = None,
-                 fields: dict[str, list[str]] | None = None):
+    def __init__(
+        self,
+        message: Any = None,
+        *,
+        code: str | None = None,
+        extra: dict | None = None,
+        fields: dict[str, list[str]] | None = None,
+    ):
         self.message = message if message is not None else self.default_message
         if code:
             self.code = code
@@ -24,8 +30,11 @@ class DomainError(Exception):
         super().__init__(str(self.message))
 
     def as_dict(self) -> dict:
-        body = {"code": self.code, "message": str(self.message), "fields": {k: [str(m) for m in v]
-                                                                            for k, v in self.fields.items()}}
+        body = {
+            "code": self.code,
+            "message": str(self.message),
+            "fields": {k: [str(m) for m in v] for k, v in self.fields.items()},
+        }
         if self.extra:
             body["extra"] = self.extra
         return body

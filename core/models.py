@@ -22,8 +22,14 @@ class TimelineEvent(models.Model):
     """
 
     kind = models.CharField(_("kind"), max_length=64, db_index=True)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                              related_name="+", verbose_name=_("actor"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("actor"),
+    )
     note = models.TextField(_("note"), blank=True)
     data = models.JSONField(_("data"), default=dict, blank=True)
     created_at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
@@ -33,12 +39,27 @@ class TimelineEvent(models.Model):
         ordering = ["-created_at", "-id"]
 
     @classmethod
-    def record(cls, *, kind: str, actor=None, from_status: str = "", to_status: str = "", note: str = "",
-               data: dict | None = None, **document):
+    def record(
+        cls,
+        *,
+        kind: str,
+        actor=None,
+        from_status: str = "",
+        to_status: str = "",
+        note: str = "",
+        data: dict | None = None,
+        **document,
+    ):
         """Write one entry; `document` is the FK to the timeline's document, e.g. `order=order`."""
-        return cls.objects.create(kind=kind, actor=actor if getattr(actor, "pk", None) else None,
-                                  from_status=from_status, to_status=to_status, note=note, data=data or {},
-                                  **document)
+        return cls.objects.create(
+            kind=kind,
+            actor=actor if getattr(actor, "pk", None) else None,
+            from_status=from_status,
+            to_status=to_status,
+            note=note,
+            data=data or {},
+            **document,
+        )
 
 
 class Sequence(models.Model):
@@ -58,16 +79,24 @@ class Sequence(models.Model):
 class ApiToken(models.Model):
     """A per-user API key. Only a SHA-256 digest is stored; the key is shown once at creation."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens",
-                             verbose_name=_("user"))
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("user")
+    )
     name = models.CharField(_("name"), max_length=100, blank=True)
     prefix = models.CharField(_("prefix"), max_length=12, db_index=True, editable=False)
     digest = models.CharField(_("digest"), max_length=64, unique=True, editable=False)
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
     last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True, editable=False)
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True, editable=False)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                   related_name="+", verbose_name=_("created by"), editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+        editable=False,
+    )
 
     class Meta:
         verbose_name = _("API token")
@@ -103,7 +132,9 @@ class IdempotencyKey(models.Model):
     class Meta:
         verbose_name = _("idempotency key")
         verbose_name_plural = _("idempotency keys")
-        constraints = [models.UniqueConstraint(fields=["scope", "key"], name="core_idempotency_scope_key_uniq")]
+        constraints = [
+            models.UniqueConstraint(fields=["scope", "key"], name="core_idempotency_scope_key_uniq")
+        ]
 
     def __str__(self):
         return f"{self.scope}:{self.key}"

@@ -33,12 +33,16 @@ def api_token_create(*, user, name: str = "", created_by=None) -> tuple[ApiToken
     """
     active = ApiToken.objects.filter(user=user, revoked_at__isnull=True).count()
     if active >= settings.API_TOKENS_PER_USER:
-        raise ValidationFailed(fields={"name": [
-            _("You already have %(count)d active tokens; revoke one first.") % {"count": active}]})
+        raise ValidationFailed(
+            fields={
+                "name": [_("You already have %(count)d active tokens; revoke one first.") % {"count": active}]
+            }
+        )
     key = ApiToken.generate_key()
     with transaction.atomic():
-        token = ApiToken.objects.create(user=user, name=name, prefix=key[:12], digest=ApiToken.hash_key(key),
-                                        created_by=created_by)
+        token = ApiToken.objects.create(
+            user=user, name=name, prefix=key[:12], digest=ApiToken.hash_key(key), created_by=created_by
+        )
     return token, key
 
 
@@ -96,8 +100,11 @@ def idempotency_key_take_over(*, key_id: int) -> IdempotencyKey | None:
     never run twice (skip_locked answers at once instead of waiting).
     """
     with transaction.atomic():
-        record = (IdempotencyKey.objects.select_for_update(skip_locked=True)
-                  .filter(pk=key_id, response_status__isnull=True).first())
+        record = (
+            IdempotencyKey.objects.select_for_update(skip_locked=True)
+            .filter(pk=key_id, response_status__isnull=True)
+            .first()
+        )
         if record is None:
             return None
         record.created_at = timezone.now()

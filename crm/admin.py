@@ -13,14 +13,29 @@ class ContactInline(admin.TabularInline):
 class AddressInline(admin.StackedInline):
     model = Address
     extra = 0
-    fields = (("label", "is_default_shipping"), ("recipient", "phone"), ("country", "region", "city", "district"),
-              "line1", "postal_code", ("latitude", "longitude"))
+    fields = (
+        ("label", "is_default_shipping"),
+        ("recipient", "phone"),
+        ("country", "region", "city", "district"),
+        "line1",
+        "postal_code",
+        ("latitude", "longitude"),
+    )
 
 
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
-    list_display = ("code", "name", "kind", "tier", "credit_limit", "credit_exposure", "currency", "sales_rep",
-                    "is_active")
+    list_display = (
+        "code",
+        "name",
+        "kind",
+        "tier",
+        "credit_limit",
+        "credit_exposure",
+        "currency",
+        "sales_rep",
+        "is_active",
+    )
     list_filter = ("kind", "tier", "sales_rep", "is_active")
     search_fields = ("code", "name", "tax_id")
     list_select_related = ("sales_rep",)
@@ -29,8 +44,10 @@ class CustomerAdmin(admin.ModelAdmin):
     inlines = (ContactInline, AddressInline)
     fieldsets = (
         (None, {"fields": ("code", "name", "kind", "tier", "is_active", "sales_rep")}),
-        (_("Credit and terms"), {"fields": ("credit_limit", "credit_exposure", "payment_terms_days", "currency",
-                                            "tax_id")}),
+        (
+            _("Credit and terms"),
+            {"fields": ("credit_limit", "credit_exposure", "payment_terms_days", "currency", "tax_id")},
+        ),
         (_("Portal and API access"), {"fields": ("users",)}),
         (_("Notes"), {"fields": ("notes", "created_at", "updated_at")}),
     )

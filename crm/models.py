@@ -26,22 +26,39 @@ class CustomerTier(models.TextChoices):
 class Customer(TimeStampedModel):
     code = models.CharField(_("code"), max_length=32, unique=True)
     name = models.CharField(_("name"), max_length=200)
-    kind = models.CharField(_("kind"), max_length=20, choices=CustomerKind.choices, default=CustomerKind.DEALER)
-    tier = models.CharField(_("tier"), max_length=20, choices=CustomerTier.choices, default=CustomerTier.STANDARD)
-    credit_limit = models.DecimalField(_("credit limit"), max_digits=14, decimal_places=2, default=Decimal("0.00"),
-                                       validators=[MinValueValidator(Decimal("0"))])
+    kind = models.CharField(
+        _("kind"), max_length=20, choices=CustomerKind.choices, default=CustomerKind.DEALER
+    )
+    tier = models.CharField(
+        _("tier"), max_length=20, choices=CustomerTier.choices, default=CustomerTier.STANDARD
+    )
+    credit_limit = models.DecimalField(
+        _("credit limit"),
+        max_digits=14,
+        decimal_places=2,
+        default=Decimal("0.00"),
+        validators=[MinValueValidator(Decimal("0"))],
+    )
     # Kept current by finance (STYLE.md §2: summaries are written down).
-    credit_exposure = models.DecimalField(_("open credit exposure"), max_digits=14, decimal_places=2,
-                                          default=Decimal("0.00"), editable=False)
+    credit_exposure = models.DecimalField(
+        _("open credit exposure"), max_digits=14, decimal_places=2, default=Decimal("0.00"), editable=False
+    )
     payment_terms_days = models.PositiveSmallIntegerField(_("payment terms (days)"), default=30)
     currency = models.CharField(_("currency"), max_length=3, default=settings.DEFAULT_CURRENCY)
     tax_id = models.CharField(_("tax ID"), max_length=32, blank=True)
-    sales_rep = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                  related_name="rep_customers", verbose_name=_("sales rep"))
+    sales_rep = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="rep_customers",
+        verbose_name=_("sales rep"),
+    )
     # Dealer users who act for this customer through the API and portal; a user linked to several
     # customers acts for a dealer group.
-    users = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="customers",
-                                   verbose_name=_("portal/API users"))
+    users = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="customers", verbose_name=_("portal/API users")
+    )
     is_active = models.BooleanField(_("active"), default=True)
     notes = models.TextField(_("notes"), blank=True)
 
@@ -50,7 +67,9 @@ class Customer(TimeStampedModel):
         verbose_name_plural = _("customers")
         ordering = ["name"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(credit_limit__gte=0), name="crm_customer_credit_limit_gte_0"),
+            models.CheckConstraint(
+                condition=models.Q(credit_limit__gte=0), name="crm_customer_credit_limit_gte_0"
+            ),
         ]
 
     def __str__(self):
@@ -58,8 +77,9 @@ class Customer(TimeStampedModel):
 
 
 class Contact(models.Model):
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="contacts",
-                                 verbose_name=_("customer"))
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="contacts", verbose_name=_("customer")
+    )
     name = models.CharField(_("name"), max_length=120)
     role = models.CharField(_("role"), max_length=80, blank=True)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
@@ -75,8 +95,9 @@ class Contact(models.Model):
 
 
 class Address(models.Model):
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="addresses",
-                                 verbose_name=_("customer"))
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="addresses", verbose_name=_("customer")
+    )
     label = models.CharField(_("label"), max_length=80, blank=True)
     recipient = models.CharField(_("recipient"), max_length=120)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
@@ -99,8 +120,14 @@ class Address(models.Model):
 
     def snapshot(self) -> dict:
         return {
-            "recipient": self.recipient, "phone": self.phone, "country": self.country, "region": self.region,
-            "city": self.city, "district": self.district, "line1": self.line1, "postal_code": self.postal_code,
+            "recipient": self.recipient,
+            "phone": self.phone,
+            "country": self.country,
+            "region": self.region,
+            "city": self.city,
+            "district": self.district,
+            "line1": self.line1,
+            "postal_code": self.postal_code,
             "latitude": str(self.latitude) if self.latitude is not None else None,
             "longitude": str(self.longitude) if self.longitude is not None else None,
         }

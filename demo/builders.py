@@ -46,17 +46,30 @@ def seed_users(*, tally: Tally) -> dict[str, models.Model]:
     """Groups and demo users; a user is given the demo password only when it is created."""
     User = get_user_model()
     groups = {}
-    for name in (data.GROUP_ORDER_MANAGER, data.GROUP_SALES_REP, data.GROUP_SCHEDULER, data.GROUP_LOGISTICS,
-                 data.GROUP_FINANCE, data.GROUP_DEALER):
+    for name in (
+        data.GROUP_ORDER_MANAGER,
+        data.GROUP_SALES_REP,
+        data.GROUP_SCHEDULER,
+        data.GROUP_LOGISTICS,
+        data.GROUP_FINANCE,
+        data.GROUP_DEALER,
+    ):
         # core/migrations/0002_roles.py normally created it already, with its permissions.
         groups[name] = _get_or_create(tally, Group, name=name)
     users = {}
     password_hash = ""
     for spec in data.USERS:
         with transaction.atomic():
-            user, created = User.objects.get_or_create(username=spec.username, defaults={
-                "first_name": spec.first_name, "last_name": spec.last_name, "is_staff": spec.is_staff,
-                "is_superuser": spec.is_superuser, "email": f"{spec.username}@demo.example.com"})
+            user, created = User.objects.get_or_create(
+                username=spec.username,
+                defaults={
+                    "first_name": spec.first_name,
+                    "last_name": spec.last_name,
+                    "is_staff": spec.is_staff,
+                    "is_superuser": spec.is_superuser,
+                    "email": f"{spec.username}@demo.example.com",
+                },
+            )
             if created:
                 # One hash for every demo user: they share the password, and hashing is deliberately slow.
                 password_hash = password_hash or make_password(data.DEMO_PASSWORD)
@@ -70,24 +83,58 @@ def seed_users(*, tally: Tally) -> dict[str, models.Model]:
 
 
 def seed_catalog(*, tally: Tally) -> dict[str, Product]:
-    categories = {code: _get_or_create(tally, Category, code=code, defaults={"name": name})
-                  for code, name in data.CATEGORIES}
+    categories = {
+        code: _get_or_create(tally, Category, code=code, defaults={"name": name})
+        for code, name in data.CATEGORIES
+    }
     products = {}
     for spec in data.PRODUCTS:
         with transaction.atomic():
-            product = _get_or_create(tally, Product, sku=spec.sku, defaults={
-                "name": spec.name, "series": spec.series, "category": categories[spec.category],
-                "unit": spec.unit, "pack_size": spec.pack_size, "unit_cost": spec.unit_cost,
-                "list_price": spec.list_price, "weight_kg": spec.weight_kg, "volume_m3": spec.volume_m3,
-                "is_fragile": spec.is_fragile, "made_to_order": spec.made_to_order,
-                "lead_time_days": spec.lead_time_days, "description": spec.description})
+            product = _get_or_create(
+                tally,
+                Product,
+                sku=spec.sku,
+                defaults={
+                    "name": spec.name,
+                    "series": spec.series,
+                    "category": categories[spec.category],
+                    "unit": spec.unit,
+                    "pack_size": spec.pack_size,
+                    "unit_cost": spec.unit_cost,
+                    "list_price": spec.list_price,
+                    "weight_kg": spec.weight_kg,
+                    "volume_m3": spec.volume_m3,
+                    "is_fragile": spec.is_fragile,
+                    "made_to_order": spec.made_to_order,
+                    "lead_time_days": spec.lead_time_days,
+                    "description": spec.description,
+                },
+            )
             for position, option_spec in enumerate(spec.options):
-                option = _get_or_create(tally, ProductOption, product=product, code=option_spec.code, defaults={
-                    "name": option_spec.name, "required": option_spec.required, "position": position})
+                option = _get_or_create(
+                    tally,
+                    ProductOption,
+                    product=product,
+                    code=option_spec.code,
+                    defaults={
+                        "name": option_spec.name,
+                        "required": option_spec.required,
+                        "position": position,
+                    },
+                )
                 for value_position, value in enumerate(option_spec.values):
-                    _get_or_create(tally, ProductOptionValue, option=option, code=value.code, defaults={
-                        "name": value.name, "price_delta": value.price_delta, "is_custom": value.is_custom,
-                        "position": value_position})
+                    _get_or_create(
+                        tally,
+                        ProductOptionValue,
+                        option=option,
+                        code=value.code,
+                        defaults={
+                            "name": value.name,
+                            "price_delta": value.price_delta,
+                            "is_custom": value.is_custom,
+                            "position": value_position,
+                        },
+                    )
         products[spec.sku] = product
     return products
 
@@ -115,9 +162,18 @@ def _stock_quantity(spec: data.ProductSpec, warehouse: data.WarehouseSpec) -> tu
 def seed_places(*, tally: Tally, products: dict[str, Product]) -> None:
     warehouses = {}
     for spec in data.WAREHOUSES:
-        warehouses[spec.code] = _get_or_create(tally, Warehouse, code=spec.code, defaults={
-            "name": spec.name, "region": spec.region, "city": spec.city, "latitude": spec.latitude,
-            "longitude": spec.longitude})
+        warehouses[spec.code] = _get_or_create(
+            tally,
+            Warehouse,
+            code=spec.code,
+            defaults={
+                "name": spec.name,
+                "region": spec.region,
+                "city": spec.city,
+                "latitude": spec.latitude,
+                "longitude": spec.longitude,
+            },
+        )
     for product_spec in data.PRODUCTS:
         if product_spec.made_to_order:
             continue
@@ -125,12 +181,17 @@ def seed_places(*, tally: Tally, products: dict[str, Product]) -> None:
             stock = _stock_quantity(product_spec, warehouse_spec)
             if stock is None:
                 continue
-            _get_or_create(tally, StockLevel, product=products[product_spec.sku],
-                           warehouse=warehouses[warehouse_spec.code],
-                           defaults={"on_hand": stock[0], "reorder_point": stock[1]})
+            _get_or_create(
+                tally,
+                StockLevel,
+                product=products[product_spec.sku],
+                warehouse=warehouses[warehouse_spec.code],
+                defaults={"on_hand": stock[0], "reorder_point": stock[1]},
+            )
     for code, name, region, capacity in data.PLANTS:
-        _get_or_create(tally, Plant, code=code, defaults={"name": name, "region": region,
-                                                          "daily_capacity": capacity})
+        _get_or_create(
+            tally, Plant, code=code, defaults={"name": name, "region": region, "daily_capacity": capacity}
+        )
     for code, name, template in data.CARRIERS:
         _get_or_create(tally, Carrier, code=code, defaults={"name": name, "tracking_url_template": template})
 
@@ -139,19 +200,47 @@ def seed_customers(*, tally: Tally, users: dict) -> dict[str, Customer]:
     customers = {}
     for spec in data.CUSTOMERS:
         with transaction.atomic():
-            customer = _get_or_create(tally, Customer, code=spec.code, defaults={
-                "name": spec.name, "kind": spec.kind, "tier": spec.tier, "credit_limit": spec.credit_limit,
-                "payment_terms_days": spec.payment_terms_days, "tax_id": spec.tax_id,
-                "sales_rep": users.get(spec.rep) if spec.rep else None})
+            customer = _get_or_create(
+                tally,
+                Customer,
+                code=spec.code,
+                defaults={
+                    "name": spec.name,
+                    "kind": spec.kind,
+                    "tier": spec.tier,
+                    "credit_limit": spec.credit_limit,
+                    "payment_terms_days": spec.payment_terms_days,
+                    "tax_id": spec.tax_id,
+                    "sales_rep": users.get(spec.rep) if spec.rep else None,
+                },
+            )
             for i, (name, role, phone, email) in enumerate(spec.contacts):
-                _get_or_create(tally, Contact, customer=customer, name=name, defaults={
-                    "role": role, "phone": phone, "email": email, "is_primary": i == 0})
+                _get_or_create(
+                    tally,
+                    Contact,
+                    customer=customer,
+                    name=name,
+                    defaults={"role": role, "phone": phone, "email": email, "is_primary": i == 0},
+                )
             for a in spec.addresses:
-                _get_or_create(tally, Address, customer=customer, label=a.label, defaults={
-                    "recipient": a.recipient, "phone": a.phone, "region": a.region, "city": a.city,
-                    "district": a.district, "line1": a.line1, "postal_code": a.postal_code,
-                    "latitude": a.latitude, "longitude": a.longitude,
-                    "is_default_shipping": a.is_default_shipping})
+                _get_or_create(
+                    tally,
+                    Address,
+                    customer=customer,
+                    label=a.label,
+                    defaults={
+                        "recipient": a.recipient,
+                        "phone": a.phone,
+                        "region": a.region,
+                        "city": a.city,
+                        "district": a.district,
+                        "line1": a.line1,
+                        "postal_code": a.postal_code,
+                        "latitude": a.latitude,
+                        "longitude": a.longitude,
+                        "is_default_shipping": a.is_default_shipping,
+                    },
+                )
             for username in spec.dealer_users:
                 customer.users.add(users[username])
         customers[spec.code] = customer
@@ -162,11 +251,21 @@ def seed_pricing(*, tally: Tally, customers: dict[str, Customer], products: dict
     for tier, percent in data.TIER_DISCOUNTS:
         _get_or_create(tally, TierDiscount, tier=tier, defaults={"percent": percent})
     for region, base_fee, per_kg, free_above, transit_days in data.SHIPPING_RATES:
-        _get_or_create(tally, ShippingRate, region=region, defaults={
-            "base_fee": base_fee, "per_kg": per_kg, "free_above": free_above, "transit_days": transit_days})
+        _get_or_create(
+            tally,
+            ShippingRate,
+            region=region,
+            defaults={
+                "base_fee": base_fee,
+                "per_kg": per_kg,
+                "free_above": free_above,
+                "transit_days": transit_days,
+            },
+        )
     for code, sku, price in data.CUSTOMER_PRICES:
-        _get_or_create(tally, CustomerPrice, customer=customers[code], product=products[sku],
-                       defaults={"price": price})
+        _get_or_create(
+            tally, CustomerPrice, customer=customers[code], product=products[sku], defaults={"price": price}
+        )
 
 
 def customer_addresses(customers: dict[str, Customer]) -> dict[tuple[str, str], int]:

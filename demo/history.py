@@ -113,8 +113,10 @@ def _creator(plan: OrderPlan, ctx: Context):
 
 def _nearest_warehouse(plan: OrderPlan, ctx: Context) -> Warehouse | None:
     address = plan.customer.addresses[plan.address_index]
-    best = min(data.WAREHOUSES, key=lambda w: (w.latitude - address.latitude) ** 2
-               + (w.longitude - address.longitude) ** 2)
+    best = min(
+        data.WAREHOUSES,
+        key=lambda w: (w.latitude - address.latitude) ** 2 + (w.longitude - address.longitude) ** 2,
+    )
     return ctx.warehouses.get(best.code)
 
 
@@ -124,11 +126,18 @@ def _carrier_and_tracking(plan: OrderPlan, ctx: Context, rng: random.Random) -> 
         code, number = "OWNFLEET", f"DRV-{rng.randint(100000, 999999)}"
     elif any(p.is_fragile for p in products):
         code = rng.choice(("SF", "SF", "DEPPON"))
-        number = f"SF{rng.randint(10**12, 10**13 - 1)}" if code == "SF" else f"DPK{rng.randint(10**11, 10**12 - 1)}"
+        number = (
+            f"SF{rng.randint(10**12, 10**13 - 1)}"
+            if code == "SF"
+            else f"DPK{rng.randint(10**11, 10**12 - 1)}"
+        )
     else:
         code = rng.choice(("ZTO", "DEPPON", "JDL"))
-        number = {"ZTO": f"7{rng.randint(10**10, 10**11 - 1)}", "DEPPON": f"DPK{rng.randint(10**11, 10**12 - 1)}",
-                  "JDL": f"JDVA{rng.randint(10**10, 10**11 - 1)}"}[code]
+        number = {
+            "ZTO": f"7{rng.randint(10**10, 10**11 - 1)}",
+            "DEPPON": f"DPK{rng.randint(10**11, 10**12 - 1)}",
+            "JDL": f"JDVA{rng.randint(10**10, 10**11 - 1)}",
+        }[code]
     return ctx.carriers.get(code), number
 
 
@@ -189,8 +198,12 @@ class _Walker:
         trucks = carrier is not None and carrier.code == "OWNFLEET"
         with self.clock.at(at - gap / 2):
             shipment = shipment_create(
-                order_id=self.order.pk, lines=_partial_lines(self.order) if partial else None,
-                warehouse=None if trucks else _nearest_warehouse(self.plan, self.ctx), carrier=carrier, actor=actor)
+                order_id=self.order.pk,
+                lines=_partial_lines(self.order) if partial else None,
+                warehouse=None if trucks else _nearest_warehouse(self.plan, self.ctx),
+                carrier=carrier,
+                actor=actor,
+            )
         with self.clock.at(at - gap / 4):
             shipment_pack(shipment_id=shipment.pk, actor=actor)
         with self.clock.at(at):
@@ -206,11 +219,14 @@ class _Walker:
 
     def scan(self, shipment: Shipment, status: str, location: str, occurred_at: dt.datetime) -> None:
         if occurred_at <= self.ctx.now:
-            tracking_event_add(shipment_id=shipment.pk, status=status, location=location,
-                               occurred_at=occurred_at)
+            tracking_event_add(
+                shipment_id=shipment.pk, status=status, location=location, occurred_at=occurred_at
+            )
 
     def deliver(self, at: dt.datetime, actor) -> None:
-        in_transit = Shipment.objects.filter(order_id=self.order.pk, status=ShipmentStatus.IN_TRANSIT).order_by("pk")
+        in_transit = Shipment.objects.filter(
+            order_id=self.order.pk, status=ShipmentStatus.IN_TRANSIT
+        ).order_by("pk")
         for shipment in in_transit:
             self.scan(shipment, "Delivered", self.address.city, at - dt.timedelta(minutes=20))
             with self.clock.at(at):
@@ -225,9 +241,13 @@ class _Walker:
         at = min(at, self.ctx.now)
         amount = invoice.balance if share >= 1 else invoice.balance * Decimal(str(share))
         with self.clock.at(at):
-            payment_record(invoice_id=invoice.pk, amount=amount, received_on=timezone.localdate(at),
-                           reference=f"Bank transfer {self.rng.randint(10**9, 10**10 - 1)}",
-                           actor=self.ctx.users["finance"])
+            payment_record(
+                invoice_id=invoice.pk,
+                amount=amount,
+                received_on=timezone.localdate(at),
+                reference=f"Bank transfer {self.rng.randint(10**9, 10**10 - 1)}",
+                actor=self.ctx.users["finance"],
+            )
 
     def complete(self, at: dt.datetime, actor) -> None:
         self.pay(at - dt.timedelta(hours=self.rng.uniform(2, 48)))
@@ -266,8 +286,9 @@ def backdate_order(*, order_id: int, clock: Clock, requested_in_days: int | None
         if order.promised_delivery_date:
             changes["promised_delivery_date"] = order.promised_delivery_date + shift
         if requested_in_days is not None:
-            changes["requested_delivery_date"] = (timezone.localdate(intake.planned)
-                                                  + dt.timedelta(days=requested_in_days))
+            changes["requested_delivery_date"] = timezone.localdate(intake.planned) + dt.timedelta(
+                days=requested_in_days
+            )
         Order.objects.filter(pk=order_id).update(**changes)
         related = (
             (OrderEvent, OrderEvent.objects.filter(order_id=order_id)),
@@ -286,8 +307,9 @@ def backdate_order(*, order_id: int, clock: Clock, requested_in_days: int | None
         names = _remap(invoices, clock)
         for invoice in invoices:
             if invoice.due_date and invoice.issued_at and real_issued[invoice.pk]:
-                invoice.due_date += (timezone.localdate(invoice.issued_at)
-                                     - timezone.localdate(real_issued[invoice.pk]))
+                invoice.due_date += timezone.localdate(invoice.issued_at) - timezone.localdate(
+                    real_issued[invoice.pk]
+                )
         if names:
             Invoice.objects.bulk_update(invoices, [*names, "due_date"])
 
@@ -302,15 +324,24 @@ def order_from_plan(*, plan: OrderPlan, ctx: Context) -> Outcome | None:
     customer = ctx.customers[plan.customer.code]
     address_label = plan.customer.addresses[plan.address_index].label
     lines = [LineRequest(sku=line.sku, quantity=line.quantity, options=line.options) for line in plan.lines]
-    requested = (timezone.localdate() + dt.timedelta(days=plan.requested_in_days)
-                 if plan.requested_in_days is not None else None)
+    requested = (
+        timezone.localdate() + dt.timedelta(days=plan.requested_in_days)
+        if plan.requested_in_days is not None
+        else None
+    )
     try:
         with clock.at(plan.started_at):
             order = order_create(
-                customer=customer, channel=plan.channel, lines=lines, actor=_creator(plan, ctx),
-                requested_delivery_date=requested, shipping_address_id=ctx.addresses.get((customer.code,
-                                                                                          address_label)),
-                external_reference=plan.reference, notes=plan.notes, submit=plan.submit)
+                customer=customer,
+                channel=plan.channel,
+                lines=lines,
+                actor=_creator(plan, ctx),
+                requested_delivery_date=requested,
+                shipping_address_id=ctx.addresses.get((customer.code, address_label)),
+                external_reference=plan.reference,
+                notes=plan.notes,
+                submit=plan.submit,
+            )
     except DomainError:
         return None
     outcome = Outcome(order=order)

@@ -19,14 +19,34 @@ HISTORY_DAYS = 120
 # Every status appears for the first len(STATUS_ORDER) orders; later ones follow STATUS_WEIGHTS.
 STATUS_ORDER: tuple[str, ...] = tuple(S.values)
 STATUS_WEIGHTS: dict[str, int] = {
-    S.DRAFT: 2, S.SUBMITTED: 4, S.IN_REVIEW: 3, S.APPROVED: 3, S.ALLOCATED: 3, S.IN_PRODUCTION: 5,
-    S.READY_TO_SHIP: 3, S.PARTIALLY_SHIPPED: 2, S.SHIPPED: 4, S.DELIVERED: 6, S.COMPLETED: 48,
-    S.ON_HOLD: 3, S.REJECTED: 5, S.CANCELLED: 9,
+    S.DRAFT: 2,
+    S.SUBMITTED: 4,
+    S.IN_REVIEW: 3,
+    S.APPROVED: 3,
+    S.ALLOCATED: 3,
+    S.IN_PRODUCTION: 5,
+    S.READY_TO_SHIP: 3,
+    S.PARTIALLY_SHIPPED: 2,
+    S.SHIPPED: 4,
+    S.DELIVERED: 6,
+    S.COMPLETED: 48,
+    S.ON_HOLD: 3,
+    S.REJECTED: 5,
+    S.CANCELLED: 9,
 }
 # How long ago an order still open in that status moved for the last time (at most, in days).
 RECENT_DAYS: dict[str, float] = {
-    S.DRAFT: 6, S.SUBMITTED: 2, S.IN_REVIEW: 3, S.APPROVED: 3, S.ALLOCATED: 3, S.IN_PRODUCTION: 30,
-    S.READY_TO_SHIP: 4, S.PARTIALLY_SHIPPED: 5, S.SHIPPED: 4, S.DELIVERED: 25, S.ON_HOLD: 12,
+    S.DRAFT: 6,
+    S.SUBMITTED: 2,
+    S.IN_REVIEW: 3,
+    S.APPROVED: 3,
+    S.ALLOCATED: 3,
+    S.IN_PRODUCTION: 30,
+    S.READY_TO_SHIP: 4,
+    S.PARTIALLY_SHIPPED: 5,
+    S.SHIPPED: 4,
+    S.DELIVERED: 25,
+    S.ON_HOLD: 12,
 }
 
 SEGMENT_CHANNELS: dict[str, tuple[str, ...]] = {
@@ -42,13 +62,27 @@ SEGMENT_CHANNELS: dict[str, tuple[str, ...]] = {
 }
 # Busy customers order more often: weights for picking the customer of an order.
 SEGMENT_WEIGHTS: dict[str, int] = {
-    "truck_dealer": 5, "fleet": 4, "hotel": 3, "facility": 3, "lighting_store": 5, "parts_store": 5,
-    "online_lighting": 8, "online_parts": 8, "walk_in": 4,
+    "truck_dealer": 5,
+    "fleet": 4,
+    "hotel": 3,
+    "facility": 3,
+    "lighting_store": 5,
+    "parts_store": 5,
+    "online_lighting": 8,
+    "online_parts": 8,
+    "walk_in": 4,
 }
 
 NOTES = (
-    "", "", "", "", "Deliver Mon–Fri 09:00–17:00.", "Call the site manager 30 minutes before arrival.",
-    "Tail-lift truck required.", "Invoice to head office, deliver to site.", "Urgent: customer line-down.",
+    "",
+    "",
+    "",
+    "",
+    "Deliver Mon–Fri 09:00–17:00.",
+    "Call the site manager 30 minutes before arrival.",
+    "Tail-lift truck required.",
+    "Invoice to head office, deliver to site.",
+    "Urgent: customer line-down.",
     "Please pack per floor (labels attached).",
 )
 HOLD_REASONS = (
@@ -59,17 +93,25 @@ HOLD_REASONS = (
     ("manager", "Delivery address to be confirmed by the customer."),
 )
 RELEASE_REASONS = (
-    "Payment received.", "Credit limit raised by finance.", "Customer confirmed the site is ready.",
-    "Configuration sheet signed.", "Address confirmed.",
+    "Payment received.",
+    "Credit limit raised by finance.",
+    "Customer confirmed the site is ready.",
+    "Configuration sheet signed.",
+    "Address confirmed.",
 )
 REJECT_REASONS = (
-    "Duplicate of an order placed by phone.", "Configuration not homologated for the destination region.",
-    "Pricing not agreed; customer asked for a new quote.", "Account under credit review.",
+    "Duplicate of an order placed by phone.",
+    "Configuration not homologated for the destination region.",
+    "Pricing not agreed; customer asked for a new quote.",
+    "Account under credit review.",
 )
 REOPEN_REASONS = ("Customer corrected the quantities.", "Requote agreed; to be resubmitted.")
 CANCEL_REASONS = (
-    "Customer cancelled: project postponed.", "Customer switched to a different configuration.",
-    "Ordered by mistake.", "Budget not approved by the customer.", "Lead time too long for the deadline.",
+    "Customer cancelled: project postponed.",
+    "Customer switched to a different configuration.",
+    "Ordered by mistake.",
+    "Budget not approved by the customer.",
+    "Lead time too long for the deadline.",
 )
 APPROVE_REASONS = ("", "", "Within credit limit.", "Approved after phone confirmation.")
 
@@ -163,23 +205,30 @@ def plan_lines(rng: random.Random, segment: str) -> list[LinePlan]:
         else:
             lines += [_line(rng, p, rng.randint(8, 40)) for p in _pick(rng, consumables, rng.randint(2, 4))]
     elif segment == "hotel":
-        lines += [_line(rng, p, rng.randint(40, 400))
-                  for p in _pick(rng, ("led-panels", "downlights"), rng.randint(2, 3))]
+        lines += [
+            _line(rng, p, rng.randint(40, 400))
+            for p in _pick(rng, ("led-panels", "downlights"), rng.randint(2, 3))
+        ]
         if rng.random() < 0.35:
-            lines.append(_line(rng, PRODUCTS_BY_CATEGORY["custom-fixtures"][0], rng.randint(10, 60),
-                               custom_chance=0.5))
+            lines.append(
+                _line(rng, PRODUCTS_BY_CATEGORY["custom-fixtures"][0], rng.randint(10, 60), custom_chance=0.5)
+            )
     elif segment == "facility":
         lines += [_line(rng, p, rng.randint(20, 160)) for p in _pick(rng, ("high-bay",), rng.randint(1, 2))]
         if rng.random() < 0.4:
             lines.append(_line(rng, rng.choice(PRODUCTS_BY_CATEGORY["led-panels"]), rng.randint(20, 80)))
     elif segment == "lighting_store":
-        lines += [_line(rng, p, rng.randint(10, 80))
-                  for p in _pick(rng, ("led-panels", "downlights", "high-bay"), rng.randint(2, 4))]
+        lines += [
+            _line(rng, p, rng.randint(10, 80))
+            for p in _pick(rng, ("led-panels", "downlights", "high-bay"), rng.randint(2, 4))
+        ]
     elif segment == "parts_store":
         lines += [_line(rng, p, rng.randint(1, 10)) for p in _pick(rng, consumables, rng.randint(2, 5))]
     elif segment == "online_lighting":
-        lines += [_line(rng, p, rng.randint(1, 20)) for p in _pick(rng, ("downlights", "led-panels"),
-                                                                     rng.randint(1, 2))]
+        lines += [
+            _line(rng, p, rng.randint(1, 20))
+            for p in _pick(rng, ("downlights", "led-panels"), rng.randint(1, 2))
+        ]
     elif segment == "online_parts":
         lines += [_line(rng, p, rng.randint(1, 4)) for p in _pick(rng, consumables, rng.randint(1, 3))]
     else:  # walk-in counter sales: a pack or two
@@ -191,8 +240,16 @@ def _hours(rng: random.Random, low: float, high: float) -> float:
     return round(rng.uniform(low, high), 2)
 
 
-def _fulfilment_steps(rng: random.Random, *, has_custom: bool, has_stock: bool, splittable: bool,
-                      lead_days: int, transit_days: int, final: str) -> list[Step]:
+def _fulfilment_steps(
+    rng: random.Random,
+    *,
+    has_custom: bool,
+    has_stock: bool,
+    splittable: bool,
+    lead_days: int,
+    transit_days: int,
+    final: str,
+) -> list[Step]:
     """The happy road from approval to completion for this basket."""
     # A stock basket can still be built when stock ran short (a backorder for the plant).
     has_custom = has_custom or final == S.IN_PRODUCTION
@@ -201,11 +258,14 @@ def _fulfilment_steps(rng: random.Random, *, has_custom: bool, has_stock: bool, 
         steps.append(Step("move", S.ALLOCATED, "logistics", _hours(rng, 1, 24)))
     if has_custom:
         steps.append(Step("move", S.IN_PRODUCTION, "scheduler", _hours(rng, 12, 72)))
-        steps.append(Step("move", S.READY_TO_SHIP, "scheduler", round(lead_days * 24 * rng.uniform(0.8, 1.15), 2)))
+        steps.append(
+            Step("move", S.READY_TO_SHIP, "scheduler", round(lead_days * 24 * rng.uniform(0.8, 1.15), 2))
+        )
     else:
         steps.append(Step("move", S.READY_TO_SHIP, "logistics", _hours(rng, 12, 48)))
     partial = final == S.PARTIALLY_SHIPPED or (
-        splittable and final in (S.SHIPPED, S.DELIVERED, S.COMPLETED) and rng.random() < 0.2)
+        splittable and final in (S.SHIPPED, S.DELIVERED, S.COMPLETED) and rng.random() < 0.2
+    )
     if partial:
         steps.append(Step("move", S.PARTIALLY_SHIPPED, "logistics", _hours(rng, 4, 24)))
         steps.append(Step("move", S.SHIPPED, "logistics", _hours(rng, 48, 120)))
@@ -216,14 +276,29 @@ def _fulfilment_steps(rng: random.Random, *, has_custom: bool, has_stock: bool, 
     return steps
 
 
-def _main_road(rng: random.Random, *, final: str, has_custom: bool, has_stock: bool, splittable: bool,
-               lead_days: int, transit_days: int) -> list[Step]:
+def _main_road(
+    rng: random.Random,
+    *,
+    final: str,
+    has_custom: bool,
+    has_stock: bool,
+    splittable: bool,
+    lead_days: int,
+    transit_days: int,
+) -> list[Step]:
     steps: list[Step] = []
     if final == S.IN_REVIEW or rng.random() < 0.55:
         steps.append(Step("review", S.IN_REVIEW, "manager", _hours(rng, 1, 20)))
     steps.append(Step("approve", S.APPROVED, "manager", _hours(rng, 2, 36), rng.choice(APPROVE_REASONS)))
-    steps += _fulfilment_steps(rng, has_custom=has_custom, has_stock=has_stock, splittable=splittable,
-                               lead_days=lead_days, transit_days=transit_days, final=final)
+    steps += _fulfilment_steps(
+        rng,
+        has_custom=has_custom,
+        has_stock=has_stock,
+        splittable=splittable,
+        lead_days=lead_days,
+        transit_days=transit_days,
+        final=final,
+    )
     return steps
 
 
@@ -251,11 +326,26 @@ def _with_hold_and_release(rng: random.Random, steps: list[Step]) -> list[Step]:
     return steps[:cut] + [_hold(rng), release] + steps[cut:]
 
 
-def plan_road(rng: random.Random, *, final: str, has_custom: bool, has_stock: bool, splittable: bool,
-              lead_days: int, transit_days: int) -> tuple[bool, list[Step]]:
+def plan_road(
+    rng: random.Random,
+    *,
+    final: str,
+    has_custom: bool,
+    has_stock: bool,
+    splittable: bool,
+    lead_days: int,
+    transit_days: int,
+) -> tuple[bool, list[Step]]:
     """(submit at intake?, the steps after intake) that end in `final`."""
-    road = _main_road(rng, final=final, has_custom=has_custom, has_stock=has_stock, splittable=splittable,
-                      lead_days=lead_days, transit_days=transit_days)
+    road = _main_road(
+        rng,
+        final=final,
+        has_custom=has_custom,
+        has_stock=has_stock,
+        splittable=splittable,
+        lead_days=lead_days,
+        transit_days=transit_days,
+    )
     if final in (S.DRAFT, S.REJECTED):
         if final == S.DRAFT and rng.random() < 0.7:
             return False, []
@@ -272,8 +362,9 @@ def plan_road(rng: random.Random, *, final: str, has_custom: bool, has_stock: bo
         variant = rng.random()
         if variant < 0.15:
             return False, [cancel]
-        points = [S.SUBMITTED] + [s.to for s in road if s.to in (S.IN_REVIEW, S.APPROVED, S.ALLOCATED,
-                                                                S.IN_PRODUCTION)]
+        points = [S.SUBMITTED] + [
+            s.to for s in road if s.to in (S.IN_REVIEW, S.APPROVED, S.ALLOCATED, S.IN_PRODUCTION)
+        ]
         steps = _until(road, rng.choice(points))
         if variant > 0.8:
             steps.append(_hold(rng))
@@ -320,20 +411,35 @@ def plan_order(*, seed: int, index: int, now: dt.datetime) -> OrderPlan:
         # Part of an order can only leave if there are at least two packs to split.
         lines[0] = replace(lines[0], quantity=lines[0].quantity * 2)
         splittable = True
-    has_custom = any(p.made_to_order or _custom_choice(p, line.options) for p, line in zip(products, lines,
-                                                                                          strict=True))
+    has_custom = any(
+        p.made_to_order or _custom_choice(p, line.options) for p, line in zip(products, lines, strict=True)
+    )
     has_stock = any(not p.made_to_order for p in products)
     lead_days = max(p.lead_time_days for p in products) or 14
     address_index = rng.randrange(len(customer.addresses))
     region = customer.addresses[address_index].region
-    submit, steps = plan_road(rng, final=final, has_custom=has_custom, has_stock=has_stock,
-                              splittable=splittable, lead_days=lead_days, transit_days=TRANSIT_DAYS.get(region, TRANSIT_DAYS["*"]))
+    submit, steps = plan_road(
+        rng,
+        final=final,
+        has_custom=has_custom,
+        has_stock=has_stock,
+        splittable=splittable,
+        lead_days=lead_days,
+        transit_days=TRANSIT_DAYS.get(region, TRANSIT_DAYS["*"]),
+    )
     channel = rng.choice(SEGMENT_CHANNELS[customer.segment])
     if channel == Channel.DEALER_API and not customer.dealer_users:
         channel = Channel.PHONE_EMAIL  # a dealer without API users orders by phone or email
     return OrderPlan(
-        index=index, reference=reference_for(index), customer=customer, channel=str(channel), lines=lines, final_status=final, submit=submit,
-        steps=steps, notes=rng.choice(NOTES),
+        index=index,
+        reference=reference_for(index),
+        customer=customer,
+        channel=str(channel),
+        lines=lines,
+        final_status=final,
+        submit=submit,
+        steps=steps,
+        notes=rng.choice(NOTES),
         requested_in_days=(lead_days + rng.randint(3, 20)) if rng.random() < 0.6 else None,
         address_index=address_index,
         started_at=pick_start(rng, final=final, total_hours=sum(s.hours for s in steps), now=now),

@@ -31,8 +31,13 @@ class SeedResult:
     problems: list[str] = field(default_factory=list)
 
 
-def demo_seed(*, size: str = "small", orders: int | None = None, seed: int = DEFAULT_SEED,
-              progress: Callable[[int, int], None] | None = None) -> SeedResult:
+def demo_seed(
+    *,
+    size: str = "small",
+    orders: int | None = None,
+    seed: int = DEFAULT_SEED,
+    progress: Callable[[int, int], None] | None = None,
+) -> SeedResult:
     """Create whatever part of the demo business does not exist yet.
 
     `size` picks the number of orders (data.SIZES); `orders` overrides it. Orders DEMO-000001 up to
@@ -52,7 +57,10 @@ def demo_seed(*, size: str = "small", orders: int | None = None, seed: int = DEF
 
     now = timezone.now()
     ctx = Context(
-        seed=seed, now=now, users=users, customers=customers,
+        seed=seed,
+        now=now,
+        users=users,
+        customers=customers,
         addresses=builders.customer_addresses(customers),
         warehouses={w.code: w for w in Warehouse.objects.filter(code__in=[s.code for s in data.WAREHOUSES])},
         carriers={c.code: c for c in Carrier.objects.filter(is_active=True)},
@@ -60,8 +68,11 @@ def demo_seed(*, size: str = "small", orders: int | None = None, seed: int = DEF
     # Rows the services write for orders are counted, not keyed: before and after the run.
     followers = (OrderEvent, Shipment, Invoice, Payment)
     before = {model: model.objects.count() for model in followers}
-    existing = set(Order.objects.filter(external_reference__startswith=data.ORDER_REFERENCE_PREFIX)
-                   .values_list("external_reference", flat=True))
+    existing = set(
+        Order.objects.filter(external_reference__startswith=data.ORDER_REFERENCE_PREFIX).values_list(
+            "external_reference", flat=True
+        )
+    )
     for index in range(1, count + 1):
         if reference_for(index) in existing:
             tally.add(Order, False)
@@ -79,8 +90,10 @@ def demo_seed(*, size: str = "small", orders: int | None = None, seed: int = DEF
         tally.add(model, False, before[model])
         tally.add(model, True, model.objects.count() - before[model])
     result.orders_by_status = Counter(
-        Order.objects.filter(external_reference__startswith=data.ORDER_REFERENCE_PREFIX)
-        .values_list("status", flat=True))
+        Order.objects.filter(external_reference__startswith=data.ORDER_REFERENCE_PREFIX).values_list(
+            "status", flat=True
+        )
+    )
     return result
 
 
@@ -97,13 +110,25 @@ class Login:
 def demo_logins(*, base_url: str = "") -> list[Login]:
     """The demo logins and whether each user exists yet. Reads only."""
     User = get_user_model()
-    users = {u.username: u for u in User.objects.filter(username__in=[s.username for s in data.USERS])
-             .prefetch_related("customers")}
+    users = {
+        u.username: u
+        for u in User.objects.filter(username__in=[s.username for s in data.USERS]).prefetch_related(
+            "customers"
+        )
+    }
     logins = []
     for spec in data.USERS:
         user = users.get(spec.username)
         codes = ", ".join(sorted(c.code for c in user.customers.all())) if user else ""
         url = " · ".join(base_url.rstrip("/") + path.strip() for path in spec.path.split("·"))
-        logins.append(Login(url=url, role=spec.role, username=spec.username, password=data.DEMO_PASSWORD,
-                            exists=user is not None, acts_for=codes))
+        logins.append(
+            Login(
+                url=url,
+                role=spec.role,
+                username=spec.username,
+                password=data.DEMO_PASSWORD,
+                exists=user is not None,
+                acts_for=codes,
+            )
+        )
     return logins

@@ -38,8 +38,11 @@ class InvoiceEventInline(TimelineInline):
 
 
 class InvoiceIssueForm(forms.Form):
-    order = forms.ModelChoiceField(label=capfirst(gettext_lazy("order")), queryset=Order.objects.all(),
-                                   help_text=gettext_lazy("A shipped order without an invoice."))
+    order = forms.ModelChoiceField(
+        label=capfirst(gettext_lazy("order")),
+        queryset=Order.objects.all(),
+        help_text=gettext_lazy("A shipped order without an invoice."),
+    )
 
     def __init__(self, *args, admin_site: admin.AdminSite, **kwargs):
         super().__init__(*args, **kwargs)
@@ -53,8 +56,18 @@ class InvoiceAdmin(DomainErrorAdminMixin, ServiceDocumentAdminMixin, ServiceAddV
     add_fieldsets = ((None, {"fields": ("order",)}),)
     action_form = ReasonActionForm
     actions = ["mark_overdue", "void"]
-    list_display = ("number", "order", "customer", "status", "total", "amount_paid", "balance", "currency",
-                    "issued_at", "due_date")
+    list_display = (
+        "number",
+        "order",
+        "customer",
+        "status",
+        "total",
+        "amount_paid",
+        "balance",
+        "currency",
+        "issued_at",
+        "due_date",
+    )
     list_filter = ("status", "due_date", "issued_at")
     search_fields = ("number", "order__number", "customer__name", "customer__code")
     list_select_related = ("order", "customer")
@@ -72,22 +85,31 @@ class InvoiceAdmin(DomainErrorAdminMixin, ServiceDocumentAdminMixin, ServiceAddV
 
     @admin.action(description=gettext_lazy("Mark selected invoices overdue"), permissions=["write"])
     def mark_overdue(self, request, queryset):
-        self.call_service_each(request, queryset, services.invoice_mark_overdue, id_kwarg="invoice_id",
-                               label=_("Mark overdue"))
+        self.call_service_each(
+            request, queryset, services.invoice_mark_overdue, id_kwarg="invoice_id", label=_("Mark overdue")
+        )
 
     @admin.action(description=gettext_lazy("Void selected invoices (reason)"), permissions=["write"])
     def void(self, request, queryset):
         reason = action_reason(request, label=_("Void"), required=True)
         if reason is not None:
-            self.call_service_each(request, queryset, services.invoice_void, id_kwarg="invoice_id",
-                                   label=_("Void"), reason=reason, actor=request.user)
+            self.call_service_each(
+                request,
+                queryset,
+                services.invoice_void,
+                id_kwarg="invoice_id",
+                label=_("Void"),
+                reason=reason,
+                actor=request.user,
+            )
 
 
 class PaymentRecordForm(forms.Form):
     invoice = forms.ModelChoiceField(label=capfirst(gettext_lazy("invoice")), queryset=Invoice.objects.all())
     amount = forms.DecimalField(label=capfirst(gettext_lazy("amount")), max_digits=14, decimal_places=2)
-    received_on = forms.DateField(label=capfirst(gettext_lazy("received on")), widget=AdminDateWidget,
-                                  initial=timezone.localdate)
+    received_on = forms.DateField(
+        label=capfirst(gettext_lazy("received on")), widget=AdminDateWidget, initial=timezone.localdate
+    )
     reference = forms.CharField(label=capfirst(gettext_lazy("reference")), max_length=80, required=False)
 
     def __init__(self, *args, admin_site: admin.AdminSite, **kwargs):
@@ -108,9 +130,13 @@ class PaymentAdmin(DomainErrorAdminMixin, ServiceDocumentAdminMixin, ServiceAddV
 
     def create_through_service(self, request, form: PaymentRecordForm) -> Payment:
         data = form.cleaned_data
-        return services.payment_record(invoice_id=data["invoice"].pk, amount=data["amount"],
-                                       received_on=data["received_on"], reference=data["reference"],
-                                       actor=request.user)
+        return services.payment_record(
+            invoice_id=data["invoice"].pk,
+            amount=data["amount"],
+            received_on=data["received_on"],
+            reference=data["reference"],
+            actor=request.user,
+        )
 
 
 @admin.register(TierDiscount)

@@ -11,20 +11,31 @@ from finance.states import InvoiceStatus
 
 class Invoice(TimeStampedModel):
     number = models.CharField(_("number"), max_length=32, unique=True)
-    order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="invoices",
-                              verbose_name=_("order"))
-    customer = models.ForeignKey("crm.Customer", on_delete=models.PROTECT, related_name="invoices",
-                                 verbose_name=_("customer"))
-    status = models.CharField(_("status"), max_length=20, choices=InvoiceStatus.choices,
-                              default=InvoiceStatus.DRAFT, db_index=True, editable=False)
+    order = models.ForeignKey(
+        "orders.Order", on_delete=models.PROTECT, related_name="invoices", verbose_name=_("order")
+    )
+    customer = models.ForeignKey(
+        "crm.Customer", on_delete=models.PROTECT, related_name="invoices", verbose_name=_("customer")
+    )
+    status = models.CharField(
+        _("status"),
+        max_length=20,
+        choices=InvoiceStatus.choices,
+        default=InvoiceStatus.DRAFT,
+        db_index=True,
+        editable=False,
+    )
     currency = models.CharField(_("currency"), max_length=3)
     subtotal = models.DecimalField(_("subtotal"), max_digits=14, decimal_places=2, default=Decimal("0"))
     discount_total = models.DecimalField(_("discount"), max_digits=14, decimal_places=2, default=Decimal("0"))
     tax_total = models.DecimalField(_("tax"), max_digits=14, decimal_places=2, default=Decimal("0"))
-    shipping_fee = models.DecimalField(_("shipping fee"), max_digits=14, decimal_places=2, default=Decimal("0"))
+    shipping_fee = models.DecimalField(
+        _("shipping fee"), max_digits=14, decimal_places=2, default=Decimal("0")
+    )
     total = models.DecimalField(_("total"), max_digits=14, decimal_places=2, default=Decimal("0"))
-    amount_paid = models.DecimalField(_("amount paid"), max_digits=14, decimal_places=2, default=Decimal("0"),
-                                      editable=False)
+    amount_paid = models.DecimalField(
+        _("amount paid"), max_digits=14, decimal_places=2, default=Decimal("0"), editable=False
+    )
     issued_at = models.DateTimeField(_("issued at"), null=True, blank=True, editable=False)
     due_date = models.DateField(_("due date"), null=True, blank=True)
     paid_at = models.DateTimeField(_("paid at"), null=True, blank=True, editable=False)
@@ -39,10 +50,16 @@ class Invoice(TimeStampedModel):
         constraints = [
             models.CheckConstraint(condition=Q(amount_paid__gte=0), name="finance_invoice_paid_gte_0"),
             models.CheckConstraint(condition=Q(total__gte=0), name="finance_invoice_total_gte_0"),
-            models.CheckConstraint(condition=Q(amount_paid__lte=F("total")), name="finance_invoice_paid_lte_total"),
-            # One invoice per order for now (finance.services.invoice_issue checks first; this is the backstop).
-            models.UniqueConstraint(fields=["order"], condition=~Q(status=InvoiceStatus.VOID),
-                                    name="finance_invoice_one_per_order"),
+            models.CheckConstraint(
+                condition=Q(amount_paid__lte=F("total")), name="finance_invoice_paid_lte_total"
+            ),
+            # One invoice per order for now (finance.services.invoice_issue checks first; this is the
+            # backstop).
+            models.UniqueConstraint(
+                fields=["order"],
+                condition=~Q(status=InvoiceStatus.VOID),
+                name="finance_invoice_one_per_order",
+            ),
         ]
 
     def __str__(self):
@@ -54,8 +71,9 @@ class Invoice(TimeStampedModel):
 
 
 class Payment(TimeStampedModel):
-    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="payments",
-                                verbose_name=_("invoice"))
+    invoice = models.ForeignKey(
+        Invoice, on_delete=models.PROTECT, related_name="payments", verbose_name=_("invoice")
+    )
     amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
     received_on = models.DateField(_("received on"))
     reference = models.CharField(_("reference"), max_length=80, blank=True)
@@ -63,7 +81,9 @@ class Payment(TimeStampedModel):
     class Meta:
         verbose_name = _("payment")
         verbose_name_plural = _("payments")
-        constraints = [models.CheckConstraint(condition=models.Q(amount__gt=0), name="finance_payment_amount_gt_0")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="finance_payment_amount_gt_0")
+        ]
 
     def __str__(self):
         return f"{self.invoice.number}: {self.amount}"
@@ -72,8 +92,9 @@ class Payment(TimeStampedModel):
 class InvoiceEvent(TimelineEvent):
     """Append-only timeline of an invoice: who, when, what, from → to."""
 
-    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="events",
-                                verbose_name=_("invoice"))
+    invoice = models.ForeignKey(
+        Invoice, on_delete=models.CASCADE, related_name="events", verbose_name=_("invoice")
+    )
     from_status = models.CharField(_("from"), max_length=20, choices=InvoiceStatus.choices, blank=True)
     to_status = models.CharField(_("to"), max_length=20, choices=InvoiceStatus.choices, blank=True)
 

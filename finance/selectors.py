@@ -10,8 +10,11 @@ from orders.selectors import customers_for_user
 
 def invoice_list_for_dealer(*, user) -> QuerySet[Invoice]:
     """Invoices of the customers `user` acts for, once issued (drafts are internal)."""
-    return (Invoice.objects.filter(customer__in=customers_for_user(user).values("pk"))
-            .exclude(status=InvoiceStatus.DRAFT).select_related("order", "customer"))
+    return (
+        Invoice.objects.filter(customer__in=customers_for_user(user).values("pk"))
+        .exclude(status=InvoiceStatus.DRAFT)
+        .select_related("order", "customer")
+    )
 
 
 def invoice_get_for_dealer(*, user, number: str) -> Invoice:

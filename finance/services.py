@@ -33,15 +33,16 @@ STAMPS = {INV.ISSUED: "issued_at", INV.PAID: "paid_at", INV.OVERDUE: "overdue_at
 
 def _invalid_transition(invoice: Invoice, target: str) -> Conflict:
     return Conflict(
-        _("Invoice %(number)s cannot go from “%(current)s” to “%(target)s”.") % {
-            "number": invoice.number, "current": INV(invoice.status).label, "target": INV(target).label},
+        _("Invoice %(number)s cannot go from “%(current)s” to “%(target)s”.")
+        % {"number": invoice.number, "current": INV(invoice.status).label, "target": INV(target).label},
         code="invalid_transition",
         extra={"invoice": invoice.number, "status": invoice.status, "target": str(target)},
     )
 
 
-def _transition(invoice_id: int, to: str, *, actor=None, note: str = "",
-                data: dict | None = None) -> tuple[Invoice, bool]:
+def _transition(
+    invoice_id: int, to: str, *, actor=None, note: str = "", data: dict | None = None
+) -> tuple[Invoice, bool]:
     """Move an invoice to `to` if the table allows it; the one place an invoice's status changes.
 
     Locks the row, checks the table, stamps `<to>_at`, saves with update_fields, writes the
@@ -62,10 +63,22 @@ def _transition(invoice_id: int, to: str, *, actor=None, note: str = "",
             setattr(invoice, stamp, timezone.now())
             fields.append(stamp)
         invoice.save(update_fields=fields)
-        InvoiceEvent.record(invoice=invoice, kind=f"invoice.{to}", actor=actor, from_status=from_status,
-                            to_status=to, note=note, data=data)
-        events.emit(f"invoice.{to}", invoice_id=invoice.pk, number=invoice.number,
-                    customer_id=invoice.customer_id, order_id=invoice.order_id)
+        InvoiceEvent.record(
+            invoice=invoice,
+            kind=f"invoice.{to}",
+            actor=actor,
+            from_status=from_status,
+            to_status=to,
+            note=note,
+            data=data,
+        )
+        events.emit(
+            f"invoice.{to}",
+            invoice_id=invoice.pk,
+            number=invoice.number,
+            customer_id=invoice.customer_id,
+            order_id=invoice.order_id,
+        )
     return invoice, True
 
 
@@ -74,7 +87,8 @@ def _credit_exposure_refresh(*, customer_id: int) -> None:
     # and a concurrent writer for the same customer waits for ours. crm stores the result.
     locks.customer_for_update(customer_id)
     exposure = Invoice.objects.filter(customer_id=customer_id, status__in=OPEN_STATUSES).aggregate(
-        balance=Sum(F("total") - F("amount_paid")))["balance"]
+        balance=Sum(F("total") - F("amount_paid"))
+    )["balance"]
     customer_set_credit_exposure(customer_id=customer_id, amount=exposure or ZERO)
 
 
@@ -97,25 +111,41 @@ def invoice_issue(*, order_id: int, actor=None) -> Invoice:
         order = locks.order_for_update(order_id)
         if order.status not in INVOICEABLE_ORDER_STATUSES:
             raise Conflict(
-                _("Order %(number)s cannot be invoiced while it is “%(status)s”.") % {
-                    "number": order.number, "status": S(order.status).label},
-                code="order_not_invoiceable", extra={"order": order.number, "status": order.status})
+                _("Order %(number)s cannot be invoiced while it is “%(status)s”.")
+                % {"number": order.number, "status": S(order.status).label},
+                code="order_not_invoiceable",
+                extra={"order": order.number, "status": order.status},
+            )
         existing = Invoice.objects.filter(order_id=order.pk).exclude(status=INV.VOID).first()
         if existing is not None:
             raise Conflict(
-                _("Order %(order)s is already invoiced (%(invoice)s).") % {
-                    "order": order.number, "invoice": existing.number},
-                code="order_already_invoiced", extra={"order": order.number, "invoice": existing.number})
+                _("Order %(order)s is already invoiced (%(invoice)s).")
+                % {"order": order.number, "invoice": existing.number},
+                code="order_already_invoiced",
+                extra={"order": order.number, "invoice": existing.number},
+            )
         now = timezone.now()
         terms = order.customer.payment_terms_days
         invoice = Invoice.objects.create(
-            number=_invoice_number(now), order=order, customer_id=order.customer_id, currency=order.currency,
-            subtotal=order.subtotal, discount_total=order.discount_total, tax_total=order.tax_total,
-            shipping_fee=order.shipping_fee, total=order.total, created_at=now,
-            due_date=timezone.localdate(now) + dt.timedelta(days=terms))
-        InvoiceEvent.record(invoice=invoice, kind="invoice.created", actor=actor, to_status=INV.DRAFT,
-                            data={"order": order.number, "total": str(order.total),
-                                  "payment_terms_days": terms})
+            number=_invoice_number(now),
+            order=order,
+            customer_id=order.customer_id,
+            currency=order.currency,
+            subtotal=order.subtotal,
+            discount_total=order.discount_total,
+            tax_total=order.tax_total,
+            shipping_fee=order.shipping_fee,
+            total=order.total,
+            created_at=now,
+            due_date=timezone.localdate(now) + dt.timedelta(days=terms),
+        )
+        InvoiceEvent.record(
+            invoice=invoice,
+            kind="invoice.created",
+            actor=actor,
+            to_status=INV.DRAFT,
+            data={"order": order.number, "total": str(order.total), "payment_terms_days": terms},
+        )
         invoice, _changed = _transition(invoice.pk, INV.ISSUED, actor=actor)
         if invoice.total == ZERO:
             invoice, _changed = _transition(invoice.pk, INV.PAID, actor=actor, note=_("Nothing to pay."))
@@ -123,8 +153,9 @@ def invoice_issue(*, order_id: int, actor=None) -> Invoice:
     return invoice
 
 
-def payment_record(*, invoice_id: int, amount: Decimal, received_on: dt.date, reference: str = "",
-                   actor=None) -> Payment:
+def payment_record(
+    *, invoice_id: int, amount: Decimal, received_on: dt.date, reference: str = "", actor=None
+) -> Payment:
     """Record money received against an invoice.
 
     `amount` is rounded half-up to the cent first (33.335 → 33.34); it must then be above zero and
@@ -153,20 +184,33 @@ def payment_record(*, invoice_id: int, amount: Decimal, received_on: dt.date, re
         invoice = locks.invoice_for_update(invoice_id)
         if invoice.status not in OPEN_STATUSES:
             raise Conflict(
-                _("Invoice %(number)s cannot take payments while it is “%(status)s”.") % {
-                    "number": invoice.number, "status": INV(invoice.status).label},
-                code="invoice_not_payable", extra={"invoice": invoice.number, "status": invoice.status})
+                _("Invoice %(number)s cannot take payments while it is “%(status)s”.")
+                % {"number": invoice.number, "status": INV(invoice.status).label},
+                code="invoice_not_payable",
+                extra={"invoice": invoice.number, "status": invoice.status},
+            )
         if amount > invoice.balance:
-            raise ValidationFailed(fields={"amount": [
-                _("The open balance is only %(balance)s.") % {"balance": invoice.balance}]})
-        Invoice.objects.filter(pk=invoice.pk).update(amount_paid=F("amount_paid") + amount,
-                                                     updated_at=timezone.now())
+            raise ValidationFailed(
+                fields={"amount": [_("The open balance is only %(balance)s.") % {"balance": invoice.balance}]}
+            )
+        Invoice.objects.filter(pk=invoice.pk).update(
+            amount_paid=F("amount_paid") + amount, updated_at=timezone.now()
+        )
         invoice.refresh_from_db(fields=["amount_paid"])
-        payment = Payment.objects.create(invoice=invoice, amount=amount, received_on=received_on,
-                                         reference=reference)
-        InvoiceEvent.record(invoice=invoice, kind="invoice.payment_recorded", actor=actor,
-                            data={"payment_id": payment.pk, "amount": str(amount),
-                                  "received_on": received_on.isoformat(), "reference": reference})
+        payment = Payment.objects.create(
+            invoice=invoice, amount=amount, received_on=received_on, reference=reference
+        )
+        InvoiceEvent.record(
+            invoice=invoice,
+            kind="invoice.payment_recorded",
+            actor=actor,
+            data={
+                "payment_id": payment.pk,
+                "amount": str(amount),
+                "received_on": received_on.isoformat(),
+                "reference": reference,
+            },
+        )
         if invoice.balance == ZERO:
             _transition(invoice.pk, INV.PAID, actor=actor)
         elif invoice.status == INV.ISSUED:
@@ -179,8 +223,11 @@ def _overdue_refusal(invoice: Invoice, today: dt.date) -> Conflict | None:
     if INV.OVERDUE not in ALLOWED[invoice.status]:
         return _invalid_transition(invoice, INV.OVERDUE)
     if invoice.due_date is None or invoice.due_date >= today:
-        return Conflict(_("Invoice %(number)s is not due yet.") % {"number": invoice.number},
-                        code="invoice_not_due", extra={"invoice": invoice.number})
+        return Conflict(
+            _("Invoice %(number)s is not due yet.") % {"number": invoice.number},
+            code="invoice_not_due",
+            extra={"invoice": invoice.number},
+        )
     return None
 
 
@@ -198,8 +245,9 @@ def invoice_mark_overdue(*, invoice_id: int, today: dt.date | None = None, actor
         refusal = _overdue_refusal(invoice, today)
         if refusal is not None:
             raise refusal
-        invoice, _changed = _transition(invoice.pk, INV.OVERDUE, actor=actor,
-                                        data={"due_date": invoice.due_date.isoformat()})
+        invoice, _changed = _transition(
+            invoice.pk, INV.OVERDUE, actor=actor, data={"due_date": invoice.due_date.isoformat()}
+        )
     return invoice
 
 
@@ -210,8 +258,11 @@ def invoice_mark_overdue_due(*, batch: int = 200, today: dt.date | None = None) 
     meanwhile is skipped. Returns how many were looked at: a full batch means rows may remain.
     """
     today = today or timezone.localdate()
-    ids = list(Invoice.objects.filter(status__in=(INV.ISSUED, INV.PARTIALLY_PAID), due_date__lt=today)
-               .order_by("due_date", "pk").values_list("pk", flat=True)[:batch])
+    ids = list(
+        Invoice.objects.filter(status__in=(INV.ISSUED, INV.PARTIALLY_PAID), due_date__lt=today)
+        .order_by("due_date", "pk")
+        .values_list("pk", flat=True)[:batch]
+    )
     for invoice_id in ids:
         with transaction.atomic():
             invoice = locks.invoice_for_update(invoice_id)

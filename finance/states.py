@@ -13,7 +13,12 @@ class InvoiceStatus(models.TextChoices):
 
 ALLOWED = {
     InvoiceStatus.DRAFT: {InvoiceStatus.ISSUED, InvoiceStatus.VOID},
-    InvoiceStatus.ISSUED: {InvoiceStatus.PARTIALLY_PAID, InvoiceStatus.PAID, InvoiceStatus.OVERDUE, InvoiceStatus.VOID},
+    InvoiceStatus.ISSUED: {
+        InvoiceStatus.PARTIALLY_PAID,
+        InvoiceStatus.PAID,
+        InvoiceStatus.OVERDUE,
+        InvoiceStatus.VOID,
+    },
     InvoiceStatus.PARTIALLY_PAID: {InvoiceStatus.PAID, InvoiceStatus.OVERDUE},
     InvoiceStatus.OVERDUE: {InvoiceStatus.PARTIALLY_PAID, InvoiceStatus.PAID},
     InvoiceStatus.PAID: set(),

@@ -42,8 +42,17 @@ class StockLevelInline(admin.TabularInline):
 
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin):
-    list_display = ("sku", "name", "series", "category", "list_price", "unit_cost", "pack_size", "made_to_order",
-                    "is_active")
+    list_display = (
+        "sku",
+        "name",
+        "series",
+        "category",
+        "list_price",
+        "unit_cost",
+        "pack_size",
+        "made_to_order",
+        "is_active",
+    )
     list_filter = ("category", "is_active", "made_to_order", "is_fragile", "series")
     search_fields = ("sku", "name", "series")
     list_select_related = ("category",)
@@ -101,16 +110,26 @@ class StockLevelForm(forms.ModelForm):
         # Mirrors the database check reserved <= on_hand, so a too-low count is a form error, not a 500.
         on_hand = self.cleaned_data["on_hand"]
         if on_hand is not None and on_hand < self.instance.reserved:
-            raise forms.ValidationError(_("%(reserved)d are reserved here; on hand cannot be lower.")
-                                        % {"reserved": self.instance.reserved})
+            raise forms.ValidationError(
+                _("%(reserved)d are reserved here; on hand cannot be lower.")
+                % {"reserved": self.instance.reserved}
+            )
         return on_hand
 
 
 @admin.register(StockLevel)
 class StockLevelAdmin(admin.ModelAdmin):
     form = StockLevelForm
-    list_display = ("product", "warehouse", "on_hand", "reserved", "available", "reorder_point", "below_reorder",
-                    "updated_at")
+    list_display = (
+        "product",
+        "warehouse",
+        "on_hand",
+        "reserved",
+        "available",
+        "reorder_point",
+        "below_reorder",
+        "updated_at",
+    )
     list_filter = ("warehouse", "product__category")
     search_fields = ("product__sku", "product__name", "warehouse__code")
     list_select_related = ("product", "warehouse")

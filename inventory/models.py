@@ -25,19 +25,25 @@ class Product(TimeStampedModel):
     sku = models.CharField(_("SKU"), max_length=64, unique=True)
     name = models.CharField(_("name"), max_length=200)
     series = models.CharField(_("model / series"), max_length=80, blank=True, db_index=True)
-    category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="products",
-                                 verbose_name=_("category"))
+    category = models.ForeignKey(
+        Category, on_delete=models.PROTECT, related_name="products", verbose_name=_("category")
+    )
     unit = models.CharField(_("unit"), max_length=16, default="pcs")
     pack_size = models.PositiveIntegerField(_("pack size"), default=1, validators=[MinValueValidator(1)])
-    unit_cost = models.DecimalField(_("unit cost"), max_digits=14, decimal_places=2,
-                                    validators=[MinValueValidator(Decimal("0"))])
-    list_price = models.DecimalField(_("list price"), max_digits=14, decimal_places=2,
-                                     validators=[MinValueValidator(Decimal("0"))])
+    unit_cost = models.DecimalField(
+        _("unit cost"), max_digits=14, decimal_places=2, validators=[MinValueValidator(Decimal("0"))]
+    )
+    list_price = models.DecimalField(
+        _("list price"), max_digits=14, decimal_places=2, validators=[MinValueValidator(Decimal("0"))]
+    )
     weight_kg = models.DecimalField(_("weight (kg)"), max_digits=10, decimal_places=3, default=Decimal("0"))
     volume_m3 = models.DecimalField(_("volume (m³)"), max_digits=10, decimal_places=4, default=Decimal("0"))
     is_fragile = models.BooleanField(_("fragile"), default=False)
-    made_to_order = models.BooleanField(_("made to order"), default=False,
-                                        help_text=_("Always built by production, never shipped from stock."))
+    made_to_order = models.BooleanField(
+        _("made to order"),
+        default=False,
+        help_text=_("Always built by production, never shipped from stock."),
+    )
     lead_time_days = models.PositiveSmallIntegerField(_("production lead time (days)"), default=0)
     is_active = models.BooleanField(_("active"), default=True, db_index=True)
     description = models.TextField(_("description"), blank=True)
@@ -47,8 +53,9 @@ class Product(TimeStampedModel):
         verbose_name_plural = _("products")
         ordering = ["sku"]
         constraints = [
-            models.CheckConstraint(condition=Q(list_price__gte=0) & Q(unit_cost__gte=0),
-                                   name="inventory_product_prices_gte_0"),
+            models.CheckConstraint(
+                condition=Q(list_price__gte=0) & Q(unit_cost__gte=0), name="inventory_product_prices_gte_0"
+            ),
         ]
 
     def __str__(self):
@@ -58,8 +65,9 @@ class Product(TimeStampedModel):
 class ProductOption(models.Model):
     """A configurable dimension of a product (cab, engine, colour…)."""
 
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="options",
-                                verbose_name=_("product"))
+    product = models.ForeignKey(
+        Product, on_delete=models.CASCADE, related_name="options", verbose_name=_("product")
+    )
     code = models.SlugField(_("code"), max_length=40)
     name = models.CharField(_("name"), max_length=80)
     required = models.BooleanField(_("required"), default=True)
@@ -69,27 +77,37 @@ class ProductOption(models.Model):
         verbose_name = _("product option")
         verbose_name_plural = _("product options")
         ordering = ["product_id", "position", "id"]
-        constraints = [models.UniqueConstraint(fields=["product", "code"], name="inventory_option_product_code_uniq")]
+        constraints = [
+            models.UniqueConstraint(fields=["product", "code"], name="inventory_option_product_code_uniq")
+        ]
 
     def __str__(self):
         return f"{self.product.sku}:{self.code}"
 
 
 class ProductOptionValue(models.Model):
-    option = models.ForeignKey(ProductOption, on_delete=models.CASCADE, related_name="values",
-                               verbose_name=_("option"))
+    option = models.ForeignKey(
+        ProductOption, on_delete=models.CASCADE, related_name="values", verbose_name=_("option")
+    )
     code = models.SlugField(_("code"), max_length=40)
     name = models.CharField(_("name"), max_length=80)
-    price_delta = models.DecimalField(_("price difference"), max_digits=14, decimal_places=2, default=Decimal("0"))
-    is_custom = models.BooleanField(_("custom build"), default=False,
-                                    help_text=_("Choosing this value makes the line a custom build for production."))
+    price_delta = models.DecimalField(
+        _("price difference"), max_digits=14, decimal_places=2, default=Decimal("0")
+    )
+    is_custom = models.BooleanField(
+        _("custom build"),
+        default=False,
+        help_text=_("Choosing this value makes the line a custom build for production."),
+    )
     position = models.PositiveSmallIntegerField(_("position"), default=0)
 
     class Meta:
         verbose_name = _("option value")
         verbose_name_plural = _("option values")
         ordering = ["option_id", "position", "id"]
-        constraints = [models.UniqueConstraint(fields=["option", "code"], name="inventory_optionvalue_code_uniq")]
+        constraints = [
+            models.UniqueConstraint(fields=["option", "code"], name="inventory_optionvalue_code_uniq")
+        ]
 
     def __str__(self):
         return f"{self.option.code}={self.code}"
@@ -116,10 +134,12 @@ class Warehouse(models.Model):
 class StockLevel(models.Model):
     """On-hand and reserved quantity of one product in one warehouse; never oversold (checked in the DB)."""
 
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="stock_levels",
-                                verbose_name=_("product"))
-    warehouse = models.ForeignKey(Warehouse, on_delete=models.CASCADE, related_name="stock_levels",
-                                  verbose_name=_("warehouse"))
+    product = models.ForeignKey(
+        Product, on_delete=models.CASCADE, related_name="stock_levels", verbose_name=_("product")
+    )
+    warehouse = models.ForeignKey(
+        Warehouse, on_delete=models.CASCADE, related_name="stock_levels", verbose_name=_("warehouse")
+    )
     on_hand = models.IntegerField(_("on hand"), default=0)
     reserved = models.IntegerField(_("reserved"), default=0)
     reorder_point = models.IntegerField(_("reorder point"), default=0)
@@ -129,10 +149,14 @@ class StockLevel(models.Model):
         verbose_name = _("stock level")
         verbose_name_plural = _("stock levels")
         constraints = [
-            models.UniqueConstraint(fields=["product", "warehouse"], name="inventory_stock_product_warehouse_uniq"),
+            models.UniqueConstraint(
+                fields=["product", "warehouse"], name="inventory_stock_product_warehouse_uniq"
+            ),
             models.CheckConstraint(condition=Q(on_hand__gte=0), name="inventory_stock_on_hand_gte_0"),
             models.CheckConstraint(condition=Q(reserved__gte=0), name="inventory_stock_reserved_gte_0"),
-            models.CheckConstraint(condition=Q(reserved__lte=F("on_hand")), name="inventory_stock_reserved_lte_on_hand"),
+            models.CheckConstraint(
+                condition=Q(reserved__lte=F("on_hand")), name="inventory_stock_reserved_lte_on_hand"
+            ),
         ]
 
     def __str__(self):

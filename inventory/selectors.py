@@ -8,13 +8,22 @@ from inventory.models import Product, StockLevel, Warehouse
 
 def stock_available_by_product(*, product_ids) -> dict[int, int]:
     """Available (on hand − reserved) per product over all active warehouses, one query."""
-    rows = (StockLevel.objects.filter(product_id__in=product_ids, warehouse__is_active=True)
-            .values("product_id").annotate(available=Sum(F("on_hand") - F("reserved"))))
+    rows = (
+        StockLevel.objects.filter(product_id__in=product_ids, warehouse__is_active=True)
+        .values("product_id")
+        .annotate(available=Sum(F("on_hand") - F("reserved")))
+    )
     return {row["product_id"]: max(0, row["available"] or 0) for row in rows}
 
 
-def atp_date(*, product: Product, quantity: int, available: int, custom_build: bool = False,
-             today: dt.date | None = None) -> dt.date:
+def atp_date(
+    *,
+    product: Product,
+    quantity: int,
+    available: int,
+    custom_build: bool = False,
+    today: dt.date | None = None,
+) -> dt.date:
     """Earliest date `quantity` can leave a warehouse: tomorrow from stock, else after the lead time."""
     today = today or timezone.localdate()
     if not custom_build and not product.made_to_order and available >= quantity:
@@ -23,8 +32,12 @@ def atp_date(*, product: Product, quantity: int, available: int, custom_build: b
 
 
 def product_list_active():
-    return (Product.objects.filter(is_active=True).select_related("category")
-            .prefetch_related("options__values").order_by("sku"))
+    return (
+        Product.objects.filter(is_active=True)
+        .select_related("category")
+        .prefetch_related("options__values")
+        .order_by("sku")
+    )
 
 
 def warehouse_list_active():

@@ -57,11 +57,17 @@ class ShipmentActionForm(ReasonActionForm):
 
 
 class ShipmentCreateForm(forms.Form):
-    order = forms.ModelChoiceField(label=capfirst(gettext_lazy("order")), queryset=Order.objects.all(),
-                                   help_text=gettext_lazy("Everything not yet in a shipment is shipped."))
-    warehouse = forms.ModelChoiceField(label=capfirst(gettext_lazy("warehouse")), queryset=Warehouse.objects.all(),
-                                       required=False)
-    carrier = forms.ModelChoiceField(label=capfirst(gettext_lazy("carrier")), queryset=Carrier.objects.all(), required=False)
+    order = forms.ModelChoiceField(
+        label=capfirst(gettext_lazy("order")),
+        queryset=Order.objects.all(),
+        help_text=gettext_lazy("Everything not yet in a shipment is shipped."),
+    )
+    warehouse = forms.ModelChoiceField(
+        label=capfirst(gettext_lazy("warehouse")), queryset=Warehouse.objects.all(), required=False
+    )
+    carrier = forms.ModelChoiceField(
+        label=capfirst(gettext_lazy("carrier")), queryset=Carrier.objects.all(), required=False
+    )
 
     def __init__(self, *args, admin_site: admin.AdminSite, **kwargs):
         super().__init__(*args, **kwargs)
@@ -75,8 +81,17 @@ class ShipmentAdmin(DomainErrorAdminMixin, ServiceDocumentAdminMixin, ServiceAdd
     add_fieldsets = ((None, {"fields": ("order", "warehouse", "carrier")}),)
     action_form = ShipmentActionForm
     actions = ["pack", "dispatch", "deliver", "cancel"]
-    list_display = ("number", "order", "status", "warehouse", "carrier", "tracking_number", "shipped_at",
-                    "estimated_delivery_date", "delivered_at")
+    list_display = (
+        "number",
+        "order",
+        "status",
+        "warehouse",
+        "carrier",
+        "tracking_number",
+        "shipped_at",
+        "estimated_delivery_date",
+        "delivered_at",
+    )
     list_filter = ("status", "carrier", "warehouse", "created_at")
     search_fields = ("number", "tracking_number", "order__number", "order__customer__name")
     list_select_related = ("order", "warehouse", "carrier")
@@ -87,33 +102,64 @@ class ShipmentAdmin(DomainErrorAdminMixin, ServiceDocumentAdminMixin, ServiceAdd
 
     def create_through_service(self, request, form: ShipmentCreateForm) -> Shipment:
         data = form.cleaned_data
-        return services.shipment_create(order_id=data["order"].pk, warehouse=data["warehouse"],
-                                        carrier=data["carrier"], actor=request.user)
+        return services.shipment_create(
+            order_id=data["order"].pk,
+            warehouse=data["warehouse"],
+            carrier=data["carrier"],
+            actor=request.user,
+        )
 
     @admin.action(description=gettext_lazy("Mark selected shipments packed"), permissions=["write"])
     def pack(self, request, queryset):
-        self.call_service_each(request, queryset, services.shipment_pack, id_kwarg="shipment_id",
-                               label=_("Pack"), actor=request.user)
+        self.call_service_each(
+            request,
+            queryset,
+            services.shipment_pack,
+            id_kwarg="shipment_id",
+            label=_("Pack"),
+            actor=request.user,
+        )
 
-    @admin.action(description=gettext_lazy("Dispatch the selected shipment (tracking number)"),
-                  permissions=["write"])
+    @admin.action(
+        description=gettext_lazy("Dispatch the selected shipment (tracking number)"), permissions=["write"]
+    )
     def dispatch(self, request, queryset):
         # One tracking number belongs to one parcel: refuse a bulk dispatch rather than reuse it.
         if queryset.count() != 1:
             messages.error(request, _("Select exactly one shipment to dispatch."))
             return
         tracking_number = (request.POST.get("tracking_number") or "").strip()
-        self.call_service_each(request, queryset, services.shipment_dispatch, id_kwarg="shipment_id",
-                               label=_("Dispatch"), tracking_number=tracking_number, actor=request.user)
+        self.call_service_each(
+            request,
+            queryset,
+            services.shipment_dispatch,
+            id_kwarg="shipment_id",
+            label=_("Dispatch"),
+            tracking_number=tracking_number,
+            actor=request.user,
+        )
 
     @admin.action(description=gettext_lazy("Mark selected shipments delivered"), permissions=["write"])
     def deliver(self, request, queryset):
-        self.call_service_each(request, queryset, services.shipment_deliver, id_kwarg="shipment_id",
-                               label=_("Deliver"), actor=request.user)
+        self.call_service_each(
+            request,
+            queryset,
+            services.shipment_deliver,
+            id_kwarg="shipment_id",
+            label=_("Deliver"),
+            actor=request.user,
+        )
 
     @admin.action(description=gettext_lazy("Cancel selected shipments (reason)"), permissions=["write"])
     def cancel(self, request, queryset):
         reason = action_reason(request, label=_("Cancel"), required=True)
         if reason is not None:
-            self.call_service_each(request, queryset, services.shipment_cancel, id_kwarg="shipment_id",
-                                   label=_("Cancel"), reason=reason, actor=request.user)
+            self.call_service_each(
+                request,
+                queryset,
+                services.shipment_cancel,
+                id_kwarg="shipment_id",
+                label=_("Cancel"),
+                reason=reason,
+                actor=request.user,
+            )

@@ -10,11 +10,14 @@ from orders.selectors import customers_for_user
 def shipment_list_for_dealer(*, user) -> QuerySet[Shipment]:
     """Shipments of the orders of the customers `user` acts for, with lines and tracking events
     (newest first) prefetched: a page costs the same number of queries whatever it holds."""
-    return (Shipment.objects.filter(order__customer__in=customers_for_user(user).values("pk"))
-            .select_related("order", "carrier")
-            .prefetch_related(
-                Prefetch("lines", queryset=ShipmentLine.objects.select_related("order_line").order_by("pk")),
-                Prefetch("tracking_events", queryset=TrackingEvent.objects.order_by("-occurred_at", "-id"))))
+    return (
+        Shipment.objects.filter(order__customer__in=customers_for_user(user).values("pk"))
+        .select_related("order", "carrier")
+        .prefetch_related(
+            Prefetch("lines", queryset=ShipmentLine.objects.select_related("order_line").order_by("pk")),
+            Prefetch("tracking_events", queryset=TrackingEvent.objects.order_by("-occurred_at", "-id")),
+        )
+    )
 
 
 def shipment_get_for_dealer(*, user, number: str) -> Shipment:

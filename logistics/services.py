@@ -29,15 +29,19 @@ S = OrderStatus
 SHIPPABLE_ORDER_STATUSES = (S.READY_TO_SHIP, S.PARTIALLY_SHIPPED)
 # Stamped the first time a status is reached: resuming transit after an exception keeps the
 # original dispatch time.
-STAMPS = {H.PACKED: "packed_at", H.IN_TRANSIT: "shipped_at", H.DELIVERED: "delivered_at",
-          H.CANCELLED: "cancelled_at"}
+STAMPS = {
+    H.PACKED: "packed_at",
+    H.IN_TRANSIT: "shipped_at",
+    H.DELIVERED: "delivered_at",
+    H.CANCELLED: "cancelled_at",
+}
 NOT_DISPATCHED = (H.PENDING, H.PACKED, H.CANCELLED)
 
 
 def _invalid_transition(shipment: Shipment, target: str) -> Conflict:
     return Conflict(
-        _("Shipment %(number)s cannot go from “%(current)s” to “%(target)s”.") % {
-            "number": shipment.number, "current": H(shipment.status).label, "target": H(target).label},
+        _("Shipment %(number)s cannot go from “%(current)s” to “%(target)s”.")
+        % {"number": shipment.number, "current": H(shipment.status).label, "target": H(target).label},
         code="invalid_transition",
         extra={"shipment": shipment.number, "status": shipment.status, "target": str(target)},
     )
@@ -45,8 +49,14 @@ def _invalid_transition(shipment: Shipment, target: str) -> Conflict:
 
 def _announce(kind: str, shipment: Shipment) -> None:
     customer_id = Order.objects.values_list("customer_id", flat=True).get(pk=shipment.order_id)
-    events.emit(kind, shipment_id=shipment.pk, number=shipment.number, order_id=shipment.order_id,
-                customer_id=customer_id, status=shipment.status)
+    events.emit(
+        kind,
+        shipment_id=shipment.pk,
+        number=shipment.number,
+        order_id=shipment.order_id,
+        customer_id=customer_id,
+        status=shipment.status,
+    )
 
 
 def _kind(from_status: str, to: str) -> str:
@@ -55,8 +65,15 @@ def _kind(from_status: str, to: str) -> str:
     return f"shipment.{to}"
 
 
-def _transition(shipment_id: int, to: str, *, actor=None, note: str = "", data: dict | None = None,
-                changes: dict | None = None) -> tuple[Shipment, bool]:
+def _transition(
+    shipment_id: int,
+    to: str,
+    *,
+    actor=None,
+    note: str = "",
+    data: dict | None = None,
+    changes: dict | None = None,
+) -> tuple[Shipment, bool]:
     """Move a shipment to `to` if the table allows it; the one place a shipment's status changes.
 
     Locks the row, checks the table, stamps the status time, applies `changes` (fields that belong
@@ -81,8 +98,15 @@ def _transition(shipment_id: int, to: str, *, actor=None, note: str = "", data: 
             fields.append(name)
         shipment.save(update_fields=fields)
         kind = _kind(from_status, to)
-        ShipmentEvent.record(shipment=shipment, kind=kind, actor=actor, from_status=from_status, to_status=to,
-                             note=note, data=data)
+        ShipmentEvent.record(
+            shipment=shipment,
+            kind=kind,
+            actor=actor,
+            from_status=from_status,
+            to_status=to,
+            note=note,
+            data=data,
+        )
         _announce(kind, shipment)
     return shipment, True
 
@@ -106,15 +130,22 @@ def _requested_lines(lines: Sequence[tuple[int, int]], remaining: dict[int, int]
             errors[f"lines[{i}].quantity"] = [_("Enter a whole number greater than zero.")]
         elif quantity > remaining[line_id]:
             errors[f"lines[{i}].quantity"] = [
-                _("Only %(left)d left to ship on this line.") % {"left": remaining[line_id]}]
+                _("Only %(left)d left to ship on this line.") % {"left": remaining[line_id]}
+            ]
         seen.add(line_id)
     if errors:
         raise ValidationFailed(fields=errors)
     return list(lines)
 
 
-def shipment_create(*, order_id: int, lines: Sequence[tuple[int, int]] | None = None, warehouse=None,
-                    carrier: Carrier | None = None, actor=None) -> Shipment:
+def shipment_create(
+    *,
+    order_id: int,
+    lines: Sequence[tuple[int, int]] | None = None,
+    warehouse=None,
+    carrier: Carrier | None = None,
+    actor=None,
+) -> Shipment:
     """Create a pending shipment for (part of) an order.
 
     `lines` are `(order_line_id, quantity)` pairs; by default every quantity not yet in a
@@ -132,32 +163,53 @@ def shipment_create(*, order_id: int, lines: Sequence[tuple[int, int]] | None = 
         order = locks.order_for_update(order_id)
         if order.status not in SHIPPABLE_ORDER_STATUSES:
             raise Conflict(
-                _("Order %(number)s cannot be shipped while it is “%(status)s”.") % {
-                    "number": order.number, "status": S(order.status).label},
-                code="order_not_shippable", extra={"order": order.number, "status": order.status})
+                _("Order %(number)s cannot be shipped while it is “%(status)s”.")
+                % {"number": order.number, "status": S(order.status).label},
+                code="order_not_shippable",
+                extra={"order": order.number, "status": order.status},
+            )
         in_shipments = dict(
-            ShipmentLine.objects.filter(order_line__order_id=order.pk).exclude(shipment__status=H.CANCELLED)
-            .values("order_line_id").annotate(quantity=Sum("quantity"))
-            .values_list("order_line_id", "quantity"))
+            ShipmentLine.objects.filter(order_line__order_id=order.pk)
+            .exclude(shipment__status=H.CANCELLED)
+            .values("order_line_id")
+            .annotate(quantity=Sum("quantity"))
+            .values_list("order_line_id", "quantity")
+        )
         order_lines = OrderLine.objects.filter(order_id=order.pk).order_by("position")
-        remaining = {line_id: quantity - in_shipments.get(line_id, 0)
-                     for line_id, quantity in order_lines.values_list("pk", "quantity")}
+        remaining = {
+            line_id: quantity - in_shipments.get(line_id, 0)
+            for line_id, quantity in order_lines.values_list("pk", "quantity")
+        }
         if lines is None:
             wanted = [(line_id, left) for line_id, left in remaining.items() if left > 0]
             if not wanted:
-                raise ValidationFailed(fields={"lines": [
-                    _("Everything on this order is already in a shipment.")]})
+                raise ValidationFailed(
+                    fields={"lines": [_("Everything on this order is already in a shipment.")]}
+                )
         else:
             wanted = _requested_lines(lines, remaining)
         now = timezone.now()
-        shipment = Shipment.objects.create(number=_shipment_number(now), order=order, warehouse=warehouse,
-                                           carrier=carrier, created_at=now,
-                                           created_by=actor if getattr(actor, "pk", None) else None)
-        ShipmentLine.objects.bulk_create([
-            ShipmentLine(shipment=shipment, order_line_id=line_id, quantity=quantity)
-            for line_id, quantity in wanted])
-        ShipmentEvent.record(shipment=shipment, kind="shipment.created", actor=actor, to_status=H.PENDING,
-                             data={"lines": {str(line_id): quantity for line_id, quantity in wanted}})
+        shipment = Shipment.objects.create(
+            number=_shipment_number(now),
+            order=order,
+            warehouse=warehouse,
+            carrier=carrier,
+            created_at=now,
+            created_by=actor if getattr(actor, "pk", None) else None,
+        )
+        ShipmentLine.objects.bulk_create(
+            [
+                ShipmentLine(shipment=shipment, order_line_id=line_id, quantity=quantity)
+                for line_id, quantity in wanted
+            ]
+        )
+        ShipmentEvent.record(
+            shipment=shipment,
+            kind="shipment.created",
+            actor=actor,
+            to_status=H.PENDING,
+            data={"lines": {str(line_id): quantity for line_id, quantity in wanted}},
+        )
     return shipment
 
 
@@ -176,8 +228,9 @@ def shipment_cancel(*, shipment_id: int, reason: str, actor=None) -> Shipment:
     return _transition(shipment_id, H.CANCELLED, actor=actor, note=reason)[0]
 
 
-def shipment_dispatch(*, shipment_id: int, tracking_number: str, carrier_id: int | None = None,
-                      actor=None) -> Shipment:
+def shipment_dispatch(
+    *, shipment_id: int, tracking_number: str, carrier_id: int | None = None, actor=None
+) -> Shipment:
     """Hand a packed shipment to the carrier: it goes in transit and its quantities count as shipped.
 
     Preconditions: the shipment is packed; its order is ready to ship or partially shipped. A
@@ -206,16 +259,24 @@ def shipment_dispatch(*, shipment_id: int, tracking_number: str, carrier_id: int
         changes = {"tracking_number": tracking_number}
         if carrier is not None:
             changes["carrier"] = carrier
-        shipment, _changed = _transition(shipment_id, H.IN_TRANSIT, actor=actor, changes=changes,
-                                         data={"tracking_number": tracking_number})
+        shipment, _changed = _transition(
+            shipment_id, H.IN_TRANSIT, actor=actor, changes=changes, data={"tracking_number": tracking_number}
+        )
         quantities = dict(shipment.lines.values_list("order_line_id", "quantity"))
-        order_record_shipped_quantities(order_id=shipment.order_id, quantities=quantities, actor=actor,
-                                        reference=shipment.number)
+        order_record_shipped_quantities(
+            order_id=shipment.order_id, quantities=quantities, actor=actor, reference=shipment.number
+        )
     return shipment
 
 
-def tracking_event_add(*, shipment_id: int, status: str, location: str = "", description: str = "",
-                       occurred_at: dt.datetime | None = None) -> TrackingEvent:
+def tracking_event_add(
+    *,
+    shipment_id: int,
+    status: str,
+    location: str = "",
+    description: str = "",
+    occurred_at: dt.datetime | None = None,
+) -> TrackingEvent:
     """Record a carrier scan for a dispatched shipment and announce `shipment.tracking_updated`.
 
     The same scan reported twice (same status and time) is recorded once (carrier retries).
@@ -235,15 +296,23 @@ def tracking_event_add(*, shipment_id: int, status: str, location: str = "", des
     with transaction.atomic():
         shipment = locks.shipment_for_update(shipment_id)
         if shipment.status in NOT_DISPATCHED:
-            raise Conflict(_("Shipment %(number)s has not been dispatched.") % {"number": shipment.number},
-                           code="shipment_not_dispatched",
-                           extra={"shipment": shipment.number, "status": shipment.status})
-        existing = TrackingEvent.objects.filter(shipment=shipment, status=status,
-                                                occurred_at=occurred_at).first()
+            raise Conflict(
+                _("Shipment %(number)s has not been dispatched.") % {"number": shipment.number},
+                code="shipment_not_dispatched",
+                extra={"shipment": shipment.number, "status": shipment.status},
+            )
+        existing = TrackingEvent.objects.filter(
+            shipment=shipment, status=status, occurred_at=occurred_at
+        ).first()
         if existing is not None:
             return existing
-        event = TrackingEvent.objects.create(shipment=shipment, status=status, location=location,
-                                             description=description, occurred_at=occurred_at)
+        event = TrackingEvent.objects.create(
+            shipment=shipment,
+            status=status,
+            location=location,
+            description=description,
+            occurred_at=occurred_at,
+        )
         _announce("shipment.tracking_updated", shipment)
     return event
 
@@ -253,8 +322,11 @@ def _order_deliver_when_complete(*, order_id: int, actor=None) -> None:
     if order.status != S.SHIPPED:
         return
     # Read after taking the order lock, so a delivery committed meanwhile by another shipment is seen.
-    statuses = set(Shipment.objects.filter(order_id=order_id).exclude(status=H.CANCELLED)
-                   .values_list("status", flat=True))
+    statuses = set(
+        Shipment.objects.filter(order_id=order_id)
+        .exclude(status=H.CANCELLED)
+        .values_list("status", flat=True)
+    )
     if statuses == {H.DELIVERED}:
         order_record_delivered(order_id=order_id, actor=actor)
 

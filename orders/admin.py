@@ -64,6 +64,7 @@ STATUS_COLOURS = {
 # Transitions offered to order managers: one row per action/button, each calling one service.
 # ---------------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Transition:
     key: str
@@ -103,30 +104,96 @@ def _to(status: str) -> Callable[..., Order]:
 # Partially shipped, shipped and delivered are not offered: logistics sets them from its shipments
 # (orders.states.FULFILMENT_ONLY); order managers dispatch and deliver shipments in the logistics admin.
 TRANSITIONS: tuple[Transition, ...] = (
-    Transition("submit", S.SUBMITTED, gettext_lazy("Submit"), gettext_lazy("Submit selected orders"),
-               services.order_submit, takes_reason=False),
-    Transition("start_review", S.IN_REVIEW, gettext_lazy("Start review"),
-               gettext_lazy("Start review of selected orders"), services.order_start_review, takes_reason=False),
-    Transition("approve", S.APPROVED, gettext_lazy("Approve"), gettext_lazy("Approve selected orders"),
-               services.order_approve),
-    Transition("reject", S.REJECTED, gettext_lazy("Reject"), gettext_lazy("Reject selected orders (reason)"),
-               services.order_reject, needs_reason=True),
-    Transition("hold", S.ON_HOLD, gettext_lazy("Put on hold"),
-               gettext_lazy("Put selected orders on hold (reason)"), services.order_hold, needs_reason=True),
-    Transition("release_hold", S.ON_HOLD, gettext_lazy("Release hold"),
-               gettext_lazy("Release hold of selected orders"), services.order_release_hold, release=True),
-    Transition("cancel", S.CANCELLED, gettext_lazy("Cancel"), gettext_lazy("Cancel selected orders (reason)"),
-               services.order_cancel, needs_reason=True),
-    Transition("allocate", S.ALLOCATED, gettext_lazy("Mark allocated"),
-               gettext_lazy("Mark selected orders allocated"), _to(S.ALLOCATED)),
-    Transition("start_production", S.IN_PRODUCTION, gettext_lazy("Start production"),
-               gettext_lazy("Start production of selected orders"), _to(S.IN_PRODUCTION)),
-    Transition("ready_to_ship", S.READY_TO_SHIP, gettext_lazy("Ready to ship"),
-               gettext_lazy("Mark selected orders ready to ship"), _to(S.READY_TO_SHIP)),
-    Transition("complete", S.COMPLETED, gettext_lazy("Complete"), gettext_lazy("Complete selected orders"),
-               _to(S.COMPLETED)),
-    Transition("reopen", S.DRAFT, gettext_lazy("Reopen as draft"),
-               gettext_lazy("Reopen selected rejected orders as drafts"), services.order_reopen),
+    Transition(
+        "submit",
+        S.SUBMITTED,
+        gettext_lazy("Submit"),
+        gettext_lazy("Submit selected orders"),
+        services.order_submit,
+        takes_reason=False,
+    ),
+    Transition(
+        "start_review",
+        S.IN_REVIEW,
+        gettext_lazy("Start review"),
+        gettext_lazy("Start review of selected orders"),
+        services.order_start_review,
+        takes_reason=False,
+    ),
+    Transition(
+        "approve",
+        S.APPROVED,
+        gettext_lazy("Approve"),
+        gettext_lazy("Approve selected orders"),
+        services.order_approve,
+    ),
+    Transition(
+        "reject",
+        S.REJECTED,
+        gettext_lazy("Reject"),
+        gettext_lazy("Reject selected orders (reason)"),
+        services.order_reject,
+        needs_reason=True,
+    ),
+    Transition(
+        "hold",
+        S.ON_HOLD,
+        gettext_lazy("Put on hold"),
+        gettext_lazy("Put selected orders on hold (reason)"),
+        services.order_hold,
+        needs_reason=True,
+    ),
+    Transition(
+        "release_hold",
+        S.ON_HOLD,
+        gettext_lazy("Release hold"),
+        gettext_lazy("Release hold of selected orders"),
+        services.order_release_hold,
+        release=True,
+    ),
+    Transition(
+        "cancel",
+        S.CANCELLED,
+        gettext_lazy("Cancel"),
+        gettext_lazy("Cancel selected orders (reason)"),
+        services.order_cancel,
+        needs_reason=True,
+    ),
+    Transition(
+        "allocate",
+        S.ALLOCATED,
+        gettext_lazy("Mark allocated"),
+        gettext_lazy("Mark selected orders allocated"),
+        _to(S.ALLOCATED),
+    ),
+    Transition(
+        "start_production",
+        S.IN_PRODUCTION,
+        gettext_lazy("Start production"),
+        gettext_lazy("Start production of selected orders"),
+        _to(S.IN_PRODUCTION),
+    ),
+    Transition(
+        "ready_to_ship",
+        S.READY_TO_SHIP,
+        gettext_lazy("Ready to ship"),
+        gettext_lazy("Mark selected orders ready to ship"),
+        _to(S.READY_TO_SHIP),
+    ),
+    Transition(
+        "complete",
+        S.COMPLETED,
+        gettext_lazy("Complete"),
+        gettext_lazy("Complete selected orders"),
+        _to(S.COMPLETED),
+    ),
+    Transition(
+        "reopen",
+        S.DRAFT,
+        gettext_lazy("Reopen as draft"),
+        gettext_lazy("Reopen selected rejected orders as drafts"),
+        services.order_reopen,
+    ),
 )
 TRANSITIONS_BY_KEY = {t.key: t for t in TRANSITIONS}
 
@@ -143,9 +210,14 @@ def _bulk_action(transition: Transition):
 # Forms
 # ---------------------------------------------------------------------------------------------
 
+
 class TransitionForm(forms.Form):
-    reason = forms.CharField(label=gettext_lazy("Reason"), required=False, max_length=500,
-                             widget=forms.Textarea(attrs={"rows": 3, "cols": 60}))
+    reason = forms.CharField(
+        label=gettext_lazy("Reason"),
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+    )
 
     def __init__(self, *args, reason_required: bool, **kwargs):
         super().__init__(*args, **kwargs)
@@ -158,26 +230,42 @@ LINE_OPTION = re.compile(r"^([\w-]+)=(\S+)$")
 class OrderCreateForm(forms.Form):
     """Header and lines of a new order; validated and priced by orders.services.order_create."""
 
-    customer = forms.ModelChoiceField(label=capfirst(gettext_lazy("customer")), queryset=Customer.objects.all())
-    channel = forms.ChoiceField(label=capfirst(gettext_lazy("channel")), choices=Channel.choices,
-                                initial=Channel.PHONE_EMAIL)
-    requested_delivery_date = forms.DateField(label=capfirst(gettext_lazy("requested delivery date")),
-                                              required=False, widget=AdminDateWidget)
+    customer = forms.ModelChoiceField(
+        label=capfirst(gettext_lazy("customer")), queryset=Customer.objects.all()
+    )
+    channel = forms.ChoiceField(
+        label=capfirst(gettext_lazy("channel")), choices=Channel.choices, initial=Channel.PHONE_EMAIL
+    )
+    requested_delivery_date = forms.DateField(
+        label=capfirst(gettext_lazy("requested delivery date")), required=False, widget=AdminDateWidget
+    )
     shipping_address = forms.ModelChoiceField(
-        label=capfirst(gettext_lazy("shipping address")), required=False,
+        label=capfirst(gettext_lazy("shipping address")),
+        required=False,
         queryset=Address.objects.select_related("customer").order_by("customer__name", "pk"),
-        help_text=gettext_lazy("Leave empty to use the customer's default shipping address."))
-    external_reference = forms.CharField(label=capfirst(gettext_lazy("external reference")), required=False,
-                                         max_length=80)
-    notes = forms.CharField(label=capfirst(gettext_lazy("notes")), required=False,
-                            widget=forms.Textarea(attrs={"rows": 3, "cols": 60}))
+        help_text=gettext_lazy("Leave empty to use the customer's default shipping address."),
+    )
+    external_reference = forms.CharField(
+        label=capfirst(gettext_lazy("external reference")), required=False, max_length=80
+    )
+    notes = forms.CharField(
+        label=capfirst(gettext_lazy("notes")),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+    )
     # Not stripped: row numbers in messages must match the rows the user sees.
     lines = forms.CharField(
-        label=capfirst(gettext_lazy("lines")), strip=False,
+        label=capfirst(gettext_lazy("lines")),
+        strip=False,
         widget=forms.Textarea(attrs={"rows": 8, "cols": 60, "placeholder": "TRK-100 2 cab=day colour=red"}),
-        help_text=gettext_lazy("One order line per row: SKU quantity [option=value …]."))
-    submit = forms.BooleanField(label=capfirst(gettext_lazy("submit now")), required=False, initial=True,
-                                help_text=gettext_lazy("Untick to keep the order as a draft."))
+        help_text=gettext_lazy("One order line per row: SKU quantity [option=value …]."),
+    )
+    submit = forms.BooleanField(
+        label=capfirst(gettext_lazy("submit now")),
+        required=False,
+        initial=True,
+        help_text=gettext_lazy("Untick to keep the order as a draft."),
+    )
 
     def __init__(self, *args, admin_site: admin.AdminSite, **kwargs):
         super().__init__(*args, **kwargs)
@@ -198,7 +286,9 @@ class OrderCreateForm(forms.Form):
             for token in tokens[2:]:
                 match = LINE_OPTION.match(token)
                 if match is None:
-                    errors.append(_("Row %(row)d: “%(token)s” is not option=value.") % {"row": row, "token": token})
+                    errors.append(
+                        _("Row %(row)d: “%(token)s” is not option=value.") % {"row": row, "token": token}
+                    )
                     break
                 options[match[1]] = match[2]
             requests.append(LineRequest(sku=tokens[0], quantity=int(tokens[1]), options=options))
@@ -225,10 +315,13 @@ class OrderCreateForm(forms.Form):
         data = self.cleaned_data
         address = data.get("shipping_address")
         return {
-            "customer": data["customer"], "channel": data["channel"], "lines": data["lines"],
+            "customer": data["customer"],
+            "channel": data["channel"],
+            "lines": data["lines"],
             "requested_delivery_date": data.get("requested_delivery_date"),
             "shipping_address_id": address.pk if address else None,
-            "external_reference": data.get("external_reference", ""), "notes": data.get("notes", ""),
+            "external_reference": data.get("external_reference", ""),
+            "notes": data.get("notes", ""),
             "submit": data.get("submit", False),
         }
 
@@ -262,15 +355,28 @@ class OrderChangeForm(forms.ModelForm):
 # Inlines
 # ---------------------------------------------------------------------------------------------
 
+
 class _OrderPartInline(PartOfParentInline):
     """Lines and timeline are part of the order: whoever sees the order sees them, nobody edits them."""
 
 
 class OrderLineInline(_OrderPartInline):
     model = OrderLine
-    fields = ("position", "sku", "description", "quantity", "options", "unit_price", "discount_percent",
-              "discount_amount", "tax_amount", "line_total", "is_custom_build", "quantity_allocated",
-              "quantity_shipped")
+    fields = (
+        "position",
+        "sku",
+        "description",
+        "quantity",
+        "options",
+        "unit_price",
+        "discount_percent",
+        "discount_amount",
+        "tax_amount",
+        "line_total",
+        "is_custom_build",
+        "quantity_allocated",
+        "quantity_shipped",
+    )
     readonly_fields = fields
     ordering = ("position",)
 
@@ -283,6 +389,7 @@ class OrderEventInline(TimelineInline):
 # The order admin
 # ---------------------------------------------------------------------------------------------
 
+
 @admin.register(Order)
 class OrderAdmin(DomainErrorAdminMixin, ServiceAddViewMixin, admin.ModelAdmin):
     form = OrderChangeForm
@@ -290,23 +397,77 @@ class OrderAdmin(DomainErrorAdminMixin, ServiceAddViewMixin, admin.ModelAdmin):
     add_form_takes_admin_site = True
     action_form = ReasonActionForm
     actions = [_bulk_action(t) for t in TRANSITIONS]
-    list_display = ("number", "customer", "channel", "status_badge", "priority", "total_with_currency",
-                    "requested_delivery_date", "promised_delivery_date", "created_at")
-    list_filter = ("status", "channel", "customer__tier", "customer__kind", "created_at",
-                   "requested_delivery_date")
+    list_display = (
+        "number",
+        "customer",
+        "channel",
+        "status_badge",
+        "priority",
+        "total_with_currency",
+        "requested_delivery_date",
+        "promised_delivery_date",
+        "created_at",
+    )
+    list_filter = (
+        "status",
+        "channel",
+        "customer__tier",
+        "customer__kind",
+        "created_at",
+        "requested_delivery_date",
+    )
     search_fields = ("number", "customer__name", "customer__code", "external_reference")
     list_select_related = ("customer",)
     date_hierarchy = "created_at"
     inlines = (OrderLineInline, OrderEventInline)
-    readonly_fields = ("number", "customer", "channel", "status_badge", "status_before_hold", "priority",
-                       "version", "created_by", "created_at", "updated_at", "promised_delivery_date",
-                       "shipping_address_display", "currency", "subtotal", "discount_total", "tax_total",
-                       "shipping_fee", "total", "submitted_at", "in_review_at", "approved_at", "allocated_at",
-                       "in_production_at", "ready_to_ship_at", "partially_shipped_at", "shipped_at",
-                       "delivered_at", "completed_at", "on_hold_at", "rejected_at", "cancelled_at")
+    readonly_fields = (
+        "number",
+        "customer",
+        "channel",
+        "status_badge",
+        "status_before_hold",
+        "priority",
+        "version",
+        "created_by",
+        "created_at",
+        "updated_at",
+        "promised_delivery_date",
+        "shipping_address_display",
+        "currency",
+        "subtotal",
+        "discount_total",
+        "tax_total",
+        "shipping_fee",
+        "total",
+        "submitted_at",
+        "in_review_at",
+        "approved_at",
+        "allocated_at",
+        "in_production_at",
+        "ready_to_ship_at",
+        "partially_shipped_at",
+        "shipped_at",
+        "delivered_at",
+        "completed_at",
+        "on_hold_at",
+        "rejected_at",
+        "cancelled_at",
+    )
     add_fieldsets = (
-        (None, {"fields": ("customer", "channel", "requested_delivery_date", "shipping_address",
-                           "external_reference", "notes", "submit")}),
+        (
+            None,
+            {
+                "fields": (
+                    "customer",
+                    "channel",
+                    "requested_delivery_date",
+                    "shipping_address",
+                    "external_reference",
+                    "notes",
+                    "submit",
+                )
+            },
+        ),
         (gettext_lazy("Lines"), {"fields": ("lines",)}),
     )
 
@@ -316,7 +477,10 @@ class OrderAdmin(DomainErrorAdminMixin, ServiceAddViewMixin, admin.ModelAdmin):
     def status_badge(self, obj: Order):
         return format_html(
             '<span style="background:{};color:#fff;padding:2px 8px;border-radius:10px;white-space:nowrap">'
-            "{}</span>", STATUS_COLOURS.get(obj.status, "#6b7280"), obj.get_status_display())
+            "{}</span>",
+            STATUS_COLOURS.get(obj.status, "#6b7280"),
+            obj.get_status_display(),
+        )
 
     @admin.display(description=gettext_lazy("total"), ordering="total")
     def total_with_currency(self, obj: Order):
@@ -325,9 +489,13 @@ class OrderAdmin(DomainErrorAdminMixin, ServiceAddViewMixin, admin.ModelAdmin):
     @admin.display(description=gettext_lazy("shipping address"))
     def shipping_address_display(self, obj: Order):
         address = obj.shipping_address or {}
-        rows = [address.get("recipient", ""), address.get("phone", ""),
-                " ".join(filter(None, (address.get("region"), address.get("city"), address.get("district")))),
-                address.get("line1", ""), address.get("postal_code", "")]
+        rows = [
+            address.get("recipient", ""),
+            address.get("phone", ""),
+            " ".join(filter(None, (address.get("region"), address.get("city"), address.get("district")))),
+            address.get("line1", ""),
+            address.get("postal_code", ""),
+        ]
         return format_html_join(mark_safe("<br>"), "{}", ((row,) for row in rows if row)) or "-"
 
     # --- permissions and layout ------------------------------------------------------------
@@ -343,19 +511,53 @@ class OrderAdmin(DomainErrorAdminMixin, ServiceAddViewMixin, admin.ModelAdmin):
         if self.has_change_permission(request, obj):
             reference.append("expected_version")
         return (
-            (None, {"fields": ("number", "customer", "channel", "status_badge", "priority", "created_by",
-                               "created_at")}),
-            (_("Delivery"), {"fields": ("requested_delivery_date", "promised_delivery_date",
-                                        "shipping_address_display")}),
+            (
+                None,
+                {
+                    "fields": (
+                        "number",
+                        "customer",
+                        "channel",
+                        "status_badge",
+                        "priority",
+                        "created_by",
+                        "created_at",
+                    )
+                },
+            ),
+            (
+                _("Delivery"),
+                {"fields": ("requested_delivery_date", "promised_delivery_date", "shipping_address_display")},
+            ),
             (_("Reference"), {"fields": reference}),
-            (_("Totals"), {"fields": ("currency", "subtotal", "discount_total", "tax_total", "shipping_fee",
-                                      "total")}),
-            (_("Timestamps"), {"classes": ("collapse",),
-                               "fields": ("status_before_hold", "version", "updated_at", "submitted_at",
-                                          "in_review_at", "approved_at", "allocated_at", "in_production_at",
-                                          "ready_to_ship_at", "partially_shipped_at", "shipped_at",
-                                          "delivered_at", "completed_at", "on_hold_at", "rejected_at",
-                                          "cancelled_at")}),
+            (
+                _("Totals"),
+                {"fields": ("currency", "subtotal", "discount_total", "tax_total", "shipping_fee", "total")},
+            ),
+            (
+                _("Timestamps"),
+                {
+                    "classes": ("collapse",),
+                    "fields": (
+                        "status_before_hold",
+                        "version",
+                        "updated_at",
+                        "submitted_at",
+                        "in_review_at",
+                        "approved_at",
+                        "allocated_at",
+                        "in_production_at",
+                        "ready_to_ship_at",
+                        "partially_shipped_at",
+                        "shipped_at",
+                        "delivered_at",
+                        "completed_at",
+                        "on_hold_at",
+                        "rejected_at",
+                        "cancelled_at",
+                    ),
+                },
+            ),
         )
 
     def get_readonly_fields(self, request, obj=None):
@@ -372,8 +574,11 @@ class OrderAdmin(DomainErrorAdminMixin, ServiceAddViewMixin, admin.ModelAdmin):
 
     def get_urls(self):
         urls = [
-            path("<path:object_id>/transition/<slug:key>/", self.admin_site.admin_view(self.transition_view),
-                 name="orders_order_transition"),
+            path(
+                "<path:object_id>/transition/<slug:key>/",
+                self.admin_site.admin_view(self.transition_view),
+                name="orders_order_transition",
+            ),
         ]
         return urls + super().get_urls()
 
@@ -389,7 +594,9 @@ class OrderAdmin(DomainErrorAdminMixin, ServiceAddViewMixin, admin.ModelAdmin):
             return
         data = form.cleaned_data
         services.order_update(
-            order_id=obj.pk, actor=request.user, expected_version=data["expected_version"],
+            order_id=obj.pk,
+            actor=request.user,
+            expected_version=data["expected_version"],
             update_requested_date="requested_delivery_date" in changed,
             requested_delivery_date=data.get("requested_delivery_date"),
             notes=data["notes"] if "notes" in changed else None,
@@ -399,11 +606,17 @@ class OrderAdmin(DomainErrorAdminMixin, ServiceAddViewMixin, admin.ModelAdmin):
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None:
             context["transition_links"] = [
-                {"label": t.label, "key": t.key,
-                 "url": reverse("admin:orders_order_transition", args=[obj.pk, t.key])}
-                for t in TRANSITIONS if t.is_offered(obj) and request.user.has_perm(t.permission)
+                {
+                    "label": t.label,
+                    "key": t.key,
+                    "url": reverse("admin:orders_order_transition", args=[obj.pk, t.key]),
+                }
+                for t in TRANSITIONS
+                if t.is_offered(obj) and request.user.has_perm(t.permission)
             ]
-        return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
+        return super().render_change_form(
+            request, context, add=add, change=change, form_url=form_url, obj=obj
+        )
 
     def transition_view(self, request, object_id, key):
         """Confirm (and give a reason for) one transition of one order, then call its service."""
@@ -413,17 +626,29 @@ class OrderAdmin(DomainErrorAdminMixin, ServiceAddViewMixin, admin.ModelAdmin):
         order = self.get_object(request, unquote(object_id))
         if order is None:
             return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
-        if not (self.has_view_or_change_permission(request, order) and request.user.has_perm(transition.permission)):
+        if not (
+            self.has_view_or_change_permission(request, order)
+            and request.user.has_perm(transition.permission)
+        ):
             raise PermissionDenied
         change_url = reverse("admin:orders_order_change", args=[order.pk])
         data = request.POST if request.method == "POST" else None
         form = TransitionForm(data, reason_required=transition.needs_reason)
         if request.method == "POST" and form.is_valid():
-            done, result = self.call_service(request, transition.run, subject=order.number, order_id=order.pk,
-                                             actor=request.user, reason=form.cleaned_data["reason"])
+            done, result = self.call_service(
+                request,
+                transition.run,
+                subject=order.number,
+                order_id=order.pk,
+                actor=request.user,
+                reason=form.cleaned_data["reason"],
+            )
             if done:
-                messages.success(request, _("Order %(number)s is now “%(status)s”.") % {
-                    "number": result.number, "status": result.get_status_display()})
+                messages.success(
+                    request,
+                    _("Order %(number)s is now “%(status)s”.")
+                    % {"number": result.number, "status": result.get_status_display()},
+                )
             return HttpResponseRedirect(change_url)
         context = {
             **self.admin_site.each_context(request),
@@ -441,5 +666,12 @@ class OrderAdmin(DomainErrorAdminMixin, ServiceAddViewMixin, admin.ModelAdmin):
         reason = action_reason(request, label=transition.label, required=transition.needs_reason)
         if reason is None:
             return
-        self.call_service_each(request, queryset, transition.run, id_kwarg="order_id", label=transition.label,
-                               actor=request.user, reason=reason)
+        self.call_service_each(
+            request,
+            queryset,
+            transition.run,
+            id_kwarg="order_id",
+            label=transition.label,
+            actor=request.user,
+            reason=reason,
+        )

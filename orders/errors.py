@@ -10,9 +10,12 @@ class InvalidTransition(Conflict):
         from orders.states import OrderStatus
 
         super().__init__(
-            _("Order %(number)s cannot go from “%(current)s” to “%(target)s”.") % {
-                "number": order.number, "current": OrderStatus(order.status).label,
-                "target": OrderStatus(target).label},
+            _("Order %(number)s cannot go from “%(current)s” to “%(target)s”.")
+            % {
+                "number": order.number,
+                "current": OrderStatus(order.status).label,
+                "target": OrderStatus(target).label,
+            },
             extra={"order": order.number, "status": order.status, "target": str(target)},
         )
 
@@ -24,8 +27,8 @@ class OrderNotEditable(Conflict):
         from orders.states import OrderStatus
 
         super().__init__(
-            _("Order %(number)s can no longer be changed: it is “%(status)s”.") % {
-                "number": order.number, "status": OrderStatus(order.status).label},
+            _("Order %(number)s can no longer be changed: it is “%(status)s”.")
+            % {"number": order.number, "status": OrderStatus(order.status).label},
             extra={"order": order.number, "status": order.status},
         )
 
@@ -35,8 +38,8 @@ class DuplicateExternalReference(Conflict):
 
     def __init__(self, *, existing_number: str, external_reference: str):
         super().__init__(
-            _("External reference %(ref)s was already used by order %(number)s.") % {
-                "ref": external_reference, "number": existing_number},
+            _("External reference %(ref)s was already used by order %(number)s.")
+            % {"ref": external_reference, "number": existing_number},
             extra={"order": existing_number, "external_reference": external_reference},
         )
 
@@ -53,7 +56,10 @@ class StatusSetByFulfilment(Conflict):
         from orders.states import OrderStatus
 
         super().__init__(
-            _("Order %(number)s becomes “%(target)s” when its shipments are recorded in logistics, "
-              "not by hand.") % {"number": order_number, "target": OrderStatus(target).label},
+            _(
+                "Order %(number)s becomes “%(target)s” when its shipments are recorded in logistics, "
+                "not by hand."
+            )
+            % {"number": order_number, "target": OrderStatus(target).label},
             extra={"order": order_number, "target": str(target)},
         )

@@ -23,34 +23,58 @@ class Channel(models.TextChoices):
 
 class Order(TimeStampedModel):
     number = models.CharField(_("number"), max_length=32, unique=True, editable=False)
-    customer = models.ForeignKey("crm.Customer", on_delete=models.PROTECT, related_name="orders",
-                                 verbose_name=_("customer"))
+    customer = models.ForeignKey(
+        "crm.Customer", on_delete=models.PROTECT, related_name="orders", verbose_name=_("customer")
+    )
     channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices, db_index=True)
-    status = models.CharField(_("status"), max_length=20, choices=OrderStatus.choices, default=OrderStatus.DRAFT,
-                              db_index=True, editable=False)
-    status_before_hold = models.CharField(_("status before hold"), max_length=20, choices=OrderStatus.choices,
-                                          blank=True, editable=False)
+    status = models.CharField(
+        _("status"),
+        max_length=20,
+        choices=OrderStatus.choices,
+        default=OrderStatus.DRAFT,
+        db_index=True,
+        editable=False,
+    )
+    status_before_hold = models.CharField(
+        _("status before hold"), max_length=20, choices=OrderStatus.choices, blank=True, editable=False
+    )
     requested_delivery_date = models.DateField(_("requested delivery date"), null=True, blank=True)
     promised_delivery_date = models.DateField(_("promised delivery date"), null=True, blank=True)
     shipping_address = models.JSONField(_("shipping address"), default=dict, blank=True)
     currency = models.CharField(_("currency"), max_length=3, default=settings.DEFAULT_CURRENCY)
-    subtotal = models.DecimalField(_("subtotal"), max_digits=14, decimal_places=2, default=Decimal("0.00"),
-                                   editable=False)
-    discount_total = models.DecimalField(_("discount"), max_digits=14, decimal_places=2, default=Decimal("0.00"),
-                                         editable=False)
-    tax_total = models.DecimalField(_("tax"), max_digits=14, decimal_places=2, default=Decimal("0.00"),
-                                    editable=False)
-    shipping_fee = models.DecimalField(_("shipping fee"), max_digits=14, decimal_places=2, default=Decimal("0.00"),
-                                       editable=False)
-    total = models.DecimalField(_("total"), max_digits=14, decimal_places=2, default=Decimal("0.00"),
-                                editable=False)
-    priority = models.PositiveSmallIntegerField(_("priority"), default=50, db_index=True,
-                                                validators=[MaxValueValidator(100)],
-                                                help_text=_("0–100, higher first; scored by the system."))
+    subtotal = models.DecimalField(
+        _("subtotal"), max_digits=14, decimal_places=2, default=Decimal("0.00"), editable=False
+    )
+    discount_total = models.DecimalField(
+        _("discount"), max_digits=14, decimal_places=2, default=Decimal("0.00"), editable=False
+    )
+    tax_total = models.DecimalField(
+        _("tax"), max_digits=14, decimal_places=2, default=Decimal("0.00"), editable=False
+    )
+    shipping_fee = models.DecimalField(
+        _("shipping fee"), max_digits=14, decimal_places=2, default=Decimal("0.00"), editable=False
+    )
+    total = models.DecimalField(
+        _("total"), max_digits=14, decimal_places=2, default=Decimal("0.00"), editable=False
+    )
+    priority = models.PositiveSmallIntegerField(
+        _("priority"),
+        default=50,
+        db_index=True,
+        validators=[MaxValueValidator(100)],
+        help_text=_("0–100, higher first; scored by the system."),
+    )
     external_reference = models.CharField(_("external reference"), max_length=80, blank=True, db_index=True)
     notes = models.TextField(_("notes"), blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                   related_name="+", verbose_name=_("created by"), editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+        editable=False,
+    )
     # Optimistic concurrency: every write bumps it; an edit based on an older version is refused.
     version = models.PositiveIntegerField(_("version"), default=1, editable=False)
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True, editable=False)
@@ -59,7 +83,9 @@ class Order(TimeStampedModel):
     allocated_at = models.DateTimeField(_("allocated at"), null=True, blank=True, editable=False)
     in_production_at = models.DateTimeField(_("in production at"), null=True, blank=True, editable=False)
     ready_to_ship_at = models.DateTimeField(_("ready to ship at"), null=True, blank=True, editable=False)
-    partially_shipped_at = models.DateTimeField(_("partially shipped at"), null=True, blank=True, editable=False)
+    partially_shipped_at = models.DateTimeField(
+        _("partially shipped at"), null=True, blank=True, editable=False
+    )
     shipped_at = models.DateTimeField(_("shipped at"), null=True, blank=True, editable=False)
     delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True, editable=False)
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True, editable=False)
@@ -76,8 +102,11 @@ class Order(TimeStampedModel):
             models.Index(fields=["status", "-priority"], name="orders_status_priority_idx"),
         ]
         constraints = [
-            models.UniqueConstraint(fields=["customer", "external_reference"], condition=~Q(external_reference=""),
-                                    name="orders_customer_external_ref_uniq"),
+            models.UniqueConstraint(
+                fields=["customer", "external_reference"],
+                condition=~Q(external_reference=""),
+                name="orders_customer_external_ref_uniq",
+            ),
             models.CheckConstraint(condition=Q(total__gte=0), name="orders_order_total_gte_0"),
         ]
         permissions = [
@@ -96,16 +125,20 @@ class Order(TimeStampedModel):
 class OrderLine(models.Model):
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines", verbose_name=_("order"))
     position = models.PositiveSmallIntegerField(_("position"))
-    product = models.ForeignKey("inventory.Product", on_delete=models.PROTECT, related_name="order_lines",
-                                verbose_name=_("product"))
+    product = models.ForeignKey(
+        "inventory.Product", on_delete=models.PROTECT, related_name="order_lines", verbose_name=_("product")
+    )
     sku = models.CharField(_("SKU"), max_length=64)
     description = models.CharField(_("description"), max_length=255)
     quantity = models.PositiveIntegerField(_("quantity"), validators=[MinValueValidator(1)])
     options = models.JSONField(_("configuration"), default=dict, blank=True)
     unit_price = models.DecimalField(_("unit price"), max_digits=14, decimal_places=2)
-    discount_percent = models.DecimalField(_("discount %"), max_digits=5, decimal_places=2, default=Decimal("0"))
-    discount_amount = models.DecimalField(_("discount amount"), max_digits=14, decimal_places=2,
-                                          default=Decimal("0"))
+    discount_percent = models.DecimalField(
+        _("discount %"), max_digits=5, decimal_places=2, default=Decimal("0")
+    )
+    discount_amount = models.DecimalField(
+        _("discount amount"), max_digits=14, decimal_places=2, default=Decimal("0")
+    )
     net_amount = models.DecimalField(_("net amount"), max_digits=14, decimal_places=2)
     tax_rate = models.DecimalField(_("tax rate"), max_digits=5, decimal_places=4)
     tax_amount = models.DecimalField(_("tax"), max_digits=14, decimal_places=2)
@@ -122,8 +155,10 @@ class OrderLine(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["order", "position"], name="orders_line_position_uniq"),
             models.CheckConstraint(condition=Q(quantity__gt=0), name="orders_line_quantity_gt_0"),
-            models.CheckConstraint(condition=Q(quantity_shipped__lte=models.F("quantity")),
-                                   name="orders_line_shipped_lte_quantity"),
+            models.CheckConstraint(
+                condition=Q(quantity_shipped__lte=models.F("quantity")),
+                name="orders_line_shipped_lte_quantity",
+            ),
         ]
 
     def __str__(self):

@@ -88,5 +88,7 @@ def allowed_targets(current: str, *, status_before_hold: str = "") -> set[str]:
         # Resume only to where it was held; cancel only if that status could have been cancelled
         # (a hold must not open a way round the table, e.g. cancelling what is ready to ship).
         held_from = ALLOWED.get(status_before_hold, set())
-        targets = {t for t in targets if t == status_before_hold or (t == S.CANCELLED and S.CANCELLED in held_from)}
+        targets = {
+            t for t in targets if t == status_before_hold or (t == S.CANCELLED and S.CANCELLED in held_from)
+        }
     return targets

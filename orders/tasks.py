@@ -2,8 +2,13 @@ from celery import shared_task
 from django.db import OperationalError
 
 
-@shared_task(ignore_result=True, autoretry_for=(OperationalError,), retry_backoff=5, retry_backoff_max=300,
-             max_retries=5)
+@shared_task(
+    ignore_result=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=5,
+    retry_backoff_max=300,
+    max_retries=5,
+)
 def order_score_priority_task(order_id: int):
     from orders.services import order_score_priority
 

@@ -15,8 +15,18 @@ class PlantAdmin(admin.ModelAdmin):
 
 @admin.register(WorkOrder)
 class WorkOrderAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ("number", "order_number", "plant", "quantity", "status", "stage", "progress_percent", "eta",
-                    "started_at", "done_at")
+    list_display = (
+        "number",
+        "order_number",
+        "plant",
+        "quantity",
+        "status",
+        "stage",
+        "progress_percent",
+        "eta",
+        "started_at",
+        "done_at",
+    )
     list_filter = ("status", "plant", "eta")
     search_fields = ("number", "order_line__order__number", "order_line__sku")
     list_select_related = ("plant", "order_line__order")

@@ -22,12 +22,20 @@ class Plant(models.Model):
 
 class WorkOrder(TimeStampedModel):
     number = models.CharField(_("number"), max_length=32, unique=True)
-    order_line = models.ForeignKey("orders.OrderLine", on_delete=models.PROTECT, related_name="work_orders",
-                                   verbose_name=_("order line"))
-    plant = models.ForeignKey(Plant, on_delete=models.PROTECT, related_name="work_orders", verbose_name=_("plant"))
+    order_line = models.ForeignKey(
+        "orders.OrderLine", on_delete=models.PROTECT, related_name="work_orders", verbose_name=_("order line")
+    )
+    plant = models.ForeignKey(
+        Plant, on_delete=models.PROTECT, related_name="work_orders", verbose_name=_("plant")
+    )
     quantity = models.PositiveIntegerField(_("quantity"))
-    status = models.CharField(_("status"), max_length=20, choices=WorkOrderStatus.choices,
-                              default=WorkOrderStatus.PLANNED, db_index=True)
+    status = models.CharField(
+        _("status"),
+        max_length=20,
+        choices=WorkOrderStatus.choices,
+        default=WorkOrderStatus.PLANNED,
+        db_index=True,
+    )
     stage = models.CharField(_("stage"), max_length=40, blank=True)
     progress_percent = models.PositiveSmallIntegerField(_("progress %"), default=0)
     eta = models.DateField(_("estimated completion"), null=True, blank=True)
@@ -38,7 +46,9 @@ class WorkOrder(TimeStampedModel):
         verbose_name = _("work order")
         verbose_name_plural = _("work orders")
         ordering = ["-created_at"]
-        constraints = [models.CheckConstraint(condition=models.Q(quantity__gt=0), name="production_wo_quantity_gt_0")]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(quantity__gt=0), name="production_wo_quantity_gt_0")
+        ]
 
     def __str__(self):
         return self.number

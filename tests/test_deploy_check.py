@@ -23,8 +23,9 @@ def _production_env(tmp_path: Path, **extra: str) -> dict[str, str]:
 
 
 def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_check_deploy_reports_nothing(tmp_path):
@@ -32,7 +33,8 @@ def test_check_deploy_reports_nothing(tmp_path):
 
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
-    assert "WARNINGS" not in output and "ERRORS" not in output, output
+    assert "WARNINGS" not in output, output
+    assert "ERRORS" not in output, output
     assert "System check identified no issues" in output, output
 
 

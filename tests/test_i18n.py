@@ -16,8 +16,15 @@ def _entries():
 
     def flush():
         if entry.get("msgid"):
-            out.append((entry.get("msgctxt"), entry["msgid"], entry.get("msgid_plural"),
-                        entry.get("msgstr", entry.get("msgstr[0]", "")), entry.get("fuzzy", False)))
+            out.append(
+                (
+                    entry.get("msgctxt"),
+                    entry["msgid"],
+                    entry.get("msgid_plural"),
+                    entry.get("msgstr", entry.get("msgstr[0]", "")),
+                    entry.get("fuzzy", False),
+                )
+            )
 
     for line in PO.read_text(encoding="utf-8").splitlines() + [""]:
         if not line.strip():
@@ -53,7 +60,11 @@ def test_the_compiled_catalog_matches_the_po(lang):
         stale = []
         for ctx, msgid, plural, msgstr, _fuzzy in ENTRIES:
             if plural:
-                got = translation.npgettext(ctx, msgid, plural, 1) if ctx else translation.ngettext(msgid, plural, 1)
+                got = (
+                    translation.npgettext(ctx, msgid, plural, 1)
+                    if ctx
+                    else translation.ngettext(msgid, plural, 1)
+                )
             else:
                 got = translation.pgettext(ctx, msgid) if ctx else translation.gettext(msgid)
             if got != msgstr:
@@ -66,5 +77,6 @@ def test_order_statuses_read_in_chinese():
 
     with translation.override("zh-hans"):
         labels = {str(status.label) for status in OrderStatus}
-    assert "暂挂" in labels and "待发货" in labels
+    assert "暂挂" in labels
+    assert "待发货" in labels
     assert all(not label.isascii() for label in labels)

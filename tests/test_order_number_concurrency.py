@@ -33,8 +33,9 @@ def test_concurrent_creators_get_distinct_contiguous_numbers(transactional_db):
         try:
             barrier.wait(timeout=10)
             for _ in range(ORDERS_PER_THREAD):
-                order_create(customer=customer, channel=Channel.ADMIN,
-                             lines=[LineRequest(sku=product.sku, quantity=1)])
+                order_create(
+                    customer=customer, channel=Channel.ADMIN, lines=[LineRequest(sku=product.sku, quantity=1)]
+                )
         except Exception as exc:  # collected and asserted below; a thread cannot fail the test itself
             errors.append(exc)
         finally:
@@ -54,4 +55,5 @@ def test_concurrent_creators_get_distinct_contiguous_numbers(transactional_db):
     assert len(numbers) == len(set(numbers)) == THREADS * ORDERS_PER_THREAD
     assert all(number.startswith(prefix) for number in numbers)
     assert sorted(int(number.removeprefix(prefix)) for number in numbers) == list(
-        range(start + 1, start + THREADS * ORDERS_PER_THREAD + 1))
+        range(start + 1, start + THREADS * ORDERS_PER_THREAD + 1)
+    )

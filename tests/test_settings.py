@@ -17,8 +17,10 @@ from django.conf import settings
 db = settings.DATABASES["default"]
 print(json.dumps({
     "engine": db["ENGINE"], "name": str(db["NAME"]), "host": db.get("HOST", ""), "port": db.get("PORT", ""),
-    "language": settings.LANGUAGE_CODE, "time_zone": settings.TIME_ZONE, "celery_tz": settings.CELERY_TIMEZONE,
-    "currency": settings.DEFAULT_CURRENCY, "tax_rate": str(settings.DEFAULT_TAX_RATE), "debug": settings.DEBUG,
+    "language": settings.LANGUAGE_CODE, "time_zone": settings.TIME_ZONE,
+    "celery_tz": settings.CELERY_TIMEZONE,
+    "currency": settings.DEFAULT_CURRENCY, "tax_rate": str(settings.DEFAULT_TAX_RATE),
+    "debug": settings.DEBUG,
     "broker": settings.CELERY_BROKER_URL, "cache": settings.CACHES["default"]["BACKEND"],
     "allowed_hosts": settings.ALLOWED_HOSTS,
 }))
@@ -26,10 +28,14 @@ print(json.dumps({
 
 
 def _settings(**env: str) -> dict:
-    clean = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "DJANGO_SETTINGS_MODULE": "config.settings.base",
-             **env}
-    result = subprocess.run([sys.executable, "-c", PROBE], cwd=ROOT, env=clean, capture_output=True, text=True,
-                            timeout=60)
+    clean = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "DJANGO_SETTINGS_MODULE": "config.settings.base",
+        **env,
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout.strip().splitlines()[-1])
 
@@ -47,7 +53,11 @@ def test_defaults_need_no_server():
 def test_locale_and_money_defaults_are_chinese_business_defaults():
     values = _settings()
 
-    assert (values["language"], values["time_zone"], values["celery_tz"]) == ("en", "Asia/Shanghai", "Asia/Shanghai")
+    assert (values["language"], values["time_zone"], values["celery_tz"]) == (
+        "en",
+        "Asia/Shanghai",
+        "Asia/Shanghai",
+    )
     assert (values["currency"], values["tax_rate"]) == ("CNY", "0.13")
 
 
@@ -58,12 +68,23 @@ def test_var_dir_moves_the_default_database(tmp_path):
 
 
 def test_everything_is_overridden_from_the_environment():
-    values = _settings(DATABASE_URL="postgres://oms:secret@db.internal:5433/oms_prod", LANGUAGE_CODE="zh-hans",
-                       TIME_ZONE="UTC", DEFAULT_CURRENCY="USD", CELERY_BROKER_URL="redis://cache:6379/0",
-                       CACHE_URL="redis://cache:6379/1", DEBUG="1", ALLOWED_HOSTS="a.example.com, b.example.com")
+    values = _settings(
+        DATABASE_URL="postgres://oms:secret@db.internal:5433/oms_prod",
+        LANGUAGE_CODE="zh-hans",
+        TIME_ZONE="UTC",
+        DEFAULT_CURRENCY="USD",
+        CELERY_BROKER_URL="redis://cache:6379/0",
+        CACHE_URL="redis://cache:6379/1",
+        DEBUG="1",
+        ALLOWED_HOSTS="a.example.com, b.example.com",
+    )
 
     assert (values["engine"], values["name"], values["host"], values["port"]) == (
-        "django.db.backends.postgresql", "oms_prod", "db.internal", 5433)
+        "django.db.backends.postgresql",
+        "oms_prod",
+        "db.internal",
+        5433,
+    )
     assert (values["language"], values["time_zone"], values["currency"]) == ("zh-hans", "UTC", "USD")
     assert values["broker"] == "redis://cache:6379/0"
     assert values["cache"] == "django.core.cache.backends.redis.RedisCache"

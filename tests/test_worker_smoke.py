@@ -78,9 +78,23 @@ def _start_worker(queue: str, log_path: Path) -> subprocess.Popen:
         "TEST_CELERY_BROKER_URL": settings.REDIS_URL,
         "DB_CONN_MAX_AGE": "0",
     }
-    command = [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "-Q", queue,
-               "-n", f"{queue}@%h", "--without-gossip", "--without-mingle", "--without-heartbeat",
-               "--loglevel=INFO"]
+    command = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "config",
+        "worker",
+        "--pool=solo",
+        "-Q",
+        queue,
+        "-n",
+        f"{queue}@%h",
+        "--without-gossip",
+        "--without-mingle",
+        "--without-heartbeat",
+        "--loglevel=INFO",
+    ]
     with log_path.open("wb") as log:
         return subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
 
@@ -101,8 +115,12 @@ def test_a_task_enqueued_here_is_run_by_a_real_worker(transactional_db, not_eage
     # given a committed order whose stored priority is not its score (its own scoring task went to
     # the in-memory test broker and never ran)
     order = make_order()
-    score = order_priority_score(tier=order.customer.tier, total=order.total,
-                                 requested_delivery_date=order.requested_delivery_date, today=timezone.localdate())
+    score = order_priority_score(
+        tier=order.customer.tier,
+        total=order.total,
+        requested_delivery_date=order.requested_delivery_date,
+        today=timezone.localdate(),
+    )
     Order.objects.filter(pk=order.pk).update(priority=(score + 37) % 101)
     assert not OrderEvent.objects.filter(order=order, kind="order.priority_scored").exists()
 

@@ -16,8 +16,12 @@ def enqueue_fanout(name: str, **payload) -> None:
 
     from webhooks.tasks import webhook_fanout_task
 
-    webhook_fanout_task.delay(event_type=name, event_id=str(uuid.uuid4()), occurred_at=timezone.now().isoformat(),
-                              payload=json.loads(json.dumps(payload, cls=DjangoJSONEncoder)))
+    webhook_fanout_task.delay(
+        event_type=name,
+        event_id=str(uuid.uuid4()),
+        occurred_at=timezone.now().isoformat(),
+        payload=json.loads(json.dumps(payload, cls=DjangoJSONEncoder)),
+    )
 
 
 class WebhooksConfig(AppConfig):

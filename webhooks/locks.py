@@ -19,9 +19,15 @@ def delivery_for_update(delivery_id: int) -> WebhookDelivery | None:
 
 
 def delivery_claim_for_update(delivery_id: int) -> WebhookDelivery | None:
-    """The delivery with its endpoint and customer, locked without waiting: a row another worker holds is skipped.
+    """The delivery with its endpoint and customer, locked without waiting.
+
+    A row another worker holds is skipped.
 
     Only the delivery row is locked; the endpoint and customer are read as they are.
     """
-    return (WebhookDelivery.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("endpoint__customer").filter(pk=delivery_id).first())
+    return (
+        WebhookDelivery.objects.select_for_update(skip_locked=True, of=("self",))
+        .select_related("endpoint__customer")
+        .filter(pk=delivery_id)
+        .first()
+    )

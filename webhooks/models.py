@@ -26,12 +26,14 @@ def _new_secret() -> str:
 
 
 class WebhookEndpoint(TimeStampedModel):
-    customer = models.ForeignKey("crm.Customer", on_delete=models.CASCADE, related_name="webhook_endpoints",
-                                 verbose_name=_("customer"))
+    customer = models.ForeignKey(
+        "crm.Customer", on_delete=models.CASCADE, related_name="webhook_endpoints", verbose_name=_("customer")
+    )
     url = models.URLField(_("URL"), max_length=500)
     secret = models.CharField(_("signing secret"), max_length=80, default=_new_secret)
-    event_types = models.JSONField(_("event types"), default=list, blank=True,
-                                   help_text=_("Empty means every event."))
+    event_types = models.JSONField(
+        _("event types"), default=list, blank=True, help_text=_("Empty means every event.")
+    )
     is_active = models.BooleanField(_("active"), default=True)
     consecutive_failures = models.PositiveIntegerField(_("consecutive failures"), default=0, editable=False)
     disabled_at = models.DateTimeField(_("disabled at"), null=True, blank=True, editable=False)
@@ -58,13 +60,19 @@ class DeliveryStatus(models.TextChoices):
 class WebhookDelivery(TimeStampedModel):
     """One event to one endpoint; retried with backoff until it succeeds or runs out of attempts."""
 
-    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries",
-                                 verbose_name=_("endpoint"))
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries", verbose_name=_("endpoint")
+    )
     event_id = models.UUIDField(_("event id"), default=uuid.uuid4, editable=False)
     event_type = models.CharField(_("event type"), max_length=64, db_index=True)
     payload = models.JSONField(_("payload"))
-    status = models.CharField(_("status"), max_length=16, choices=DeliveryStatus.choices,
-                              default=DeliveryStatus.PENDING, db_index=True)
+    status = models.CharField(
+        _("status"),
+        max_length=16,
+        choices=DeliveryStatus.choices,
+        default=DeliveryStatus.PENDING,
+        db_index=True,
+    )
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
     next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True, db_index=True)
     # Set while a worker is sending; an expired lease (a crashed worker) makes the delivery due again.
@@ -77,7 +85,9 @@ class WebhookDelivery(TimeStampedModel):
         verbose_name = _("webhook delivery")
         verbose_name_plural = _("webhook deliveries")
         ordering = ["-created_at"]
-        constraints = [models.UniqueConstraint(fields=["endpoint", "event_id"], name="webhooks_delivery_event_uniq")]
+        constraints = [
+            models.UniqueConstraint(fields=["endpoint", "event_id"], name="webhooks_delivery_event_uniq")
+        ]
         indexes = [models.Index(fields=["status", "next_attempt_at"], name="webhooks_delivery_due_idx")]
 
     def __str__(self):
@@ -85,8 +95,9 @@ class WebhookDelivery(TimeStampedModel):
 
 
 class WebhookAttempt(models.Model):
-    delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE, related_name="attempt_log",
-                                 verbose_name=_("delivery"))
+    delivery = models.ForeignKey(
+        WebhookDelivery, on_delete=models.CASCADE, related_name="attempt_log", verbose_name=_("delivery")
+    )
     attempted_at = models.DateTimeField(_("attempted at"), default=timezone.now)
     response_code = models.PositiveSmallIntegerField(_("response code"), null=True, blank=True)
     duration_ms = models.PositiveIntegerField(_("duration (ms)"), default=0)

@@ -18,14 +18,29 @@ from webhooks.models import WebhookEventType
 
 API_VERSION = "v1"
 E = WebhookEventType
-ORDER_EVENTS = {E.ORDER_APPROVED, E.ORDER_REJECTED, E.ORDER_ALLOCATED, E.ORDER_BACKORDERED, E.ORDER_SHIPPED,
-                E.ORDER_DELIVERED, E.ORDER_CANCELLED}
+ORDER_EVENTS = {
+    E.ORDER_APPROVED,
+    E.ORDER_REJECTED,
+    E.ORDER_ALLOCATED,
+    E.ORDER_BACKORDERED,
+    E.ORDER_SHIPPED,
+    E.ORDER_DELIVERED,
+    E.ORDER_CANCELLED,
+}
 INVOICE_EVENTS = {E.INVOICE_ISSUED, E.INVOICE_OVERDUE}
 SHIPMENT_EVENTS = {E.SHIPMENT_TRACKING_UPDATED}
 # Events whose reason (given by staff on the transition) is passed on to the dealer.
 REASONED_ORDER_EVENTS = {E.ORDER_REJECTED: "rejected", E.ORDER_CANCELLED: "cancelled"}
-ORDER_STAMPS = ("submitted_at", "approved_at", "allocated_at", "shipped_at", "delivered_at", "completed_at",
-                "rejected_at", "cancelled_at")
+ORDER_STAMPS = (
+    "submitted_at",
+    "approved_at",
+    "allocated_at",
+    "shipped_at",
+    "delivered_at",
+    "completed_at",
+    "rejected_at",
+    "cancelled_at",
+)
 
 
 def _time(value: dt.datetime | None) -> str | None:
@@ -61,25 +76,37 @@ def _order_data(order: Order) -> dict:
         "updated_at": _time(order.updated_at),
         **{stamp: _time(getattr(order, stamp)) for stamp in ORDER_STAMPS},
         "lines": [
-            {"position": line.position, "sku": line.sku, "description": line.description,
-             "quantity": line.quantity, "quantity_allocated": line.quantity_allocated,
-             "quantity_shipped": line.quantity_shipped, "unit_price": _money(line.unit_price),
-             "line_total": _money(line.line_total)}
+            {
+                "position": line.position,
+                "sku": line.sku,
+                "description": line.description,
+                "quantity": line.quantity,
+                "quantity_allocated": line.quantity_allocated,
+                "quantity_shipped": line.quantity_shipped,
+                "unit_price": _money(line.unit_price),
+                "line_total": _money(line.line_total),
+            }
             for line in order.lines.all()
         ],
     }
 
 
 def _order_event(event_type: str, payload: dict) -> dict | None:
-    order = (Order.objects.select_related("customer").prefetch_related("lines")
-             .filter(pk=payload.get("order_id")).first())
+    order = (
+        Order.objects.select_related("customer")
+        .prefetch_related("lines")
+        .filter(pk=payload.get("order_id"))
+        .first()
+    )
     if order is None:
         return None
     data = {"order": _order_data(order)}
     if event_type in REASONED_ORDER_EVENTS:
         status = REASONED_ORDER_EVENTS[event_type]
-        data["reason"] = (order_event_list(order=order).filter(to_status=status)
-                          .values_list("note", flat=True).first() or "")
+        data["reason"] = (
+            order_event_list(order=order).filter(to_status=status).values_list("note", flat=True).first()
+            or ""
+        )
     if event_type == E.ORDER_BACKORDERED:
         # The shortfall is announced by inventory allocation; pass it on as it was given.
         data["backordered_lines"] = payload.get("lines") or []
@@ -90,29 +117,35 @@ def _invoice_event(payload: dict) -> dict | None:
     invoice = Invoice.objects.select_related("order").filter(pk=payload.get("invoice_id")).first()
     if invoice is None:
         return None
-    return {"invoice": {
-        "id": invoice.pk,
-        "number": invoice.number,
-        "status": invoice.status,
-        "order_id": invoice.order_id,
-        "order_number": invoice.order.number,
-        "currency": invoice.currency,
-        "subtotal": _money(invoice.subtotal),
-        "discount_total": _money(invoice.discount_total),
-        "tax_total": _money(invoice.tax_total),
-        "shipping_fee": _money(invoice.shipping_fee),
-        "total": _money(invoice.total),
-        "amount_paid": _money(invoice.amount_paid),
-        "balance": _money(invoice.balance),
-        "issued_at": _time(invoice.issued_at),
-        "due_date": _date(invoice.due_date),
-        "paid_at": _time(invoice.paid_at),
-    }}
+    return {
+        "invoice": {
+            "id": invoice.pk,
+            "number": invoice.number,
+            "status": invoice.status,
+            "order_id": invoice.order_id,
+            "order_number": invoice.order.number,
+            "currency": invoice.currency,
+            "subtotal": _money(invoice.subtotal),
+            "discount_total": _money(invoice.discount_total),
+            "tax_total": _money(invoice.tax_total),
+            "shipping_fee": _money(invoice.shipping_fee),
+            "total": _money(invoice.total),
+            "amount_paid": _money(invoice.amount_paid),
+            "balance": _money(invoice.balance),
+            "issued_at": _time(invoice.issued_at),
+            "due_date": _date(invoice.due_date),
+            "paid_at": _time(invoice.paid_at),
+        }
+    }
 
 
 def _shipment_event(payload: dict) -> dict | None:
-    shipment = (Shipment.objects.select_related("order", "carrier")
-                .prefetch_related("lines__order_line").filter(pk=payload.get("shipment_id")).first())
+    shipment = (
+        Shipment.objects.select_related("order", "carrier")
+        .prefetch_related("lines__order_line")
+        .filter(pk=payload.get("shipment_id"))
+        .first()
+    )
     if shipment is None:
         return None
     carrier = shipment.carrier
@@ -120,24 +153,37 @@ def _shipment_event(payload: dict) -> dict | None:
     if carrier and carrier.tracking_url_template and shipment.tracking_number:
         tracking_url = carrier.tracking_url_template.replace("{number}", shipment.tracking_number)
     latest = shipment.tracking_events.order_by("-occurred_at", "-id").first()
-    return {"shipment": {
-        "id": shipment.pk,
-        "number": shipment.number,
-        "status": shipment.status,
-        "order_id": shipment.order_id,
-        "order_number": shipment.order.number,
-        "carrier": {"code": carrier.code, "name": carrier.name} if carrier else None,
-        "tracking_number": shipment.tracking_number,
-        "tracking_url": tracking_url,
-        "shipped_at": _time(shipment.shipped_at),
-        "estimated_delivery_date": _date(shipment.estimated_delivery_date),
-        "delivered_at": _time(shipment.delivered_at),
-        "latest_event": None if latest is None else {
-            "occurred_at": _time(latest.occurred_at), "status": latest.status, "location": latest.location,
-            "description": latest.description},
-        "lines": [{"sku": line.order_line.sku, "description": line.order_line.description,
-                   "quantity": line.quantity} for line in shipment.lines.all()],
-    }}
+    return {
+        "shipment": {
+            "id": shipment.pk,
+            "number": shipment.number,
+            "status": shipment.status,
+            "order_id": shipment.order_id,
+            "order_number": shipment.order.number,
+            "carrier": {"code": carrier.code, "name": carrier.name} if carrier else None,
+            "tracking_number": shipment.tracking_number,
+            "tracking_url": tracking_url,
+            "shipped_at": _time(shipment.shipped_at),
+            "estimated_delivery_date": _date(shipment.estimated_delivery_date),
+            "delivered_at": _time(shipment.delivered_at),
+            "latest_event": None
+            if latest is None
+            else {
+                "occurred_at": _time(latest.occurred_at),
+                "status": latest.status,
+                "location": latest.location,
+                "description": latest.description,
+            },
+            "lines": [
+                {
+                    "sku": line.order_line.sku,
+                    "description": line.order_line.description,
+                    "quantity": line.quantity,
+                }
+                for line in shipment.lines.all()
+            ],
+        }
+    }
 
 
 def build_data(*, event_type: str, payload: dict) -> dict | None:
@@ -152,8 +198,13 @@ def build_data(*, event_type: str, payload: dict) -> dict | None:
 
 
 def envelope(*, event_id: str, event_type: str, created_at: dt.datetime, data: dict) -> dict:
-    return {"id": str(event_id), "type": event_type, "created_at": _time(created_at), "api_version": API_VERSION,
-            "data": data}
+    return {
+        "id": str(event_id),
+        "type": event_type,
+        "created_at": _time(created_at),
+        "api_version": API_VERSION,
+        "data": data,
+    }
 
 
 def encode(body: dict) -> bytes:

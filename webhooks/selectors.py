@@ -27,7 +27,9 @@ def webhook_customer_for_user(*, user, code: str | None = None):
     if not found:
         raise PermissionDenied(_("Your account does not act for any customer."))
     if len(found) > 1:
-        raise ValidationFailed(fields={"customer": [_("You act for several customers: give the customer code.")]})
+        raise ValidationFailed(
+            fields={"customer": [_("You act for several customers: give the customer code.")]}
+        )
     return found[0]
 
 
@@ -36,8 +38,9 @@ def webhook_customer_ids_for_user(*, user) -> list[int]:
 
 
 def webhook_endpoint_list_for_user(*, user) -> QuerySet[WebhookEndpoint]:
-    return (WebhookEndpoint.objects.filter(customer__in=customers_for_user(user).values("pk"))
-            .select_related("customer"))
+    return WebhookEndpoint.objects.filter(customer__in=customers_for_user(user).values("pk")).select_related(
+        "customer"
+    )
 
 
 def webhook_endpoint_get_for_user(*, user, endpoint_id: int) -> WebhookEndpoint:
@@ -48,8 +51,11 @@ def webhook_endpoint_get_for_user(*, user, endpoint_id: int) -> WebhookEndpoint:
 
 
 def webhook_delivery_list_for_user(*, user) -> QuerySet[WebhookDelivery]:
-    return (WebhookDelivery.objects.filter(endpoint__customer__in=customers_for_user(user).values("pk"))
-            .select_related("endpoint").order_by("-created_at", "-id"))
+    return (
+        WebhookDelivery.objects.filter(endpoint__customer__in=customers_for_user(user).values("pk"))
+        .select_related("endpoint")
+        .order_by("-created_at", "-id")
+    )
 
 
 def webhook_endpoint_list_subscribed(*, customer_id: int, event_type: str) -> list[WebhookEndpoint]:
@@ -57,8 +63,9 @@ def webhook_endpoint_list_subscribed(*, customer_id: int, event_type: str) -> li
 
     An inactive customer has none: a deactivated account receives no webhooks.
     """
-    endpoints = (WebhookEndpoint.objects.filter(customer_id=customer_id, is_active=True, customer__is_active=True)
-                 .order_by("pk"))
+    endpoints = WebhookEndpoint.objects.filter(
+        customer_id=customer_id, is_active=True, customer__is_active=True
+    ).order_by("pk")
     # Filtered in Python: a customer has a handful of endpoints, and JSON containment differs by database.
     return [endpoint for endpoint in endpoints if endpoint.wants(event_type)]
 
@@ -66,11 +73,14 @@ def webhook_endpoint_list_subscribed(*, customer_id: int, event_type: str) -> li
 def webhook_delivery_list_due(*, now: dt.datetime | None = None) -> QuerySet[WebhookDelivery]:
     """Pending deliveries of active endpoints of active customers, due now and held by no worker."""
     now = now or timezone.now()
-    return (WebhookDelivery.objects
-            .filter(status=DeliveryStatus.PENDING, endpoint__is_active=True, endpoint__customer__is_active=True)
-            .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-            .filter(Q(leased_until__isnull=True) | Q(leased_until__lte=now))
-            .order_by("next_attempt_at", "pk"))
+    return (
+        WebhookDelivery.objects.filter(
+            status=DeliveryStatus.PENDING, endpoint__is_active=True, endpoint__customer__is_active=True
+        )
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .filter(Q(leased_until__isnull=True) | Q(leased_until__lte=now))
+        .order_by("next_attempt_at", "pk")
+    )
 
 
 def webhook_delivery_get(*, delivery_id: int) -> WebhookDelivery:

@@ -54,6 +54,7 @@ USER_AGENT = "OMS-Webhooks/1"
 # Endpoint registration (admin, portal and API)
 # ---------------------------------------------------------------------------------------------
 
+
 def _url_error(message) -> ValidationFailed:
     return ValidationFailed(fields={"url": [message]})
 
@@ -91,8 +92,9 @@ def _clean_event_types(event_types: Sequence[str] | None) -> list[str]:
         raise ValidationFailed(fields={"event_types": [_("Give a list of event types.")]})
     unknown = sorted({t for t in event_types if t not in WebhookEventType.values})
     if unknown:
-        raise ValidationFailed(fields={"event_types": [
-            _("Unknown event type: %(type)s.") % {"type": t} for t in unknown]})
+        raise ValidationFailed(
+            fields={"event_types": [_("Unknown event type: %(type)s.") % {"type": t} for t in unknown]}
+        )
     return [t for t in WebhookEventType.values if t in set(event_types)]
 
 
@@ -117,8 +119,9 @@ def webhook_endpoint_validate(*, url: str, event_types: Sequence[str] | None) ->
     return cleaned[0], cleaned[1]
 
 
-def webhook_endpoint_create(*, customer: Customer, url: str, event_types: Sequence[str] | None,
-                            actor=None) -> WebhookEndpoint:
+def webhook_endpoint_create(
+    *, customer: Customer, url: str, event_types: Sequence[str] | None, actor=None
+) -> WebhookEndpoint:
     """Register an endpoint for `customer`, with a new signing secret (readable on the returned row).
 
     Preconditions: the customer is active. Raises ValidationFailed (`url`, `event_types`, `customer`).
@@ -128,8 +131,12 @@ def webhook_endpoint_create(*, customer: Customer, url: str, event_types: Sequen
         raise ValidationFailed(fields={"customer": [_("This customer is inactive.")]})
     with transaction.atomic():
         endpoint = WebhookEndpoint.objects.create(customer=customer, url=url, event_types=event_types)
-    logger.info("webhook endpoint %s created for customer %s by %s", endpoint.pk, customer.pk,
-                getattr(actor, "pk", None))
+    logger.info(
+        "webhook endpoint %s created for customer %s by %s",
+        endpoint.pk,
+        customer.pk,
+        getattr(actor, "pk", None),
+    )
     return endpoint
 
 
@@ -141,9 +148,14 @@ def _reactivate(endpoint: WebhookEndpoint) -> list[str]:
     return ["is_active", "consecutive_failures", "disabled_at", "disabled_reason"]
 
 
-def webhook_endpoint_update(*, endpoint_id: int, customer_ids: Collection[int] | None, url: str | None = None,
-                            event_types: Sequence[str] | None = None,
-                            is_active: bool | None = None) -> WebhookEndpoint:
+def webhook_endpoint_update(
+    *,
+    endpoint_id: int,
+    customer_ids: Collection[int] | None,
+    url: str | None = None,
+    event_types: Sequence[str] | None = None,
+    is_active: bool | None = None,
+) -> WebhookEndpoint:
     """Change an endpoint's URL, subscription or active flag; None leaves a value unchanged.
 
     `customer_ids` are the customers the caller acts for (None: staff, any customer); another
@@ -183,7 +195,9 @@ def webhook_endpoint_delete(*, endpoint_id: int, customer_ids: Collection[int] |
         endpoint.delete()
 
 
-def webhook_endpoint_rotate_secret(*, endpoint_id: int, customer_ids: Collection[int] | None) -> WebhookEndpoint:
+def webhook_endpoint_rotate_secret(
+    *, endpoint_id: int, customer_ids: Collection[int] | None
+) -> WebhookEndpoint:
     """Replace the signing secret; every later attempt (retries too) is signed with the new one.
 
     Raises NotFound (also for another customer's endpoint).
@@ -215,8 +229,10 @@ def webhook_endpoint_enable(*, endpoint_id: int) -> WebhookEndpoint:
 # Fan-out: one domain event → one delivery per subscribed endpoint
 # ---------------------------------------------------------------------------------------------
 
-def webhook_fanout(*, event_type: str, event_id: str | uuid.UUID, payload: dict,
-                   occurred_at: str | dt.datetime | None = None) -> list[int]:
+
+def webhook_fanout(
+    *, event_type: str, event_id: str | uuid.UUID, payload: dict, occurred_at: str | dt.datetime | None = None
+) -> list[int]:
     """Create a delivery of the event for each active endpoint of its customer that wants it.
 
     `event_id` is fixed by whoever announced the event, so running this again for the same event
@@ -242,22 +258,37 @@ def webhook_fanout(*, event_type: str, event_id: str | uuid.UUID, payload: dict,
     event_id = uuid.UUID(str(event_id))
     if isinstance(occurred_at, str):
         occurred_at = parse_datetime(occurred_at)
-    body = payloads.envelope(event_id=event_id, event_type=event_type, created_at=occurred_at or timezone.now(),
-                             data=data)
+    body = payloads.envelope(
+        event_id=event_id, event_type=event_type, created_at=occurred_at or timezone.now(), data=data
+    )
     from webhooks.tasks import webhook_deliver_task
 
     now = timezone.now()
     with transaction.atomic():
-        done = set(WebhookDelivery.objects.filter(event_id=event_id, endpoint__in=endpoints)
-                   .values_list("endpoint_id", flat=True))
-        new = [WebhookDelivery(endpoint=endpoint, event_id=event_id, event_type=event_type, payload=body,
-                               next_attempt_at=now)
-               for endpoint in endpoints if endpoint.pk not in done]
+        done = set(
+            WebhookDelivery.objects.filter(event_id=event_id, endpoint__in=endpoints).values_list(
+                "endpoint_id", flat=True
+            )
+        )
+        new = [
+            WebhookDelivery(
+                endpoint=endpoint, event_id=event_id, event_type=event_type, payload=body, next_attempt_at=now
+            )
+            for endpoint in endpoints
+            if endpoint.pk not in done
+        ]
         # A concurrent run of the same fan-out may insert first: the unique constraint decides.
         WebhookDelivery.objects.bulk_create(new, ignore_conflicts=True)
-        ids = list(WebhookDelivery.objects.filter(event_id=event_id, endpoint_id__in=[d.endpoint_id for d in new],
-                                                  status=DeliveryStatus.PENDING, attempts=0)
-                   .order_by("pk").values_list("pk", flat=True))
+        ids = list(
+            WebhookDelivery.objects.filter(
+                event_id=event_id,
+                endpoint_id__in=[d.endpoint_id for d in new],
+                status=DeliveryStatus.PENDING,
+                attempts=0,
+            )
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
         for delivery_id in ids:
             on_commit_call(webhook_deliver_task.delay, delivery_id=delivery_id)
     return ids
@@ -266,6 +297,7 @@ def webhook_fanout(*, event_type: str, event_id: str | uuid.UUID, payload: dict,
 # ---------------------------------------------------------------------------------------------
 # Delivery
 # ---------------------------------------------------------------------------------------------
+
 
 def backoff_seconds(attempts: int) -> int:
     """Wait before the next try after `attempts` failed ones: 30 s, 1 min, 2 min … capped at 6 h."""
@@ -305,17 +337,28 @@ def _claim(delivery_id: int) -> _Claim | None:
             return None
         now = timezone.now()
         endpoint = delivery.endpoint
-        if (delivery.status != DeliveryStatus.PENDING or not endpoint.is_active
-                or not endpoint.customer.is_active
-                or (delivery.next_attempt_at and delivery.next_attempt_at > now)
-                or (delivery.leased_until and delivery.leased_until > now)):
+        if (
+            delivery.status != DeliveryStatus.PENDING
+            or not endpoint.is_active
+            or not endpoint.customer.is_active
+            or (delivery.next_attempt_at and delivery.next_attempt_at > now)
+            or (delivery.leased_until and delivery.leased_until > now)
+        ):
             return None
         delivery.attempts += 1
         delivery.leased_until = now + dt.timedelta(seconds=limits.lease_seconds())
         delivery.save(update_fields=["attempts", "leased_until", "updated_at"])
-        return _Claim(delivery_id=delivery.pk, endpoint_id=endpoint.pk, url=endpoint.url, secret=endpoint.secret,
-                      event_type=delivery.event_type, event_id=str(delivery.event_id), payload=delivery.payload,
-                      attempt=delivery.attempts, leased_until=delivery.leased_until)
+        return _Claim(
+            delivery_id=delivery.pk,
+            endpoint_id=endpoint.pk,
+            url=endpoint.url,
+            secret=endpoint.secret,
+            event_type=delivery.event_type,
+            event_id=str(delivery.event_id),
+            payload=delivery.payload,
+            attempt=delivery.attempts,
+            leased_until=delivery.leased_until,
+        )
 
 
 def _send(claim: _Claim) -> _Outcome:
@@ -335,10 +378,16 @@ def _send(claim: _Claim) -> _Outcome:
     code, error = None, ""
     try:
         # Redirects are not followed: the signature and the registered URL belong together.
-        answer = transport.post(claim.url, body=body, headers=headers,
-                                allow_private=settings.WEBHOOK_ALLOW_PRIVATE_TARGETS,
-                                connect_timeout=limits.connect_timeout(), read_timeout=limits.read_timeout(),
-                                total_timeout=limits.request_timeout(), max_response_bytes=limits.MAX_RESPONSE_BYTES)
+        answer = transport.post(
+            claim.url,
+            body=body,
+            headers=headers,
+            allow_private=settings.WEBHOOK_ALLOW_PRIVATE_TARGETS,
+            connect_timeout=limits.connect_timeout(),
+            read_timeout=limits.read_timeout(),
+            total_timeout=limits.request_timeout(),
+            max_response_bytes=limits.MAX_RESPONSE_BYTES,
+        )
     except transport.TargetRefused as exc:
         error = f"Refused, nothing sent: {exc.detail}"
         logger.warning("webhook delivery %s refused: %s", claim.delivery_id, exc.detail)
@@ -360,15 +409,24 @@ def _record(claim: _Claim, outcome: _Outcome) -> WebhookDelivery | None:
         delivery = locks.delivery_for_update(claim.delivery_id)
         if endpoint is None or delivery is None:
             return None  # deleted while we were sending
-        WebhookAttempt.objects.create(delivery=delivery, attempted_at=outcome.attempted_at,
-                                      response_code=outcome.response_code, duration_ms=outcome.duration_ms,
-                                      error=outcome.error)
-        if (delivery.status != DeliveryStatus.PENDING or delivery.attempts != claim.attempt
-                or delivery.leased_until != claim.leased_until):
+        WebhookAttempt.objects.create(
+            delivery=delivery,
+            attempted_at=outcome.attempted_at,
+            response_code=outcome.response_code,
+            duration_ms=outcome.duration_ms,
+            error=outcome.error,
+        )
+        if (
+            delivery.status != DeliveryStatus.PENDING
+            or delivery.attempts != claim.attempt
+            or delivery.leased_until != claim.leased_until
+        ):
             # This claim is stale: its lease ran out and another worker (or a replay) took the
             # delivery over, or already finished it. The newer claim owns the row and the endpoint's
             # failure count; this result is only logged.
-            logger.warning("webhook delivery %s: stale result of attempt %s only logged", delivery.pk, claim.attempt)
+            logger.warning(
+                "webhook delivery %s: stale result of attempt %s only logged", delivery.pk, claim.attempt
+            )
             return delivery
         now = timezone.now()
         delivery.leased_until = None
@@ -389,16 +447,29 @@ def _record(claim: _Claim, outcome: _Outcome) -> WebhookDelivery | None:
                 delivery.next_attempt_at = now + dt.timedelta(seconds=backoff_seconds(delivery.attempts))
             endpoint.consecutive_failures += 1
             fields = ["consecutive_failures", "updated_at"]
-            if endpoint.is_active and endpoint.consecutive_failures >= settings.WEBHOOK_DISABLE_AFTER_FAILURES:
+            if (
+                endpoint.is_active
+                and endpoint.consecutive_failures >= settings.WEBHOOK_DISABLE_AFTER_FAILURES
+            ):
                 endpoint.is_active = False
                 endpoint.disabled_at = now
                 endpoint.disabled_reason = _("Disabled after %(count)d failed deliveries in a row.") % {
-                    "count": endpoint.consecutive_failures}
+                    "count": endpoint.consecutive_failures
+                }
                 fields += ["is_active", "disabled_at", "disabled_reason"]
                 on_commit_call(webhook_endpoint_notify_disabled_task.delay, endpoint_id=endpoint.pk)
             endpoint.save(update_fields=fields)
-        delivery.save(update_fields=["leased_until", "last_response_code", "last_error", "status", "delivered_at",
-                                     "next_attempt_at", "updated_at"])
+        delivery.save(
+            update_fields=[
+                "leased_until",
+                "last_response_code",
+                "last_error",
+                "status",
+                "delivered_at",
+                "next_attempt_at",
+                "updated_at",
+            ]
+        )
     return delivery
 
 
@@ -461,14 +532,28 @@ def webhook_endpoint_notify_disabled(*, endpoint_id: int) -> int:
     if endpoint is None or endpoint.is_active:
         return 0
     customer = endpoint.customer
-    recipients = list(dict.fromkeys(
-        [email for email in customer.contacts.filter(is_primary=True).values_list("email", flat=True) if email]
-        + [email for email in customer.users.filter(is_active=True).order_by("pk").values_list("email", flat=True)
-           if email]))
+    recipients = list(
+        dict.fromkeys(
+            [
+                email
+                for email in customer.contacts.filter(is_primary=True).values_list("email", flat=True)
+                if email
+            ]
+            + [
+                email
+                for email in customer.users.filter(is_active=True)
+                .order_by("pk")
+                .values_list("email", flat=True)
+                if email
+            ]
+        )
+    )
     if not recipients and customer.sales_rep and customer.sales_rep.email:
         recipients = [customer.sales_rep.email]
     if not recipients:
-        logger.warning("webhook endpoint %s disabled; customer %s has no email address", endpoint.pk, customer.pk)
+        logger.warning(
+            "webhook endpoint %s disabled; customer %s has no email address", endpoint.pk, customer.pk
+        )
         return 0
     last = endpoint.deliveries.order_by("-updated_at").values_list("last_error", flat=True).first() or ""
     subject = _("Webhook endpoint disabled: %(url)s") % {"url": endpoint.url}
@@ -479,8 +564,13 @@ def webhook_endpoint_notify_disabled(*, endpoint_id: int) -> int:
         "Last error: %(error)s\n\n"
         "Deliveries still pending are sent once the endpoint is enabled again; events raised while it is "
         "disabled are not sent. Fix the receiver, then turn the endpoint on in the portal or with\n"
-        "PATCH /api/v1/webhook-endpoints/%(id)s/ {\"is_active\": true}.\n"
-    ) % {"customer": customer.name, "url": endpoint.url, "reason": endpoint.disabled_reason,
-         "error": last or "-", "id": endpoint.pk}
+        'PATCH /api/v1/webhook-endpoints/%(id)s/ {"is_active": true}.\n'
+    ) % {
+        "customer": customer.name,
+        "url": endpoint.url,
+        "reason": endpoint.disabled_reason,
+        "error": last or "-",
+        "id": endpoint.pk,
+    }
     send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
     return len(recipients)

@@ -22,8 +22,14 @@ def signature_header(*, secret: str, timestamp: int, body: bytes) -> str:
     return f"t={timestamp},{SIGNATURE_SCHEME}={sign(secret=secret, timestamp=timestamp, body=body)}"
 
 
-def verify(*, secret: str, header: str, body: bytes, tolerance: int = DEFAULT_TOLERANCE_SECONDS,
-           now: float | None = None) -> bool:
+def verify(
+    *,
+    secret: str,
+    header: str,
+    body: bytes,
+    tolerance: int = DEFAULT_TOLERANCE_SECONDS,
+    now: float | None = None,
+) -> bool:
     """True when `header` signs `body` with `secret` and its timestamp is within `tolerance` seconds.
 
     Compares in constant time. Several `v1=` entries are accepted (any one may match). A malformed

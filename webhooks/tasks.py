@@ -5,7 +5,12 @@ from webhooks import limits
 
 # Retries here cover only a database that was briefly unreachable; a receiver's failures are retried
 # by the delivery's own schedule in the database (webhook_deliver_due_task), never by Celery.
-DB_RETRY = {"autoretry_for": (OperationalError,), "retry_backoff": 5, "retry_backoff_max": 300, "max_retries": 5}
+DB_RETRY = {
+    "autoretry_for": (OperationalError,),
+    "retry_backoff": 5,
+    "retry_backoff_max": 300,
+    "max_retries": 5,
+}
 SWEEP_BATCH = 200
 
 
@@ -18,8 +23,12 @@ def webhook_fanout_task(event_type: str, event_id: str, payload: dict, occurred_
 
 # The transport bounds the HTTP exchange itself; these limits stop anything else hanging (a DNS
 # lookup), and the claim's lease outlives the hard limit (webhooks.limits).
-@shared_task(ignore_result=True, soft_time_limit=limits.task_soft_time_limit(), time_limit=limits.task_time_limit(),
-             **DB_RETRY)
+@shared_task(
+    ignore_result=True,
+    soft_time_limit=limits.task_soft_time_limit(),
+    time_limit=limits.task_time_limit(),
+    **DB_RETRY,
+)
 def webhook_deliver_task(delivery_id: int):
     from webhooks.services import webhook_delivery_attempt
 
@@ -40,7 +49,9 @@ def webhook_deliver_due_task(batch: int = SWEEP_BATCH):
         webhook_deliver_task.delay(delivery_id=delivery_id)
 
 
-@shared_task(ignore_result=True, autoretry_for=(OSError,), retry_backoff=60, retry_backoff_max=1800, max_retries=5)
+@shared_task(
+    ignore_result=True, autoretry_for=(OSError,), retry_backoff=60, retry_backoff_max=1800, max_retries=5
+)
 def webhook_endpoint_notify_disabled_task(endpoint_id: int):
     from webhooks.services import webhook_endpoint_notify_disabled
 

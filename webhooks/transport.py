@@ -66,8 +66,11 @@ def address_allowed(address: str, *, allow_private: bool) -> bool:
     ip = ipaddress.ip_address(address.split("%", 1)[0])
     candidates = [ip]
     if isinstance(ip, ipaddress.IPv6Address):
-        candidates += [embedded for embedded in (ip.ipv4_mapped, ip.sixtofour, *(ip.teredo or ()))
-                       if embedded is not None]
+        candidates += [
+            embedded
+            for embedded in (ip.ipv4_mapped, ip.sixtofour, *(ip.teredo or ()))
+            if embedded is not None
+        ]
     for candidate in candidates:
         if candidate.is_link_local or candidate.is_multicast or candidate.is_unspecified:
             return False
@@ -89,7 +92,10 @@ def literal_address(host: str) -> str | None:
 
 
 def check_host(host: str, *, allow_private: bool) -> None:
-    """Refuse a host that is obviously not a receiver, without resolving it (a literal address or localhost)."""
+    """Refuse a host that is obviously not a receiver, without resolving it.
+
+    A literal private address or localhost is refused here.
+    """
     host = host.rstrip(".").lower()
     address = literal_address(host)
     if address is not None:
@@ -127,18 +133,34 @@ def _host_header(host: str, port: int, scheme: str) -> str:
 def _connection(scheme: str, address: str, port: int, host: str, *, timeout: float, ca_bundle: str):
     if scheme == "https":
         # server_hostname: the SNI name, and (check_hostname stays on) the name the certificate must carry.
-        return HTTPSConnection(address, port, timeout=timeout, server_hostname=host.rstrip("."),
-                               cert_reqs="CERT_REQUIRED", ca_certs=ca_bundle)
+        return HTTPSConnection(
+            address,
+            port,
+            timeout=timeout,
+            server_hostname=host.rstrip("."),
+            cert_reqs="CERT_REQUIRED",
+            ca_certs=ca_bundle,
+        )
     return HTTPConnection(address, port, timeout=timeout)
 
 
-def post(url: str, *, body: bytes, headers: dict[str, str], allow_private: bool, connect_timeout: float,
-         read_timeout: float, total_timeout: float, max_response_bytes: int,
-         ca_bundle: str | None = None) -> Answer:
+def post(
+    url: str,
+    *,
+    body: bytes,
+    headers: dict[str, str],
+    allow_private: bool,
+    connect_timeout: float,
+    read_timeout: float,
+    total_timeout: float,
+    max_response_bytes: int,
+    ca_bundle: str | None = None,
+) -> Answer:
     """POST `body` to `url` once, without redirects, connecting only to a checked address.
 
     Without `allow_private` only https is sent. Resolves the host and refuses (TargetRefused,
-    before any connection) unless every address is allowed. Tries the addresses in order until one accepts a connection. The whole exchange —
+    before any connection) unless every address is allowed. Tries the addresses in order until one
+    accepts a connection. The whole exchange —
     connect, send, status line and headers, and reading at most `max_response_bytes` of the body
     (then the connection is dropped) — ends after `total_timeout` seconds; each connect and each
     read also has its own timeout. Userinfo in the URL becomes HTTP basic authentication.
@@ -161,22 +183,46 @@ def post(url: str, *, body: bytes, headers: dict[str, str], allow_private: bool,
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             break
-        connection = _connection(scheme, address, port, host, timeout=min(connect_timeout, remaining),
-                                 ca_bundle=ca_bundle or certifi.where())
+        connection = _connection(
+            scheme,
+            address,
+            port,
+            host,
+            timeout=min(connect_timeout, remaining),
+            ca_bundle=ca_bundle or certifi.where(),
+        )
         try:
             connection.connect()
         except TRANSPORT_ERRORS as exc:
             connection.close()
             errors.append(f"{type(exc).__name__}: {exc}")
             continue
-        return _exchange(connection, address=address, target=target, body=body, headers=request_headers,
-                         read_timeout=read_timeout, deadline=deadline, total_timeout=total_timeout,
-                         max_response_bytes=max_response_bytes)
+        return _exchange(
+            connection,
+            address=address,
+            target=target,
+            body=body,
+            headers=request_headers,
+            read_timeout=read_timeout,
+            deadline=deadline,
+            total_timeout=total_timeout,
+            max_response_bytes=max_response_bytes,
+        )
     raise SendFailed("; ".join(errors) or f"Timed out: no connection within {total_timeout:g} s")
 
 
-def _exchange(connection, *, address: str, target: str, body: bytes, headers: dict[str, str], read_timeout: float,
-              deadline: float, total_timeout: float, max_response_bytes: int) -> Answer:
+def _exchange(
+    connection,
+    *,
+    address: str,
+    target: str,
+    body: bytes,
+    headers: dict[str, str],
+    read_timeout: float,
+    deadline: float,
+    total_timeout: float,
+    max_response_bytes: int,
+) -> Answer:
     expired = threading.Event()
     sock = connection.sock
 

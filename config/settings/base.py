@@ -233,7 +233,8 @@ LOGGING = {
 }
 
 # Dealer API: bodies over API_MAX_BODY_BYTES are refused with 413 in the error envelope (core.api.parsers);
-# a request with an Idempotency-Key waits this long for a concurrent one with the same key (core.api.idempotency).
+# A request with an Idempotency-Key waits this long for a concurrent one with the same key
+# (core.api.idempotency).
 REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = [
     "core.api.parsers.LimitedJSONParser",
     "core.api.parsers.LimitedFormParser",
@@ -241,12 +242,14 @@ REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = [
 ]
 IDEMPOTENCY_WAIT_SECONDS = float(env("IDEMPOTENCY_WAIT_SECONDS", "5"))
 # One OpenAPI enum per status table (the dealer API shows the same statuses in several places).
-SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update({
-    "OrderStatusEnum": "orders.states.OrderStatus",
-    "InvoiceStatusEnum": "finance.states.InvoiceStatus",
-    "ShipmentStatusEnum": "logistics.states.ShipmentStatus",
-    "ProgressEnum": [("none", "none"), ("partial", "partial"), ("full", "full")],
-})
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
+    {
+        "OrderStatusEnum": "orders.states.OrderStatus",
+        "InvoiceStatusEnum": "finance.states.InvoiceStatus",
+        "ShipmentStatusEnum": "logistics.states.ShipmentStatus",
+        "ProgressEnum": [("none", "none"), ("partial", "partial"), ("full", "full")],
+    }
+)
 # Webhook targets must resolve to public addresses; only for local development or tests may they
 # point at loopback/private networks (the SSRF guard in webhooks.services).
 WEBHOOK_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", DEBUG)

@@ -21,8 +21,11 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
             key = header[1].decode()
         except UnicodeError:
             raise exceptions.AuthenticationFailed(_("Invalid token header."))
-        token = (ApiToken.objects.select_related("user").filter(digest=ApiToken.hash_key(key),
-                                                                revoked_at__isnull=True).first())
+        token = (
+            ApiToken.objects.select_related("user")
+            .filter(digest=ApiToken.hash_key(key), revoked_at__isnull=True)
+            .first()
+        )
         if token is None or not token.user.is_active:
             raise exceptions.AuthenticationFailed(_("Invalid or revoked token."))
         now = timezone.now()

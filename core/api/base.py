@@ -59,8 +59,9 @@ class ApiCursorPagination(CreatedCursorPagination):
         if not choices or value in (None, ""):
             return self.ordering
         if value not in choices:
-            raise exceptions.ValidationError({self.ordering_param: [
-                _("Choose one of: %(choices)s.") % {"choices": ", ".join(choices)}]})
+            raise exceptions.ValidationError(
+                {self.ordering_param: [_("Choose one of: %(choices)s.") % {"choices": ", ".join(choices)}]}
+            )
         return choices[value]
 
     def decode_cursor(self, request):

@@ -63,13 +63,19 @@ def exception_handler(exc, context):
     if response is None:
         return None
     if isinstance(exc, exceptions.ValidationError):
-        body = {"code": "invalid", "message": _("Some fields are not valid."),
-                "fields": flatten_errors(exc.detail)}
+        body = {
+            "code": "invalid",
+            "message": _("Some fields are not valid."),
+            "fields": flatten_errors(exc.detail),
+        }
     else:
         detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
         code = next(iter(_codes(detail)), None) or getattr(exc, "default_code", "error")
-        body = {"code": code, "message": str(detail if not isinstance(detail, (list, dict)) else exc.default_detail),
-                "fields": {}}
+        body = {
+            "code": code,
+            "message": str(detail if not isinstance(detail, (list, dict)) else exc.default_detail),
+            "fields": {},
+        }
         if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
             body["extra"] = {"retry_after": int(exc.wait) + 1}
     response.data = body

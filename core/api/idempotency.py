@@ -94,8 +94,13 @@ def _key_from(request) -> str | None:
         return None
     key = key.strip()
     if not key or len(key) > MAX_KEY_LENGTH or not all(" " <= ch <= "~" for ch in key):
-        raise exceptions.ValidationError({HEADER: [
-            _("Use 1 to %(max)d printable ASCII characters, e.g. a UUID.") % {"max": MAX_KEY_LENGTH}]})
+        raise exceptions.ValidationError(
+            {
+                HEADER: [
+                    _("Use 1 to %(max)d printable ASCII characters, e.g. a UUID.") % {"max": MAX_KEY_LENGTH}
+                ]
+            }
+        )
     return key
 
 
@@ -109,8 +114,9 @@ def _replay(record: IdempotencyKey) -> Response:
 def _store(record: IdempotencyKey, response: Response) -> None:
     body = json.loads(JSONRenderer().render(response.data)) if response.data is not None else None
     headers = {name: response[name] for name in KEPT_HEADERS if response.has_header(name)}
-    idempotency_key_store(key_id=record.pk, status=response.status_code,
-                          body={"headers": headers, "body": body})
+    idempotency_key_store(
+        key_id=record.pk, status=response.status_code, body={"headers": headers, "body": body}
+    )
 
 
 def _release(record: IdempotencyKey) -> None:
@@ -132,7 +138,8 @@ def _acquire(scope: str, key: str, digest: str) -> tuple[IdempotencyKey | None, 
         existing = IdempotencyKey.objects.filter(scope=scope, key=key).first()
         now = timezone.now()
         if existing is not None and existing.created_at < now - dt.timedelta(
-                hours=settings.IDEMPOTENCY_KEY_TTL_HOURS):
+            hours=settings.IDEMPOTENCY_KEY_TTL_HOURS
+        ):
             idempotency_key_expire(key_id=existing.pk, created_at=existing.created_at)
             existing = None
         if existing is not None:

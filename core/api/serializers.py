@@ -48,12 +48,15 @@ class StrictFieldsMixin:
             unknown = sorted(str(key) for key in data if key not in writable)
             if unknown:
                 raise serializers.ValidationError(
-                    {key: [self.error_messages["unknown_field"]] for key in unknown}, code="unknown_field")
+                    {key: [self.error_messages["unknown_field"]] for key in unknown}, code="unknown_field"
+                )
         try:
             return super().to_internal_value(data)
         except serializers.ValidationError as exc:
             if isinstance(exc.detail, dict):
-                raise serializers.ValidationError({key: _collapse(value) for key, value in exc.detail.items()})
+                raise serializers.ValidationError(
+                    {key: _collapse(value) for key, value in exc.detail.items()}
+                )
             raise
 
 
@@ -99,16 +102,24 @@ class StrictCharField(serializers.CharField):
 class ErrorSerializer(serializers.Serializer):
     """The one error envelope (core.api.exceptions): every 4xx body has this shape."""
 
-    code = serializers.CharField(help_text=_("Stable, machine-readable error code, e.g. `invalid`, "
-                                             "`not_found`, `invalid_transition`."))
+    code = serializers.CharField(
+        help_text=_("Stable, machine-readable error code, e.g. `invalid`, `not_found`, `invalid_transition`.")
+    )
     message = serializers.CharField(help_text=_("Human-readable explanation (translated)."))
     fields = serializers.DictField(
         child=serializers.ListField(child=serializers.CharField()),
-        help_text=_("Field errors by path, e.g. `lines[2].quantity` or `shipping_address.city`; empty when "
-                    "the error is not about a field."))
-    extra = serializers.DictField(required=False, help_text=_(
-        "Details for some codes: the existing order number for `duplicate_external_reference`, the "
-        "current version for `concurrent_modification`, `retry_after` seconds for `throttled`."))
+        help_text=_(
+            "Field errors by path, e.g. `lines[2].quantity` or `shipping_address.city`; empty when "
+            "the error is not about a field."
+        ),
+    )
+    extra = serializers.DictField(
+        required=False,
+        help_text=_(
+            "Details for some codes: the existing order number for `duplicate_external_reference`, the "
+            "current version for `concurrent_modification`, `retry_after` seconds for `throttled`."
+        ),
+    )
 
 
 class CachedModelFieldsMixin:

@@ -35,14 +35,15 @@ def _add(form: Form, path: str, message: str) -> None:
     """Add to the field named by the head of `path`, keeping any deeper part as a label."""
     head = re.split(r"[.\[]", path, maxsplit=1)[0] if path else ""
     if head and head in form.fields:
-        rest = path[len(head):].lstrip(".")
+        rest = path[len(head) :].lstrip(".")
         form.add_error(head, f"{rest}: {message}" if rest else message)
     else:
         form.add_error(None, f"{path}: {message}" if path else message)
 
 
-def apply_domain_error(exc: DomainError, form: Form, *,
-                       formsets: dict[str, BoundFormset] | None = None) -> None:
+def apply_domain_error(
+    exc: DomainError, form: Form, *, formsets: dict[str, BoundFormset] | None = None
+) -> None:
     """Put a service's refusal onto `form` (and bound formsets) as form errors.
 
     A 404-class error means the object is gone or not the user's: that is a 404 page, not a form
@@ -91,8 +92,7 @@ class PortalAccessMixin(LoginRequiredMixin):
             return self.handle_no_permission()
         check = self.access_check
         if check is not None and not check(request.user):
-            return render(request, self.no_access_template,
-                          {"reason": self.no_access_reason}, status=403)
+            return render(request, self.no_access_template, {"reason": self.no_access_reason}, status=403)
         return super().dispatch(request, *args, **kwargs)
 
 

@@ -56,8 +56,9 @@ class LanguageView(LoginRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         back = self.request.GET.get("next", "")
-        if not url_has_allowed_host_and_scheme(back, allowed_hosts={self.request.get_host()},
-                                               require_https=self.request.is_secure()):
+        if not url_has_allowed_host_and_scheme(
+            back, allowed_hosts={self.request.get_host()}, require_https=self.request.is_secure()
+        ):
             back = ""
         context["next"] = back or reverse("portal:home")
         context["languages"] = settings.LANGUAGES
@@ -65,8 +66,12 @@ class LanguageView(LoginRequiredMixin, TemplateView):
 
 
 class ApiTokenCreateForm(forms.Form):
-    name = forms.CharField(label=gettext_lazy("Name"), max_length=100, required=False,
-                           help_text=gettext_lazy("Where the key is used, e.g. “ERP production”."))
+    name = forms.CharField(
+        label=gettext_lazy("Name"),
+        max_length=100,
+        required=False,
+        help_text=gettext_lazy("Where the key is used, e.g. “ERP production”."),
+    )
 
 
 class ApiTokenListView(PortalAccessMixin, View):
@@ -80,7 +85,9 @@ class ApiTokenListView(PortalAccessMixin, View):
         form = ApiTokenCreateForm(request.POST)
         if not form.is_valid():
             return self.render_list(request, form, status=400)
-        token, key = api_token_create(user=request.user, name=form.cleaned_data["name"], created_by=request.user)
+        token, key = api_token_create(
+            user=request.user, name=form.cleaned_data["name"], created_by=request.user
+        )
         response = render(request, "portal/tokens/created.html", {"token": token, "key": key})
         # The plain key is in this page only; keep it out of every cache.
         response["Cache-Control"] = "no-store"

@@ -30,4 +30,5 @@ def test_a_user_cannot_hold_more_than_the_allowed_active_tokens(settings):
 @pytest.mark.django_db
 def test_only_a_digest_of_the_key_is_stored():
     token, key = api_token_create(user=_user())
-    assert key not in (token.digest, token.prefix) and token.digest == ApiToken.hash_key(key)
+    assert key not in (token.digest, token.prefix)
+    assert token.digest == ApiToken.hash_key(key)

@@ -3,7 +3,10 @@ from core.api.exceptions import flatten_errors
 
 def test_list_item_errors_keyed_by_index_become_bracket_paths():
     detail = {"lines": {2: {"quantity": ["Too big."]}, "0": {"options": {"cab": ["Required."]}}}}
-    assert flatten_errors(detail) == {"lines[2].quantity": ["Too big."], "lines[0].options.cab": ["Required."]}
+    assert flatten_errors(detail) == {
+        "lines[2].quantity": ["Too big."],
+        "lines[0].options.cab": ["Required."],
+    }
 
 
 def test_list_of_dicts_errors_keep_their_positions():

@@ -46,7 +46,8 @@ def test_a_larger_run_only_adds_the_missing_orders():
     _run(size="small", orders=FEW_ORDERS + 3)
 
     after = set(Order.objects.values_list("external_reference", "number", "status"))
-    assert first < after and len(after) == FEW_ORDERS + 3
+    assert first < after
+    assert len(after) == FEW_ORDERS + 3
 
 
 @pytest.mark.django_db
@@ -67,8 +68,12 @@ def test_every_role_has_a_user_in_its_group_with_the_demo_password():
         assert (user.is_staff, user.is_superuser) == (spec.is_staff, spec.is_superuser)
         assert [g.name for g in user.groups.all()] == ([spec.group] if spec.group else [])
     staff_roles = {s.group for s in data.USERS if s.is_staff and s.group}
-    assert staff_roles == {data.GROUP_ORDER_MANAGER, data.GROUP_SCHEDULER, data.GROUP_LOGISTICS,
-                           data.GROUP_FINANCE}
+    assert staff_roles == {
+        data.GROUP_ORDER_MANAGER,
+        data.GROUP_SCHEDULER,
+        data.GROUP_LOGISTICS,
+        data.GROUP_FINANCE,
+    }
     assert sorted(c.code for c in users["dealer.qilu"].customers.all()) == ["D-JN-006", "D-QD-007"]
     assert all(users[s.username].customers.exists() for s in data.USERS if s.group == data.GROUP_DEALER)
 
@@ -93,7 +98,8 @@ def test_print_logins_after_loading_lists_every_login_without_a_warning():
 
     assert _row_counts() == before
     assert "do not exist yet" not in output
-    assert "http://oms.test/admin/" in output and "http://oms.test/portal/" in output
+    assert "http://oms.test/admin/" in output
+    assert "http://oms.test/portal/" in output
     assert all(spec.username in output for spec in data.USERS)
 
 
@@ -106,7 +112,8 @@ def test_history_is_backdated_and_every_timeline_runs_forward():
     assert min(o.created_at for o in orders) < now - timezone.timedelta(days=30)
     for order in orders:
         times = [e.created_at for e in sorted(order.events.all(), key=lambda e: e.pk)]
-        assert times == sorted(times) and times[0] == order.created_at
+        assert times == sorted(times)
+        assert times[0] == order.created_at
         assert times[-1] <= now
         stamps = [getattr(order, f"{s}_at") for s in S.values if s != S.DRAFT]
         assert all(order.created_at <= t <= now for t in stamps if t is not None)

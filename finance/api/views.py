@@ -19,7 +19,8 @@ MAX_NUMBER_LENGTH = 32
 
 
 @extend_schema(
-    tags=["invoices"], summary="List your invoices",
+    tags=["invoices"],
+    summary="List your invoices",
     description="Issued invoices of every customer your account acts for, newest first. Cursor-paginated.",
     responses={200: InvoiceSerializer(many=True), **error_responses(*READ)},
 )
@@ -34,8 +35,11 @@ class InvoiceListApi(DealerListApiMixin, generics.ListAPIView):
 
 
 @extend_schema(
-    tags=["invoices"], summary="Get one of your invoices",
-    parameters=[OpenApiParameter("number", OpenApiTypes.STR, OpenApiParameter.PATH, description="Invoice number.")],
+    tags=["invoices"],
+    summary="Get one of your invoices",
+    parameters=[
+        OpenApiParameter("number", OpenApiTypes.STR, OpenApiParameter.PATH, description="Invoice number.")
+    ],
     responses={200: InvoiceSerializer, **error_responses(*READ, 404)},
 )
 class InvoiceDetailApi(DealerApiMixin, APIView):

@@ -11,8 +11,12 @@ from crm.models import CustomerTier
 
 class TierDiscount(models.Model):
     tier = models.CharField(_("tier"), max_length=20, choices=CustomerTier.choices, unique=True)
-    percent = models.DecimalField(_("discount %"), max_digits=5, decimal_places=2,
-                                  validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))])
+    percent = models.DecimalField(
+        _("discount %"),
+        max_digits=5,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+    )
 
     class Meta:
         app_label = "finance"
@@ -26,17 +30,26 @@ class TierDiscount(models.Model):
 class CustomerPrice(models.Model):
     """A negotiated net price for one customer and product; replaces list price and tier discount."""
 
-    customer = models.ForeignKey("crm.Customer", on_delete=models.CASCADE, related_name="prices",
-                                 verbose_name=_("customer"))
-    product = models.ForeignKey("inventory.Product", on_delete=models.CASCADE, related_name="customer_prices",
-                                verbose_name=_("product"))
-    price = models.DecimalField(_("price"), max_digits=14, decimal_places=2, validators=[MinValueValidator(0)])
+    customer = models.ForeignKey(
+        "crm.Customer", on_delete=models.CASCADE, related_name="prices", verbose_name=_("customer")
+    )
+    product = models.ForeignKey(
+        "inventory.Product",
+        on_delete=models.CASCADE,
+        related_name="customer_prices",
+        verbose_name=_("product"),
+    )
+    price = models.DecimalField(
+        _("price"), max_digits=14, decimal_places=2, validators=[MinValueValidator(0)]
+    )
 
     class Meta:
         app_label = "finance"
         verbose_name = _("customer price")
         verbose_name_plural = _("customer prices")
-        constraints = [models.UniqueConstraint(fields=["customer", "product"], name="finance_customerprice_uniq")]
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "product"], name="finance_customerprice_uniq")
+        ]
 
     def __str__(self):
         return f"{self.customer_id}/{self.product_id}: {self.price}"
@@ -45,12 +58,14 @@ class CustomerPrice(models.Model):
 class ShippingRate(models.Model):
     """Shipping fee estimate per destination region: base + per kg, free above a threshold."""
 
-    region = models.CharField(_("region / province"), max_length=80, unique=True,
-                              help_text=_("Use * for the default rate."))
+    region = models.CharField(
+        _("region / province"), max_length=80, unique=True, help_text=_("Use * for the default rate.")
+    )
     base_fee = models.DecimalField(_("base fee"), max_digits=10, decimal_places=2, default=Decimal("0"))
     per_kg = models.DecimalField(_("per kg"), max_digits=10, decimal_places=2, default=Decimal("0"))
-    free_above = models.DecimalField(_("free above order subtotal"), max_digits=14, decimal_places=2,
-                                     null=True, blank=True)
+    free_above = models.DecimalField(
+        _("free above order subtotal"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
     transit_days = models.PositiveSmallIntegerField(_("transit days"), default=3)
 
     class Meta:

@@ -16,16 +16,22 @@ class CatalogPrice(NamedTuple):
     net_unit_price: Decimal  # unit price less the discount, rounded as order lines round it
 
 
-def product_prices_for_customer(*, customer: Customer, products: Iterable[Product]) -> dict[int, CatalogPrice]:
+def product_prices_for_customer(
+    *, customer: Customer, products: Iterable[Product]
+) -> dict[int, CatalogPrice]:
     """Catalog price (before options) per product id for `customer`; two queries.
 
     A negotiated price replaces list price and tier discount (finance.pricing.services.price_lines).
     """
     products = list(products)
-    negotiated = dict(CustomerPrice.objects.filter(customer=customer, product__in=[p.pk for p in products])
-                      .values_list("product_id", "price"))
-    tier_percent = (TierDiscount.objects.filter(tier=customer.tier).values_list("percent", flat=True).first()
-                    or ZERO)
+    negotiated = dict(
+        CustomerPrice.objects.filter(customer=customer, product__in=[p.pk for p in products]).values_list(
+            "product_id", "price"
+        )
+    )
+    tier_percent = (
+        TierDiscount.objects.filter(tier=customer.tier).values_list("percent", flat=True).first() or ZERO
+    )
     prices: dict[int, CatalogPrice] = {}
     for product in products:
         if product.pk in negotiated:

@@ -61,8 +61,9 @@ class PricedLines:
     weight_kg: Decimal
 
 
-def price_line_amounts(*, unit_price: Decimal, quantity: int, discount_percent: Decimal,
-                       tax_rate: Decimal) -> tuple[Decimal, Decimal, Decimal, Decimal]:
+def price_line_amounts(
+    *, unit_price: Decimal, quantity: int, discount_percent: Decimal, tax_rate: Decimal
+) -> tuple[Decimal, Decimal, Decimal, Decimal]:
     """Return (discount_amount, net_amount, tax_amount, line_total) for one line, rounded per the rules."""
     gross = quantize_money(unit_price * quantity)
     discount = percent_of(gross, discount_percent)
@@ -71,7 +72,9 @@ def price_line_amounts(*, unit_price: Decimal, quantity: int, discount_percent: 
     return discount, net, tax, net + tax
 
 
-def _validate_options(product: Product, options: dict, prefix: str, errors: dict) -> tuple[Decimal, bool, str]:
+def _validate_options(
+    product: Product, options: dict, prefix: str, errors: dict
+) -> tuple[Decimal, bool, str]:
     """Check chosen options against the product's; return (price delta, custom build?, label)."""
     defined = {opt.code: opt for opt in product.options.all()}
     delta, custom, labels = ZERO, False, []
@@ -81,7 +84,8 @@ def _validate_options(product: Product, options: dict, prefix: str, errors: dict
     for code in options:
         if code not in defined:
             errors.setdefault(f"{prefix}.options.{code}", []).append(
-                _("Unknown option “%(code)s” for %(sku)s.") % {"code": code, "sku": product.sku})
+                _("Unknown option “%(code)s” for %(sku)s.") % {"code": code, "sku": product.sku}
+            )
     for code, opt in defined.items():
         chosen = options.get(code)
         if chosen in (None, ""):
@@ -93,7 +97,8 @@ def _validate_options(product: Product, options: dict, prefix: str, errors: dict
         if value is None:
             errors.setdefault(f"{prefix}.options.{code}", []).append(
                 _("“%(value)s” is not an allowed value; choose one of: %(allowed)s.")
-                % {"value": chosen, "allowed": ", ".join(values)})
+                % {"value": chosen, "allowed": ", ".join(values)}
+            )
             continue
         delta += value.price_delta
         custom = custom or value.is_custom
@@ -110,15 +115,24 @@ def price_lines(*, customer: Customer, lines: Sequence[LineRequest]) -> PricedLi
     if not lines:
         raise ValidationFailed(fields={"lines": [_("An order needs at least one line.")]})
     if len(lines) > settings.ORDER_MAX_LINES:
-        raise ValidationFailed(fields={"lines": [_("At most %(max)d lines per order.")
-                                                 % {"max": settings.ORDER_MAX_LINES}]})
+        raise ValidationFailed(
+            fields={"lines": [_("At most %(max)d lines per order.") % {"max": settings.ORDER_MAX_LINES}]}
+        )
     skus = {line.sku for line in lines}
-    products = {p.sku: p for p in Product.objects.filter(sku__in=skus).select_related("category")
-                .prefetch_related("options__values")}
-    negotiated = dict(CustomerPrice.objects.filter(customer=customer, product__sku__in=skus)
-                      .values_list("product__sku", "price"))
-    tier_percent = (TierDiscount.objects.filter(tier=customer.tier).values_list("percent", flat=True).first()
-                    or ZERO)
+    products = {
+        p.sku: p
+        for p in Product.objects.filter(sku__in=skus)
+        .select_related("category")
+        .prefetch_related("options__values")
+    }
+    negotiated = dict(
+        CustomerPrice.objects.filter(customer=customer, product__sku__in=skus).values_list(
+            "product__sku", "price"
+        )
+    )
+    tier_percent = (
+        TierDiscount.objects.filter(tier=customer.tier).values_list("percent", flat=True).first() or ZERO
+    )
     tax_rate = settings.DEFAULT_TAX_RATE
     priced: list[PricedLine] = []
     for index, line in enumerate(lines):
@@ -131,11 +145,13 @@ def price_lines(*, customer: Customer, lines: Sequence[LineRequest]) -> PricedLi
             errors[f"{prefix}.sku"] = [_("Product %(sku)s is no longer sold.") % {"sku": line.sku}]
             continue
         if line.quantity < 1 or line.quantity > settings.ORDER_LINE_MAX_QUANTITY:
-            errors[f"{prefix}.quantity"] = [_("Quantity must be between 1 and %(max)d.")
-                                            % {"max": settings.ORDER_LINE_MAX_QUANTITY}]
+            errors[f"{prefix}.quantity"] = [
+                _("Quantity must be between 1 and %(max)d.") % {"max": settings.ORDER_LINE_MAX_QUANTITY}
+            ]
         elif product.pack_size > 1 and line.quantity % product.pack_size:
-            errors[f"{prefix}.quantity"] = [_("%(sku)s is sold in packs of %(pack)d.")
-                                            % {"sku": product.sku, "pack": product.pack_size}]
+            errors[f"{prefix}.quantity"] = [
+                _("%(sku)s is sold in packs of %(pack)d.") % {"sku": product.sku, "pack": product.pack_size}
+            ]
         delta, custom, label = _validate_options(product, line.options or {}, prefix, errors)
         if errors:
             continue
@@ -146,18 +162,33 @@ def price_lines(*, customer: Customer, lines: Sequence[LineRequest]) -> PricedLi
         if unit_price < 0:
             errors[f"{prefix}.options"] = [_("This configuration would have a negative price.")]
             continue
-        discount, net, tax, total = price_line_amounts(unit_price=unit_price, quantity=line.quantity,
-                                                       discount_percent=discount_percent, tax_rate=tax_rate)
+        discount, net, tax, total = price_line_amounts(
+            unit_price=unit_price,
+            quantity=line.quantity,
+            discount_percent=discount_percent,
+            tax_rate=tax_rate,
+        )
         if total >= MAX_AMOUNT:
             errors[f"{prefix}.quantity"] = [_("The line amount is too large; split the order.")]
             continue
-        priced.append(PricedLine(
-            position=index + 1, product=product, sku=product.sku,
-            description=(f"{product.name} ({label})" if label else product.name)[:255],
-            quantity=line.quantity, options=dict(line.options or {}), unit_price=unit_price,
-            discount_percent=discount_percent, discount_amount=discount, net_amount=net, tax_rate=tax_rate,
-            tax_amount=tax, line_total=total, is_custom_build=custom or product.made_to_order,
-        ))
+        priced.append(
+            PricedLine(
+                position=index + 1,
+                product=product,
+                sku=product.sku,
+                description=(f"{product.name} ({label})" if label else product.name)[:255],
+                quantity=line.quantity,
+                options=dict(line.options or {}),
+                unit_price=unit_price,
+                discount_percent=discount_percent,
+                discount_amount=discount,
+                net_amount=net,
+                tax_rate=tax_rate,
+                tax_amount=tax,
+                line_total=total,
+                is_custom_build=custom or product.made_to_order,
+            )
+        )
     if errors:
         raise ValidationFailed(fields=errors)
     if sum((p.line_total for p in priced), ZERO) >= MAX_AMOUNT:

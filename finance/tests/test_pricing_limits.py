@@ -22,6 +22,8 @@ def test_a_configuration_priced_below_zero_is_refused():
     option = ProductOptionFactory(product=product, code="trim")
     ProductOptionValueFactory(option=option, code="bare", price_delta=Decimal("-50.00"))
     with pytest.raises(ValidationFailed) as err:
-        price_lines(customer=CustomerFactory(),
-                    lines=[LineRequest(sku=product.sku, quantity=1, options={"trim": "bare"})])
+        price_lines(
+            customer=CustomerFactory(),
+            lines=[LineRequest(sku=product.sku, quantity=1, options={"trim": "bare"})],
+        )
     assert "lines[0].options" in err.value.fields

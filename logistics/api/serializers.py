@@ -17,8 +17,9 @@ class CarrierSerializer(serializers.ModelSerializer):
 
 
 class ShipmentLineSerializer(serializers.ModelSerializer):
-    position = serializers.IntegerField(source="order_line.position", read_only=True,
-                                        help_text=_("The order line's position."))
+    position = serializers.IntegerField(
+        source="order_line.position", read_only=True, help_text=_("The order line's position.")
+    )
     sku = serializers.CharField(source="order_line.sku", read_only=True)
     description = serializers.CharField(source="order_line.description", read_only=True)
 
@@ -49,9 +50,25 @@ class ShipmentSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Shipment
-        fields = ["number", "order", "status", "status_display", "carrier", "tracking_number", "tracking_url",
-                  "packed_at", "shipped_at", "estimated_delivery_date", "delivered_at", "cancelled_at",
-                  "created_at", "lines", "tracking_events", "url", "order_url"]
+        fields = [
+            "number",
+            "order",
+            "status",
+            "status_display",
+            "carrier",
+            "tracking_number",
+            "tracking_url",
+            "packed_at",
+            "shipped_at",
+            "estimated_delivery_date",
+            "delivered_at",
+            "cancelled_at",
+            "created_at",
+            "lines",
+            "tracking_events",
+            "url",
+            "order_url",
+        ]
         read_only_fields = fields
 
     @extend_schema_field(serializers.URLField(allow_null=True))

@@ -19,9 +19,10 @@ MAX_NUMBER_LENGTH = 32
 
 
 @extend_schema(
-    tags=["shipments"], summary="List your shipments with tracking",
+    tags=["shipments"],
+    summary="List your shipments with tracking",
     description="Shipments of your orders, newest first, each with its lines and carrier tracking events "
-                "(newest first). `?order=<number>` gives one order's shipments. Cursor-paginated.",
+    "(newest first). `?order=<number>` gives one order's shipments. Cursor-paginated.",
     responses={200: ShipmentSerializer(many=True), **error_responses(*READ)},
 )
 class ShipmentListApi(DealerListApiMixin, generics.ListAPIView):
@@ -35,8 +36,11 @@ class ShipmentListApi(DealerListApiMixin, generics.ListAPIView):
 
 
 @extend_schema(
-    tags=["shipments"], summary="Get one of your shipments",
-    parameters=[OpenApiParameter("number", OpenApiTypes.STR, OpenApiParameter.PATH, description="Shipment number.")],
+    tags=["shipments"],
+    summary="Get one of your shipments",
+    parameters=[
+        OpenApiParameter("number", OpenApiTypes.STR, OpenApiParameter.PATH, description="Shipment number.")
+    ],
     responses={200: ShipmentSerializer, **error_responses(*READ, 404)},
 )
 class ShipmentDetailApi(DealerApiMixin, APIView):

@@ -39,14 +39,22 @@ def absolute(request, name: str, **kwargs) -> str:
 # Requests
 # ---------------------------------------------------------------------------------------------
 
+
 class LineInputSerializer(StrictSerializer):
     sku = StrictCharField(max_length=64, help_text=_("The product's SKU (see GET /api/v1/products/)."))
-    quantity = StrictIntegerField(min_value=1, max_value=settings.ORDER_LINE_MAX_QUANTITY,
-                                  help_text=_("Whole units; a multiple of the product's pack size."))
+    quantity = StrictIntegerField(
+        min_value=1,
+        max_value=settings.ORDER_LINE_MAX_QUANTITY,
+        help_text=_("Whole units; a multiple of the product's pack size."),
+    )
     options = serializers.DictField(
-        child=StrictCharField(max_length=40, allow_blank=True), required=False,
-        help_text=_("Chosen option values by option code, e.g. {\"cab\": \"sleeper\"}. Every required "
-                    "option of the product must be given."))
+        child=StrictCharField(max_length=40, allow_blank=True),
+        required=False,
+        help_text=_(
+            'Chosen option values by option code, e.g. {"cab": "sleeper"}. Every required '
+            "option of the product must be given."
+        ),
+    )
 
     class Meta:
         list_serializer_class = BoundedListSerializer
@@ -54,24 +62,41 @@ class LineInputSerializer(StrictSerializer):
 
 def line_requests(lines: list[dict]) -> list[LineRequest]:
     """Validated `lines` as the pricing and order services take them."""
-    return [LineRequest(sku=line["sku"], quantity=line["quantity"], options=dict(line.get("options") or {}))
-            for line in lines]
+    return [
+        LineRequest(sku=line["sku"], quantity=line["quantity"], options=dict(line.get("options") or {}))
+        for line in lines
+    ]
 
 
 class AddressInputSerializer(StrictSerializer):
     recipient = StrictCharField(max_length=120)
     phone = StrictCharField(max_length=40, required=False, allow_blank=True)
-    country = StrictCharField(min_length=2, max_length=2, required=False,
-                              help_text=_("ISO 3166 two-letter code; CN when left out."))
+    country = StrictCharField(
+        min_length=2, max_length=2, required=False, help_text=_("ISO 3166 two-letter code; CN when left out.")
+    )
     region = StrictCharField(max_length=80, help_text=_("Province or region; decides the shipping rate."))
     city = StrictCharField(max_length=80)
     district = StrictCharField(max_length=80, required=False, allow_blank=True)
     line1 = StrictCharField(max_length=200)
     postal_code = StrictCharField(max_length=20, required=False, allow_blank=True)
-    latitude = serializers.DecimalField(max_digits=9, decimal_places=6, min_value=-90, max_value=90,
-                                        required=False, allow_null=True, coerce_to_string=True)
-    longitude = serializers.DecimalField(max_digits=9, decimal_places=6, min_value=-180, max_value=180,
-                                         required=False, allow_null=True, coerce_to_string=True)
+    latitude = serializers.DecimalField(
+        max_digits=9,
+        decimal_places=6,
+        min_value=-90,
+        max_value=90,
+        required=False,
+        allow_null=True,
+        coerce_to_string=True,
+    )
+    longitude = serializers.DecimalField(
+        max_digits=9,
+        decimal_places=6,
+        min_value=-180,
+        max_value=180,
+        required=False,
+        allow_null=True,
+        coerce_to_string=True,
+    )
 
 
 def address_for_service(data: dict | None) -> dict | None:
@@ -84,56 +109,100 @@ def address_for_service(data: dict | None) -> dict | None:
 class _AddressChoiceMixin:
     def validate(self, attrs):
         if attrs.get("shipping_address") is not None and attrs.get("shipping_address_id") is not None:
-            raise serializers.ValidationError({"shipping_address_id": [
-                _("Give either shipping_address or shipping_address_id, not both.")]})
+            raise serializers.ValidationError(
+                {"shipping_address_id": [_("Give either shipping_address or shipping_address_id, not both.")]}
+            )
         return attrs
 
 
 class OrderCreateSerializer(_AddressChoiceMixin, StrictSerializer):
-    customer = StrictCharField(max_length=32, required=False, help_text=_(
-        "Customer code. Needed only when your account acts for several customers (a dealer group)."))
-    lines = LineInputSerializer(many=True, min_length=1, max_length=settings.ORDER_MAX_LINES,
-                                help_text=_("1 to ORDER_MAX_LINES (%(max)d) lines.") % {"max": settings.ORDER_MAX_LINES})
-    requested_delivery_date = serializers.DateField(required=False, allow_null=True,
-                                                    help_text=_("YYYY-MM-DD, today or later."))
-    shipping_address = AddressInputSerializer(required=False, help_text=_(
-        "Where to deliver. Leave out both this and shipping_address_id to use your default saved address."))
-    shipping_address_id = StrictIntegerField(required=False, min_value=1, max_value=2**63 - 1,
-                                             help_text=_("Id of one of your saved addresses."))
-    external_reference = StrictCharField(max_length=80, required=False, allow_blank=True, help_text=_(
-        "Your own reference (e.g. your PO number); unique per customer: a repeat is refused with 409."))
+    customer = StrictCharField(
+        max_length=32,
+        required=False,
+        help_text=_(
+            "Customer code. Needed only when your account acts for several customers (a dealer group)."
+        ),
+    )
+    lines = LineInputSerializer(
+        many=True,
+        min_length=1,
+        max_length=settings.ORDER_MAX_LINES,
+        help_text=_("1 to ORDER_MAX_LINES (%(max)d) lines.") % {"max": settings.ORDER_MAX_LINES},
+    )
+    requested_delivery_date = serializers.DateField(
+        required=False, allow_null=True, help_text=_("YYYY-MM-DD, today or later.")
+    )
+    shipping_address = AddressInputSerializer(
+        required=False,
+        help_text=_(
+            "Where to deliver. Leave out both this and shipping_address_id to use your default saved address."
+        ),
+    )
+    shipping_address_id = StrictIntegerField(
+        required=False, min_value=1, max_value=2**63 - 1, help_text=_("Id of one of your saved addresses.")
+    )
+    external_reference = StrictCharField(
+        max_length=80,
+        required=False,
+        allow_blank=True,
+        help_text=_(
+            "Your own reference (e.g. your PO number); unique per customer: a repeat is refused with 409."
+        ),
+    )
     notes = StrictCharField(max_length=2000, required=False, allow_blank=True)
 
 
 class OrderUpdateSerializer(_AddressChoiceMixin, StrictSerializer):
-    lines = LineInputSerializer(many=True, min_length=1, max_length=settings.ORDER_MAX_LINES, required=False,
-                                help_text=_("Replaces all lines; they are priced again."))
+    lines = LineInputSerializer(
+        many=True,
+        min_length=1,
+        max_length=settings.ORDER_MAX_LINES,
+        required=False,
+        help_text=_("Replaces all lines; they are priced again."),
+    )
     requested_delivery_date = serializers.DateField(required=False, allow_null=True)
     shipping_address = AddressInputSerializer(required=False)
     shipping_address_id = StrictIntegerField(required=False, min_value=1, max_value=2**63 - 1)
     external_reference = StrictCharField(max_length=80, required=False, allow_blank=True)
     notes = StrictCharField(max_length=2000, required=False, allow_blank=True)
-    version = StrictIntegerField(required=False, min_value=1, max_value=2**31 - 1, help_text=_(
-        "The version you read; refused with 409 if the order changed since. Same as the If-Match header."))
+    version = StrictIntegerField(
+        required=False,
+        min_value=1,
+        max_value=2**31 - 1,
+        help_text=_(
+            "The version you read; refused with 409 if the order changed since. Same as the If-Match header."
+        ),
+    )
 
 
 class OrderCancelSerializer(StrictSerializer):
-    reason = StrictCharField(max_length=500, help_text=_("Why the order is cancelled (shown on its timeline)."))
-    version = StrictIntegerField(required=False, min_value=1, max_value=2**31 - 1, help_text=_(
-        "The version you read; refused with 409 if the order changed since. Same as the If-Match header."))
+    reason = StrictCharField(
+        max_length=500, help_text=_("Why the order is cancelled (shown on its timeline).")
+    )
+    version = StrictIntegerField(
+        required=False,
+        min_value=1,
+        max_value=2**31 - 1,
+        help_text=_(
+            "The version you read; refused with 409 if the order changed since. Same as the If-Match header."
+        ),
+    )
 
 
 # ---------------------------------------------------------------------------------------------
 # Catalog
 # ---------------------------------------------------------------------------------------------
 
+
 class OptionValueSerializer(serializers.Serializer):
     code = serializers.CharField(read_only=True)
     name = serializers.CharField(read_only=True)
-    price_delta = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True,
-                                           help_text=_("Added to the unit price when chosen."))
-    is_custom = serializers.BooleanField(read_only=True,
-                                         help_text=_("Choosing it makes the line a custom build (lead time)."))
+    price_delta = serializers.DecimalField(
+        max_digits=14, decimal_places=2, read_only=True, help_text=_("Added to the unit price when chosen.")
+    )
+    is_custom = serializers.BooleanField(
+        read_only=True, help_text=_("Choosing it makes the line a custom build (lead time).")
+    )
 
 
 class OptionSerializer(serializers.Serializer):
@@ -168,15 +237,25 @@ class ProductSerializer(serializers.Serializer):
     options = OptionSerializer(many=True, read_only=True, source="options.all")
     currency = serializers.SerializerMethodField()
     list_price = serializers.DecimalField(max_digits=14, decimal_places=2, read_only=True)
-    unit_price = serializers.SerializerMethodField(help_text=_(
-        "Your unit price before options and discount: your negotiated price, else the list price."))
-    discount_percent = serializers.SerializerMethodField(help_text=_("Your tier discount (0 with a negotiated price)."))
-    net_unit_price = serializers.SerializerMethodField(help_text=_(
-        "Your unit price after discount, before options and tax."))
-    available_quantity = serializers.SerializerMethodField(help_text=_(
-        "Units available to promise from stock now (on hand less reserved, all warehouses)."))
-    available_date = serializers.SerializerMethodField(help_text=_(
-        "Earliest date one unit can leave a warehouse: tomorrow from stock, else after the lead time."))
+    unit_price = serializers.SerializerMethodField(
+        help_text=_(
+            "Your unit price before options and discount: your negotiated price, else the list price."
+        )
+    )
+    discount_percent = serializers.SerializerMethodField(
+        help_text=_("Your tier discount (0 with a negotiated price).")
+    )
+    net_unit_price = serializers.SerializerMethodField(
+        help_text=_("Your unit price after discount, before options and tax.")
+    )
+    available_quantity = serializers.SerializerMethodField(
+        help_text=_("Units available to promise from stock now (on hand less reserved, all warehouses).")
+    )
+    available_date = serializers.SerializerMethodField(
+        help_text=_(
+            "Earliest date one unit can leave a warehouse: tomorrow from stock, else after the lead time."
+        )
+    )
 
     def _price(self, product):
         return self.context["prices"][product.pk]
@@ -203,7 +282,9 @@ class ProductSerializer(serializers.Serializer):
     @extend_schema_field(OpenApiTypes.DATE)
     def get_available_date(self, product):
         available = self.context["available"].get(product.pk, 0)
-        return atp_date(product=product, quantity=1, available=available, today=self.context["today"]).isoformat()
+        return atp_date(
+            product=product, quantity=1, available=available, today=self.context["today"]
+        ).isoformat()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -227,26 +308,33 @@ class QuoteLineSerializer(serializers.Serializer):
     tax_amount = serializers.DecimalField(**MONEY)
     line_total = serializers.DecimalField(**MONEY)
     is_custom_build = serializers.BooleanField(read_only=True)
-    estimated_delivery_date = serializers.DateField(read_only=True, help_text=_(
-        "When this line could arrive: ready date plus transit to the shipping region."))
+    estimated_delivery_date = serializers.DateField(
+        read_only=True,
+        help_text=_("When this line could arrive: ready date plus transit to the shipping region."),
+    )
 
 
 class QuoteSerializer(serializers.Serializer):
     customer = serializers.CharField(source="customer.code", read_only=True)
     currency = serializers.CharField(read_only=True)
     lines = serializers.SerializerMethodField()
-    subtotal = serializers.DecimalField(**MONEY, help_text=_("Sum of the lines' net amounts (after discount)."))
+    subtotal = serializers.DecimalField(
+        **MONEY, help_text=_("Sum of the lines' net amounts (after discount).")
+    )
     discount_total = serializers.DecimalField(**MONEY)
     tax_total = serializers.DecimalField(**MONEY)
     shipping_fee = serializers.DecimalField(**MONEY, help_text=_("Estimate for the shipping region."))
     total = serializers.DecimalField(**MONEY, help_text=_("subtotal + tax_total + shipping_fee"))
-    promised_delivery_date = serializers.DateField(read_only=True, help_text=_(
-        "The date the whole order could arrive (the latest line)."))
+    promised_delivery_date = serializers.DateField(
+        read_only=True, help_text=_("The date the whole order could arrive (the latest line).")
+    )
 
     @extend_schema_field(QuoteLineSerializer(many=True))
     def get_lines(self, quote):
-        rows = [{**vars(line), "estimated_delivery_date": date} for line, date in zip(quote.lines, quote.line_dates,
-                                                                                       strict=True)]
+        rows = [
+            {**vars(line), "estimated_delivery_date": date}
+            for line, date in zip(quote.lines, quote.line_dates, strict=True)
+        ]
         return QuoteLineSerializer(rows, many=True).data
 
 
@@ -254,14 +342,29 @@ class QuoteSerializer(serializers.Serializer):
 # Orders
 # ---------------------------------------------------------------------------------------------
 
+
 class OrderLineSerializer(CachedModelFieldsMixin, serializers.ModelSerializer):
     options = serializers.DictField(child=serializers.CharField(), read_only=True)
 
     class Meta:
         model = OrderLine
-        fields = ["position", "sku", "description", "quantity", "options", "unit_price", "discount_percent",
-                  "discount_amount", "net_amount", "tax_rate", "tax_amount", "line_total", "is_custom_build",
-                  "quantity_allocated", "quantity_shipped"]
+        fields = [
+            "position",
+            "sku",
+            "description",
+            "quantity",
+            "options",
+            "unit_price",
+            "discount_percent",
+            "discount_amount",
+            "net_amount",
+            "tax_rate",
+            "tax_amount",
+            "line_total",
+            "is_custom_build",
+            "quantity_allocated",
+            "quantity_shipped",
+        ]
         read_only_fields = fields
 
 
@@ -295,11 +398,14 @@ class FulfilmentSerializer(serializers.Serializer):
     quantity_shipped = serializers.IntegerField(read_only=True)
     allocation = serializers.ChoiceField(choices=["none", "partial", "full"], read_only=True)
     shipping = serializers.ChoiceField(choices=["none", "partial", "full"], read_only=True)
-    custom_build_lines = serializers.IntegerField(read_only=True, help_text=_(
-        "Lines built to order by production."))
+    custom_build_lines = serializers.IntegerField(
+        read_only=True, help_text=_("Lines built to order by production.")
+    )
     in_production_at = serializers.DateTimeField(read_only=True, allow_null=True)
-    shipments_url = serializers.URLField(read_only=True, help_text=_(
-        "The order's shipments with tracking: GET /api/v1/shipments/?order=<number>."))
+    shipments_url = serializers.URLField(
+        read_only=True,
+        help_text=_("The order's shipments with tracking: GET /api/v1/shipments/?order=<number>."),
+    )
 
 
 def _progress(done: int, total: int) -> str:
@@ -322,15 +428,48 @@ class OrderSerializer(CachedModelFieldsMixin, serializers.ModelSerializer):
 
     class Meta:
         model = Order
-        fields = ["number", "status", "status_display", "customer", "customer_name", "channel",
-                  "external_reference", "notes", "requested_delivery_date", "promised_delivery_date",
-                  "shipping_address", "currency", "subtotal", "discount_total", "tax_total", "shipping_fee",
-                  "total", "version", "created_at", "updated_at", "submitted_at", "approved_at",
-                  "shipped_at", "delivered_at", "cancelled_at", "lines", "fulfilment", "can_cancel",
-                  "can_edit", "url", "timeline_url"]
+        fields = [
+            "number",
+            "status",
+            "status_display",
+            "customer",
+            "customer_name",
+            "channel",
+            "external_reference",
+            "notes",
+            "requested_delivery_date",
+            "promised_delivery_date",
+            "shipping_address",
+            "currency",
+            "subtotal",
+            "discount_total",
+            "tax_total",
+            "shipping_fee",
+            "total",
+            "version",
+            "created_at",
+            "updated_at",
+            "submitted_at",
+            "approved_at",
+            "shipped_at",
+            "delivered_at",
+            "cancelled_at",
+            "lines",
+            "fulfilment",
+            "can_cancel",
+            "can_edit",
+            "url",
+            "timeline_url",
+        ]
         read_only_fields = fields
-        extra_kwargs = {"version": {"help_text": _(
-            "Bumped by every change; send it back as If-Match (or `version`) when you change the order.")}}
+        extra_kwargs = {
+            "version": {
+                "help_text": _(
+                    "Bumped by every change; send it back as If-Match (or `version`) when you "
+                    "change the order."
+                )
+            }
+        }
 
     @extend_schema_field(FulfilmentSerializer)
     def get_fulfilment(self, order):
@@ -340,11 +479,17 @@ class OrderSerializer(CachedModelFieldsMixin, serializers.ModelSerializer):
         shipped = sum(line.quantity_shipped for line in lines)
         request = self.context.get("request")
         return {
-            "quantity_ordered": ordered, "quantity_allocated": allocated, "quantity_shipped": shipped,
-            "allocation": _progress(allocated, ordered), "shipping": _progress(shipped, ordered),
+            "quantity_ordered": ordered,
+            "quantity_allocated": allocated,
+            "quantity_shipped": shipped,
+            "allocation": _progress(allocated, ordered),
+            "shipping": _progress(shipped, ordered),
             "custom_build_lines": sum(1 for line in lines if line.is_custom_build),
-            "in_production_at": (serializers.DateTimeField().to_representation(order.in_production_at)
-                                 if order.in_production_at else None),
+            "in_production_at": (
+                serializers.DateTimeField().to_representation(order.in_production_at)
+                if order.in_production_at
+                else None
+            ),
             "shipments_url": f"{absolute(request, 'shipment-list')}?order={order.number}",
         }
 

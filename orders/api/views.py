@@ -80,9 +80,14 @@ def customer_for(view, code: str | None):
         raise ValidationFailed(fields={"customer": [_("Not one of your customers.")]})
     if len(customers) == 1:
         return customers[0]
-    raise ValidationFailed(fields={"customer": [
-        _("You act for several customers: give the customer code (one of %(codes)s).")
-        % {"codes": ", ".join(c.code for c in customers)}]})
+    raise ValidationFailed(
+        fields={
+            "customer": [
+                _("You act for several customers: give the customer code (one of %(codes)s).")
+                % {"codes": ", ".join(c.code for c in customers)}
+            ]
+        }
+    )
 
 
 def expected_version(request, body_version: int | None) -> int | None:
@@ -92,7 +97,9 @@ def expected_version(request, body_version: int | None) -> int | None:
     if header is not None and header.strip() != "*":
         raw = header.strip().removeprefix("W/").strip('"')
         if not (raw.isascii() and raw.isdigit()) or len(raw) > 9:
-            raise exceptions.ValidationError({"If-Match": [_("Send the order's version, e.g. \"3\" (its ETag).")]})
+            raise exceptions.ValidationError(
+                {"If-Match": [_('Send the order\'s version, e.g. "3" (its ETag).')]}
+            )
         version = int(raw)
     if version is not None and body_version is not None and version != body_version:
         raise exceptions.ValidationError({"version": [_("Does not match the If-Match header.")]})
@@ -110,67 +117,149 @@ def order_response(request, order, *, status_code: int = status.HTTP_200_OK) -> 
     headers = {"ETag": f'"{order.version}"'}
     if status_code == status.HTTP_201_CREATED:
         headers["Location"] = absolute(request, "order-detail", number=order.number)
-    return Response(OrderSerializer(order, context={"request": request}).data, status=status_code, headers=headers)
+    return Response(
+        OrderSerializer(order, context={"request": request}).data, status=status_code, headers=headers
+    )
 
 
 CUSTOMER_PARAMETER = OpenApiParameter(
-    name="customer", type=OpenApiTypes.STR, location=OpenApiParameter.QUERY, required=False,
+    name="customer",
+    type=OpenApiTypes.STR,
+    location=OpenApiParameter.QUERY,
+    required=False,
     description="Customer code whose prices to show. Needed only when your account acts for several "
-                "customers (a dealer group).")
+    "customers (a dealer group).",
+)
 IF_MATCH_PARAMETER = OpenApiParameter(
-    name="If-Match", type=OpenApiTypes.STR, location=OpenApiParameter.HEADER, required=False,
-    description="The order's version as read (its ETag, e.g. `\"3\"`). If the order has changed since, the "
-                "request is refused with 409 `concurrent_modification` and nothing is written.")
-NUMBER_PARAMETER = OpenApiParameter(name="number", type=OpenApiTypes.STR, location=OpenApiParameter.PATH,
-                                    description="Order number, e.g. SO-2026-000042.")
+    name="If-Match",
+    type=OpenApiTypes.STR,
+    location=OpenApiParameter.HEADER,
+    required=False,
+    description='The order\'s version as read (its ETag, e.g. `"3"`). If the order has changed since, the '
+    "request is refused with 409 `concurrent_modification` and nothing is written.",
+)
+NUMBER_PARAMETER = OpenApiParameter(
+    name="number",
+    type=OpenApiTypes.STR,
+    location=OpenApiParameter.PATH,
+    description="Order number, e.g. SO-2026-000042.",
+)
 
 LINES_EXAMPLE = [
     {"sku": "TRK-H6-2024", "quantity": 2, "options": {"cab": "sleeper", "engine": "wp10-380"}},
     {"sku": "LED-PANEL-60", "quantity": 40},
 ]
 ORDER_REQUEST_EXAMPLE = OpenApiExample(
-    "Order with a new address", request_only=True, value={
-        "lines": LINES_EXAMPLE, "requested_delivery_date": "2026-09-30",
-        "shipping_address": {"recipient": "Li Wei", "phone": "13800000000", "region": "Guangdong",
-                             "city": "Guangzhou", "district": "Tianhe", "line1": "1 Tianhe Road",
-                             "postal_code": "510000"},
-        "external_reference": "PO-7781", "notes": "Deliver to gate 3."})
+    "Order with a new address",
+    request_only=True,
+    value={
+        "lines": LINES_EXAMPLE,
+        "requested_delivery_date": "2026-09-30",
+        "shipping_address": {
+            "recipient": "Li Wei",
+            "phone": "13800000000",
+            "region": "Guangdong",
+            "city": "Guangzhou",
+            "district": "Tianhe",
+            "line1": "1 Tianhe Road",
+            "postal_code": "510000",
+        },
+        "external_reference": "PO-7781",
+        "notes": "Deliver to gate 3.",
+    },
+)
 ORDER_SAVED_ADDRESS_EXAMPLE = OpenApiExample(
-    "Dealer group, saved address", request_only=True, value={
-        "customer": "D-SZ-001", "lines": [{"sku": "LED-PANEL-60", "quantity": 40}], "shipping_address_id": 17,
-        "external_reference": "PO-7782"})
+    "Dealer group, saved address",
+    request_only=True,
+    value={
+        "customer": "D-SZ-001",
+        "lines": [{"sku": "LED-PANEL-60", "quantity": 40}],
+        "shipping_address_id": 17,
+        "external_reference": "PO-7782",
+    },
+)
 ORDER_LINE_EXAMPLE = {
-    "position": 1, "sku": "LED-PANEL-60", "description": "LED panel 60×60", "quantity": 40, "options": {},
-    "unit_price": "120.00", "discount_percent": "5.00", "discount_amount": "240.00", "net_amount": "4560.00",
-    "tax_rate": "0.1300", "tax_amount": "592.80", "line_total": "5152.80", "is_custom_build": False,
-    "quantity_allocated": 0, "quantity_shipped": 0}
+    "position": 1,
+    "sku": "LED-PANEL-60",
+    "description": "LED panel 60×60",
+    "quantity": 40,
+    "options": {},
+    "unit_price": "120.00",
+    "discount_percent": "5.00",
+    "discount_amount": "240.00",
+    "net_amount": "4560.00",
+    "tax_rate": "0.1300",
+    "tax_amount": "592.80",
+    "line_total": "5152.80",
+    "is_custom_build": False,
+    "quantity_allocated": 0,
+    "quantity_shipped": 0,
+}
 ORDER_RESPONSE_EXAMPLE = OpenApiExample(
-    "Submitted order", response_only=True, value={
-        "number": "SO-2026-000042", "status": "submitted", "status_display": "Submitted", "customer": "D-SZ-001",
-        "customer_name": "Shenzhen Lighting Co.", "channel": "dealer_api", "external_reference": "PO-7782",
-        "notes": "", "requested_delivery_date": None, "promised_delivery_date": "2026-07-14",
-        "shipping_address": {"recipient": "Li Wei", "phone": "13800000000", "country": "CN",
-                             "region": "Guangdong", "city": "Guangzhou", "district": "Tianhe",
-                             "line1": "1 Tianhe Road", "postal_code": "510000", "latitude": None,
-                             "longitude": None},
-        "currency": "CNY", "subtotal": "4560.00", "discount_total": "240.00", "tax_total": "592.80",
-        "shipping_fee": "0.00", "total": "5152.80", "version": 1, "created_at": "2026-07-10T09:30:00+08:00",
-        "updated_at": "2026-07-10T09:30:00+08:00", "submitted_at": "2026-07-10T09:30:00+08:00",
-        "approved_at": None, "shipped_at": None, "delivered_at": None, "cancelled_at": None,
+    "Submitted order",
+    response_only=True,
+    value={
+        "number": "SO-2026-000042",
+        "status": "submitted",
+        "status_display": "Submitted",
+        "customer": "D-SZ-001",
+        "customer_name": "Shenzhen Lighting Co.",
+        "channel": "dealer_api",
+        "external_reference": "PO-7782",
+        "notes": "",
+        "requested_delivery_date": None,
+        "promised_delivery_date": "2026-07-14",
+        "shipping_address": {
+            "recipient": "Li Wei",
+            "phone": "13800000000",
+            "country": "CN",
+            "region": "Guangdong",
+            "city": "Guangzhou",
+            "district": "Tianhe",
+            "line1": "1 Tianhe Road",
+            "postal_code": "510000",
+            "latitude": None,
+            "longitude": None,
+        },
+        "currency": "CNY",
+        "subtotal": "4560.00",
+        "discount_total": "240.00",
+        "tax_total": "592.80",
+        "shipping_fee": "0.00",
+        "total": "5152.80",
+        "version": 1,
+        "created_at": "2026-07-10T09:30:00+08:00",
+        "updated_at": "2026-07-10T09:30:00+08:00",
+        "submitted_at": "2026-07-10T09:30:00+08:00",
+        "approved_at": None,
+        "shipped_at": None,
+        "delivered_at": None,
+        "cancelled_at": None,
         "lines": [ORDER_LINE_EXAMPLE],
-        "fulfilment": {"quantity_ordered": 40, "quantity_allocated": 0, "quantity_shipped": 0,
-                       "allocation": "none", "shipping": "none", "custom_build_lines": 0, "in_production_at": None,
-                       "shipments_url": "https://oms.example.com/api/v1/shipments/?order=SO-2026-000042"},
-        "can_cancel": True, "can_edit": True,
+        "fulfilment": {
+            "quantity_ordered": 40,
+            "quantity_allocated": 0,
+            "quantity_shipped": 0,
+            "allocation": "none",
+            "shipping": "none",
+            "custom_build_lines": 0,
+            "in_production_at": None,
+            "shipments_url": "https://oms.example.com/api/v1/shipments/?order=SO-2026-000042",
+        },
+        "can_cancel": True,
+        "can_edit": True,
         "url": "https://oms.example.com/api/v1/orders/SO-2026-000042/",
-        "timeline_url": "https://oms.example.com/api/v1/orders/SO-2026-000042/timeline/"})
+        "timeline_url": "https://oms.example.com/api/v1/orders/SO-2026-000042/timeline/",
+    },
+)
 
 
 @extend_schema(
-    tags=["catalog"], summary="List the catalog with your prices and availability",
+    tags=["catalog"],
+    summary="List the catalog with your prices and availability",
     description="Active products with their configurable options, your unit price (negotiated, else list "
-                "price less your tier discount) and available-to-promise quantity and date. Ordered by SKU; "
-                "cursor-paginated (`next`/`previous` links).",
+    "price less your tier discount) and available-to-promise quantity and date. Ordered by SKU; "
+    "cursor-paginated (`next`/`previous` links).",
     parameters=[CUSTOMER_PARAMETER],
     responses={200: ProductSerializer(many=True), **error_responses(*READ)},
 )
@@ -186,18 +275,24 @@ class ProductListApi(DealerListApi):
     def list(self, request, *args, **kwargs):
         customer = customer_for(self, request.query_params.get("customer"))
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        context = {**self.get_serializer_context(), "currency": customer.currency, "today": timezone.localdate(),
-                   "prices": product_prices_for_customer(customer=customer, products=page),
-                   "available": stock_available_by_product(product_ids=[p.pk for p in page])}
+        context = {
+            **self.get_serializer_context(),
+            "currency": customer.currency,
+            "today": timezone.localdate(),
+            "prices": product_prices_for_customer(customer=customer, products=page),
+            "available": stock_available_by_product(product_ids=[p.pk for p in page]),
+        }
         return self.get_paginated_response(ProductSerializer(page, many=True, context=context).data)
 
 
 @extend_schema(
-    tags=["orders"], summary="Price an order without placing it",
+    tags=["orders"],
+    summary="Price an order without placing it",
     description="Takes the same body as POST /api/v1/orders/ and validates it the same way; returns line "
-                "prices, discounts, tax, the shipping estimate, totals and the promised delivery date. "
-                "Nothing is written. `external_reference` and `notes` are accepted and ignored.",
-    request=OrderCreateSerializer, examples=[ORDER_REQUEST_EXAMPLE, ORDER_SAVED_ADDRESS_EXAMPLE],
+    "prices, discounts, tax, the shipping estimate, totals and the promised delivery date. "
+    "Nothing is written. `external_reference` and `notes` are accepted and ignored.",
+    request=OrderCreateSerializer,
+    examples=[ORDER_REQUEST_EXAMPLE, ORDER_SAVED_ADDRESS_EXAMPLE],
     responses={200: QuoteSerializer, **error_responses(*WRITE)},
 )
 class QuoteCreateApi(DealerApi):
@@ -206,45 +301,63 @@ class QuoteCreateApi(DealerApi):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         customer = customer_for(self, data.get("customer"))
-        quote = order_quote_request(customer=customer, lines=line_requests(data["lines"]),
-                                    requested_delivery_date=data.get("requested_delivery_date"),
-                                    shipping_address=address_for_service(data.get("shipping_address")),
-                                    shipping_address_id=data.get("shipping_address_id"))
+        quote = order_quote_request(
+            customer=customer,
+            lines=line_requests(data["lines"]),
+            requested_delivery_date=data.get("requested_delivery_date"),
+            shipping_address=address_for_service(data.get("shipping_address")),
+            shipping_address_id=data.get("shipping_address_id"),
+        )
         return Response(QuoteSerializer(quote, context={"request": request}).data)
 
 
 class OrderListCreateApi(DealerListApi):
     serializer_class = OrderSerializer
     filterset_class = OrderFilter
-    ordering_choices = {"-created_at": ("-created_at", "-id"), "created_at": ("created_at", "id"),
-                        "-total": ("-total", "-id"), "total": ("total", "id")}
+    ordering_choices = {
+        "-created_at": ("-created_at", "-id"),
+        "created_at": ("created_at", "id"),
+        "-total": ("-total", "-id"),
+        "total": ("total", "id"),
+    }
 
     model = Order
 
     def dealer_queryset(self):
-        return order_list_for_dealer(user=self.request.user,
-                                     customer_ids=[c.pk for c in self.dealer_customers()]).prefetch_related("lines")
+        return order_list_for_dealer(
+            user=self.request.user, customer_ids=[c.pk for c in self.dealer_customers()]
+        ).prefetch_related("lines")
 
     @extend_schema(
-        tags=["orders"], summary="List your orders",
+        tags=["orders"],
+        summary="List your orders",
         description="Your orders only (every customer your account acts for), newest first by default, with "
-                    "their lines. Cursor-paginated: follow `next`; `page_size` up to 200.",
-        parameters=[OpenApiParameter(
-            name="ordering", type=OpenApiTypes.STR, location=OpenApiParameter.QUERY, required=False,
-            enum=["-created_at", "created_at", "-total", "total"],
-            description="Sort order (default `-created_at`). Keep it the same while following cursors.")],
+        "their lines. Cursor-paginated: follow `next`; `page_size` up to 200.",
+        parameters=[
+            OpenApiParameter(
+                name="ordering",
+                type=OpenApiTypes.STR,
+                location=OpenApiParameter.QUERY,
+                required=False,
+                enum=["-created_at", "created_at", "-total", "total"],
+                description="Sort order (default `-created_at`). Keep it the same while following cursors.",
+            )
+        ],
         responses={200: OrderSerializer(many=True), **error_responses(*READ)},
     )
     def get(self, request, *args, **kwargs):
         return self.list(request, *args, **kwargs)
 
     @extend_schema(
-        tags=["orders"], summary="Place an order",
-        description="Creates and submits an order for review. Send an `Idempotency-Key` to make retries safe. "
-                    "A repeated `external_reference` for the same customer is refused with 409 naming the "
-                    "existing order. `status`, prices, `priority` and any other field not listed are refused "
-                    "as unknown fields (400).",
-        request=OrderCreateSerializer, parameters=[IDEMPOTENCY_KEY_PARAMETER],
+        tags=["orders"],
+        summary="Place an order",
+        description="Creates and submits an order for review. Send an `Idempotency-Key` to make "
+        "retries safe. "
+        "A repeated `external_reference` for the same customer is refused with 409 naming the "
+        "existing order. `status`, prices, `priority` and any other field not listed are refused "
+        "as unknown fields (400).",
+        request=OrderCreateSerializer,
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
         examples=[ORDER_REQUEST_EXAMPLE, ORDER_SAVED_ADDRESS_EXAMPLE, ORDER_RESPONSE_EXAMPLE],
         responses={201: OrderSerializer, **error_responses(*WRITE, 409, 422)},
     )
@@ -257,11 +370,16 @@ class OrderListCreateApi(DealerListApi):
         data = serializer.validated_data
         customer = customer_for(self, data.get("customer"))
         order = order_create(
-            customer=customer, channel=Channel.DEALER_API, actor=request.user, lines=line_requests(data["lines"]),
+            customer=customer,
+            channel=Channel.DEALER_API,
+            actor=request.user,
+            lines=line_requests(data["lines"]),
             requested_delivery_date=data.get("requested_delivery_date"),
             shipping_address=address_for_service(data.get("shipping_address")),
             shipping_address_id=data.get("shipping_address_id"),
-            external_reference=data.get("external_reference", ""), notes=data.get("notes", ""))
+            external_reference=data.get("external_reference", ""),
+            notes=data.get("notes", ""),
+        )
         # The service's own order object (customer attached) plus one query for its lines.
         prefetch_related_objects([order], "lines")
         return order_response(request, order, status_code=status.HTTP_201_CREATED)
@@ -269,29 +387,44 @@ class OrderListCreateApi(DealerListApi):
 
 class OrderDetailApi(DealerApi):
     @extend_schema(
-        tags=["orders"], summary="Get one of your orders", parameters=[NUMBER_PARAMETER],
+        tags=["orders"],
+        summary="Get one of your orders",
+        parameters=[NUMBER_PARAMETER],
         description="The order with its lines and a fulfilment summary (allocation, production, shipping). "
-                    "The ETag header carries the version to send back as If-Match when changing it. "
-                    "Another dealer's order answers 404.",
-        responses={200: OrderSerializer, **error_responses(*READ, 404)}, examples=[ORDER_RESPONSE_EXAMPLE],
+        "The ETag header carries the version to send back as If-Match when changing it. "
+        "Another dealer's order answers 404.",
+        responses={200: OrderSerializer, **error_responses(*READ, 404)},
+        examples=[ORDER_RESPONSE_EXAMPLE],
     )
     def get(self, request, number: str):
         return order_response(request, dealer_order(request, number))
 
     @extend_schema(
-        tags=["orders"], summary="Change an order",
-        description="Only while the order is draft or submitted; otherwise 409 `order_not_editable`. Send only "
-                    "the fields to change; `lines` replaces every line and reprices the order; "
-                    "`requested_delivery_date: null` clears it. Guard against lost updates with If-Match (or "
-                    "`version`): a stale version gets 409 `concurrent_modification`.",
-        request=OrderUpdateSerializer, parameters=[NUMBER_PARAMETER, IF_MATCH_PARAMETER, IDEMPOTENCY_KEY_PARAMETER],
-        examples=[OpenApiExample("Change quantity and date", request_only=True, value={
-            "lines": [{"sku": "LED-PANEL-60", "quantity": 60}], "requested_delivery_date": "2026-10-15",
-            "version": 1})],
+        tags=["orders"],
+        summary="Change an order",
+        description="Only while the order is draft or submitted; otherwise 409 `order_not_editable`. "
+        "Send only the fields to change; `lines` replaces every line and reprices the order; "
+        "`requested_delivery_date: null` clears it. Guard against lost updates with If-Match (or "
+        "`version`): a stale version gets 409 `concurrent_modification`.",
+        request=OrderUpdateSerializer,
+        parameters=[NUMBER_PARAMETER, IF_MATCH_PARAMETER, IDEMPOTENCY_KEY_PARAMETER],
+        examples=[
+            OpenApiExample(
+                "Change quantity and date",
+                request_only=True,
+                value={
+                    "lines": [{"sku": "LED-PANEL-60", "quantity": 60}],
+                    "requested_delivery_date": "2026-10-15",
+                    "version": 1,
+                },
+            )
+        ],
         responses={200: OrderSerializer, **error_responses(*WRITE, 404, 409, 422)},
     )
     def patch(self, request, number: str):
-        return idempotent(self, request, scope=self.dealer_scope(), handler=lambda: self._update(request, number))
+        return idempotent(
+            self, request, scope=self.dealer_scope(), handler=lambda: self._update(request, number)
+        )
 
     def _update(self, request, number: str) -> Response:
         order = dealer_order(request, number, with_lines=False)
@@ -299,43 +432,56 @@ class OrderDetailApi(DealerApi):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         order_update(
-            order_id=order.pk, actor=request.user, expected_version=expected_version(request, data.get("version")),
+            order_id=order.pk,
+            actor=request.user,
+            expected_version=expected_version(request, data.get("version")),
             lines=line_requests(data["lines"]) if "lines" in data else None,
             requested_delivery_date=data.get("requested_delivery_date"),
             update_requested_date="requested_delivery_date" in data,
             shipping_address=address_for_service(data.get("shipping_address")),
             shipping_address_id=data.get("shipping_address_id"),
-            notes=data.get("notes"), external_reference=data.get("external_reference"))
+            notes=data.get("notes"),
+            external_reference=data.get("external_reference"),
+        )
         return order_response(request, dealer_order(request, number))
 
 
 @extend_schema(
-    tags=["orders"], summary="Cancel an order",
+    tags=["orders"],
+    summary="Cancel an order",
     description="Allowed until the order is ready to ship (draft, submitted, in review, approved, allocated, "
-                "in production, on hold); otherwise 409 `invalid_transition` with the reason. Cancelling an "
-                "already cancelled order returns it unchanged.",
-    request=OrderCancelSerializer, parameters=[NUMBER_PARAMETER, IF_MATCH_PARAMETER, IDEMPOTENCY_KEY_PARAMETER],
+    "in production, on hold); otherwise 409 `invalid_transition` with the reason. Cancelling an "
+    "already cancelled order returns it unchanged.",
+    request=OrderCancelSerializer,
+    parameters=[NUMBER_PARAMETER, IF_MATCH_PARAMETER, IDEMPOTENCY_KEY_PARAMETER],
     examples=[OpenApiExample("Cancel", request_only=True, value={"reason": "Customer withdrew the order."})],
     responses={200: OrderSerializer, **error_responses(*WRITE, 404, 409, 422)},
 )
 class OrderCancelApi(DealerApi):
     def post(self, request, number: str):
-        return idempotent(self, request, scope=self.dealer_scope(), handler=lambda: self._cancel(request, number))
+        return idempotent(
+            self, request, scope=self.dealer_scope(), handler=lambda: self._cancel(request, number)
+        )
 
     def _cancel(self, request, number: str) -> Response:
         order = dealer_order(request, number, with_lines=False)
         serializer = OrderCancelSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        order_cancel(order_id=order.pk, actor=request.user, reason=data["reason"],
-                     expected_version=expected_version(request, data.get("version")))
+        order_cancel(
+            order_id=order.pk,
+            actor=request.user,
+            reason=data["reason"],
+            expected_version=expected_version(request, data.get("version")),
+        )
         return order_response(request, dealer_order(request, number))
 
 
 @extend_schema(
-    tags=["orders"], summary="An order's timeline, newest first",
+    tags=["orders"],
+    summary="An order's timeline, newest first",
     description="Every event of the order: creation, status changes (from → to, with the reason), edits. "
-                "Cursor-paginated.",
+    "Cursor-paginated.",
     parameters=[NUMBER_PARAMETER],
     responses={200: OrderEventSerializer(many=True), **error_responses(*READ, 404)},
 )
@@ -346,5 +492,6 @@ class OrderTimelineApi(DealerListApi):
     model = OrderEvent
 
     def dealer_queryset(self):
-        return order_event_list_for_dealer(order=dealer_order(self.request, self.kwargs["number"], with_lines=False))
-
+        return order_event_list_for_dealer(
+            order=dealer_order(self.request, self.kwargs["number"], with_lines=False)
+        )

@@ -93,10 +93,12 @@ def order_for(user, *, number: str) -> Order:
         except NotFound:
             pass
     if is_sales_rep(user):
-        order = (order_list_for_rep(user=user)
-                 .prefetch_related(Prefetch("lines", queryset=OrderLine.objects.order_by("position")))
-                 .filter(number=number).first())
+        order = (
+            order_list_for_rep(user=user)
+            .prefetch_related(Prefetch("lines", queryset=OrderLine.objects.order_by("position")))
+            .filter(number=number)
+            .first()
+        )
         if order is not None:
             return order
     raise Http404
-

@@ -13,5 +13,8 @@ def portal_roles(request) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    return {"portal_roles": SimpleLazyObject(lambda: {"rep": access.is_sales_rep(user),
-                                                      "dealer": access.is_dealer(user)})}
+    return {
+        "portal_roles": SimpleLazyObject(
+            lambda: {"rep": access.is_sales_rep(user), "dealer": access.is_dealer(user)}
+        )
+    }

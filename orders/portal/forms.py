@@ -18,12 +18,18 @@ class DateInput(forms.DateInput):
 
 
 class OrderFilterForm(forms.Form):
-    q = forms.CharField(label=_("Search"), required=False, max_length=80,
-                        widget=forms.TextInput(attrs={"placeholder": _("Number or external reference")}))
-    status = forms.ChoiceField(label=_("Status"), required=False,
-                               choices=[("", _("Any status")), *OrderStatus.choices])
-    customer = forms.ModelChoiceField(label=_("Customer"), required=False, queryset=None,
-                                      empty_label=_("All customers"))
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        max_length=80,
+        widget=forms.TextInput(attrs={"placeholder": _("Number or external reference")}),
+    )
+    status = forms.ChoiceField(
+        label=_("Status"), required=False, choices=[("", _("Any status")), *OrderStatus.choices]
+    )
+    customer = forms.ModelChoiceField(
+        label=_("Customer"), required=False, queryset=None, empty_label=_("All customers")
+    )
     date_from = forms.DateField(label=_("Created from"), required=False, widget=DateInput)
     date_to = forms.DateField(label=_("Created to"), required=False, widget=DateInput)
 
@@ -57,10 +63,15 @@ class OrderFilterForm(forms.Form):
 
 class OrderCreateForm(forms.Form):
     customer = forms.ModelChoiceField(label=_("Customer"), queryset=None)
-    requested_delivery_date = forms.DateField(label=_("Requested delivery date"), required=False,
-                                              widget=DateInput)
-    external_reference = forms.CharField(label=_("External reference"), max_length=80, required=False,
-                                         help_text=_("The customer's PO number, if any."))
+    requested_delivery_date = forms.DateField(
+        label=_("Requested delivery date"), required=False, widget=DateInput
+    )
+    external_reference = forms.CharField(
+        label=_("External reference"),
+        max_length=80,
+        required=False,
+        help_text=_("The customer's PO number, if any."),
+    )
     notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
     def __init__(self, *args, customers, **kwargs):
@@ -75,11 +86,15 @@ def parse_options(text: str) -> dict[str, str]:
         code, sep, value = pair.partition("=")
         code, value = code.strip(), value.strip()
         if not sep or not code or not value:
-            raise forms.ValidationError(_("Write options as code=value pairs, e.g. colour=red, size=L; "
-                                          "“%(pair)s” is not one."), params={"pair": pair}, code="pair")
+            raise forms.ValidationError(
+                _("Write options as code=value pairs, e.g. colour=red, size=L; “%(pair)s” is not one."),
+                params={"pair": pair},
+                code="pair",
+            )
         if code in options:
-            raise forms.ValidationError(_("Option “%(code)s” is given twice."), params={"code": code},
-                                        code="duplicate")
+            raise forms.ValidationError(
+                _("Option “%(code)s” is given twice."), params={"code": code}, code="duplicate"
+            )
         options[code] = value
     return options
 
@@ -87,8 +102,12 @@ def parse_options(text: str) -> dict[str, str]:
 class OrderLineForm(forms.Form):
     sku = forms.CharField(label=_("SKU"), max_length=64)
     quantity = forms.IntegerField(label=_("Quantity"), widget=forms.NumberInput(attrs={"min": 1}))
-    options = forms.CharField(label=_("Options"), required=False, max_length=500,
-                              widget=forms.TextInput(attrs={"placeholder": _("colour=red, size=L")}))
+    options = forms.CharField(
+        label=_("Options"),
+        required=False,
+        max_length=500,
+        widget=forms.TextInput(attrs={"placeholder": _("colour=red, size=L")}),
+    )
 
     def clean_options(self):
         return parse_options(self.cleaned_data.get("options", ""))
@@ -103,7 +122,10 @@ OrderLineFormSet = forms.formset_factory(OrderLineForm, extra=3, max_num=setting
 
 
 class OrderCancelForm(forms.Form):
-    reason = forms.CharField(label=_("Reason"), max_length=500,
-                             widget=forms.TextInput(attrs={"placeholder": _("Why is the order cancelled?")}))
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=500,
+        widget=forms.TextInput(attrs={"placeholder": _("Why is the order cancelled?")}),
+    )
     # The version the dealer saw: cancelling an order someone changed meanwhile is refused.
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)

@@ -23,7 +23,9 @@ RECENT = 10
 
 def _status_counts(orders) -> list[tuple[str, str, int]]:
     rows = dict(orders.order_by().values_list("status").annotate(n=Count("id")))
-    return [(status.value, status.label, rows[status.value]) for status in OrderStatus if rows.get(status.value)]
+    return [
+        (status.value, status.label, rows[status.value]) for status in OrderStatus if rows.get(status.value)
+    ]
 
 
 def rep_panel(request) -> Panel | None:
@@ -31,11 +33,14 @@ def rep_panel(request) -> Panel | None:
     if not access.is_sales_rep(request.user):
         return None
     orders = order_list_for_rep(user=request.user)
-    return Panel("portal/orders/_rep_panel.html", {
-        "recent": orders.order_by("-created_at", "-id")[:RECENT],
-        "counts": _status_counts(orders),
-        "customer_count": access.rep_customers(request.user).count(),
-    })
+    return Panel(
+        "portal/orders/_rep_panel.html",
+        {
+            "recent": orders.order_by("-created_at", "-id")[:RECENT],
+            "counts": _status_counts(orders),
+            "customer_count": access.rep_customers(request.user).count(),
+        },
+    )
 
 
 def dealer_panel(request) -> Panel | None:
@@ -43,10 +48,13 @@ def dealer_panel(request) -> Panel | None:
     if not access.is_dealer(request.user):
         return None
     orders = order_list_for_dealer(user=request.user)
-    return Panel("portal/orders/_dealer_panel.html", {
-        "recent": orders.order_by("-created_at", "-id")[:RECENT],
-        "counts": _status_counts(orders),
-    })
+    return Panel(
+        "portal/orders/_dealer_panel.html",
+        {
+            "recent": orders.order_by("-created_at", "-id")[:RECENT],
+            "counts": _status_counts(orders),
+        },
+    )
 
 
 class OrderListView(PortalAccessMixin, ListView):
@@ -57,8 +65,9 @@ class OrderListView(PortalAccessMixin, ListView):
     paginate_by = 25
 
     def get_queryset(self):
-        self.filter_form = OrderFilterForm(self.request.GET or None,
-                                           customers=access.customers_for(self.request.user))
+        self.filter_form = OrderFilterForm(
+            self.request.GET or None, customers=access.customers_for(self.request.user)
+        )
         orders = access.orders_for(self.request.user)
         return self.filter_form.apply(orders).order_by("-created_at", "-id")
 
@@ -66,18 +75,28 @@ class OrderListView(PortalAccessMixin, ListView):
         context = super().get_context_data(**kwargs)
         query = self.request.GET.copy()
         query.pop("page", None)
-        context.update(filter_form=self.filter_form, filter_query=query.urlencode(),
-                       can_create=access.is_sales_rep(self.request.user))
+        context.update(
+            filter_form=self.filter_form,
+            filter_query=query.urlencode(),
+            can_create=access.is_sales_rep(self.request.user),
+        )
         return context
 
 
 def _detail_context(request, order, *, cancel_form=None) -> dict:
-    own = access.is_dealer(request.user) and order_list_for_dealer(user=request.user).filter(pk=order.pk).exists()
+    own = (
+        access.is_dealer(request.user)
+        and order_list_for_dealer(user=request.user).filter(pk=order.pk).exists()
+    )
     show_cancel = own and can_cancel(order.status, status_before_hold=order.status_before_hold)
     if show_cancel and cancel_form is None:
         cancel_form = OrderCancelForm(initial={"version": order.version})
-    return {"order": order, "lines": order.lines.all(), "events": order_event_list(order=order),
-            "cancel_form": cancel_form if show_cancel else None}
+    return {
+        "order": order,
+        "lines": order.lines.all(),
+        "events": order_event_list(order=order),
+        "cancel_form": cancel_form if show_cancel else None,
+    }
 
 
 class OrderDetailView(PortalAccessMixin, View):
@@ -101,8 +120,12 @@ class OrderCancelView(PortalAccessMixin, View):
         form = OrderCancelForm(request.POST)
         if form.is_valid():
             try:
-                order_cancel(order_id=order.pk, actor=request.user, reason=form.cleaned_data["reason"],
-                             expected_version=form.cleaned_data["version"])
+                order_cancel(
+                    order_id=order.pk,
+                    actor=request.user,
+                    reason=form.cleaned_data["reason"],
+                    expected_version=form.cleaned_data["version"],
+                )
             except DomainError as exc:
                 apply_domain_error(exc, form)
             else:
@@ -136,10 +159,13 @@ class OrderCreateView(PortalAccessMixin, View):
         data = form.cleaned_data
         try:
             order = order_create(
-                customer=data["customer"], channel=Channel.SALES_REP, actor=request.user,
+                customer=data["customer"],
+                channel=Channel.SALES_REP,
+                actor=request.user,
                 lines=[line_form.line_request() for line_form in filled],
                 requested_delivery_date=data["requested_delivery_date"],
-                external_reference=data["external_reference"], notes=data["notes"],
+                external_reference=data["external_reference"],
+                notes=data["notes"],
             )
         except DomainError as exc:
             apply_domain_error(exc, form, formsets={"lines": BoundFormset(formset, filled)})

@@ -1,6 +1,5 @@
 """Fulfilment facts that logistics writes onto orders: shipped quantities, delivery."""
 
-
 from django.db import transaction
 from django.db.models import Case, F, PositiveIntegerField, Value, When
 from django.utils.translation import gettext as _
@@ -17,9 +16,9 @@ from orders.states import OrderStatus, can_transition
 S = OrderStatus
 
 
-
-def order_record_shipped_quantities(*, order_id: int, quantities: dict[int, int], actor=None,
-                                    reference: str = "") -> Order:
+def order_record_shipped_quantities(
+    *, order_id: int, quantities: dict[int, int], actor=None, reference: str = ""
+) -> Order:
     """Add shipped quantities to an order's lines and move the order to partially shipped or shipped.
 
     Preconditions: the order is ready to ship or partially shipped; every key of `quantities` is a
@@ -49,18 +48,29 @@ def order_record_shipped_quantities(*, order_id: int, quantities: dict[int, int]
                 errors[key] = [_("Only %(left)d left to ship.") % {"left": left}]
         if errors:
             raise ValidationFailed(fields=errors)
-        complete = all(line.quantity_shipped + quantities.get(pk, 0) == line.quantity
-                       for pk, line in lines.items())
+        complete = all(
+            line.quantity_shipped + quantities.get(pk, 0) == line.quantity for pk, line in lines.items()
+        )
         target = S.SHIPPED if complete else S.PARTIALLY_SHIPPED
         if order.status != target and not can_transition(order.status, target):
             raise InvalidTransition(order=order, target=target)
-        added = Case(*[When(pk=pk, then=Value(quantity)) for pk, quantity in quantities.items()],
-                     output_field=PositiveIntegerField())
+        added = Case(
+            *[When(pk=pk, then=Value(quantity)) for pk, quantity in quantities.items()],
+            output_field=PositiveIntegerField(),
+        )
         OrderLine.objects.filter(pk__in=list(quantities)).update(
-            quantity_shipped=F("quantity_shipped") + added)
-        OrderEvent.record(order=order, kind="order.lines_shipped", actor=actor, note=reference,
-                          data={"quantities": {str(pk): qty for pk, qty in sorted(quantities.items())},
-                                "reference": reference})
+            quantity_shipped=F("quantity_shipped") + added
+        )
+        OrderEvent.record(
+            order=order,
+            kind="order.lines_shipped",
+            actor=actor,
+            note=reference,
+            data={
+                "quantities": {str(pk): qty for pk, qty in sorted(quantities.items())},
+                "reference": reference,
+            },
+        )
         return _transition(order.pk, target, actor=actor)[0]
 
 

@@ -29,8 +29,18 @@ from orders.states import OrderStatus, can_edit
 
 S = OrderStatus
 ADDRESS_REQUIRED = ("recipient", "region", "city", "line1")
-ADDRESS_FIELDS = ("recipient", "phone", "country", "region", "city", "district", "line1", "postal_code",
-                  "latitude", "longitude")
+ADDRESS_FIELDS = (
+    "recipient",
+    "phone",
+    "country",
+    "region",
+    "city",
+    "district",
+    "line1",
+    "postal_code",
+    "latitude",
+    "longitude",
+)
 
 
 @dataclass
@@ -47,44 +57,65 @@ class Quote:
     promised_delivery_date: dt.date
 
 
-def order_quote(*, customer: Customer, lines: Sequence[LineRequest], shipping_region: str = "",
-                today: dt.date | None = None) -> Quote:
+def order_quote(
+    *,
+    customer: Customer,
+    lines: Sequence[LineRequest],
+    shipping_region: str = "",
+    today: dt.date | None = None,
+) -> Quote:
     """Price and date an order without writing anything. Same validation as order_create.
 
     Raises ValidationFailed (field paths `lines[i].…`).
     """
     priced = price_lines(customer=customer, lines=lines)
-    fee, transit_days = shipping_estimate(region=shipping_region, subtotal=priced.subtotal,
-                                          weight_kg=priced.weight_kg)
+    fee, transit_days = shipping_estimate(
+        region=shipping_region, subtotal=priced.subtotal, weight_kg=priced.weight_kg
+    )
     available = stock_available_by_product(product_ids={p.product.pk for p in priced.lines})
     today = today or timezone.localdate()
     line_dates = []
     remaining = dict(available)
     for p in priced.lines:
         have = remaining.get(p.product.pk, 0)
-        ready = atp_date(product=p.product, quantity=p.quantity, available=have, custom_build=p.is_custom_build,
-                         today=today)
+        ready = atp_date(
+            product=p.product,
+            quantity=p.quantity,
+            available=have,
+            custom_build=p.is_custom_build,
+            today=today,
+        )
         if not p.is_custom_build and have >= p.quantity:
             remaining[p.product.pk] = have - p.quantity
         line_dates.append(ready + dt.timedelta(days=transit_days))
     return Quote(
-        customer=customer, lines=priced.lines, line_dates=line_dates, currency=customer.currency,
-        subtotal=priced.subtotal, discount_total=priced.discount_total, tax_total=priced.tax_total,
-        shipping_fee=fee, total=priced.subtotal + priced.tax_total + fee,
+        customer=customer,
+        lines=priced.lines,
+        line_dates=line_dates,
+        currency=customer.currency,
+        subtotal=priced.subtotal,
+        discount_total=priced.discount_total,
+        tax_total=priced.tax_total,
+        shipping_fee=fee,
+        total=priced.subtotal + priced.tax_total + fee,
         promised_delivery_date=max(line_dates),
     )
 
 
-def _resolve_shipping_address(*, customer: Customer, shipping_address: dict | None,
-                              shipping_address_id: int | None) -> dict:
+def _resolve_shipping_address(
+    *, customer: Customer, shipping_address: dict | None, shipping_address_id: int | None
+) -> dict:
     if shipping_address_id is not None:
         address = Address.objects.filter(pk=shipping_address_id, customer=customer).first()
         if address is None:
             raise ValidationFailed(fields={"shipping_address_id": [_("No such address for this customer.")]})
         return address.snapshot()
     if shipping_address:
-        errors = {f"shipping_address.{name}": [_("This field is required.")]
-                  for name in ADDRESS_REQUIRED if not str(shipping_address.get(name) or "").strip()}
+        errors = {
+            f"shipping_address.{name}": [_("This field is required.")]
+            for name in ADDRESS_REQUIRED
+            if not str(shipping_address.get(name) or "").strip()
+        }
         unknown = set(shipping_address) - set(ADDRESS_FIELDS)
         for name in sorted(unknown):
             errors[f"shipping_address.{name}"] = [_("Unknown field.")]
@@ -93,9 +124,11 @@ def _resolve_shipping_address(*, customer: Customer, shipping_address: dict | No
         snap = {name: str(shipping_address.get(name) or "").strip() for name in ADDRESS_FIELDS}
         snap["country"] = snap["country"] or "CN"
         return snap
-    default = (Address.objects.filter(customer=customer).order_by("-is_default_shipping", "pk").first())
+    default = Address.objects.filter(customer=customer).order_by("-is_default_shipping", "pk").first()
     if default is None:
-        raise ValidationFailed(fields={"shipping_address": [_("The customer has no saved address; give one.")]})
+        raise ValidationFailed(
+            fields={"shipping_address": [_("The customer has no saved address; give one.")]}
+        )
     return default.snapshot()
 
 
@@ -112,11 +145,23 @@ def _order_number(now: dt.datetime) -> str:
 
 def _line_rows(order: Order, quote: Quote) -> list[OrderLine]:
     return [
-        OrderLine(order=order, position=p.position, product=p.product, sku=p.sku, description=p.description,
-                  quantity=p.quantity, options=p.options, unit_price=p.unit_price,
-                  discount_percent=p.discount_percent, discount_amount=p.discount_amount,
-                  net_amount=p.net_amount, tax_rate=p.tax_rate, tax_amount=p.tax_amount,
-                  line_total=p.line_total, is_custom_build=p.is_custom_build)
+        OrderLine(
+            order=order,
+            position=p.position,
+            product=p.product,
+            sku=p.sku,
+            description=p.description,
+            quantity=p.quantity,
+            options=p.options,
+            unit_price=p.unit_price,
+            discount_percent=p.discount_percent,
+            discount_amount=p.discount_amount,
+            net_amount=p.net_amount,
+            tax_rate=p.tax_rate,
+            tax_amount=p.tax_amount,
+            line_total=p.line_total,
+            is_custom_build=p.is_custom_build,
+        )
         for p in quote.lines
     ]
 
@@ -131,23 +176,38 @@ def _apply_totals(order: Order, quote: Quote) -> None:
     order.promised_delivery_date = quote.promised_delivery_date
 
 
-def order_quote_request(*, customer: Customer, lines: Sequence[LineRequest],
-                        requested_delivery_date: dt.date | None = None, shipping_address: dict | None = None,
-                        shipping_address_id: int | None = None) -> Quote:
+def order_quote_request(
+    *,
+    customer: Customer,
+    lines: Sequence[LineRequest],
+    requested_delivery_date: dt.date | None = None,
+    shipping_address: dict | None = None,
+    shipping_address_id: int | None = None,
+) -> Quote:
     """Quote an order request exactly as order_create would validate it (date, address, lines).
 
     Writes nothing. Raises ValidationFailed.
     """
     _validate_requested_date(requested_delivery_date)
-    address = _resolve_shipping_address(customer=customer, shipping_address=shipping_address,
-                                        shipping_address_id=shipping_address_id)
+    address = _resolve_shipping_address(
+        customer=customer, shipping_address=shipping_address, shipping_address_id=shipping_address_id
+    )
     return order_quote(customer=customer, lines=lines, shipping_region=address.get("region", ""))
 
 
-def order_create(*, customer: Customer, channel: str, lines: Sequence[LineRequest], actor=None,
-                 requested_delivery_date: dt.date | None = None, shipping_address: dict | None = None,
-                 shipping_address_id: int | None = None, external_reference: str = "", notes: str = "",
-                 submit: bool = True) -> Order:
+def order_create(
+    *,
+    customer: Customer,
+    channel: str,
+    lines: Sequence[LineRequest],
+    actor=None,
+    requested_delivery_date: dt.date | None = None,
+    shipping_address: dict | None = None,
+    shipping_address_id: int | None = None,
+    external_reference: str = "",
+    notes: str = "",
+    submit: bool = True,
+) -> Order:
     """Create an order with its priced lines; submitted unless `submit=False` (then a draft).
 
     Preconditions: the customer is active; lines are validated and priced by finance.pricing.
@@ -161,18 +221,30 @@ def order_create(*, customer: Customer, channel: str, lines: Sequence[LineReques
         raise ValidationFailed(fields={"customer": [_("This customer is inactive.")]})
     _validate_requested_date(requested_delivery_date)
     external_reference = (external_reference or "").strip()
-    existing = order_find_by_external_reference(customer_id=customer.pk, external_reference=external_reference)
+    existing = order_find_by_external_reference(
+        customer_id=customer.pk, external_reference=external_reference
+    )
     if existing is not None:
-        raise DuplicateExternalReference(existing_number=existing.number, external_reference=external_reference)
-    address = _resolve_shipping_address(customer=customer, shipping_address=shipping_address,
-                                        shipping_address_id=shipping_address_id)
+        raise DuplicateExternalReference(
+            existing_number=existing.number, external_reference=external_reference
+        )
+    address = _resolve_shipping_address(
+        customer=customer, shipping_address=shipping_address, shipping_address_id=shipping_address_id
+    )
     quote = order_quote(customer=customer, lines=lines, shipping_region=address.get("region", ""))
     now = timezone.now()
     try:
         with transaction.atomic():
-            order = Order(customer=customer, channel=channel, requested_delivery_date=requested_delivery_date,
-                          shipping_address=address, external_reference=external_reference, notes=notes,
-                          created_by=actor if getattr(actor, "pk", None) else None, created_at=now)
+            order = Order(
+                customer=customer,
+                channel=channel,
+                requested_delivery_date=requested_delivery_date,
+                shipping_address=address,
+                external_reference=external_reference,
+                notes=notes,
+                created_by=actor if getattr(actor, "pk", None) else None,
+                created_at=now,
+            )
             _apply_totals(order, quote)
             if submit:
                 order.status, order.submitted_at = S.SUBMITTED, now
@@ -186,30 +258,55 @@ def order_create(*, customer: Customer, channel: str, lines: Sequence[LineReques
             lines._result_cache, lines._prefetch_done = rows, True
             order._prefetched_objects_cache = {"lines": lines}
             actor_id = actor.pk if getattr(actor, "pk", None) else None
-            timeline = [OrderEvent(order=order, kind="order.created", to_status=S.DRAFT, actor_id=actor_id,
-                                   created_at=now, data={"channel": channel, "lines": len(quote.lines),
-                                                         "total": str(quote.total)})]
+            timeline = [
+                OrderEvent(
+                    order=order,
+                    kind="order.created",
+                    to_status=S.DRAFT,
+                    actor_id=actor_id,
+                    created_at=now,
+                    data={"channel": channel, "lines": len(quote.lines), "total": str(quote.total)},
+                )
+            ]
             if submit:
-                timeline.append(OrderEvent(order=order, kind="order.submitted", from_status=S.DRAFT,
-                                           to_status=S.SUBMITTED, actor_id=actor_id, created_at=now))
+                timeline.append(
+                    OrderEvent(
+                        order=order,
+                        kind="order.submitted",
+                        from_status=S.DRAFT,
+                        to_status=S.SUBMITTED,
+                        actor_id=actor_id,
+                        created_at=now,
+                    )
+                )
             OrderEvent.objects.bulk_create(timeline)
             _after_commit_status(order, S.SUBMITTED if submit else S.DRAFT)
     except IntegrityError:
         # A concurrent request with the same external reference won the race.
-        existing = order_find_by_external_reference(customer_id=customer.pk,
-                                                    external_reference=external_reference)
+        existing = order_find_by_external_reference(
+            customer_id=customer.pk, external_reference=external_reference
+        )
         if existing is not None:
-            raise DuplicateExternalReference(existing_number=existing.number,
-                                             external_reference=external_reference)
+            raise DuplicateExternalReference(
+                existing_number=existing.number, external_reference=external_reference
+            )
         raise
     return order
 
 
-def order_update(*, order_id: int, actor=None, expected_version: int | None = None,
-                 lines: Sequence[LineRequest] | None = None, requested_delivery_date: dt.date | None = None,
-                 shipping_address: dict | None = None, shipping_address_id: int | None = None,
-                 notes: str | None = None, external_reference: str | None = None,
-                 update_requested_date: bool = False) -> Order:
+def order_update(
+    *,
+    order_id: int,
+    actor=None,
+    expected_version: int | None = None,
+    lines: Sequence[LineRequest] | None = None,
+    requested_delivery_date: dt.date | None = None,
+    shipping_address: dict | None = None,
+    shipping_address_id: int | None = None,
+    notes: str | None = None,
+    external_reference: str | None = None,
+    update_requested_date: bool = False,
+) -> Order:
     """Change an order that is still editable (draft or submitted); lines are replaced and repriced.
 
     `expected_version` guards against lost updates: when it is given and differs, nothing is written.
@@ -228,8 +325,11 @@ def order_update(*, order_id: int, actor=None, expected_version: int | None = No
             order.requested_delivery_date = requested_delivery_date
             changed.append("requested_delivery_date")
         if shipping_address is not None or shipping_address_id is not None:
-            address = _resolve_shipping_address(customer=order.customer, shipping_address=shipping_address,
-                                                shipping_address_id=shipping_address_id)
+            address = _resolve_shipping_address(
+                customer=order.customer,
+                shipping_address=shipping_address,
+                shipping_address_id=shipping_address_id,
+            )
             if address != order.shipping_address:
                 order.shipping_address = address
                 changed.append("shipping_address")
@@ -244,18 +344,22 @@ def order_update(*, order_id: int, actor=None, expected_version: int | None = No
             order.external_reference = ref
             changed.append("external_reference")
         if lines is not None:
-            quote = order_quote(customer=order.customer, lines=lines,
-                                shipping_region=order.shipping_address.get("region", ""))
+            quote = order_quote(
+                customer=order.customer, lines=lines, shipping_region=order.shipping_address.get("region", "")
+            )
             order.lines.all().delete()
             OrderLine.objects.bulk_create(_line_rows(order, quote))
             changed.append("lines")
             _apply_totals(order, quote)
         elif "shipping_address" in changed:
             # The lines keep the prices they were ordered at; only the shipping fee follows the address.
-            weight = sum((line.product.weight_kg * line.quantity
-                          for line in order.lines.select_related("product")), Decimal("0"))
-            fee, _days = shipping_estimate(region=order.shipping_address.get("region", ""),
-                                           subtotal=order.subtotal, weight_kg=weight)
+            weight = sum(
+                (line.product.weight_kg * line.quantity for line in order.lines.select_related("product")),
+                Decimal("0"),
+            )
+            fee, _days = shipping_estimate(
+                region=order.shipping_address.get("region", ""), subtotal=order.subtotal, weight_kg=weight
+            )
             order.shipping_fee = fee
             order.total = order.subtotal + order.tax_total + fee
         if not changed:
@@ -266,10 +370,12 @@ def order_update(*, order_id: int, actor=None, expected_version: int | None = No
                 order.save()
         except IntegrityError:
             # A concurrent order took the same external reference between the check and the save.
-            other = order_find_by_external_reference(customer_id=order.customer_id,
-                                                     external_reference=order.external_reference)
-            raise DuplicateExternalReference(existing_number=other.number if other else "",
-                                             external_reference=order.external_reference)
+            other = order_find_by_external_reference(
+                customer_id=order.customer_id, external_reference=order.external_reference
+            )
+            raise DuplicateExternalReference(
+                existing_number=other.number if other else "", external_reference=order.external_reference
+            )
         OrderEvent.record(order=order, kind="order.updated", actor=actor, data={"fields": changed})
         events.emit("order.updated", order_id=order.pk, fields=changed)
         if {"lines", "requested_delivery_date", "shipping_address"} & set(changed):

@@ -1,6 +1,5 @@
 """The lifecycle: the one `_transition` gate and the named status changes built on it."""
 
-
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,19 +18,30 @@ from orders.states import FULFILMENT_ONLY, HOLDABLE, OrderStatus, allowed_target
 S = OrderStatus
 
 
-
 def _after_commit_status(order: Order, status: str, *, event: str | None = None) -> None:
     from orders.tasks import order_score_priority_task
 
     # robust: a broker hiccup must not turn a committed order into a 500, nor skip the events below;
     # a lost scoring task is caught up by the periodic rescoring sweep.
     on_commit_call(order_score_priority_task.delay, order_id=order.pk)
-    events.emit(f"order.{event or status}", order_id=order.pk, number=order.number,
-                customer_id=order.customer_id, status=status)
+    events.emit(
+        f"order.{event or status}",
+        order_id=order.pk,
+        number=order.number,
+        customer_id=order.customer_id,
+        status=status,
+    )
 
 
-def _transition(order_id: int, to: str, *, actor=None, reason: str = "", data: dict | None = None,
-                expected_version: int | None = None) -> tuple[Order, bool]:
+def _transition(
+    order_id: int,
+    to: str,
+    *,
+    actor=None,
+    reason: str = "",
+    data: dict | None = None,
+    expected_version: int | None = None,
+) -> tuple[Order, bool]:
     """Move an order to `to` if the table allows it; the one place a status changes.
 
     Locks the row, checks the table, stamps `<to>_at`, bumps the version, writes the timeline event
@@ -64,16 +74,18 @@ def _transition(order_id: int, to: str, *, actor=None, reason: str = "", data: d
         order.version += 1
         order.save(update_fields=fields)
         kind = "order.released" if resumed else f"order.{to}"
-        OrderEvent.record(order=order, kind=kind, actor=actor, from_status=from_status, to_status=to,
-                          note=reason, data=data)
+        OrderEvent.record(
+            order=order, kind=kind, actor=actor, from_status=from_status, to_status=to, note=reason, data=data
+        )
         # A resumed order announces `order.released`, not a second `order.<to>` (webhooks would
         # deliver a duplicate approval a dealer cannot tell apart).
         _after_commit_status(order, to, event="released" if resumed else to)
     return order, True
 
 
-def order_transition(*, order_id: int, to: str, actor=None, reason: str = "",
-                     expected_version: int | None = None) -> Order:
+def order_transition(
+    *, order_id: int, to: str, actor=None, reason: str = "", expected_version: int | None = None
+) -> Order:
     """Move an order to any status the lifecycle allows (admin actions, tests). See `_transition`.
 
     Raises InvalidTransition (409) for a move the table forbids, ConcurrentModification (409).
@@ -81,8 +93,11 @@ def order_transition(*, order_id: int, to: str, actor=None, reason: str = "",
     if to not in S.values:
         raise ValidationFailed(fields={"status": [_("Unknown status.")]})
     if to in FULFILMENT_ONLY:
-        raise StatusSetByFulfilment(order_number=Order.objects.values_list("number", flat=True)
-                                    .filter(pk=order_id).first() or str(order_id), target=to)
+        raise StatusSetByFulfilment(
+            order_number=Order.objects.values_list("number", flat=True).filter(pk=order_id).first()
+            or str(order_id),
+            target=to,
+        )
     if to in (S.REJECTED, S.ON_HOLD, S.CANCELLED) and not reason.strip():
         raise ValidationFailed(fields={"reason": [_("Give a reason.")]})
     order, _changed = _transition(order_id, to, actor=actor, reason=reason, expected_version=expected_version)
@@ -128,8 +143,9 @@ def order_cancel(*, order_id: int, actor=None, reason: str, expected_version: in
 
     Raises InvalidTransition (409) once the order is ready to ship or beyond.
     """
-    return order_transition(order_id=order_id, to=S.CANCELLED, actor=actor, reason=reason,
-                            expected_version=expected_version)
+    return order_transition(
+        order_id=order_id, to=S.CANCELLED, actor=actor, reason=reason, expected_version=expected_version
+    )
 
 
 def order_reopen(*, order_id: int, actor=None, reason: str = "") -> Order:

@@ -13,12 +13,12 @@ from orders.states import OrderStatus
 S = OrderStatus
 
 
-
 TIER_POINTS = {"standard": 0, "silver": 10, "gold": 20, "platinum": 30}
 
 
-def order_priority_score(*, tier: str, total: Decimal, requested_delivery_date: dt.date | None,
-                         today: dt.date) -> int:
+def order_priority_score(
+    *, tier: str, total: Decimal, requested_delivery_date: dt.date | None, today: dt.date
+) -> int:
     """0–100: customer tier (≤30), urgency of the requested date (≤40), order value (≤30)."""
     score = TIER_POINTS.get(tier, 0)
     if requested_delivery_date:
@@ -38,12 +38,16 @@ def order_score_priority(*, order_id: int) -> int | None:
         if order is None or order.status in (S.COMPLETED, S.CANCELLED, S.REJECTED):
             # deleted meanwhile, or closed: nothing to score (a queued task may outlive its order)
             return None
-        score = order_priority_score(tier=order.customer.tier, total=order.total or ZERO,
-                                     requested_delivery_date=order.requested_delivery_date,
-                                     today=timezone.localdate())
+        score = order_priority_score(
+            tier=order.customer.tier,
+            total=order.total or ZERO,
+            requested_delivery_date=order.requested_delivery_date,
+            today=timezone.localdate(),
+        )
         if score != order.priority:
             # Priority is the system's own field: it does not bump the version a dealer edits against.
             Order.objects.filter(pk=order.pk).update(priority=score)
-            OrderEvent.record(order=order, kind="order.priority_scored",
-                              data={"from": order.priority, "to": score})
+            OrderEvent.record(
+                order=order, kind="order.priority_scored", data={"from": order.priority, "to": score}
+            )
         return score

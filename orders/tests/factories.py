@@ -5,8 +5,9 @@ from orders.models import Channel
 from orders.services import order_create
 
 
-def make_order(*, customer=None, products=None, quantities=None, submit=True, channel=Channel.ADMIN, actor=None,
-               **kwargs):
+def make_order(
+    *, customer=None, products=None, quantities=None, submit=True, channel=Channel.ADMIN, actor=None, **kwargs
+):
     """Create an order through the real service (so totals, number and timeline are real)."""
     customer = customer or CustomerFactory()
     if not customer.addresses.exists():

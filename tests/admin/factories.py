@@ -169,8 +169,9 @@ BUILDERS = {
     Sequence: lambda: Sequence.objects.create(name="order:2026", value=3),
     # A token exists only through its service: the plain key is never stored.
     ApiToken: lambda: api_token_create(user=UserFactory(), name="ERP")[0],
-    IdempotencyKey: lambda: IdempotencyKey.objects.create(scope="dealer:1", key="k-1", request_hash="0" * 64,
-                                                          response_status=201, response_body={"ok": True}),
+    IdempotencyKey: lambda: IdempotencyKey.objects.create(
+        scope="dealer:1", key="k-1", request_hash="0" * 64, response_status=201, response_body={"ok": True}
+    ),
     Customer: CustomerFactory,
     Contact: ContactFactory,
     Address: AddressFactory,

@@ -7,11 +7,22 @@ from django.urls import reverse
 
 from tests.admin.factories import make_instance
 
-PROJECT_APPS = {"core", "crm", "inventory", "finance", "orders", "production", "logistics", "webhooks",
-                "analytics"}
+PROJECT_APPS = {
+    "core",
+    "crm",
+    "inventory",
+    "finance",
+    "orders",
+    "production",
+    "logistics",
+    "webhooks",
+    "analytics",
+}
 # Users and groups (django.contrib.auth) are the superuser's business, not a role's.
-MODELS = sorted((model for model in admin.site._registry if model._meta.app_label in PROJECT_APPS),
-                key=lambda model: model._meta.label)
+MODELS = sorted(
+    (model for model in admin.site._registry if model._meta.app_label in PROJECT_APPS),
+    key=lambda model: model._meta.label,
+)
 
 
 def _url(model, view, *args):
@@ -43,7 +54,7 @@ def test_order_manager_opens_the_changelist_search_and_change_page(model, manage
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("model", [m for m in MODELS], ids=lambda model: model._meta.label)
+@pytest.mark.parametrize("model", list(MODELS), ids=lambda model: model._meta.label)
 def test_order_manager_opens_the_add_page_where_allowed(model, manager, manager_client):
     if not _can_add(model, manager):
         assert manager_client.get(_url(model, "add")).status_code == 403
@@ -60,12 +71,16 @@ def test_dealer_is_sent_to_the_login_page(model, dealer, dealer_client):
     obj = make_instance(model)
     login = reverse("admin:login")
 
-    responses = [dealer_client.get(_url(model, "changelist")), dealer_client.get(_url(model, "change", obj.pk)),
-                 dealer_client.get(_url(model, "add"))]
+    responses = [
+        dealer_client.get(_url(model, "changelist")),
+        dealer_client.get(_url(model, "change", obj.pk)),
+        dealer_client.get(_url(model, "add")),
+    ]
 
     assert [r.status_code for r in responses] == [302, 302, 302]
     assert all(r["Location"].startswith(login) for r in responses)
-    assert not dealer.is_staff and dealer.groups.filter(name="Dealer").exists()
+    assert not dealer.is_staff
+    assert dealer.groups.filter(name="Dealer").exists()
 
 
 @pytest.mark.django_db

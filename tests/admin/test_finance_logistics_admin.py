@@ -29,8 +29,12 @@ def _issued_invoice() -> Invoice:
 
 
 def _payment_data(invoice, amount: str) -> dict:
-    return {"invoice": invoice.pk, "amount": amount, "received_on": timezone.localdate().isoformat(),
-            "reference": "BANK-7"}
+    return {
+        "invoice": invoice.pk,
+        "amount": amount,
+        "received_on": timezone.localdate().isoformat(),
+        "reference": "BANK-7",
+    }
 
 
 @pytest.mark.django_db
@@ -41,7 +45,8 @@ def test_payment_added_in_the_admin_is_recorded_by_the_service(finance_client):
 
     assert response.status_code == 302
     invoice.refresh_from_db()
-    assert invoice.amount_paid == Decimal("13.00") and invoice.status == "partially_paid"
+    assert invoice.amount_paid == Decimal("13.00")
+    assert invoice.status == "partially_paid"
     assert invoice.events.filter(kind="invoice.payment_recorded").exists()
 
 
@@ -53,9 +58,11 @@ def test_payment_above_the_balance_is_shown_on_the_amount_and_nothing_is_written
 
     assert response.status_code == 200
     assert response.context["adminform"].form.errors["amount"] == [
-        f"The open balance is only {invoice.balance}."]
+        f"The open balance is only {invoice.balance}."
+    ]
     invoice.refresh_from_db()
-    assert Payment.objects.count() == 0 and invoice.amount_paid == 0
+    assert Payment.objects.count() == 0
+    assert invoice.amount_paid == 0
 
 
 @pytest.mark.django_db
@@ -78,11 +85,14 @@ def test_shipment_cancel_without_a_reason_is_refused_and_with_one_goes_through_t
     client.force_login(staff_in("Logistics specialist", username="shipper"))
     url = reverse("admin:logistics_shipment_changelist")
 
-    refused = client.post(url, {"action": "cancel", "index": 0, "reason": "", "_selected_action": [shipment.pk]})
+    refused = client.post(
+        url, {"action": "cancel", "index": 0, "reason": "", "_selected_action": [shipment.pk]}
+    )
     shipment.refresh_from_db()
     status_after_refusal = shipment.status
-    client.post(url, {"action": "cancel", "index": 0, "reason": "Wrong warehouse",
-                      "_selected_action": [shipment.pk]})
+    client.post(
+        url, {"action": "cancel", "index": 0, "reason": "Wrong warehouse", "_selected_action": [shipment.pk]}
+    )
 
     shipment.refresh_from_db()
     assert status_after_refusal == "pending"
@@ -97,10 +107,13 @@ def test_shipment_refused_by_its_lifecycle_reports_the_error(roles, client):
     Shipment.objects.filter(pk=shipment.pk).update(status="delivered")
     client.force_login(staff_in("Logistics specialist", username="shipper"))
 
-    response = client.post(reverse("admin:logistics_shipment_changelist"),
-                           {"action": "pack", "index": 0, "_selected_action": [shipment.pk]})
+    response = client.post(
+        reverse("admin:logistics_shipment_changelist"),
+        {"action": "pack", "index": 0, "_selected_action": [shipment.pk]},
+    )
 
     shipment.refresh_from_db()
     assert shipment.status == "delivered"
     assert [str(m) for m in get_messages(response.wsgi_request)] == [
-        f"Shipment {shipment.number} cannot go from “Delivered” to “Packed”."]
+        f"Shipment {shipment.number} cannot go from “Delivered” to “Packed”."
+    ]

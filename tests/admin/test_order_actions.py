@@ -25,8 +25,10 @@ def _in_status(status: str) -> Order:
 
 
 def _run_action(client, action: str, orders, reason: str = ""):
-    return client.post(reverse(CHANGELIST), {"action": action, "index": 0, "reason": reason,
-                                             "_selected_action": [o.pk for o in orders]})
+    return client.post(
+        reverse(CHANGELIST),
+        {"action": action, "index": 0, "reason": reason, "_selected_action": [o.pk for o in orders]},
+    )
 
 
 @pytest.mark.django_db
@@ -46,7 +48,8 @@ def test_bulk_approve_moves_both_orders_and_writes_their_events(manager, manager
 
 @pytest.mark.django_db
 def test_action_refused_by_the_lifecycle_shows_the_error_and_changes_nothing(
-        manager_client, django_capture_on_commit_callbacks):
+    manager_client, django_capture_on_commit_callbacks
+):
     order = _in_status(S.SHIPPED)
     events_before, version_before = order.events.count(), order.version
 
@@ -54,7 +57,8 @@ def test_action_refused_by_the_lifecycle_shows_the_error_and_changes_nothing(
         response = _run_action(manager_client, "approve", [order])
 
     order.refresh_from_db()
-    assert order.status == S.SHIPPED and order.version == version_before
+    assert order.status == S.SHIPPED
+    assert order.version == version_before
     assert order.events.count() == events_before
     assert callbacks == []
     assert _messages(response) == [f"Order {order.number} cannot go from “Shipped” to “Approved”."]
@@ -80,7 +84,8 @@ def test_cancel_without_a_reason_is_refused_before_any_order_is_touched(manager_
     response = _run_action(manager_client, "cancel", [order], reason="  ")
 
     order.refresh_from_db()
-    assert order.status == S.SUBMITTED and order.events.count() == events_before
+    assert order.status == S.SUBMITTED
+    assert order.events.count() == events_before
     assert "needs a reason" in _messages(response)[0]
 
 
@@ -118,7 +123,8 @@ def test_an_action_not_offered_is_not_run_even_when_posted(roles, client):
     _run_action(client, "approve", [order])
 
     order.refresh_from_db()
-    assert order.status == S.SUBMITTED and order.events.count() == events_before
+    assert order.status == S.SUBMITTED
+    assert order.events.count() == events_before
 
 
 @pytest.mark.django_db
@@ -150,7 +156,8 @@ def test_transition_button_confirms_then_calls_the_service(manager, manager_clie
     refused = manager_client.post(url, {"reason": ""})
     held = manager_client.post(url, {"reason": "Credit check"})
 
-    assert page.status_code == 200 and refused.status_code == 200
+    assert page.status_code == 200
+    assert refused.status_code == 200
     assert refused.context["form"].errors["reason"]
     assert held.status_code == 302
     order.refresh_from_db()
@@ -166,7 +173,8 @@ def test_transition_button_refused_by_the_lifecycle_reports_and_changes_nothing(
     response = manager_client.post(reverse("admin:orders_order_transition", args=[order.pk, "approve"]), {})
 
     order.refresh_from_db()
-    assert response.status_code == 302 and order.status == S.COMPLETED
+    assert response.status_code == 302
+    assert order.status == S.COMPLETED
     assert OrderEvent.objects.filter(order=order).count() == events_before
     assert "cannot go from “Completed” to “Approved”" in _messages(response)[0]
 
@@ -179,4 +187,5 @@ def test_transition_button_needs_the_permission(roles, client):
     response = client.post(reverse("admin:orders_order_transition", args=[order.pk, "approve"]), {})
 
     order.refresh_from_db()
-    assert response.status_code == 403 and order.status == S.SUBMITTED
+    assert response.status_code == 403
+    assert order.status == S.SUBMITTED

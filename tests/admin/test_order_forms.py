@@ -25,18 +25,36 @@ def _customer():
 
 
 def _add_data(customer, lines: str, **extra) -> dict:
-    return {"customer": customer.pk, "channel": "phone_email", "lines": lines, "submit": "on",
-            "external_reference": "", "notes": "", "requested_delivery_date": "", "shipping_address": "",
-            **extra}
+    return {
+        "customer": customer.pk,
+        "channel": "phone_email",
+        "lines": lines,
+        "submit": "on",
+        "external_reference": "",
+        "notes": "",
+        "requested_delivery_date": "",
+        "shipping_address": "",
+        **extra,
+    }
 
 
 def _change_data(order, **fields) -> dict:
-    data = {"requested_delivery_date": "", "external_reference": order.external_reference, "notes": order.notes,
-            "expected_version": order.version}
+    data = {
+        "requested_delivery_date": "",
+        "external_reference": order.external_reference,
+        "notes": order.notes,
+        "expected_version": order.version,
+    }
     # The read-only inlines post their management forms; nothing else of them is read.
     for prefix in ("lines", "events"):
-        data.update({f"{prefix}-TOTAL_FORMS": 0, f"{prefix}-INITIAL_FORMS": 0, f"{prefix}-MIN_NUM_FORMS": 0,
-                     f"{prefix}-MAX_NUM_FORMS": 0})
+        data.update(
+            {
+                f"{prefix}-TOTAL_FORMS": 0,
+                f"{prefix}-INITIAL_FORMS": 0,
+                f"{prefix}-MIN_NUM_FORMS": 0,
+                f"{prefix}-MAX_NUM_FORMS": 0,
+            }
+        )
     data.update(fields)
     return data
 
@@ -48,16 +66,30 @@ def test_add_form_creates_a_priced_submitted_order_through_the_service(manager, 
     option = ProductOptionFactory(code="colour")
     ProductOptionValueFactory(option=option, code="red")
 
-    response = manager_client.post(ADD, _add_data(customer, f"{plain.sku} 2\n\n{option.product.sku} 1 colour=red",
-                                                  external_reference="PO-77"))
+    response = manager_client.post(
+        ADD,
+        _add_data(
+            customer, f"{plain.sku} 2\n\n{option.product.sku} 1 colour=red", external_reference="PO-77"
+        ),
+    )
 
     assert response.status_code == 302
     order = Order.objects.get()
-    assert (order.customer, order.status, order.external_reference) == (customer, OrderStatus.SUBMITTED, "PO-77")
+    assert (order.customer, order.status, order.external_reference) == (
+        customer,
+        OrderStatus.SUBMITTED,
+        "PO-77",
+    )
     assert list(order.lines.values_list("sku", "quantity", "options")) == [
-        (plain.sku, 2, {}), (option.product.sku, 1, {"colour": "red"})]
-    assert order.total > 0 and order.created_by == manager
-    assert list(order.events.order_by("id").values_list("kind", flat=True)) == ["order.created", "order.submitted"]
+        (plain.sku, 2, {}),
+        (option.product.sku, 1, {"colour": "red"}),
+    ]
+    assert order.total > 0
+    assert order.created_by == manager
+    assert list(order.events.order_by("id").values_list("kind", flat=True)) == [
+        "order.created",
+        "order.submitted",
+    ]
 
 
 @pytest.mark.django_db
@@ -77,8 +109,9 @@ def test_add_form_puts_a_service_field_error_on_its_field(manager_client):
     customer = _customer()
     yesterday = timezone.localdate() - dt.timedelta(days=1)
 
-    response = manager_client.post(ADD, _add_data(customer, f"{ProductFactory().sku} 1",
-                                                  requested_delivery_date=yesterday.isoformat()))
+    response = manager_client.post(
+        ADD, _add_data(customer, f"{ProductFactory().sku} 1", requested_delivery_date=yesterday.isoformat())
+    )
 
     errors = response.context["adminform"].form.errors
     assert errors["requested_delivery_date"] == ["The date cannot be in the past."]
@@ -92,7 +125,9 @@ def test_add_form_refuses_rows_it_cannot_read_before_calling_the_service(manager
     response = manager_client.post(ADD, _add_data(customer, "SKU-1 two\nSKU-2 1 colour"))
 
     assert response.context["adminform"].form.errors["lines"] == [
-        "Row 1: write the SKU, then a whole quantity.", "Row 2: “colour” is not option=value."]
+        "Row 1: write the SKU, then a whole quantity.",
+        "Row 2: “colour” is not option=value.",
+    ]
     assert Order.objects.count() == 0
 
 
@@ -101,7 +136,9 @@ def test_add_form_reports_a_duplicate_external_reference_on_top(manager_client):
     customer = _customer()
     existing = make_order(customer=customer, external_reference="PO-1")
 
-    response = manager_client.post(ADD, _add_data(customer, f"{ProductFactory().sku} 1", external_reference="PO-1"))
+    response = manager_client.post(
+        ADD, _add_data(customer, f"{ProductFactory().sku} 1", external_reference="PO-1")
+    )
 
     assert existing.number in str(response.context["adminform"].form.non_field_errors())
     assert Order.objects.count() == 1
@@ -111,14 +148,17 @@ def test_add_form_reports_a_duplicate_external_reference_on_top(manager_client):
 def test_change_form_edits_the_header_through_the_service(manager, manager_client):
     order = make_order()
 
-    response = manager_client.post(reverse("admin:orders_order_change", args=[order.pk]),
-                                   _change_data(order, notes="Deliver to gate 3"))
+    response = manager_client.post(
+        reverse("admin:orders_order_change", args=[order.pk]), _change_data(order, notes="Deliver to gate 3")
+    )
 
     assert response.status_code == 302
     order.refresh_from_db()
-    assert order.notes == "Deliver to gate 3" and order.version == 2
+    assert order.notes == "Deliver to gate 3"
+    assert order.version == 2
     event = order.events.get(kind="order.updated")
-    assert event.data == {"fields": ["notes"]} and event.actor == manager
+    assert event.data == {"fields": ["notes"]}
+    assert event.actor == manager
 
 
 @pytest.mark.django_db
@@ -132,10 +172,14 @@ def test_stale_version_on_the_change_form_is_refused_and_nothing_changes(manager
     response = manager_client.post(change_url, loaded)
 
     order.refresh_from_db()
-    assert response.status_code == 302 and response["Location"] == change_url
-    assert order.notes == "Theirs" and order.version == 2 and order.events.count() == events_before
+    assert response.status_code == 302
+    assert response["Location"] == change_url
+    assert order.notes == "Theirs"
+    assert order.version == 2
+    assert order.events.count() == events_before
     assert [str(m) for m in get_messages(response.wsgi_request)] == [
-        "Someone else changed this record meanwhile. Reload it and try again."]
+        "Someone else changed this record meanwhile. Reload it and try again."
+    ]
 
 
 @pytest.mark.django_db
@@ -199,7 +243,8 @@ def test_change_form_posted_as_rendered_saves_with_its_read_only_lines_and_timel
     assert parser.data["lines-INITIAL_FORMS"] == "2"
     assert response.status_code == 302
     order.refresh_from_db()
-    assert order.notes == "Call before delivery" and order.lines.count() == 2
+    assert order.notes == "Call before delivery"
+    assert order.lines.count() == 2
 
 
 @pytest.mark.django_db
@@ -210,5 +255,7 @@ def test_add_form_names_the_row_and_option_of_a_missing_required_option(manager_
 
     response = manager_client.post(ADD, _add_data(customer, f"\n{option.product.sku} 1"))
 
-    assert response.context["adminform"].form.errors["lines"] == ["Row 2, option cab: This option is required."]
+    assert response.context["adminform"].form.errors["lines"] == [
+        "Row 2, option cab: This option is required."
+    ]
     assert Order.objects.count() == 0

@@ -20,8 +20,12 @@ def _perms(app: str, models, actions) -> set[str]:
 
 
 def _group_perms(name: str) -> set[str]:
-    return {f"{app}.{codename}" for app, codename in
-            Group.objects.get(name=name).permissions.values_list("content_type__app_label", "codename")}
+    return {
+        f"{app}.{codename}"
+        for app, codename in Group.objects.get(name=name).permissions.values_list(
+            "content_type__app_label", "codename"
+        )
+    }
 
 
 ORDERS = ("order", "orderline", "orderevent")
@@ -31,31 +35,47 @@ FINANCE = ("invoice", "payment", "tierdiscount", "customerprice", "shippingrate"
 PRODUCTION = ("plant", "workorder")
 LOGISTICS = ("carrier", "shipment", "shipmentline", "trackingevent")
 WEBHOOKS = ("webhookendpoint", "webhookdelivery", "webhookattempt")
-WORKFLOW = {f"orders.{c}" for c in ("review_order", "hold_order", "cancel_order", "fulfil_order", "ship_order",
-                                    "complete_order")}
+WORKFLOW = {
+    f"orders.{c}"
+    for c in ("review_order", "hold_order", "cancel_order", "fulfil_order", "ship_order", "complete_order")
+}
 
 EXPECTED = {
     "Order manager": (
-        _perms("orders", ORDERS, VAC) | _perms("crm", CRM, VAC) | _perms("inventory", INVENTORY, VAC) | WORKFLOW
-        | _perms("finance", FINANCE, ["view"]) | _perms("logistics", LOGISTICS, ["view"])
-        | _perms("production", PRODUCTION, ["view"]) | _perms("core", ["apitoken"], VAC)
-        | _perms("core", ["sequence", "idempotencykey"], ["view"]) | {"analytics.view_dailysales"}
+        _perms("orders", ORDERS, VAC)
+        | _perms("crm", CRM, VAC)
+        | _perms("inventory", INVENTORY, VAC)
+        | WORKFLOW
+        | _perms("finance", FINANCE, ["view"])
+        | _perms("logistics", LOGISTICS, ["view"])
+        | _perms("production", PRODUCTION, ["view"])
+        | _perms("core", ["apitoken"], VAC)
+        | _perms("core", ["sequence", "idempotencykey"], ["view"])
+        | {"analytics.view_dailysales"}
         | _perms("webhooks", WEBHOOKS, ["view", "change"])
     ),
     "Sales rep": (
-        _perms("orders", ORDERS, ["view"]) | {"orders.add_order"} | _perms("crm", CRM, ["view"])
+        _perms("orders", ORDERS, ["view"])
+        | {"orders.add_order"}
+        | _perms("crm", CRM, ["view"])
         | {"crm.add_contact", "crm.change_contact", "inventory.view_product", "inventory.view_stocklevel"}
     ),
     "Production scheduler": (
-        _perms("orders", ORDERS, ["view"]) | {"orders.fulfil_order"} | _perms("production", PRODUCTION, VAC)
+        _perms("orders", ORDERS, ["view"])
+        | {"orders.fulfil_order"}
+        | _perms("production", PRODUCTION, VAC)
         | _perms("inventory", INVENTORY, ["view"])
     ),
     "Logistics specialist": (
-        _perms("orders", ORDERS, ["view"]) | {"orders.ship_order"} | _perms("logistics", LOGISTICS, VAC)
+        _perms("orders", ORDERS, ["view"])
+        | {"orders.ship_order"}
+        | _perms("logistics", LOGISTICS, VAC)
         | {"inventory.view_stocklevel", "inventory.view_warehouse"}
     ),
     "Finance": (
-        _perms("orders", ORDERS, ["view"]) | {"orders.hold_order"} | _perms("finance", FINANCE, VAC)
+        _perms("orders", ORDERS, ["view"])
+        | {"orders.hold_order"}
+        | _perms("finance", FINANCE, VAC)
         | {"crm.view_customer", "crm.change_customer"}
     ),
     "Dealer": set(),

@@ -32,31 +32,46 @@ LIST_FILTERS = [
 def theirs():
     customer = CustomerFactory()
     order = dealer_order(customer, external_reference="PO-THEIRS")
-    return {"order": order.number, "invoice": make_invoice(order).number,
-            "shipment": make_shipment(order).number}
+    return {
+        "order": order.number,
+        "invoice": make_invoice(order).number,
+        "shipment": make_shipment(order).number,
+    }
 
 
 def call(client, method, url, body, **headers):
-    return getattr(client, method)(url, body, format="json", **headers) if body is not None else getattr(
-        client, method)(url, **headers)
+    return (
+        getattr(client, method)(url, body, format="json", **headers)
+        if body is not None
+        else getattr(client, method)(url, **headers)
+    )
 
 
 def snapshot():
-    return (list(Order.objects.order_by("pk").values_list("status", "version", "notes")),
-            OrderEvent.objects.count(), IdempotencyKey.objects.count())
+    return (
+        list(Order.objects.order_by("pk").values_list("status", "version", "notes")),
+        OrderEvent.objects.count(),
+        IdempotencyKey.objects.count(),
+    )
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("method", "template", "body"), OBJECT_ENDPOINTS,
-                         ids=[f"{m} {t}" for m, t, _b in OBJECT_ENDPOINTS])
+@pytest.mark.parametrize(
+    ("method", "template", "body"), OBJECT_ENDPOINTS, ids=[f"{m} {t}" for m, t, _b in OBJECT_ENDPOINTS]
+)
 def test_another_dealers_object_is_404_like_a_missing_one_and_nothing_changes(theirs, method, template, body):
     customer, _user, client = dealer()
     dealer_order(customer)
     before = snapshot()
 
     response = call(client, method, template.format(**theirs), body, HTTP_IDEMPOTENCY_KEY="k1")
-    missing = call(client, method, template.format(order="SO-1999-000001", invoice="INV-1999-000001",
-                                                   shipment="SH-1999-000001"), body, HTTP_IDEMPOTENCY_KEY="k2")
+    missing = call(
+        client,
+        method,
+        template.format(order="SO-1999-000001", invoice="INV-1999-000001", shipment="SH-1999-000001"),
+        body,
+        HTTP_IDEMPOTENCY_KEY="k2",
+    )
 
     assert response.status_code == 404
     assert response.json() == missing.json() == {"code": "not_found", "message": "Not found.", "fields": {}}
@@ -70,7 +85,8 @@ def test_list_filters_never_reach_another_dealers_rows(theirs, template):
 
     response = client.get(template.format(**theirs))
 
-    assert response.status_code == 200 and response.json()["results"] == []
+    assert response.status_code == 200
+    assert response.json()["results"] == []
 
 
 @pytest.mark.django_db
@@ -86,8 +102,13 @@ def test_a_dealer_group_user_does_not_reach_customers_outside_its_group(theirs):
 
 
 ALL_ENDPOINTS = [(m, t) for m, t, _b in OBJECT_ENDPOINTS] + [
-    ("get", "/api/v1/products/"), ("post", "/api/v1/quotes/"), ("get", "/api/v1/orders/"),
-    ("post", "/api/v1/orders/"), ("get", "/api/v1/invoices/"), ("get", "/api/v1/shipments/")]
+    ("get", "/api/v1/products/"),
+    ("post", "/api/v1/quotes/"),
+    ("get", "/api/v1/orders/"),
+    ("post", "/api/v1/orders/"),
+    ("get", "/api/v1/invoices/"),
+    ("get", "/api/v1/shipments/"),
+]
 
 
 @pytest.mark.django_db
@@ -100,7 +121,9 @@ def test_staff_without_customers_get_403_and_anonymous_callers_401_everywhere(th
     as_staff = call(staff, method, url, {} if method != "get" else None)
     anonymous = call(APIClient(), method, url, {} if method != "get" else None)
 
-    assert as_staff.status_code == 403 and as_staff.json()["code"] == "permission_denied"
-    assert anonymous.status_code == 401 and anonymous.json()["code"] == "not_authenticated"
+    assert as_staff.status_code == 403
+    assert as_staff.json()["code"] == "permission_denied"
+    assert anonymous.status_code == 401
+    assert anonymous.json()["code"] == "not_authenticated"
     assert anonymous["WWW-Authenticate"] == "Token"
     assert snapshot() == before

@@ -7,10 +7,17 @@ from django.contrib.staticfiles import finders
 from django.test import Client
 
 EXPECTED_OPERATIONS = {
-    ("get", "/api/v1/products/"), ("post", "/api/v1/quotes/"), ("get", "/api/v1/orders/"),
-    ("post", "/api/v1/orders/"), ("get", "/api/v1/orders/{number}/"), ("patch", "/api/v1/orders/{number}/"),
-    ("post", "/api/v1/orders/{number}/cancel/"), ("get", "/api/v1/orders/{number}/timeline/"),
-    ("get", "/api/v1/invoices/"), ("get", "/api/v1/invoices/{number}/"), ("get", "/api/v1/shipments/"),
+    ("get", "/api/v1/products/"),
+    ("post", "/api/v1/quotes/"),
+    ("get", "/api/v1/orders/"),
+    ("post", "/api/v1/orders/"),
+    ("get", "/api/v1/orders/{number}/"),
+    ("patch", "/api/v1/orders/{number}/"),
+    ("post", "/api/v1/orders/{number}/cancel/"),
+    ("get", "/api/v1/orders/{number}/timeline/"),
+    ("get", "/api/v1/invoices/"),
+    ("get", "/api/v1/invoices/{number}/"),
+    ("get", "/api/v1/shipments/"),
     ("get", "/api/v1/shipments/{number}/"),
 }
 ERROR_REF = "#/components/schemas/Error"
@@ -36,8 +43,11 @@ def test_the_schema_is_openapi_3_and_lists_every_dealer_endpoint(schema):
     assert schema["openapi"].startswith("3.")
     assert {(method, path) for method, path, _op in dealer_operations(schema)} >= EXPECTED_OPERATIONS
     assert schema["components"]["securitySchemes"]["tokenAuth"] == {
-        "type": "apiKey", "in": "header", "name": "Authorization",
-        "description": schema["components"]["securitySchemes"]["tokenAuth"]["description"]}
+        "type": "apiKey",
+        "in": "header",
+        "name": "Authorization",
+        "description": schema["components"]["securitySchemes"]["tokenAuth"]["description"],
+    }
 
 
 def test_every_operation_documents_its_errors_with_the_envelope_and_examples(schema):

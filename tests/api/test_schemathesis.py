@@ -20,7 +20,8 @@ from inventory.tests.factories import ProductFactory, ProductOptionFactory, Prod
 from orders.models import Channel
 from orders.tests.factories import make_order
 
-# Per operation; raise it for a deeper local run: SCHEMATHESIS_MAX_EXAMPLES=500 pytest tests/api/test_schemathesis.py
+# Per operation; raise it for a deeper local run:
+#   SCHEMATHESIS_MAX_EXAMPLES=500 pytest tests/api/test_schemathesis.py
 MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "25"))
 
 
@@ -58,9 +59,17 @@ DEALER_OPERATIONS = r"^/api/v1/"
 
 
 @schema.parametrize(endpoint=DEALER_OPERATIONS)
-@settings(max_examples=MAX_EXAMPLES, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                                 HealthCheck.filter_too_much, HealthCheck.data_too_large])
+@settings(
+    max_examples=MAX_EXAMPLES,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.filter_too_much,
+        HealthCheck.data_too_large,
+    ],
+)
 def test_the_api_honours_its_own_schema(case, dealer_headers):
     if case.cookies:
         # The schema also documents session auth (browsable API); this test authenticates by token only.

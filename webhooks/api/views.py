@@ -1,4 +1,7 @@
-"""Dealer API for webhook endpoints and their delivery log. Thin: parse, call one service or selector, render."""
+"""Dealer API for webhook endpoints and their delivery log.
+
+Thin: parse, call one service or selector, render.
+"""
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -35,10 +38,16 @@ MAX_ID = 2**63 - 1
 ID_SCHEMA = {"type": "integer", "format": "int64", "minimum": 1, "maximum": MAX_ID}
 
 ENDPOINT_EXAMPLE = {
-    "id": 7, "customer": "D-SZ-001", "url": "https://erp.dealer.example/oms/webhooks",
-    "event_types": ["order.approved", "order.shipped", "invoice.issued"], "is_active": True,
-    "consecutive_failures": 0, "disabled_at": None, "disabled_reason": "",
-    "created_at": "2026-03-02T08:15:00Z", "updated_at": "2026-03-02T08:15:00Z",
+    "id": 7,
+    "customer": "D-SZ-001",
+    "url": "https://erp.dealer.example/oms/webhooks",
+    "event_types": ["order.approved", "order.shipped", "invoice.issued"],
+    "is_active": True,
+    "consecutive_failures": 0,
+    "disabled_at": None,
+    "disabled_reason": "",
+    "created_at": "2026-03-02T08:15:00Z",
+    "updated_at": "2026-03-02T08:15:00Z",
 }
 SECRET_EXAMPLE = {**ENDPOINT_EXAMPLE, "secret": "whsec_3q2-7wE0xk8fQm3bS1y4Jb2Yt8Zr5nV0aP9cL6dH1uI"}
 
@@ -47,37 +56,83 @@ def _error(code: str, message: str, fields: dict | None = None) -> dict:
     return {"code": code, "message": message, "fields": fields or {}}
 
 
-INVALID_RESPONSE = OpenApiResponse(ErrorSerializer, description=(
-    "Invalid input: bad JSON, wrong types, unknown fields, a URL that cannot receive webhooks, an unknown "
-    "event type, or (on create) a missing or foreign `customer` code. Nothing was written."), examples=[
-    OpenApiExample("Field errors", value=_error("invalid", "Some fields are not valid.", {
-        "url": ["Use https://."],
-        "event_types": ["Unknown event type: order.teleported."]})),
-    OpenApiExample("Private address", value=_error("invalid", "Some fields are not valid.", {
-        "url": ["This address cannot receive webhooks: it is not a public internet address."]})),
-    OpenApiExample("Unknown field", value=_error("invalid", "Some fields are not valid.", {
-        "secret": ["Unknown field."]})),
-    OpenApiExample("Malformed JSON", value=_error(
-        "parse_error", "JSON parse error - Expecting value: line 1 column 1 (char 0)")),
-])
-CREATE_INVALID_RESPONSE = OpenApiResponse(ErrorSerializer, description=INVALID_RESPONSE.description, examples=[
-    *INVALID_RESPONSE.examples,
-    OpenApiExample("Dealer group without customer", value=_error("invalid", "Some fields are not valid.", {
-        "customer": ["You act for several customers: give the customer code."]})),
-])
-NOT_FOUND_RESPONSE = OpenApiResponse(ErrorSerializer, description=(
-    "No endpoint with this id among your customers' endpoints (another dealer's endpoint, a deleted one, or "
-    "an id that is not a positive integer)."), examples=ERRORS[404][1])
-BAD_PAGE_RESPONSE = OpenApiResponse(ErrorSerializer, description=(
-    "A query parameter is not valid: a malformed or foreign `cursor`, or a filter value that is not one "
-    "of the documented ones."), examples=[
-    OpenApiExample("Bad cursor", value=_error("invalid", "Some fields are not valid.", {
-        "cursor": ["Invalid cursor."]})),
-])
+INVALID_RESPONSE = OpenApiResponse(
+    ErrorSerializer,
+    description=(
+        "Invalid input: bad JSON, wrong types, unknown fields, a URL that cannot receive webhooks, "
+        "an unknown "
+        "event type, or (on create) a missing or foreign `customer` code. Nothing was written."
+    ),
+    examples=[
+        OpenApiExample(
+            "Field errors",
+            value=_error(
+                "invalid",
+                "Some fields are not valid.",
+                {"url": ["Use https://."], "event_types": ["Unknown event type: order.teleported."]},
+            ),
+        ),
+        OpenApiExample(
+            "Private address",
+            value=_error(
+                "invalid",
+                "Some fields are not valid.",
+                {"url": ["This address cannot receive webhooks: it is not a public internet address."]},
+            ),
+        ),
+        OpenApiExample(
+            "Unknown field",
+            value=_error("invalid", "Some fields are not valid.", {"secret": ["Unknown field."]}),
+        ),
+        OpenApiExample(
+            "Malformed JSON",
+            value=_error("parse_error", "JSON parse error - Expecting value: line 1 column 1 (char 0)"),
+        ),
+    ],
+)
+CREATE_INVALID_RESPONSE = OpenApiResponse(
+    ErrorSerializer,
+    description=INVALID_RESPONSE.description,
+    examples=[
+        *INVALID_RESPONSE.examples,
+        OpenApiExample(
+            "Dealer group without customer",
+            value=_error(
+                "invalid",
+                "Some fields are not valid.",
+                {"customer": ["You act for several customers: give the customer code."]},
+            ),
+        ),
+    ],
+)
+NOT_FOUND_RESPONSE = OpenApiResponse(
+    ErrorSerializer,
+    description=(
+        "No endpoint with this id among your customers' endpoints (another dealer's endpoint, a deleted one, "
+        "or an id that is not a positive integer)."
+    ),
+    examples=ERRORS[404][1],
+)
+BAD_PAGE_RESPONSE = OpenApiResponse(
+    ErrorSerializer,
+    description=(
+        "A query parameter is not valid: a malformed or foreign `cursor`, or a filter value that is not one "
+        "of the documented ones."
+    ),
+    examples=[
+        OpenApiExample(
+            "Bad cursor",
+            value=_error("invalid", "Some fields are not valid.", {"cursor": ["Invalid cursor."]}),
+        ),
+    ],
+)
 ENDPOINT_ID_PARAMETER = OpenApiParameter(
-    name="endpoint_id", type=ID_SCHEMA, location=OpenApiParameter.PATH,
+    name="endpoint_id",
+    type=ID_SCHEMA,
+    location=OpenApiParameter.PATH,
     description="The endpoint's `id`. Anything that is not the id of one of your endpoints answers 404.",
-    examples=[OpenApiExample("Endpoint", value=7)])
+    examples=[OpenApiExample("Endpoint", value=7)],
+)
 
 
 def _endpoint_id(raw: str) -> int:
@@ -104,31 +159,54 @@ class WebhookEndpointListApi(DealerListApiMixin, generics.ListAPIView):
         return selectors.webhook_endpoint_list_for_user(user=self.request.user)
 
     @extend_schema(
-        tags=TAGS, summary="List your webhook endpoints",
+        tags=TAGS,
+        summary="List your webhook endpoints",
         description="Endpoints of every customer your account acts for, newest first. The signing secret is "
-                    "not shown here. Cursor-paginated: follow `next`; `page_size` up to 200.",
-        responses={200: WebhookEndpointSerializer(many=True), **error_responses(*READ), 400: BAD_PAGE_RESPONSE},
-        examples=[OpenApiExample("Endpoints", response_only=True, value={
-            "next": None, "previous": None, "results": [ENDPOINT_EXAMPLE]})],
+        "not shown here. Cursor-paginated: follow `next`; `page_size` up to 200.",
+        responses={
+            200: WebhookEndpointSerializer(many=True),
+            **error_responses(*READ),
+            400: BAD_PAGE_RESPONSE,
+        },
+        examples=[
+            OpenApiExample(
+                "Endpoints",
+                response_only=True,
+                value={"next": None, "previous": None, "results": [ENDPOINT_EXAMPLE]},
+            )
+        ],
     )
     def get(self, request, *args, **kwargs):
         return self.list(request, *args, **kwargs)
 
     @extend_schema(
-        tags=TAGS, summary="Register a webhook endpoint",
+        tags=TAGS,
+        summary="Register a webhook endpoint",
         description="Registers a URL to receive the events in `event_types` (all events when empty or left "
-                    "out) as signed POSTs. If your account acts for several customers (a dealer group), "
-                    "`customer` must name the one the endpoint is for; otherwise it is refused with 400 on "
-                    "`customer`. The response carries the signing `secret`; it is shown again only after a "
-                    "rotation.",
+        "out) as signed POSTs. If your account acts for several customers (a dealer group), "
+        "`customer` must name the one the endpoint is for; otherwise it is refused with 400 on "
+        "`customer`. The response carries the signing `secret`; it is shown again only after a "
+        "rotation.",
         request=WebhookEndpointCreateSerializer,
-        responses={201: WebhookEndpointWithSecretSerializer, **error_responses(*WRITE), 400: CREATE_INVALID_RESPONSE},
+        responses={
+            201: WebhookEndpointWithSecretSerializer,
+            **error_responses(*WRITE),
+            400: CREATE_INVALID_RESPONSE,
+        },
         examples=[
-            OpenApiExample("Register", request_only=True, value={
-                "url": "https://erp.dealer.example/oms/webhooks",
-                "event_types": ["order.approved", "order.shipped", "invoice.issued"]}),
-            OpenApiExample("Dealer group, every event", request_only=True, value={
-                "customer": "D-SZ-001", "url": "https://erp.dealer.example/oms/webhooks"}),
+            OpenApiExample(
+                "Register",
+                request_only=True,
+                value={
+                    "url": "https://erp.dealer.example/oms/webhooks",
+                    "event_types": ["order.approved", "order.shipped", "invoice.issued"],
+                },
+            ),
+            OpenApiExample(
+                "Dealer group, every event",
+                request_only=True,
+                value={"customer": "D-SZ-001", "url": "https://erp.dealer.example/oms/webhooks"},
+            ),
             OpenApiExample("Registered", response_only=True, status_codes=["201"], value=SECRET_EXAMPLE),
         ],
     )
@@ -137,63 +215,95 @@ class WebhookEndpointListApi(DealerListApiMixin, generics.ListAPIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         customer = selectors.webhook_customer_for_user(user=request.user, code=data.get("customer"))
-        endpoint = services.webhook_endpoint_create(customer=customer, url=data["url"],
-                                                    event_types=data["event_types"], actor=request.user)
+        endpoint = services.webhook_endpoint_create(
+            customer=customer, url=data["url"], event_types=data["event_types"], actor=request.user
+        )
         return Response(WebhookEndpointWithSecretSerializer(endpoint).data, status=status.HTTP_201_CREATED)
 
 
 class WebhookEndpointDetailApi(WebhookDealerApi):
-    @extend_schema(tags=TAGS, summary="Get one of your webhook endpoints", parameters=[ENDPOINT_ID_PARAMETER],
-                   responses={200: WebhookEndpointSerializer, **error_responses(401, 403, 429),
-                              404: NOT_FOUND_RESPONSE},
-                   examples=[OpenApiExample("Endpoint", response_only=True, value=ENDPOINT_EXAMPLE)])
+    @extend_schema(
+        tags=TAGS,
+        summary="Get one of your webhook endpoints",
+        parameters=[ENDPOINT_ID_PARAMETER],
+        responses={200: WebhookEndpointSerializer, **error_responses(401, 403, 429), 404: NOT_FOUND_RESPONSE},
+        examples=[OpenApiExample("Endpoint", response_only=True, value=ENDPOINT_EXAMPLE)],
+    )
     def get(self, request, endpoint_id: str):
-        endpoint = selectors.webhook_endpoint_get_for_user(user=request.user, endpoint_id=_endpoint_id(endpoint_id))
+        endpoint = selectors.webhook_endpoint_get_for_user(
+            user=request.user, endpoint_id=_endpoint_id(endpoint_id)
+        )
         return Response(WebhookEndpointSerializer(endpoint).data)
 
     @extend_schema(
-        tags=TAGS, summary="Change a webhook endpoint",
+        tags=TAGS,
+        summary="Change a webhook endpoint",
         description="Give only what changes; `event_types` replaces the subscription (empty: every event). "
-                    "`is_active: true` turns a disabled endpoint on again and clears its failure count; "
-                    "`is_active: false` pauses it.",
-        request=WebhookEndpointUpdateSerializer, parameters=[ENDPOINT_ID_PARAMETER],
-        responses={200: WebhookEndpointSerializer, **error_responses(*WRITE), 400: INVALID_RESPONSE,
-                   404: NOT_FOUND_RESPONSE},
-        examples=[OpenApiExample("Re-enable", request_only=True, value={"is_active": True}),
-                  OpenApiExample("Subscribe", request_only=True,
-                                 value={"event_types": ["order.shipped", "shipment.tracking_updated"]}),
-                  OpenApiExample("Endpoint", response_only=True, status_codes=["200"], value=ENDPOINT_EXAMPLE)],
+        "`is_active: true` turns a disabled endpoint on again and clears its failure count; "
+        "`is_active: false` pauses it.",
+        request=WebhookEndpointUpdateSerializer,
+        parameters=[ENDPOINT_ID_PARAMETER],
+        responses={
+            200: WebhookEndpointSerializer,
+            **error_responses(*WRITE),
+            400: INVALID_RESPONSE,
+            404: NOT_FOUND_RESPONSE,
+        },
+        examples=[
+            OpenApiExample("Re-enable", request_only=True, value={"is_active": True}),
+            OpenApiExample(
+                "Subscribe",
+                request_only=True,
+                value={"event_types": ["order.shipped", "shipment.tracking_updated"]},
+            ),
+            OpenApiExample("Endpoint", response_only=True, status_codes=["200"], value=ENDPOINT_EXAMPLE),
+        ],
     )
     def patch(self, request, endpoint_id: str):
         endpoint_id = _endpoint_id(endpoint_id)
         serializer = WebhookEndpointUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         endpoint = services.webhook_endpoint_update(
-            endpoint_id=endpoint_id, customer_ids=[customer.pk for customer in self.dealer_customers()],
-            **serializer.validated_data)
+            endpoint_id=endpoint_id,
+            customer_ids=[customer.pk for customer in self.dealer_customers()],
+            **serializer.validated_data,
+        )
         return Response(WebhookEndpointSerializer(endpoint).data)
 
-    @extend_schema(tags=TAGS, summary="Delete a webhook endpoint and its delivery log",
-                   description="Pending deliveries are dropped with it.", parameters=[ENDPOINT_ID_PARAMETER],
-                   responses={204: None, **error_responses(401, 403, 429), 404: NOT_FOUND_RESPONSE})
+    @extend_schema(
+        tags=TAGS,
+        summary="Delete a webhook endpoint and its delivery log",
+        description="Pending deliveries are dropped with it.",
+        parameters=[ENDPOINT_ID_PARAMETER],
+        responses={204: None, **error_responses(401, 403, 429), 404: NOT_FOUND_RESPONSE},
+    )
     def delete(self, request, endpoint_id: str):
-        services.webhook_endpoint_delete(endpoint_id=_endpoint_id(endpoint_id),
-                                         customer_ids=[customer.pk for customer in self.dealer_customers()])
+        services.webhook_endpoint_delete(
+            endpoint_id=_endpoint_id(endpoint_id),
+            customer_ids=[customer.pk for customer in self.dealer_customers()],
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class WebhookEndpointRotateSecretApi(WebhookDealerApi):
     @extend_schema(
-        tags=TAGS, summary="Rotate the signing secret",
+        tags=TAGS,
+        summary="Rotate the signing secret",
         description="Takes no body. Every later request, retries included, is signed with the new secret.",
-        request=None, parameters=[ENDPOINT_ID_PARAMETER],
-        responses={200: WebhookEndpointWithSecretSerializer, **error_responses(401, 403, 429),
-                   404: NOT_FOUND_RESPONSE},
+        request=None,
+        parameters=[ENDPOINT_ID_PARAMETER],
+        responses={
+            200: WebhookEndpointWithSecretSerializer,
+            **error_responses(401, 403, 429),
+            404: NOT_FOUND_RESPONSE,
+        },
         examples=[OpenApiExample("Rotated", response_only=True, value=SECRET_EXAMPLE)],
     )
     def post(self, request, endpoint_id: str):
         endpoint = services.webhook_endpoint_rotate_secret(
-            endpoint_id=_endpoint_id(endpoint_id), customer_ids=[customer.pk for customer in self.dealer_customers()])
+            endpoint_id=_endpoint_id(endpoint_id),
+            customer_ids=[customer.pk for customer in self.dealer_customers()],
+        )
         return Response(WebhookEndpointWithSecretSerializer(endpoint).data)
 
 
@@ -205,8 +315,12 @@ class IdFilter(filters.Filter):
 
 
 class WebhookDeliveryFilter(filters.FilterSet):
-    endpoint = IdFilter(field_name="endpoint_id", min_value=1, max_value=MAX_ID,
-                        help_text=_("Only this endpoint's deliveries (its `id`)."))
+    endpoint = IdFilter(
+        field_name="endpoint_id",
+        min_value=1,
+        max_value=MAX_ID,
+        help_text=_("Only this endpoint's deliveries (its `id`)."),
+    )
     status = filters.ChoiceFilter(choices=DeliveryStatus.choices)
     event_type = filters.ChoiceFilter(choices=WebhookEventType.choices)
 
@@ -225,10 +339,15 @@ class WebhookDeliveryListApi(DealerListApiMixin, generics.ListAPIView):
         return selectors.webhook_delivery_list_for_user(user=self.request.user)
 
     @extend_schema(
-        tags=TAGS, summary="Your webhook deliveries, newest first",
+        tags=TAGS,
+        summary="Your webhook deliveries, newest first",
         description="Each delivery is one event sent to one endpoint; `payload` is the exact body sent. "
-                    "Cursor-paginated: follow `next`; `page_size` up to 200.",
-        responses={200: WebhookDeliverySerializer(many=True), **error_responses(*READ), 400: BAD_PAGE_RESPONSE},
+        "Cursor-paginated: follow `next`; `page_size` up to 200.",
+        responses={
+            200: WebhookDeliverySerializer(many=True),
+            **error_responses(*READ),
+            400: BAD_PAGE_RESPONSE,
+        },
     )
     def get(self, request, *args, **kwargs):
         return self.list(request, *args, **kwargs)

@@ -9,11 +9,18 @@ from webhooks.models import WebhookEventType
 class WebhookEndpointCreateForm(forms.Form):
     customer = forms.ModelChoiceField(label=_("Customer"), queryset=None)
     # A CharField, not a URLField: which URLs may receive webhooks is the service's rule.
-    url = forms.CharField(label=_("URL"), max_length=500,
-                          widget=forms.TextInput(attrs={"placeholder": "https://erp.example.com/oms-webhooks"}))
-    event_types = forms.MultipleChoiceField(label=_("Events"), required=False, choices=WebhookEventType.choices,
-                                            widget=forms.CheckboxSelectMultiple,
-                                            help_text=_("Leave all unticked to receive every event."))
+    url = forms.CharField(
+        label=_("URL"),
+        max_length=500,
+        widget=forms.TextInput(attrs={"placeholder": "https://erp.example.com/oms-webhooks"}),
+    )
+    event_types = forms.MultipleChoiceField(
+        label=_("Events"),
+        required=False,
+        choices=WebhookEventType.choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Leave all unticked to receive every event."),
+    )
 
     def __init__(self, *args, customers, **kwargs):
         super().__init__(*args, **kwargs)

@@ -44,7 +44,9 @@ class WebhookEndpointListView(PortalAccessMixin, View):
     def get(self, request):
         endpoints = webhook_endpoint_list_for_user(user=request.user).order_by("customer__name", "pk")
         deliveries = webhook_delivery_list_for_user(user=request.user)[:RECENT_DELIVERIES]
-        return render(request, "portal/webhooks/list.html", {"endpoints": endpoints, "deliveries": deliveries})
+        return render(
+            request, "portal/webhooks/list.html", {"endpoints": endpoints, "deliveries": deliveries}
+        )
 
 
 class WebhookEndpointCreateView(PortalAccessMixin, View):
@@ -57,12 +59,18 @@ class WebhookEndpointCreateView(PortalAccessMixin, View):
         return render(request, self.template_name, {"form": form})
 
     def post(self, request):
-        form = WebhookEndpointCreateForm(request.POST, customers=customers_for_user(request.user).order_by("name"))
+        form = WebhookEndpointCreateForm(
+            request.POST, customers=customers_for_user(request.user).order_by("name")
+        )
         if form.is_valid():
             data = form.cleaned_data
             try:
-                endpoint = webhook_endpoint_create(customer=data["customer"], url=data["url"],
-                                                   event_types=data["event_types"], actor=request.user)
+                endpoint = webhook_endpoint_create(
+                    customer=data["customer"],
+                    url=data["url"],
+                    event_types=data["event_types"],
+                    actor=request.user,
+                )
             except DomainError as exc:
                 apply_domain_error(exc, form)
             else:
@@ -77,8 +85,9 @@ class WebhookEndpointRotateSecretView(PortalAccessMixin, View):
 
     def post(self, request, endpoint_id: int):
         try:
-            endpoint = webhook_endpoint_rotate_secret(endpoint_id=endpoint_id,
-                                                      customer_ids=_customer_ids(request.user))
+            endpoint = webhook_endpoint_rotate_secret(
+                endpoint_id=endpoint_id, customer_ids=_customer_ids(request.user)
+            )
         except DomainError as exc:
             domain_error_message(request, exc)
             return redirect("portal:webhook-list")
@@ -109,11 +118,13 @@ class WebhookEndpointEnableView(PortalAccessMixin, View):
 
     def post(self, request, endpoint_id: int):
         try:
-            webhook_endpoint_update(endpoint_id=endpoint_id, customer_ids=_customer_ids(request.user),
-                                    is_active=True)
+            webhook_endpoint_update(
+                endpoint_id=endpoint_id, customer_ids=_customer_ids(request.user), is_active=True
+            )
         except DomainError as exc:
             domain_error_message(request, exc)
         else:
-            messages.success(request, _("The webhook endpoint is enabled again; its pending deliveries will be "
-                                        "retried."))
+            messages.success(
+                request, _("The webhook endpoint is enabled again; its pending deliveries will be retried.")
+            )
         return redirect("portal:webhook-list")

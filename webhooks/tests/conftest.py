@@ -58,8 +58,16 @@ def fake_dns(monkeypatch):
     table.lookups = {}
 
     def answer(host, port, addresses):
-        return [(socket.AF_INET6 if ":" in a else socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "",
-                 (a, port, 0, 0) if ":" in a else (a, port)) for a in addresses]
+        return [
+            (
+                socket.AF_INET6 if ":" in a else socket.AF_INET,
+                socket.SOCK_STREAM,
+                socket.IPPROTO_TCP,
+                "",
+                (a, port, 0, 0) if ":" in a else (a, port),
+            )
+            for a in addresses
+        ]
 
     def getaddrinfo(host, port, *args, **kwargs):
         name = host.lower() if isinstance(host, str) else host

@@ -23,7 +23,13 @@ class WebhookDeliveryFactory(factory.django.DjangoModelFactory):
     endpoint = factory.SubFactory(WebhookEndpointFactory)
     event_id = factory.LazyFunction(uuid.uuid4)
     event_type = WebhookEventType.ORDER_APPROVED
-    payload = factory.LazyAttribute(lambda d: {"id": str(d.event_id), "type": d.event_type,
-                                               "created_at": "2026-01-01T00:00:00Z", "api_version": "v1",
-                                               "data": {"order": {"id": 1, "number": "SO-2026-000001"}}})
+    payload = factory.LazyAttribute(
+        lambda d: {
+            "id": str(d.event_id),
+            "type": d.event_type,
+            "created_at": "2026-01-01T00:00:00Z",
+            "api_version": "v1",
+            "data": {"order": {"id": 1, "number": "SO-2026-000001"}},
+        }
+    )
     next_attempt_at = factory.LazyFunction(timezone.now)

@@ -44,8 +44,16 @@ class Receiver:
 
     def record(self, path: str, headers: dict, body: bytes) -> int:
         with self._lock:
-            self.received.append(Received(path=path, headers=headers, body=body, signature_ok=verify(
-                secret=self.secret, header=headers.get("X-OMS-Signature", ""), body=body)))
+            self.received.append(
+                Received(
+                    path=path,
+                    headers=headers,
+                    body=body,
+                    signature_ok=verify(
+                        secret=self.secret, header=headers.get("X-OMS-Signature", ""), body=body
+                    ),
+                )
+            )
             return self.statuses.pop(0) if self.statuses else 200
 
 

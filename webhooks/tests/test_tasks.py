@@ -18,22 +18,31 @@ def queued(monkeypatch):
     from webhooks import tasks
 
     calls = {"deliver": [], "sweep": []}
-    monkeypatch.setattr(tasks.webhook_deliver_task, "delay", lambda **kw: calls["deliver"].append(kw["delivery_id"]))
+    monkeypatch.setattr(
+        tasks.webhook_deliver_task, "delay", lambda **kw: calls["deliver"].append(kw["delivery_id"])
+    )
     monkeypatch.setattr(tasks.webhook_deliver_due_task, "delay", lambda **kw: calls["sweep"].append(kw))
     return calls
 
 
 @pytest.mark.django_db
-def test_the_sweep_queues_a_task_per_due_delivery_of_active_endpoints_and_sends_nothing_itself(receiver, queued):
+def test_the_sweep_queues_a_task_per_due_delivery_of_active_endpoints_and_sends_nothing_itself(
+    receiver, queued
+):
     endpoint = WebhookEndpointFactory(url=receiver.url)
     past = timezone.now() - dt.timedelta(minutes=1)
     due = WebhookDeliveryFactory(endpoint=endpoint, next_attempt_at=past)
     WebhookDeliveryFactory(endpoint=endpoint, next_attempt_at=timezone.now() + dt.timedelta(minutes=5))
     WebhookDeliveryFactory(endpoint=endpoint, status=DeliveryStatus.SUCCEEDED, next_attempt_at=past)
-    WebhookDeliveryFactory(endpoint=endpoint, next_attempt_at=past, leased_until=timezone.now() + dt.timedelta(seconds=30))
-    WebhookDeliveryFactory(endpoint=WebhookEndpointFactory(url=receiver.url, is_active=False), next_attempt_at=past)
-    WebhookDeliveryFactory(endpoint=WebhookEndpointFactory(url=receiver.url, customer__is_active=False),
-                           next_attempt_at=past)
+    WebhookDeliveryFactory(
+        endpoint=endpoint, next_attempt_at=past, leased_until=timezone.now() + dt.timedelta(seconds=30)
+    )
+    WebhookDeliveryFactory(
+        endpoint=WebhookEndpointFactory(url=receiver.url, is_active=False), next_attempt_at=past
+    )
+    WebhookDeliveryFactory(
+        endpoint=WebhookEndpointFactory(url=receiver.url, customer__is_active=False), next_attempt_at=past
+    )
 
     webhook_deliver_due_task.apply()
 
@@ -46,8 +55,10 @@ def test_the_sweep_queues_a_task_per_due_delivery_of_active_endpoints_and_sends_
 def test_the_sweep_queues_a_bounded_batch_oldest_due_first_and_leaves_the_rest_to_the_next_beat(queued):
     endpoint = WebhookEndpointFactory()
     now = timezone.now()
-    deliveries = [WebhookDeliveryFactory(endpoint=endpoint, next_attempt_at=now - dt.timedelta(minutes=m))
-                  for m in (1, 3, 2)]
+    deliveries = [
+        WebhookDeliveryFactory(endpoint=endpoint, next_attempt_at=now - dt.timedelta(minutes=m))
+        for m in (1, 3, 2)
+    ]
 
     webhook_deliver_due_task.apply(kwargs={"batch": 2})
 
@@ -58,13 +69,16 @@ def test_the_sweep_queues_a_bounded_batch_oldest_due_first_and_leaves_the_rest_t
 @pytest.mark.django_db
 def test_the_sweep_resends_a_delivery_whose_worker_died_mid_attempt(receiver, eager_celery):
     past = timezone.now() - dt.timedelta(minutes=2)
-    delivery = WebhookDeliveryFactory(endpoint=WebhookEndpointFactory(url=receiver.url), attempts=1,
-                                      next_attempt_at=past, leased_until=past)
+    delivery = WebhookDeliveryFactory(
+        endpoint=WebhookEndpointFactory(url=receiver.url), attempts=1, next_attempt_at=past, leased_until=past
+    )
 
     webhook_deliver_due_task.apply()
 
     delivery.refresh_from_db()
-    assert delivery.status == DeliveryStatus.SUCCEEDED and delivery.attempts == 2 and delivery.leased_until is None
+    assert delivery.status == DeliveryStatus.SUCCEEDED
+    assert delivery.attempts == 2
+    assert delivery.leased_until is None
     assert receiver.received[0].headers["X-OMS-Delivery-Attempt"] == "2"
 
 
@@ -74,7 +88,12 @@ def test_the_delivery_task_has_time_limits_within_its_lease():
 
     assert webhook_deliver_task.soft_time_limit == limits.task_soft_time_limit()
     assert webhook_deliver_task.time_limit == limits.task_time_limit()
-    assert limits.request_timeout() < limits.task_soft_time_limit() < limits.task_time_limit() < limits.lease_seconds()
+    assert (
+        limits.request_timeout()
+        < limits.task_soft_time_limit()
+        < limits.task_time_limit()
+        < limits.lease_seconds()
+    )
 
 
 def test_the_listener_only_queues_a_fanout_with_a_fresh_event_id(monkeypatch):
@@ -86,8 +105,9 @@ def test_the_listener_only_queues_a_fanout_with_a_fresh_event_id(monkeypatch):
     enqueue_fanout("order.approved", order_id=1, customer_id=2, status="approved", total=Decimal("1.50"))
     enqueue_fanout("order.approved", order_id=1, customer_id=2, status="approved", total=Decimal("1.50"))
 
-    assert [q["payload"] for q in queued] == [{"order_id": 1, "customer_id": 2, "status": "approved",
-                                               "total": "1.50"}] * 2
+    assert [q["payload"] for q in queued] == [
+        {"order_id": 1, "customer_id": 2, "status": "approved", "total": "1.50"}
+    ] * 2
     ids = {uuid.UUID(q["event_id"]) for q in queued}
     assert len(ids) == 2
     assert all(q["event_type"] == "order.approved" and q["occurred_at"] for q in queued)

@@ -12,7 +12,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("username")
-        parser.add_argument("--name", default="", help="A label for the token, e.g. the integration using it.")
+        parser.add_argument(
+            "--name", default="", help="A label for the token, e.g. the integration using it."
+        )
 
     def handle(self, *args, username: str, name: str, **options):
         user = get_user_model().objects.filter(username=username).first()
@@ -22,5 +24,7 @@ class Command(BaseCommand):
             raise CommandError(_("User “%(username)s” is inactive.") % {"username": username})
         _token, key = api_token_create(user=user, name=name[:100])
         self.stdout.write(key)
-        self.stderr.write(_("Token created for %(username)s. Store the key now: it cannot be shown again.")
-                          % {"username": username})
+        self.stderr.write(
+            _("Token created for %(username)s. Store the key now: it cannot be shown again.")
+            % {"username": username}
+        )

@@ -15,15 +15,18 @@ def test_token_page_lists_only_the_users_own_tokens(client, token_user):
 
     page = response.content.decode()
     assert response.status_code == 200
-    assert own.prefix in page and "ERP" in page
-    assert other.prefix not in page and "Not yours" not in page
+    assert own.prefix in page
+    assert "ERP" in page
+    assert other.prefix not in page
+    assert "Not yours" not in page
 
 
 @pytest.mark.django_db
 def test_token_page_needs_login(client):
     response = client.get("/portal/tokens/")
 
-    assert response.status_code == 302 and response["Location"].startswith("/portal/login/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/portal/login/")
 
 
 @pytest.mark.django_db
@@ -44,9 +47,12 @@ def test_creating_a_token_shows_the_key_once_and_stores_only_its_digest(client, 
 
     token = ApiToken.objects.get(user=token_user)
     key = response.context["key"]
-    assert response.status_code == 200 and response["Cache-Control"] == "no-store"
-    assert key in response.content.decode() and key.startswith(token.prefix)
-    assert token.name == "Warehouse scanner" and token.created_by == token_user
+    assert response.status_code == 200
+    assert response["Cache-Control"] == "no-store"
+    assert key in response.content.decode()
+    assert key.startswith(token.prefix)
+    assert token.name == "Warehouse scanner"
+    assert token.created_by == token_user
     assert token.digest == ApiToken.hash_key(key)
     assert key not in client.get("/portal/tokens/").content.decode()
 
@@ -93,4 +99,5 @@ def test_revoke_accepts_only_post(client, token_user):
     response = client.get(f"/portal/tokens/{token.pk}/revoke/")
 
     token.refresh_from_db()
-    assert response.status_code == 405 and token.revoked_at is None
+    assert response.status_code == 405
+    assert token.revoked_at is None

@@ -16,7 +16,8 @@ def test_login_page_renders_the_form(client):
     response = client.get("/portal/login/")
 
     assert response.status_code == 200
-    assert b'name="username"' in response.content and b'name="password"' in response.content
+    assert b'name="username"' in response.content
+    assert b'name="password"' in response.content
 
 
 @pytest.mark.django_db

@@ -8,7 +8,8 @@ def test_switching_to_chinese_changes_the_rendered_language(client, plain_user):
 
     response = client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/portal/"})
 
-    assert response.status_code == 302 and response["Location"] == "/portal/"
+    assert response.status_code == 302
+    assert response["Location"] == "/portal/"
     page = client.get("/portal/").content.decode()
     assert '<html lang="zh-hans">' in page
     assert '<option value="zh-hans" selected>' in page
@@ -33,5 +34,6 @@ def test_language_page_offers_both_languages_and_returns_to_a_local_page_only(cl
 
     page = response.content.decode()
     assert response.status_code == 200
-    assert 'value="zh-hans"' in page and 'value="en"' in page
+    assert 'value="zh-hans"' in page
+    assert 'value="en"' in page
     assert '<input type="hidden" name="next" value="/portal/">' in page

@@ -26,7 +26,8 @@ def bound_forms(lines: int):
     for i in range(lines):
         data.update({f"lines-{i}-sku": f"SKU-{i}", f"lines-{i}-quantity": "1"})
     formset = LineFormSet(data, prefix="lines")
-    assert header.is_valid() and formset.is_valid()
+    assert header.is_valid()
+    assert formset.is_valid()
     return header, formset
 
 
@@ -43,18 +44,26 @@ def test_an_indexed_path_lands_on_the_form_the_service_saw_at_that_index():
     # The service saw only rows 0 and 2 (row 1 was blank), so its lines[1] is the third row.
     seen = [formset.forms[0], formset.forms[2]]
 
-    apply_domain_error(ValidationFailed(fields={"lines[1].quantity": ["Packs of 6."]}), header,
-                       formsets={"lines": BoundFormset(formset, seen)})
+    apply_domain_error(
+        ValidationFailed(fields={"lines[1].quantity": ["Packs of 6."]}),
+        header,
+        formsets={"lines": BoundFormset(formset, seen)},
+    )
 
     assert formset.forms[2].errors == {"quantity": ["Packs of 6."]}
-    assert not formset.forms[0].errors and not formset.forms[1].errors and not header.errors
+    assert not formset.forms[0].errors
+    assert not formset.forms[1].errors
+    assert not header.errors
 
 
 def test_a_deeper_path_lands_on_its_head_field_and_keeps_the_rest_as_a_label():
     header, formset = bound_forms(1)
 
-    apply_domain_error(ValidationFailed(fields={"lines[0].options.colour": ["Not allowed."]}), header,
-                       formsets={"lines": BoundFormset(formset, formset.forms)})
+    apply_domain_error(
+        ValidationFailed(fields={"lines[0].options.colour": ["Not allowed."]}),
+        header,
+        formsets={"lines": BoundFormset(formset, formset.forms)},
+    )
 
     assert formset.forms[0].errors == {"options": ["colour: Not allowed."]}
 
@@ -62,8 +71,11 @@ def test_a_deeper_path_lands_on_its_head_field_and_keeps_the_rest_as_a_label():
 def test_a_path_naming_the_formset_itself_becomes_a_formset_error():
     header, formset = bound_forms(0)
 
-    apply_domain_error(ValidationFailed(fields={"lines": ["At least one line."]}), header,
-                       formsets={"lines": BoundFormset(formset, [])})
+    apply_domain_error(
+        ValidationFailed(fields={"lines": ["At least one line."]}),
+        header,
+        formsets={"lines": BoundFormset(formset, [])},
+    )
 
     assert formset.non_form_errors() == ["At least one line."]
     assert not header.errors

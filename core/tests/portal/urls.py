@@ -34,8 +34,11 @@ portal_patterns = [
     path("", views.HomeView.as_view(panels=[panel_for_panel_group]), name="home"),
     path("language/", views.LanguageView.as_view(), name="language"),
     path("tokens/", views.ApiTokenListView.as_view(access_check=may_use_tokens), name="token-list"),
-    path("tokens/<int:token_id>/revoke/", views.ApiTokenRevokeView.as_view(access_check=may_use_tokens),
-         name="token-revoke"),
+    path(
+        "tokens/<int:token_id>/revoke/",
+        views.ApiTokenRevokeView.as_view(access_check=may_use_tokens),
+        name="token-revoke",
+    ),
     path("orders/", _elsewhere, name="order-list"),
     path("orders/new/", _elsewhere, name="order-create"),
     path("webhooks/", _elsewhere, name="webhook-list"),

@@ -12,12 +12,18 @@ class Command(BaseCommand):
     help = _("Load a believable demo business (idempotent) and print the demo logins.")
 
     def add_arguments(self, parser):
-        parser.add_argument("--size", choices=sorted(data.SIZES), default="small",
-                            help=_("small: about 150 orders; large: about 5,000."))
-        parser.add_argument("--print-logins", action="store_true",
-                            help=_("Only print the demo logins; write nothing."))
-        parser.add_argument("--base-url", default="http://127.0.0.1:8000",
-                            help=_("Where the site runs, for the login table."))
+        parser.add_argument(
+            "--size",
+            choices=sorted(data.SIZES),
+            default="small",
+            help=_("small: about 150 orders; large: about 5,000."),
+        )
+        parser.add_argument(
+            "--print-logins", action="store_true", help=_("Only print the demo logins; write nothing.")
+        )
+        parser.add_argument(
+            "--base-url", default="http://127.0.0.1:8000", help=_("Where the site runs, for the login table.")
+        )
         # Tests use a handful of orders to stay fast.
         parser.add_argument("--orders", type=int, default=None, help=argparse.SUPPRESS)
 
@@ -26,15 +32,20 @@ class Command(BaseCommand):
             self.print_logins(base_url)
             return
         total = data.SIZES[size] if orders is None else orders
-        self.stdout.write(_("Loading demo data (%(size)s, %(count)d orders)…") % {"size": size, "count": total})
+        self.stdout.write(
+            _("Loading demo data (%(size)s, %(count)d orders)…") % {"size": size, "count": total}
+        )
         result = demo_seed(size=size, orders=orders, progress=self.progress)
         self.stdout.write("")
         self.stdout.write(f"  {_('Data'):<28}{_('created'):>10}{_('existing'):>10}")
         for model, (created, existing) in result.tally.counts.items():
             label = str(model._meta.verbose_name_plural)
             self.stdout.write(f"  {label[:1].upper() + label[1:]:<28}{created:>10}{existing:>10}")
-        by_status = ", ".join(f"{OrderStatus(s).label} {result.orders_by_status[s]}"
-                              for s in OrderStatus.values if result.orders_by_status[s])
+        by_status = ", ".join(
+            f"{OrderStatus(s).label} {result.orders_by_status[s]}"
+            for s in OrderStatus.values
+            if result.orders_by_status[s]
+        )
         self.stdout.write(_("Demo orders by status: %(list)s") % {"list": by_status})
         for problem in result.problems:
             self.stderr.write(_("Stopped early: %(problem)s") % {"problem": problem})
@@ -46,8 +57,10 @@ class Command(BaseCommand):
 
     def print_logins(self, base_url: str) -> None:
         logins = demo_logins(base_url=base_url)
-        self.stdout.write(_("Demo logins (one shared password for the trial: %(password)s)")
-                          % {"password": data.DEMO_PASSWORD})
+        self.stdout.write(
+            _("Demo logins (one shared password for the trial: %(password)s)")
+            % {"password": data.DEMO_PASSWORD}
+        )
         self.stdout.write(f"  {_('Role'):<28}{_('Username'):<16}{_('Password'):<12}{_('URL')}")
         for login in logins:
             line = f"  {login.role:<28}{login.username:<16}{login.password:<12}{login.url}"
@@ -58,6 +71,12 @@ class Command(BaseCommand):
             self.stdout.write(line)
         missing = [login.username for login in logins if not login.exists]
         if missing:
-            self.stdout.write(self.style.WARNING(
-                _("%(count)d demo users do not exist yet; run `python manage.py demo_data` to create them.")
-                % {"count": len(missing)}))
+            self.stdout.write(
+                self.style.WARNING(
+                    _(
+                        "%(count)d demo users do not exist yet; "
+                        "run `python manage.py demo_data` to create them."
+                    )
+                    % {"count": len(missing)}
+                )
+            )

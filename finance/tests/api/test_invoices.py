@@ -26,8 +26,10 @@ def test_a_dealer_lists_its_own_issued_invoices_only():
 
     assert numbers(response) == [issued.number]
     row = response.json()["results"][0]
-    assert row["order"] == issued.order.number and row["customer"] == customer.code
-    assert row["total"] == str(issued.total) and row["balance"] == str(issued.total)
+    assert row["order"] == issued.order.number
+    assert row["customer"] == customer.code
+    assert row["total"] == str(issued.total)
+    assert row["balance"] == str(issued.total)
     assert row["status"] == InvoiceStatus.ISSUED
     assert row["order_url"].endswith(f"/api/v1/orders/{issued.order.number}/")
 
@@ -53,7 +55,8 @@ def test_invoice_detail_is_the_dealers_own_or_404():
     assert client.get(f"{URL}{mine.number}/").json()["number"] == mine.number
     for other in (draft, theirs):
         response = client.get(f"{URL}{other.number}/")
-        assert response.status_code == 404 and response.json()["code"] == "not_found"
+        assert response.status_code == 404
+        assert response.json()["code"] == "not_found"
 
 
 @pytest.mark.django_db

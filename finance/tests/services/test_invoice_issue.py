@@ -20,8 +20,12 @@ S = OrderStatus
 
 def _snapshot(order) -> tuple:
     order.customer.refresh_from_db()
-    return (Invoice.objects.filter(order=order).count(), InvoiceEvent.objects.count(),
-            order.customer.credit_exposure, sorted(Sequence.objects.values_list("name", "value")))
+    return (
+        Invoice.objects.filter(order=order).count(),
+        InvoiceEvent.objects.count(),
+        order.customer.credit_exposure,
+        sorted(Sequence.objects.values_list("name", "value")),
+    )
 
 
 @pytest.mark.django_db
@@ -36,13 +40,21 @@ def test_issue_copies_the_order_amounts_and_sets_the_due_date(shipped_order):
     assert invoice.status == INV.ISSUED
     assert re.fullmatch(r"INV-\d{4}-\d{6}", invoice.number)
     assert (invoice.customer_id, invoice.currency) == (order.customer_id, order.currency)
-    assert (invoice.subtotal, invoice.discount_total, invoice.tax_total, invoice.shipping_fee, invoice.total) == (
-        order.subtotal, order.discount_total, order.tax_total, order.shipping_fee, order.total)
-    assert invoice.total > 0 and invoice.amount_paid == Decimal("0.00")
+    assert (
+        invoice.subtotal,
+        invoice.discount_total,
+        invoice.tax_total,
+        invoice.shipping_fee,
+        invoice.total,
+    ) == (order.subtotal, order.discount_total, order.tax_total, order.shipping_fee, order.total)
+    assert invoice.total > 0
+    assert invoice.amount_paid == Decimal("0.00")
     assert invoice.due_date == timezone.localdate() + dt.timedelta(days=45)
     assert invoice.issued_at is not None
     assert list(invoice.events.order_by("id").values_list("kind", "from_status", "to_status")) == [
-        ("invoice.created", "", INV.DRAFT), ("invoice.issued", INV.DRAFT, INV.ISSUED)]
+        ("invoice.created", "", INV.DRAFT),
+        ("invoice.issued", INV.DRAFT, INV.ISSUED),
+    ]
 
 
 @pytest.mark.django_db
@@ -52,8 +64,17 @@ def test_issue_announces_invoice_issued(shipped_order, emitted, django_capture_o
     with django_capture_on_commit_callbacks(execute=True):
         invoice = invoice_issue(order_id=order.pk)
 
-    assert emitted == [("invoice.issued", {"invoice_id": invoice.pk, "number": invoice.number,
-                                           "customer_id": order.customer_id, "order_id": order.pk})]
+    assert emitted == [
+        (
+            "invoice.issued",
+            {
+                "invoice_id": invoice.pk,
+                "number": invoice.number,
+                "customer_id": order.customer_id,
+                "order_id": order.pk,
+            },
+        )
+    ]
 
 
 @pytest.mark.django_db
@@ -86,8 +107,9 @@ def test_orders_that_have_not_shipped_are_refused(shipped_order, status):
 
 
 @pytest.mark.django_db
-def test_a_second_invoice_for_the_same_order_is_refused(shipped_order, emitted,
-                                                         django_capture_on_commit_callbacks):
+def test_a_second_invoice_for_the_same_order_is_refused(
+    shipped_order, emitted, django_capture_on_commit_callbacks
+):
     order = shipped_order()
     first = invoice_issue(order_id=order.pk)
     before = _snapshot(order)
@@ -110,7 +132,8 @@ def test_after_a_void_the_order_can_be_invoiced_again(shipped_order):
 
     second = invoice_issue(order_id=order.pk)
 
-    assert second.pk != first.pk and second.number != first.number
+    assert second.pk != first.pk
+    assert second.number != first.number
     order.customer.refresh_from_db()
     assert order.customer.credit_exposure == second.total
 

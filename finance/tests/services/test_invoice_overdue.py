@@ -15,14 +15,17 @@ INV = InvoiceStatus
 
 def _invoice(shipped_order, *, days_past_due: int) -> Invoice:
     invoice = invoice_issue(order_id=shipped_order().pk)
-    Invoice.objects.filter(pk=invoice.pk).update(due_date=timezone.localdate() - dt.timedelta(days=days_past_due))
+    Invoice.objects.filter(pk=invoice.pk).update(
+        due_date=timezone.localdate() - dt.timedelta(days=days_past_due)
+    )
     invoice.refresh_from_db()
     return invoice
 
 
 @pytest.mark.django_db
-def test_a_past_due_invoice_becomes_overdue_and_is_announced(shipped_order, emitted,
-                                                             django_capture_on_commit_callbacks):
+def test_a_past_due_invoice_becomes_overdue_and_is_announced(
+    shipped_order, emitted, django_capture_on_commit_callbacks
+):
     invoice = _invoice(shipped_order, days_past_due=1)
     emitted.clear()
 
@@ -32,8 +35,17 @@ def test_a_past_due_invoice_becomes_overdue_and_is_announced(shipped_order, emit
     assert (invoice.status, invoice.overdue_at is not None) == (INV.OVERDUE, True)
     event = invoice.events.order_by("-id").first()
     assert (event.kind, event.from_status, event.to_status) == ("invoice.overdue", INV.ISSUED, INV.OVERDUE)
-    assert emitted == [("invoice.overdue", {"invoice_id": invoice.pk, "number": invoice.number,
-                                            "customer_id": invoice.customer_id, "order_id": invoice.order_id})]
+    assert emitted == [
+        (
+            "invoice.overdue",
+            {
+                "invoice_id": invoice.pk,
+                "number": invoice.number,
+                "customer_id": invoice.customer_id,
+                "order_id": invoice.order_id,
+            },
+        )
+    ]
 
 
 @pytest.mark.django_db

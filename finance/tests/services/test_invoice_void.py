@@ -13,7 +13,9 @@ INV = InvoiceStatus
 
 
 @pytest.mark.django_db
-def test_voiding_an_issued_invoice_clears_its_exposure(shipped_order, emitted, django_capture_on_commit_callbacks):
+def test_voiding_an_issued_invoice_clears_its_exposure(
+    shipped_order, emitted, django_capture_on_commit_callbacks
+):
     invoice = invoice_issue(order_id=shipped_order().pk)
     emitted.clear()
 
@@ -62,8 +64,9 @@ SERVICES = {
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("current", "target"),
-                         [(c, t) for c, t in itertools.product(INV.values, SERVICES) if c != t])
+@pytest.mark.parametrize(
+    ("current", "target"), [(c, t) for c, t in itertools.product(INV.values, SERVICES) if c != t]
+)
 def test_transitions_follow_the_table(shipped_order, current, target):
     # given an invoice past due, forced into `current`
     invoice = invoice_issue(order_id=shipped_order().pk)

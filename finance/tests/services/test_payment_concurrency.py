@@ -42,7 +42,9 @@ def test_concurrent_payments_keep_amounts_and_exposure_exact(shipped_order):
 
     # then no payment was lost and the exposure is the sum of what is still open
     assert errors == []
-    assert list(Invoice.objects.filter(customer=customer).values_list("amount_paid", flat=True)) == [
-        Decimal("30.00")] * 2
+    assert (
+        list(Invoice.objects.filter(customer=customer).values_list("amount_paid", flat=True))
+        == [Decimal("30.00")] * 2
+    )
     customer.refresh_from_db()
     assert customer.credit_exposure == Decimal("140.00")

@@ -23,13 +23,19 @@ def _invoice(shipped_order, total: str = "100.00", customer=None) -> Invoice:
 def _snapshot(invoice) -> tuple:
     invoice.refresh_from_db()
     invoice.customer.refresh_from_db()
-    return (invoice.status, invoice.amount_paid, Payment.objects.filter(invoice=invoice).count(),
-            InvoiceEvent.objects.filter(invoice=invoice).count(), invoice.customer.credit_exposure)
+    return (
+        invoice.status,
+        invoice.amount_paid,
+        Payment.objects.filter(invoice=invoice).count(),
+        InvoiceEvent.objects.filter(invoice=invoice).count(),
+        invoice.customer.credit_exposure,
+    )
 
 
 def _pay(invoice, amount, received_on=None, **kwargs) -> Payment:
-    return payment_record(invoice_id=invoice.pk, amount=amount, received_on=received_on or timezone.localdate(),
-                          **kwargs)
+    return payment_record(
+        invoice_id=invoice.pk, amount=amount, received_on=received_on or timezone.localdate(), **kwargs
+    )
 
 
 @pytest.mark.django_db
@@ -40,16 +46,23 @@ def test_a_part_payment_makes_the_invoice_partially_paid(shipped_order):
 
     invoice.refresh_from_db()
     assert (invoice.status, invoice.amount_paid, invoice.balance) == (
-        INV.PARTIALLY_PAID, Decimal("40.00"), Decimal("60.00"))
+        INV.PARTIALLY_PAID,
+        Decimal("40.00"),
+        Decimal("60.00"),
+    )
     assert (payment.amount, payment.reference) == (Decimal("40.00"), "BANK-1")
     invoice.customer.refresh_from_db()
     assert invoice.customer.credit_exposure == Decimal("60.00")
     assert list(invoice.events.order_by("id").values_list("kind", flat=True))[-2:] == [
-        "invoice.payment_recorded", "invoice.partially_paid"]
+        "invoice.payment_recorded",
+        "invoice.partially_paid",
+    ]
 
 
 @pytest.mark.django_db
-def test_paying_the_balance_makes_the_invoice_paid(shipped_order, emitted, django_capture_on_commit_callbacks):
+def test_paying_the_balance_makes_the_invoice_paid(
+    shipped_order, emitted, django_capture_on_commit_callbacks
+):
     invoice = _invoice(shipped_order, "100.00")
     _pay(invoice, Decimal("40.00"))
 
@@ -65,13 +78,16 @@ def test_paying_the_balance_makes_the_invoice_paid(shipped_order, emitted, djang
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("paid", "recorded"), [
-    ("33.335", "33.34"),   # half-up, not banker's rounding
-    ("33.334", "33.33"),
-    ("0.005", "0.01"),
-    (0.1, "0.10"),         # a float goes through str, so 0.1 stays 0.1
-    ("12", "12.00"),
-])
+@pytest.mark.parametrize(
+    ("paid", "recorded"),
+    [
+        ("33.335", "33.34"),  # half-up, not banker's rounding
+        ("33.334", "33.33"),
+        ("0.005", "0.01"),
+        (0.1, "0.10"),  # a float goes through str, so 0.1 stays 0.1
+        ("12", "12.00"),
+    ],
+)
 def test_amounts_are_rounded_half_up_to_the_cent(shipped_order, paid, recorded):
     invoice = _invoice(shipped_order, "100.00")
 
@@ -103,13 +119,16 @@ def test_rounding_up_to_the_balance_pays_it(shipped_order):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("amount", "field"), [
-    ("10.005", "amount"),   # rounds to 10.01, a cent above the balance
-    ("0.004", "amount"),    # rounds to 0.00
-    ("0", "amount"),
-    ("-5", "amount"),
-    ("abc", "amount"),
-])
+@pytest.mark.parametrize(
+    ("amount", "field"),
+    [
+        ("10.005", "amount"),  # rounds to 10.01, a cent above the balance
+        ("0.004", "amount"),  # rounds to 0.00
+        ("0", "amount"),
+        ("-5", "amount"),
+        ("abc", "amount"),
+    ],
+)
 def test_bad_amounts_are_refused_and_nothing_is_written(shipped_order, amount, field):
     invoice = _invoice(shipped_order, "10.00")
     before = _snapshot(invoice)

@@ -25,10 +25,12 @@ def test_a_dealer_lists_its_own_shipments_with_lines_and_tracking_newest_first()
 
     assert numbers(response) == [shipment.number]
     row = response.json()["results"][0]
-    assert row["order"] == shipment.order.number and row["status"] == "in_transit"
+    assert row["order"] == shipment.order.number
+    assert row["status"] == "in_transit"
     assert row["carrier"] == {"code": "SF", "name": "SF Express"}
     assert row["tracking_url"] == f"https://sf.example/t/{shipment.tracking_number}"
-    assert [line["quantity"] for line in row["lines"]] == [3] and row["lines"][0]["position"] == 1
+    assert [line["quantity"] for line in row["lines"]] == [3]
+    assert row["lines"][0]["position"] == 1
     assert [event["location"] for event in row["tracking_events"]] == ["Hub 0", "Hub 1", "Hub 2"]
 
 
@@ -61,7 +63,8 @@ def test_shipment_detail_is_the_dealers_own_or_404():
 
     assert client.get(f"{URL}{mine.number}/").json()["number"] == mine.number
     response = client.get(f"{URL}{theirs.number}/")
-    assert response.status_code == 404 and response.json()["code"] == "not_found"
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
 
 
 @pytest.mark.django_db

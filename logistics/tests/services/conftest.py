@@ -1,4 +1,3 @@
-
 import pytest
 
 from logistics.models import Carrier
@@ -7,5 +6,6 @@ from orders.tests.conftest import ready_order  # noqa: F401  (shared fixture)
 
 @pytest.fixture
 def carrier():
-    return Carrier.objects.create(code="SF", name="SF Express",
-                                  tracking_url_template="https://www.sf-express.com/track?no={number}")
+    return Carrier.objects.create(
+        code="SF", name="SF Express", tracking_url_template="https://www.sf-express.com/track?no={number}"
+    )

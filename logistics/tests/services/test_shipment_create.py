@@ -75,21 +75,26 @@ def test_a_cancelled_shipment_frees_its_quantities(ready_order):
 
 
 def _snapshot(order) -> tuple:
-    return (Shipment.objects.filter(order=order).count(),
-            ShipmentLine.objects.filter(order_line__order=order).count(),
-            ShipmentEvent.objects.filter(shipment__order=order).count(),
-            sorted(Sequence.objects.values_list("name", "value")))
+    return (
+        Shipment.objects.filter(order=order).count(),
+        ShipmentLine.objects.filter(order_line__order=order).count(),
+        ShipmentEvent.objects.filter(shipment__order=order).count(),
+        sorted(Sequence.objects.values_list("name", "value")),
+    )
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("requested", "field"), [
-    (lambda first, second: [(first, 4)], "lines[0].quantity"),
-    (lambda first, second: [(second, 1), (first, 3), (first, 1)], "lines[2].order_line_id"),
-    (lambda first, second: [(first, 0)], "lines[0].quantity"),
-    (lambda first, second: [(first, -1)], "lines[0].quantity"),
-    (lambda first, second: [(second + 1000, 1)], "lines[0].order_line_id"),
-    (lambda first, second: [], "lines"),
-])
+@pytest.mark.parametrize(
+    ("requested", "field"),
+    [
+        (lambda first, second: [(first, 4)], "lines[0].quantity"),
+        (lambda first, second: [(second, 1), (first, 3), (first, 1)], "lines[2].order_line_id"),
+        (lambda first, second: [(first, 0)], "lines[0].quantity"),
+        (lambda first, second: [(first, -1)], "lines[0].quantity"),
+        (lambda first, second: [(second + 1000, 1)], "lines[0].order_line_id"),
+        (lambda first, second: [], "lines"),
+    ],
+)
 def test_bad_lines_are_refused_and_nothing_is_written(ready_order, requested, field):
     # given an order with 3 + 2 units, one unit of the first line already in a shipment
     order = ready_order((3, 2))
@@ -133,8 +138,16 @@ def test_nothing_left_to_ship_is_refused(ready_order):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("status", [OrderStatus.APPROVED, OrderStatus.ALLOCATED, OrderStatus.ON_HOLD,
-                                    OrderStatus.SHIPPED, OrderStatus.CANCELLED])
+@pytest.mark.parametrize(
+    "status",
+    [
+        OrderStatus.APPROVED,
+        OrderStatus.ALLOCATED,
+        OrderStatus.ON_HOLD,
+        OrderStatus.SHIPPED,
+        OrderStatus.CANCELLED,
+    ],
+)
 def test_an_order_that_is_not_ready_to_ship_is_refused(ready_order, status):
     order = ready_order((1,), status=status)
     before = _snapshot(order)

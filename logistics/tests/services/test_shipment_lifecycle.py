@@ -64,13 +64,26 @@ def test_partial_shipments_move_the_order_partially_shipped_then_shipped_then_de
     shipment_deliver(shipment_id=two.pk)
     order.refresh_from_db()
     assert order.status == S.DELIVERED
-    assert order.shipped_at and order.delivered_at
+    assert order.shipped_at
+    assert order.delivered_at
 
     kinds = list(OrderEvent.objects.filter(order=order).order_by("id").values_list("kind", flat=True))
-    assert kinds[-5:] == ["order.lines_shipped", "order.partially_shipped", "order.lines_shipped",
-                          "order.shipped", "order.delivered"]
-    shipment_kinds = list(ShipmentEvent.objects.filter(shipment=one).order_by("id").values_list("kind", flat=True))
-    assert shipment_kinds == ["shipment.created", "shipment.packed", "shipment.dispatched", "shipment.delivered"]
+    assert kinds[-5:] == [
+        "order.lines_shipped",
+        "order.partially_shipped",
+        "order.lines_shipped",
+        "order.shipped",
+        "order.delivered",
+    ]
+    shipment_kinds = list(
+        ShipmentEvent.objects.filter(shipment=one).order_by("id").values_list("kind", flat=True)
+    )
+    assert shipment_kinds == [
+        "shipment.created",
+        "shipment.packed",
+        "shipment.dispatched",
+        "shipment.delivered",
+    ]
 
 
 @pytest.mark.django_db
@@ -86,21 +99,33 @@ def test_a_single_shipment_of_everything_ships_the_order(ready_order):
 
 
 @pytest.mark.django_db
-def test_dispatch_stamps_tracking_and_announces(ready_order, carrier, emitted, django_capture_on_commit_callbacks):
+def test_dispatch_stamps_tracking_and_announces(
+    ready_order, carrier, emitted, django_capture_on_commit_callbacks
+):
     order = ready_order((1,))
     shipment = _packed(order)
     emitted.clear()
 
     with django_capture_on_commit_callbacks(execute=True):
-        shipment = shipment_dispatch(shipment_id=shipment.pk, tracking_number=" SF123 ", carrier_id=carrier.pk)
+        shipment = shipment_dispatch(
+            shipment_id=shipment.pk, tracking_number=" SF123 ", carrier_id=carrier.pk
+        )
 
     shipment.refresh_from_db()
     assert (shipment.status, shipment.tracking_number, shipment.carrier) == (H.IN_TRANSIT, "SF123", carrier)
-    assert shipment.shipped_at is not None and shipment.packed_at is not None
+    assert shipment.shipped_at is not None
+    assert shipment.packed_at is not None
     dispatched = [payload for name, payload in emitted if name == "shipment.dispatched"]
-    assert dispatched == [{"shipment_id": shipment.pk, "number": shipment.number, "order_id": order.pk,
-                           "customer_id": order.customer_id, "status": H.IN_TRANSIT}]
-    assert ("order.shipped" in [name for name, _ in emitted])
+    assert dispatched == [
+        {
+            "shipment_id": shipment.pk,
+            "number": shipment.number,
+            "order_id": order.pk,
+            "customer_id": order.customer_id,
+            "status": H.IN_TRANSIT,
+        }
+    ]
+    assert "order.shipped" in [name for name, _ in emitted]
 
 
 @pytest.mark.django_db
@@ -118,8 +143,9 @@ def test_dispatch_of_a_shipment_in_transit_is_a_noop(ready_order):
 
 
 @pytest.mark.django_db
-def test_dispatch_before_packing_is_refused_and_writes_nothing(ready_order, emitted,
-                                                               django_capture_on_commit_callbacks):
+def test_dispatch_before_packing_is_refused_and_writes_nothing(
+    ready_order, emitted, django_capture_on_commit_callbacks
+):
     # given a pending shipment
     order = ready_order((2,))
     shipment = shipment_create(order_id=order.pk)
@@ -159,8 +185,9 @@ def test_dispatch_for_an_order_on_hold_is_refused_and_rolled_back(ready_order, c
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("tracking_number", "carrier_id"), [("", None), ("  ", None), ("X" * 65, None),
-                                                            ("SF1", 999999)])
+@pytest.mark.parametrize(
+    ("tracking_number", "carrier_id"), [("", None), ("  ", None), ("X" * 65, None), ("SF1", 999999)]
+)
 def test_dispatch_input_is_validated(ready_order, tracking_number, carrier_id):
     order = ready_order((1,))
     shipment = _packed(order)
@@ -191,8 +218,9 @@ SERVICES = {
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("current", "target"),
-                         [(c, t) for c, t in itertools.product(H.values, SERVICES) if c != t])
+@pytest.mark.parametrize(
+    ("current", "target"), [(c, t) for c, t in itertools.product(H.values, SERVICES) if c != t]
+)
 def test_transitions_follow_the_table(ready_order, current, target):
     order = ready_order((1,))
     shipment = shipment_create(order_id=order.pk)
@@ -239,7 +267,9 @@ def test_delivery_ignores_cancelled_shipments(ready_order):
 
 
 @pytest.mark.django_db
-def test_tracking_update_is_recorded_once_and_announced(ready_order, emitted, django_capture_on_commit_callbacks):
+def test_tracking_update_is_recorded_once_and_announced(
+    ready_order, emitted, django_capture_on_commit_callbacks
+):
     order = ready_order((1,))
     shipment = _packed(order)
     shipment_dispatch(shipment_id=shipment.pk, tracking_number="SF1")
@@ -247,14 +277,26 @@ def test_tracking_update_is_recorded_once_and_announced(ready_order, emitted, dj
     emitted.clear()
 
     with django_capture_on_commit_callbacks(execute=True):
-        first = tracking_event_add(shipment_id=shipment.pk, status="arrived_hub", location="Guangzhou",
-                                   description="Arrived at sorting centre", occurred_at=at)
-        repeat = tracking_event_add(shipment_id=shipment.pk, status="arrived_hub", location="Guangzhou",
-                                    description="Arrived at sorting centre", occurred_at=at)
+        first = tracking_event_add(
+            shipment_id=shipment.pk,
+            status="arrived_hub",
+            location="Guangzhou",
+            description="Arrived at sorting centre",
+            occurred_at=at,
+        )
+        repeat = tracking_event_add(
+            shipment_id=shipment.pk,
+            status="arrived_hub",
+            location="Guangzhou",
+            description="Arrived at sorting centre",
+            occurred_at=at,
+        )
 
     assert first.pk == repeat.pk
     assert TrackingEvent.objects.filter(shipment=shipment).count() == 1
-    assert [(name, set(payload)) for name, payload in emitted] == [("shipment.tracking_updated", PAYLOAD_KEYS)]
+    assert [(name, set(payload)) for name, payload in emitted] == [
+        ("shipment.tracking_updated", PAYLOAD_KEYS)
+    ]
     assert emitted[0][1]["status"] == H.IN_TRANSIT
 
 
@@ -265,8 +307,13 @@ def test_tracking_before_dispatch_is_refused(ready_order, emitted, django_captur
     emitted.clear()
 
     with django_capture_on_commit_callbacks(execute=True), pytest.raises(Conflict) as refused:
-        tracking_event_add(shipment_id=shipment.pk, status="picked_up", location="", description="",
-                           occurred_at=timezone.now())
+        tracking_event_add(
+            shipment_id=shipment.pk,
+            status="picked_up",
+            location="",
+            description="",
+            occurred_at=timezone.now(),
+        )
 
     assert refused.value.code == "shipment_not_dispatched"
     assert not TrackingEvent.objects.exists()
@@ -284,9 +331,15 @@ def test_delivery_is_announced(ready_order, emitted, django_capture_on_commit_ca
         shipment_deliver(shipment_id=shipment.pk)
 
     names = [name for name, _ in emitted]
-    assert names[0] == "shipment.delivered" and "order.delivered" in names
-    assert emitted[0][1] == {"shipment_id": shipment.pk, "number": shipment.number, "order_id": order.pk,
-                             "customer_id": order.customer_id, "status": H.DELIVERED}
+    assert names[0] == "shipment.delivered"
+    assert "order.delivered" in names
+    assert emitted[0][1] == {
+        "shipment_id": shipment.pk,
+        "number": shipment.number,
+        "order_id": order.pk,
+        "customer_id": order.customer_id,
+        "status": H.DELIVERED,
+    }
 
 
 @pytest.mark.django_db

@@ -37,23 +37,38 @@ def test_placing_an_order_returns_201_with_number_lines_totals_and_links():
     customer, user, client = dealer()
     product = ProductFactory(list_price="100.00")
 
-    response = client.post(URL, {"lines": [{"sku": product.sku, "quantity": 3}], "external_reference": "PO-1",
-                                 "notes": "Gate 3", "requested_delivery_date": "2099-01-31"}, format="json")
+    response = client.post(
+        URL,
+        {
+            "lines": [{"sku": product.sku, "quantity": 3}],
+            "external_reference": "PO-1",
+            "notes": "Gate 3",
+            "requested_delivery_date": "2099-01-31",
+        },
+        format="json",
+    )
 
     assert response.status_code == 201
     body = response.json()
     order = Order.objects.get()
-    assert body["number"] == order.number and body["status"] == OrderStatus.SUBMITTED
-    assert body["customer"] == customer.code and body["channel"] == Channel.DEALER_API
+    assert body["number"] == order.number
+    assert body["status"] == OrderStatus.SUBMITTED
+    assert body["customer"] == customer.code
+    assert body["channel"] == Channel.DEALER_API
     assert [(line["sku"], line["quantity"], line["unit_price"]) for line in body["lines"]] == [
-        (product.sku, 3, "100.00")]
-    assert body["subtotal"] == "300.00" and body["tax_total"] == "39.00"
+        (product.sku, 3, "100.00")
+    ]
+    assert body["subtotal"] == "300.00"
+    assert body["tax_total"] == "39.00"
     assert body["total"] == str(order.total)
-    assert body["external_reference"] == "PO-1" and body["requested_delivery_date"] == "2099-01-31"
+    assert body["external_reference"] == "PO-1"
+    assert body["requested_delivery_date"] == "2099-01-31"
     assert body["timeline_url"] == f"http://testserver/api/v1/orders/{order.number}/timeline/"
     assert response["Location"] == f"http://testserver/api/v1/orders/{order.number}/"
-    assert response["ETag"] == '"1"' and body["version"] == 1
-    assert order.created_by == user and order.channel == Channel.DEALER_API
+    assert response["ETag"] == '"1"'
+    assert body["version"] == 1
+    assert order.created_by == user
+    assert order.channel == Channel.DEALER_API
 
 
 @pytest.mark.django_db
@@ -62,13 +77,26 @@ def test_an_order_can_use_a_saved_address_or_a_new_one():
     saved = AddressFactory(customer=customer, city="Shenzhen", is_default_shipping=False)
     product = ProductFactory()
 
-    by_id = client.post(URL, {"lines": [{"sku": product.sku, "quantity": 1}], "shipping_address_id": saved.pk},
-                        format="json")
-    new = client.post(URL, {"lines": [{"sku": product.sku, "quantity": 1}], "shipping_address": {
-        "recipient": "Wang Fang", "region": "Zhejiang", "city": "Hangzhou", "line1": "8 West Lake Rd",
-        "latitude": "30.25"}}, format="json")
+    by_id = client.post(
+        URL, {"lines": [{"sku": product.sku, "quantity": 1}], "shipping_address_id": saved.pk}, format="json"
+    )
+    new = client.post(
+        URL,
+        {
+            "lines": [{"sku": product.sku, "quantity": 1}],
+            "shipping_address": {
+                "recipient": "Wang Fang",
+                "region": "Zhejiang",
+                "city": "Hangzhou",
+                "line1": "8 West Lake Rd",
+                "latitude": "30.25",
+            },
+        },
+        format="json",
+    )
 
-    assert by_id.status_code == 201 and by_id.json()["shipping_address"]["city"] == "Shenzhen"
+    assert by_id.status_code == 201
+    assert by_id.json()["shipping_address"]["city"] == "Shenzhen"
     assert new.status_code == 201
     assert new.json()["shipping_address"]["city"] == "Hangzhou"
     assert new.json()["shipping_address"]["country"] == "CN"
@@ -80,8 +108,11 @@ def test_another_dealers_saved_address_is_refused_like_an_unknown_one():
     _customer, _user, client = dealer()
     theirs = AddressFactory(customer=CustomerFactory())
 
-    response = client.post(URL, {"lines": [{"sku": ProductFactory().sku, "quantity": 1}],
-                                 "shipping_address_id": theirs.pk}, format="json")
+    response = client.post(
+        URL,
+        {"lines": [{"sku": ProductFactory().sku, "quantity": 1}], "shipping_address_id": theirs.pk},
+        format="json",
+    )
 
     assert response.status_code == 400
     assert response.json()["fields"] == {"shipping_address_id": ["No such address for this customer."]}
@@ -102,13 +133,18 @@ def test_a_dealer_group_user_must_name_one_of_their_customers():
     unnamed = client.post(URL, {"lines": lines}, format="json")
     foreign = client.post(URL, {"lines": lines, "customer": stranger.code}, format="json")
     unknown = client.post(URL, {"lines": lines, "customer": "NOPE"}, format="json")
-    assert unnamed.status_code == 400 and list(unnamed.json()["fields"]) == ["customer"]
-    assert foreign.status_code == 400 and unknown.status_code == 400
-    assert foreign.json()["fields"] == unknown.json()["fields"] == {"customer": ["Not one of your customers."]}
+    assert unnamed.status_code == 400
+    assert list(unnamed.json()["fields"]) == ["customer"]
+    assert foreign.status_code == 400
+    assert unknown.status_code == 400
+    assert (
+        foreign.json()["fields"] == unknown.json()["fields"] == {"customer": ["Not one of your customers."]}
+    )
     assert nothing_written()
 
     named = client.post(URL, {"lines": lines, "customer": south.code}, format="json")
-    assert named.status_code == 201 and named.json()["customer"] == south.code
+    assert named.status_code == 201
+    assert named.json()["customer"] == south.code
     assert Order.objects.get().customer == south
 
 
@@ -128,13 +164,17 @@ def test_a_repeated_external_reference_is_refused_with_409_naming_the_existing_o
     customer, _user, client = dealer()
     first = dealer_order(customer, external_reference="PO-9")
 
-    response = client.post(URL, {"lines": [{"sku": ProductFactory().sku, "quantity": 1}],
-                                 "external_reference": "PO-9"}, format="json")
+    response = client.post(
+        URL,
+        {"lines": [{"sku": ProductFactory().sku, "quantity": 1}], "external_reference": "PO-9"},
+        format="json",
+    )
 
     assert response.status_code == 409
     body = response.json()
     assert body["code"] == "duplicate_external_reference"
-    assert body["extra"]["order"] == first.number and first.number in body["message"]
+    assert body["extra"]["order"] == first.number
+    assert first.number in body["message"]
     assert Order.objects.count() == 1
 
 
@@ -143,8 +183,11 @@ def test_the_same_external_reference_is_fine_for_another_dealer():
     dealer_order(CustomerFactory(), external_reference="PO-9")
     _customer, _user, client = dealer()
 
-    response = client.post(URL, {"lines": [{"sku": ProductFactory().sku, "quantity": 1}],
-                                 "external_reference": "PO-9"}, format="json")
+    response = client.post(
+        URL,
+        {"lines": [{"sku": ProductFactory().sku, "quantity": 1}], "external_reference": "PO-9"},
+        format="json",
+    )
 
     assert response.status_code == 201
 
@@ -153,73 +196,132 @@ def test_the_same_external_reference_is_fine_for_another_dealer():
 def test_options_are_priced_and_described(cab_truck):
     _customer, _user, client = dealer()
 
-    response = client.post(URL, {"lines": [{"sku": "TRK-1", "quantity": 1, "options": {"cab": "sleeper"}}]},
-                           format="json")
+    response = client.post(
+        URL, {"lines": [{"sku": "TRK-1", "quantity": 1, "options": {"cab": "sleeper"}}]}, format="json"
+    )
 
     assert response.status_code == 201
     line = response.json()["lines"][0]
-    assert line["unit_price"] == "312000.00" and line["options"] == {"cab": "sleeper"}
+    assert line["unit_price"] == "312000.00"
+    assert line["options"] == {"cab": "sleeper"}
     assert "Sleeper" in line["description"]
 
 
 BAD_BODIES = [
     ("unknown sku", {"lines": [{"sku": "NOPE", "quantity": 1}]}, "lines[0].sku"),
-    ("invalid option value", {"lines": [{"sku": "TRK-1", "quantity": 1, "options": {"cab": "xl"}}]},
-     "lines[0].options.cab"),
-    ("unknown option", {"lines": [{"sku": "TRK-1", "quantity": 1, "options": {"cab": "std", "wheels": "8"}}]},
-     "lines[0].options.wheels"),
+    (
+        "invalid option value",
+        {"lines": [{"sku": "TRK-1", "quantity": 1, "options": {"cab": "xl"}}]},
+        "lines[0].options.cab",
+    ),
+    (
+        "unknown option",
+        {"lines": [{"sku": "TRK-1", "quantity": 1, "options": {"cab": "std", "wheels": "8"}}]},
+        "lines[0].options.wheels",
+    ),
     ("missing required option", {"lines": [{"sku": "TRK-1", "quantity": 1}]}, "lines[0].options.cab"),
-    ("options not an object", {"lines": [{"sku": "TRK-1", "quantity": 1, "options": ["std"]}]},
-     "lines[0].options"),
-    ("zero quantity", {"lines": [{"sku": "TRK-1", "quantity": 0, "options": {"cab": "std"}}]}, "lines[0].quantity"),
+    (
+        "options not an object",
+        {"lines": [{"sku": "TRK-1", "quantity": 1, "options": ["std"]}]},
+        "lines[0].options",
+    ),
+    (
+        "zero quantity",
+        {"lines": [{"sku": "TRK-1", "quantity": 0, "options": {"cab": "std"}}]},
+        "lines[0].quantity",
+    ),
     ("negative quantity", {"lines": [{"sku": "TRK-1", "quantity": -5}]}, "lines[0].quantity"),
     ("huge quantity", {"lines": [{"sku": "TRK-1", "quantity": 10**30}]}, "lines[0].quantity"),
     ("quantity as a string", {"lines": [{"sku": "TRK-1", "quantity": "3"}]}, "lines[0].quantity"),
     ("quantity as a float", {"lines": [{"sku": "TRK-1", "quantity": 2.5}]}, "lines[0].quantity"),
     ("quantity as a boolean", {"lines": [{"sku": "TRK-1", "quantity": True}]}, "lines[0].quantity"),
     ("sku as a number", {"lines": [{"sku": 42, "quantity": 1}]}, "lines[0].sku"),
-    ("second line bad", {"lines": [{"sku": "TRK-1", "quantity": 1, "options": {"cab": "std"}},
-                                   {"sku": "TRK-1", "quantity": 1, "options": {"cab": "std"}},
-                                   {"sku": "TRK-1", "quantity": 0}]}, "lines[2].quantity"),
+    (
+        "second line bad",
+        {
+            "lines": [
+                {"sku": "TRK-1", "quantity": 1, "options": {"cab": "std"}},
+                {"sku": "TRK-1", "quantity": 1, "options": {"cab": "std"}},
+                {"sku": "TRK-1", "quantity": 0},
+            ]
+        },
+        "lines[2].quantity",
+    ),
     ("no lines", {"lines": []}, "lines"),
     ("lines missing", {}, "lines"),
     ("lines not a list", {"lines": {"sku": "TRK-1"}}, "lines"),
     ("line not an object", {"lines": ["TRK-1"]}, "lines[0]"),
-    ("malformed date", {"lines": [{"sku": "TRK-1", "quantity": 1}], "requested_delivery_date": "31/12/2099"},
-     "requested_delivery_date"),
-    ("past date", {"lines": [{"sku": "TRK-1", "quantity": 1, "options": {"cab": "std"}}],
-                   "requested_delivery_date": "2001-01-01"}, "requested_delivery_date"),
+    (
+        "malformed date",
+        {"lines": [{"sku": "TRK-1", "quantity": 1}], "requested_delivery_date": "31/12/2099"},
+        "requested_delivery_date",
+    ),
+    (
+        "past date",
+        {
+            "lines": [{"sku": "TRK-1", "quantity": 1, "options": {"cab": "std"}}],
+            "requested_delivery_date": "2001-01-01",
+        },
+        "requested_delivery_date",
+    ),
     ("unknown top-level field", {"lines": [{"sku": "TRK-1", "quantity": 1}], "colour": "red"}, "colour"),
     ("status is not settable", {"lines": [{"sku": "TRK-1", "quantity": 1}], "status": "approved"}, "status"),
     ("priority is not settable", {"lines": [{"sku": "TRK-1", "quantity": 1}], "priority": 100}, "priority"),
     ("total is not settable", {"lines": [{"sku": "TRK-1", "quantity": 1}], "total": "1.00"}, "total"),
-    ("price is not settable", {"lines": [{"sku": "TRK-1", "quantity": 1, "unit_price": "1.00"}]},
-     "lines[0].unit_price"),
-    ("unknown address field", {"lines": [{"sku": "TRK-1", "quantity": 1}], "shipping_address": {
-        "recipient": "A", "region": "B", "city": "C", "line1": "D", "floor": "3"}}, "shipping_address.floor"),
-    ("incomplete address", {"lines": [{"sku": "TRK-1", "quantity": 1}], "shipping_address": {"recipient": "A"}},
-     "shipping_address.city"),
-    ("address not an object", {"lines": [{"sku": "TRK-1", "quantity": 1}], "shipping_address": "Guangzhou"},
-     "shipping_address"),
-    ("address and address id", {"lines": [{"sku": "TRK-1", "quantity": 1}], "shipping_address_id": 1,
-                                "shipping_address": {"recipient": "A", "region": "B", "city": "C", "line1": "D"}},
-     "shipping_address_id"),
-    ("external reference too long", {"lines": [{"sku": "TRK-1", "quantity": 1}], "external_reference": "x" * 81},
-     "external_reference"),
+    (
+        "price is not settable",
+        {"lines": [{"sku": "TRK-1", "quantity": 1, "unit_price": "1.00"}]},
+        "lines[0].unit_price",
+    ),
+    (
+        "unknown address field",
+        {
+            "lines": [{"sku": "TRK-1", "quantity": 1}],
+            "shipping_address": {"recipient": "A", "region": "B", "city": "C", "line1": "D", "floor": "3"},
+        },
+        "shipping_address.floor",
+    ),
+    (
+        "incomplete address",
+        {"lines": [{"sku": "TRK-1", "quantity": 1}], "shipping_address": {"recipient": "A"}},
+        "shipping_address.city",
+    ),
+    (
+        "address not an object",
+        {"lines": [{"sku": "TRK-1", "quantity": 1}], "shipping_address": "Guangzhou"},
+        "shipping_address",
+    ),
+    (
+        "address and address id",
+        {
+            "lines": [{"sku": "TRK-1", "quantity": 1}],
+            "shipping_address_id": 1,
+            "shipping_address": {"recipient": "A", "region": "B", "city": "C", "line1": "D"},
+        },
+        "shipping_address_id",
+    ),
+    (
+        "external reference too long",
+        {"lines": [{"sku": "TRK-1", "quantity": 1}], "external_reference": "x" * 81},
+        "external_reference",
+    ),
     ("nul character", {"lines": [{"sku": "TRK\x00", "quantity": 1}]}, "lines[0].sku"),
 ]
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(("case", "body", "field"), BAD_BODIES, ids=[case for case, _b, _f in BAD_BODIES])
-def test_bad_input_is_refused_with_400_and_its_field_path_and_nothing_is_written(cab_truck, case, body, field):
+def test_bad_input_is_refused_with_400_and_its_field_path_and_nothing_is_written(
+    cab_truck, case, body, field
+):
     _customer, _user, client = dealer()
 
     response = client.post(URL, body, format="json")
 
     assert response.status_code == 400, response.content
     error = response.json()
-    assert error["code"] == "invalid" and error["message"]
+    assert error["code"] == "invalid"
+    assert error["message"]
     assert field in error["fields"], error["fields"]
     assert all(isinstance(messages, list) and messages for messages in error["fields"].values())
     assert nothing_written()
@@ -282,8 +384,11 @@ def test_a_body_over_the_limit_is_refused_with_413_in_the_error_envelope(setting
     response = client.post(URL, data=body, content_type="application/json")
 
     assert response.status_code == 413
-    assert response.json() == {"code": "request_too_large", "message": "The request body is too large.",
-                               "fields": {}}
+    assert response.json() == {
+        "code": "request_too_large",
+        "message": "The request body is too large.",
+        "fields": {},
+    }
     assert nothing_written()
 
 
@@ -315,9 +420,12 @@ def test_staff_without_a_customer_get_403_and_anonymous_callers_401():
     anonymous = APIClient().post(URL, body, format="json")
     bad_token = APIClient(HTTP_AUTHORIZATION="Token oms_nope").post(URL, body, format="json")
 
-    assert as_staff.status_code == 403 and as_staff.json()["code"] == "permission_denied"
-    assert anonymous.status_code == 401 and anonymous.json()["code"] == "not_authenticated"
-    assert bad_token.status_code == 401 and bad_token.json()["code"] == "authentication_failed"
+    assert as_staff.status_code == 403
+    assert as_staff.json()["code"] == "permission_denied"
+    assert anonymous.status_code == 401
+    assert anonymous.json()["code"] == "not_authenticated"
+    assert bad_token.status_code == 401
+    assert bad_token.json()["code"] == "authentication_failed"
     assert nothing_written()
 
 
@@ -343,7 +451,8 @@ def test_throttled_requests_get_429_with_retry_after(monkeypatch):
     assert statuses == [200, 200, 429]
     assert response.status_code == 429
     assert int(response["Retry-After"]) >= 1
-    assert response.json()["code"] == "throttled" and response.json()["extra"]["retry_after"] >= 1
+    assert response.json()["code"] == "throttled"
+    assert response.json()["extra"]["retry_after"] >= 1
     cache.clear()
 
 
@@ -358,14 +467,17 @@ def test_the_throttle_counts_per_user_across_tokens(monkeypatch):
 
     assert first.get(URL).status_code == 200
     response = second.get(URL)
-    assert response.status_code == 429 and int(response["Retry-After"]) >= 1
+    assert response.status_code == 429
+    assert int(response["Retry-After"]) >= 1
     assert other.get(URL).status_code == 200
     cache.clear()
 
 
 def _queries_without_savepoints(captured) -> int:
     # Savepoints only exist because the test runs inside a transaction; they are not round trips of work.
-    return sum(1 for query in captured if not query["sql"].upper().startswith(("SAVEPOINT", "RELEASE SAVEPOINT")))
+    return sum(
+        1 for query in captured if not query["sql"].upper().startswith(("SAVEPOINT", "RELEASE SAVEPOINT"))
+    )
 
 
 # PostgreSQL only: SQLite splits a 100-line bulk insert into batches of 999 parameters.
@@ -378,7 +490,10 @@ def test_placing_an_order_costs_the_same_queries_for_1_and_100_lines(idempotency
     client.get(URL)  # the token's last-use stamp is written at most once a minute; take it out of the count
 
     def place(count: int, reference: str):
-        body = {"lines": [{"sku": p.sku, "quantity": 2} for p in products[:count]], "external_reference": reference}
+        body = {
+            "lines": [{"sku": p.sku, "quantity": 2} for p in products[:count]],
+            "external_reference": reference,
+        }
         headers = {"HTTP_IDEMPOTENCY_KEY": f"{idempotency_key}-{count}"} if idempotency_key else {}
         with CaptureQueriesContext(connection) as ctx:
             response = client.post(URL, body, format="json", **headers)

@@ -27,6 +27,7 @@ def move(order, *statuses):
 
 # --- detail -------------------------------------------------------------------------------
 
+
 @pytest.mark.django_db
 def test_detail_shows_lines_fulfilment_summary_links_and_etag():
     customer, _user, client = dealer()
@@ -41,10 +42,17 @@ def test_detail_shows_lines_fulfilment_summary_links_and_etag():
     body = response.json()
     assert [line["position"] for line in body["lines"]] == [1, 2]
     assert body["fulfilment"] == {
-        "quantity_ordered": 6, "quantity_allocated": 4, "quantity_shipped": 1, "allocation": "partial",
-        "shipping": "partial", "custom_build_lines": 1, "in_production_at": None,
-        "shipments_url": f"http://testserver/api/v1/shipments/?order={order.number}"}
-    assert body["can_cancel"] is True and body["can_edit"] is True
+        "quantity_ordered": 6,
+        "quantity_allocated": 4,
+        "quantity_shipped": 1,
+        "allocation": "partial",
+        "shipping": "partial",
+        "custom_build_lines": 1,
+        "in_production_at": None,
+        "shipments_url": f"http://testserver/api/v1/shipments/?order={order.number}",
+    }
+    assert body["can_cancel"] is True
+    assert body["can_edit"] is True
     assert body["timeline_url"] == f"http://testserver/api/v1/orders/{order.number}/timeline/"
 
 
@@ -54,7 +62,8 @@ def test_an_unknown_or_impossible_number_is_404():
 
     for number in ("SO-2099-999999", "x" * 40, "SO\x7f1"):
         response = client.get(f"/api/v1/orders/{number}/")
-        assert response.status_code == 404 and response.json()["code"] == "not_found"
+        assert response.status_code == 404
+        assert response.json()["code"] == "not_found"
 
 
 @pytest.mark.django_db
@@ -70,6 +79,7 @@ def test_a_group_user_sees_each_of_its_customers_orders():
 
 # --- timeline ----------------------------------------------------------------------------
 
+
 @pytest.mark.django_db
 def test_the_timeline_lists_events_newest_first():
     customer, user, client = dealer()
@@ -82,7 +92,8 @@ def test_the_timeline_lists_events_newest_first():
     kinds = [event["kind"] for event in events]
     assert kinds[0] == "order.approved"
     assert kinds[-2:] == ["order.submitted", "order.created"]
-    assert events[0]["from_status"] == S.SUBMITTED and events[0]["to_status"] == S.APPROVED
+    assert events[0]["from_status"] == S.SUBMITTED
+    assert events[0]["to_status"] == S.APPROVED
     assert events[-1]["actor"] == user.username
 
 
@@ -104,22 +115,32 @@ def test_timeline_queries_do_not_grow_with_events():
 
 # --- PATCH ------------------------------------------------------------------------------
 
+
 @pytest.mark.django_db
 def test_patch_replaces_lines_reprices_and_bumps_the_version():
     customer, _user, client = dealer()
     order = dealer_order(customer)
     product = ProductFactory(list_price="50.00")
 
-    response = client.patch(detail(order), {"lines": [{"sku": product.sku, "quantity": 3}], "notes": "new",
-                                            "requested_delivery_date": "2099-05-01"},
-                            format="json", HTTP_IF_MATCH=f'"{order.version}"')
+    response = client.patch(
+        detail(order),
+        {
+            "lines": [{"sku": product.sku, "quantity": 3}],
+            "notes": "new",
+            "requested_delivery_date": "2099-05-01",
+        },
+        format="json",
+        HTTP_IF_MATCH=f'"{order.version}"',
+    )
 
     assert response.status_code == 200, response.content
     body = response.json()
     assert [(line["sku"], line["quantity"]) for line in body["lines"]] == [(product.sku, 3)]
-    assert body["subtotal"] == "150.00" and body["notes"] == "new"
+    assert body["subtotal"] == "150.00"
+    assert body["notes"] == "new"
     assert body["requested_delivery_date"] == "2099-05-01"
-    assert body["version"] == order.version + 1 and response["ETag"] == f'"{order.version + 1}"'
+    assert body["version"] == order.version + 1
+    assert response["ETag"] == f'"{order.version + 1}"'
     assert OrderEvent.objects.filter(order=order, kind="order.updated").count() == 1
 
 
@@ -130,7 +151,8 @@ def test_patch_can_clear_the_requested_date():
 
     response = client.patch(detail(order), {"requested_delivery_date": None}, format="json")
 
-    assert response.status_code == 200 and response.json()["requested_delivery_date"] is None
+    assert response.status_code == 200
+    assert response.json()["requested_delivery_date"] is None
 
 
 @pytest.mark.django_db
@@ -139,8 +161,11 @@ def test_patch_with_a_stale_version_is_409_and_writes_nothing(how):
     customer, _user, client = dealer()
     order = dealer_order(customer)
     stale = order.version - 1 if order.version > 1 else order.version + 5
-    extra = {"HTTP_IF_MATCH": f'"{stale}"'} if how == "header" else (
-        {"HTTP_IF_MATCH": f'W/"{stale}"'} if how == "weak header" else {})
+    extra = (
+        {"HTTP_IF_MATCH": f'"{stale}"'}
+        if how == "header"
+        else ({"HTTP_IF_MATCH": f'W/"{stale}"'} if how == "weak header" else {})
+    )
     data = {"notes": "changed"} if how != "field" else {"notes": "changed", "version": stale}
 
     response = client.patch(detail(order), data, format="json", **extra)
@@ -149,19 +174,23 @@ def test_patch_with_a_stale_version_is_409_and_writes_nothing(how):
     assert response.json()["code"] == "concurrent_modification"
     assert response.json()["extra"] == {"current_version": order.version}
     order.refresh_from_db()
-    assert order.notes == "" and not OrderEvent.objects.filter(order=order, kind="order.updated").exists()
+    assert order.notes == ""
+    assert not OrderEvent.objects.filter(order=order, kind="order.updated").exists()
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("headers", "data", "field"), [
-    ({"HTTP_IF_MATCH": "yesterday"}, {"notes": "x"}, "If-Match"),
-    ({"HTTP_IF_MATCH": '"1"'}, {"notes": "x", "version": 2}, "version"),
-    ({}, {"status": "approved"}, "status"),
-    ({}, {"priority": 100}, "priority"),
-    ({}, {"customer": "C99999"}, "customer"),
-    ({}, {"lines": []}, "lines"),
-    ({}, {"lines": [{"sku": "NOPE", "quantity": 1}]}, "lines[0].sku"),
-])
+@pytest.mark.parametrize(
+    ("headers", "data", "field"),
+    [
+        ({"HTTP_IF_MATCH": "yesterday"}, {"notes": "x"}, "If-Match"),
+        ({"HTTP_IF_MATCH": '"1"'}, {"notes": "x", "version": 2}, "version"),
+        ({}, {"status": "approved"}, "status"),
+        ({}, {"priority": 100}, "priority"),
+        ({}, {"customer": "C99999"}, "customer"),
+        ({}, {"lines": []}, "lines"),
+        ({}, {"lines": [{"sku": "NOPE", "quantity": 1}]}, "lines[0].sku"),
+    ],
+)
 def test_bad_patches_are_400_and_write_nothing(headers, data, field):
     customer, _user, client = dealer()
     order = dealer_order(customer)
@@ -172,7 +201,11 @@ def test_bad_patches_are_400_and_write_nothing(headers, data, field):
     assert field in response.json()["fields"]
     fresh = Order.objects.get(pk=order.pk)
     assert (fresh.status, fresh.version, fresh.priority, fresh.total) == (
-        order.status, order.version, order.priority, order.total)
+        order.status,
+        order.version,
+        order.priority,
+        order.total,
+    )
 
 
 @pytest.mark.django_db
@@ -195,11 +228,13 @@ def test_an_empty_patch_changes_nothing():
 
     response = client.patch(detail(order), {}, format="json")
 
-    assert response.status_code == 200 and response.json()["version"] == order.version
+    assert response.status_code == 200
+    assert response.json()["version"] == order.version
     assert not OrderEvent.objects.filter(order=order, kind="order.updated").exists()
 
 
 # --- cancel -----------------------------------------------------------------------------
+
 
 def cancel_url(order) -> str:
     return f"/api/v1/orders/{order.number}/cancel/"
@@ -213,9 +248,11 @@ def test_cancel_moves_the_order_to_cancelled_with_the_reason_on_the_timeline():
     response = client.post(cancel_url(order), {"reason": "Changed our mind"}, format="json")
 
     assert response.status_code == 200
-    assert response.json()["status"] == S.CANCELLED and response.json()["can_cancel"] is False
+    assert response.json()["status"] == S.CANCELLED
+    assert response.json()["can_cancel"] is False
     event = OrderEvent.objects.get(order=order, kind="order.cancelled")
-    assert event.note == "Changed our mind" and event.actor == user
+    assert event.note == "Changed our mind"
+    assert event.actor == user
 
 
 @pytest.mark.django_db
@@ -226,15 +263,19 @@ def test_cancelling_twice_returns_the_cancelled_order_unchanged():
 
     response = client.post(cancel_url(order), {"reason": "x"}, format="json")
 
-    assert response.status_code == 200 and response.json()["status"] == S.CANCELLED
+    assert response.status_code == 200
+    assert response.json()["status"] == S.CANCELLED
     assert OrderEvent.objects.filter(order=order, kind="order.cancelled").count() == 1
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("path", [
-    (S.APPROVED, S.ALLOCATED, S.READY_TO_SHIP),
-    (S.REJECTED,),
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        (S.APPROVED, S.ALLOCATED, S.READY_TO_SHIP),
+        (S.REJECTED,),
+    ],
+)
 def test_cancel_where_the_lifecycle_forbids_it_is_409_with_the_reason(path):
     customer, _user, client = dealer()
     order = move(dealer_order(customer), *path)
@@ -243,7 +284,8 @@ def test_cancel_where_the_lifecycle_forbids_it_is_409_with_the_reason(path):
 
     assert response.status_code == 409
     body = response.json()
-    assert body["code"] == "invalid_transition" and order.number in body["message"]
+    assert body["code"] == "invalid_transition"
+    assert order.number in body["message"]
     assert body["extra"]["status"] == path[-1]
     order.refresh_from_db()
     assert order.status == path[-1]
@@ -251,15 +293,23 @@ def test_cancel_where_the_lifecycle_forbids_it_is_409_with_the_reason(path):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("data", "field"), [({}, "reason"), ({"reason": ""}, "reason"), ({"reason": 5}, "reason"),
-                                             ({"reason": "x", "status": "draft"}, "status")])
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({}, "reason"),
+        ({"reason": ""}, "reason"),
+        ({"reason": 5}, "reason"),
+        ({"reason": "x", "status": "draft"}, "status"),
+    ],
+)
 def test_cancel_needs_a_reason_and_nothing_else(data, field):
     customer, _user, client = dealer()
     order = dealer_order(customer)
 
     response = client.post(cancel_url(order), data, format="json")
 
-    assert response.status_code == 400 and field in response.json()["fields"]
+    assert response.status_code == 400
+    assert field in response.json()["fields"]
     order.refresh_from_db()
     assert order.status == S.SUBMITTED
 
@@ -271,6 +321,7 @@ def test_cancel_with_a_stale_version_is_409():
 
     response = client.post(cancel_url(order), {"reason": "x"}, format="json", HTTP_IF_MATCH='"99"')
 
-    assert response.status_code == 409 and response.json()["code"] == "concurrent_modification"
+    assert response.status_code == 409
+    assert response.json()["code"] == "concurrent_modification"
     order.refresh_from_db()
     assert order.status == S.SUBMITTED

@@ -35,8 +35,10 @@ def test_a_retry_with_the_same_key_and_body_returns_the_original_response_and_cr
 
     assert first.status_code == retry.status_code == 201
     assert retry.json() == first.json()
-    assert retry["Location"] == first["Location"] and retry["ETag"] == first["ETag"]
-    assert retry["Idempotent-Replayed"] == "true" and not first.has_header("Idempotent-Replayed")
+    assert retry["Location"] == first["Location"]
+    assert retry["ETag"] == first["ETag"]
+    assert retry["Idempotent-Replayed"] == "true"
+    assert not first.has_header("Idempotent-Replayed")
     assert Order.objects.count() == 1
     assert OrderEvent.objects.filter(kind="order.created").count() == 1
 
@@ -46,10 +48,18 @@ def test_the_body_is_compared_as_json_not_as_bytes():
     _customer, _user, client = dealer()
     product = ProductFactory()
 
-    first = client.post(URL, data=f'{{"lines": [{{"sku": "{product.sku}", "quantity": 1}}]}}',
-                        content_type="application/json", HTTP_IDEMPOTENCY_KEY="k")
-    retry = client.post(URL, data=f'{{ "lines" : [ {{ "quantity" : 1, "sku" : "{product.sku}" }} ] }}',
-                        content_type="application/json", HTTP_IDEMPOTENCY_KEY="k")
+    first = client.post(
+        URL,
+        data=f'{{"lines": [{{"sku": "{product.sku}", "quantity": 1}}]}}',
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="k",
+    )
+    retry = client.post(
+        URL,
+        data=f'{{ "lines" : [ {{ "quantity" : 1, "sku" : "{product.sku}" }} ] }}',
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="k",
+    )
 
     assert first.status_code == retry.status_code == 201
     assert retry["Idempotent-Replayed"] == "true"
@@ -75,8 +85,12 @@ def test_the_same_key_on_another_endpoint_is_a_different_request():
     order = dealer_order(customer)
     post(client, body(ProductFactory()), key="shared")
 
-    response = client.post(f"/api/v1/orders/{order.number}/cancel/", {"reason": "x"}, format="json",
-                           HTTP_IDEMPOTENCY_KEY="shared")
+    response = client.post(
+        f"/api/v1/orders/{order.number}/cancel/",
+        {"reason": "x"},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="shared",
+    )
 
     assert response.status_code == 422
     order.refresh_from_db()
@@ -107,7 +121,8 @@ def test_two_users_of_one_dealer_share_its_keys():
     first = post(client, body(product), key="po-1")
     second = post(client_for(colleague), body(product), key="po-1")
 
-    assert second.json() == first.json() and second["Idempotent-Replayed"] == "true"
+    assert second.json() == first.json()
+    assert second["Idempotent-Replayed"] == "true"
     assert Order.objects.count() == 1
 
 
@@ -121,7 +136,8 @@ def test_input_errors_are_not_stored_so_the_key_can_be_retried_with_fixed_input(
     assert not IdempotencyKey.objects.exists()
 
     fixed = post(client, body(product))
-    assert fixed.status_code == 201 and not fixed.has_header("Idempotent-Replayed")
+    assert fixed.status_code == 201
+    assert not fixed.has_header("Idempotent-Replayed")
     assert Order.objects.count() == 1
 
 
@@ -137,7 +153,8 @@ def test_a_business_refusal_is_stored_and_replayed():
     retry = post(client, body(product, external_reference="PO-1"))
 
     assert first.status_code == retry.status_code == 409
-    assert retry.json() == first.json() and retry["Idempotent-Replayed"] == "true"
+    assert retry.json() == first.json()
+    assert retry["Idempotent-Replayed"] == "true"
     assert Order.objects.count() == 1
 
 
@@ -146,12 +163,14 @@ def test_a_business_refusal_is_stored_and_replayed():
 def test_an_unusable_key_is_refused_with_400(key):
     _customer, _user, client = dealer()
 
-    response = client.post(URL, body(ProductFactory()), format="json", HTTP_IDEMPOTENCY_KEY=key.encode().decode(
-        "latin-1"))
+    response = client.post(
+        URL, body(ProductFactory()), format="json", HTTP_IDEMPOTENCY_KEY=key.encode().decode("latin-1")
+    )
 
     assert response.status_code == 400
     assert list(response.json()["fields"]) == ["Idempotency-Key"]
-    assert not Order.objects.exists() and not IdempotencyKey.objects.exists()
+    assert not Order.objects.exists()
+    assert not IdempotencyKey.objects.exists()
 
 
 @pytest.mark.django_db
@@ -176,7 +195,8 @@ def test_a_request_still_in_progress_is_answered_409_with_retry_after(settings):
     assert response.status_code == 409
     assert response.json()["code"] == "idempotency_request_in_progress"
     assert response["Retry-After"] == "1"
-    assert first.status_code == 201 and not Order.objects.exists()
+    assert first.status_code == 201
+    assert not Order.objects.exists()
 
 
 @pytest.mark.django_db
@@ -184,13 +204,15 @@ def test_a_key_left_behind_by_a_dead_request_is_taken_over():
     _customer, _user, client = dealer()
     product = ProductFactory()
     post(client, body(product), key="dead")
-    IdempotencyKey.objects.filter(key="dead").update(response_status=None, response_body=None,
-                                                     created_at=timezone.now() - dt.timedelta(minutes=5))
+    IdempotencyKey.objects.filter(key="dead").update(
+        response_status=None, response_body=None, created_at=timezone.now() - dt.timedelta(minutes=5)
+    )
     Order.objects.all().delete()
 
     response = post(client, body(product), key="dead")
 
-    assert response.status_code == 201 and not response.has_header("Idempotent-Replayed")
+    assert response.status_code == 201
+    assert not response.has_header("Idempotent-Replayed")
     assert Order.objects.count() == 1
     assert IdempotencyKey.objects.get(key="dead").response_status == 201
 
@@ -201,7 +223,8 @@ def test_a_key_older_than_the_ttl_is_treated_as_new(settings):
     product = ProductFactory()
     post(client, body(product, 1), key="old")
     IdempotencyKey.objects.filter(key="old").update(
-        created_at=timezone.now() - dt.timedelta(hours=settings.IDEMPOTENCY_KEY_TTL_HOURS + 1))
+        created_at=timezone.now() - dt.timedelta(hours=settings.IDEMPOTENCY_KEY_TTL_HOURS + 1)
+    )
 
     response = post(client, body(product, 2), key="old")
 
@@ -221,14 +244,16 @@ def test_a_server_error_leaves_no_key_behind(monkeypatch):
     response = post(client, body(ProductFactory()))
 
     assert response.status_code == 500
-    assert not IdempotencyKey.objects.exists() and not Order.objects.exists()
+    assert not IdempotencyKey.objects.exists()
+    assert not Order.objects.exists()
 
 
 @pytest.mark.django_db
 def test_the_scope_is_the_dealers_sorted_customer_ids_and_fits_the_column():
     assert scope_for([3, 11]) == "dealer:3,11"
     long = scope_for(list(range(1000, 1100)))
-    assert len(long) <= 64 and long != scope_for(list(range(1000, 1101)))
+    assert len(long) <= 64
+    assert long != scope_for(list(range(1000, 1101)))
 
 
 @pytest.mark.postgres
@@ -277,7 +302,9 @@ def test_concurrent_requests_with_different_keys_and_one_external_reference_crea
     def place(index: int):
         try:
             barrier.wait(timeout=10)
-            responses[index] = post(clients[index], body(product, external_reference="PO-RACE"), key=f"k{index}")
+            responses[index] = post(
+                clients[index], body(product, external_reference="PO-RACE"), key=f"k{index}"
+            )
         finally:
             connection.close()
 

@@ -31,7 +31,8 @@ def test_a_dealer_lists_only_its_own_orders_newest_first_with_lines():
 
     assert numbers(response) == [new.number, old.number]
     row = response.json()["results"][0]
-    assert len(row["lines"]) == 1 and row["url"].endswith(f"/api/v1/orders/{new.number}/")
+    assert len(row["lines"]) == 1
+    assert row["url"].endswith(f"/api/v1/orders/{new.number}/")
 
 
 @pytest.mark.django_db
@@ -86,15 +87,25 @@ def test_filters_by_created_and_requested_date_ranges():
     assert numbers(client.get(URL, {"created_after": since_yesterday})) == [late.number]
     assert numbers(client.get(URL, {"created_before": since_yesterday})) == [early.number]
     assert numbers(client.get(URL, {"requested_before": (today + dt.timedelta(days=10)).isoformat()})) == [
-        early.number]
+        early.number
+    ]
     assert numbers(client.get(URL, {"requested_after": (today + dt.timedelta(days=10)).isoformat()})) == [
-        late.number]
+        late.number
+    ]
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("query", [{"status": "bogus"}, {"created_after": "yesterday"},
-                                   {"requested_before": "2026-13-01"}, {"ordering": "priority"},
-                                   {"cursor": "not-a-cursor"}, {"number": "SO\x00"}])
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"status": "bogus"},
+        {"created_after": "yesterday"},
+        {"requested_before": "2026-13-01"},
+        {"ordering": "priority"},
+        {"cursor": "not-a-cursor"},
+        {"number": "SO\x00"},
+    ],
+)
 def test_bad_filters_are_400_in_the_error_envelope(query):
     customer, _user, client = dealer()
     dealer_order(customer)
@@ -102,7 +113,8 @@ def test_bad_filters_are_400_in_the_error_envelope(query):
     response = client.get(URL, query)
 
     assert response.status_code == 400
-    assert response.json()["code"] == "invalid" and response.json()["fields"]
+    assert response.json()["code"] == "invalid"
+    assert response.json()["fields"]
 
 
 @pytest.mark.django_db
@@ -128,7 +140,8 @@ def test_cursor_pagination_walks_every_order_once(ordering):
         seen += numbers(response)
         url, params = response.json()["next"], None
 
-    assert len(seen) == 5 and set(seen) == created
+    assert len(seen) == 5
+    assert set(seen) == created
 
 
 @pytest.mark.django_db
@@ -139,7 +152,8 @@ def test_a_forged_cursor_is_a_400_not_a_server_error():
 
     response = client.get(URL, {"cursor": forged})
 
-    assert response.status_code == 400 and list(response.json()["fields"]) == ["cursor"]
+    assert response.status_code == 400
+    assert list(response.json()["fields"]) == ["cursor"]
 
 
 @pytest.mark.django_db

@@ -29,7 +29,9 @@ def skus(response) -> list[str]:
 def with_options(product):
     cab = ProductOptionFactory(product=product, code="cab", name="Cab")
     ProductOptionValueFactory(option=cab, code="std", name="Standard")
-    ProductOptionValueFactory(option=cab, code="sleeper", name="Sleeper", price_delta="12000.00", is_custom=True)
+    ProductOptionValueFactory(
+        option=cab, code="sleeper", name="Sleeper", price_delta="12000.00", is_custom=True
+    )
     return product
 
 
@@ -44,9 +46,17 @@ def test_the_catalog_lists_active_products_with_options_by_sku():
 
     assert skus(response) == ["A-LAMP", "B-TRUCK"]
     truck = response.json()["results"][1]
-    assert truck["options"] == [{"code": "cab", "name": "Cab", "required": True, "values": [
-        {"code": "std", "name": "Standard", "price_delta": "0.00", "is_custom": False},
-        {"code": "sleeper", "name": "Sleeper", "price_delta": "12000.00", "is_custom": True}]}]
+    assert truck["options"] == [
+        {
+            "code": "cab",
+            "name": "Cab",
+            "required": True,
+            "values": [
+                {"code": "std", "name": "Standard", "price_delta": "0.00", "is_custom": False},
+                {"code": "sleeper", "name": "Sleeper", "price_delta": "12000.00", "is_custom": True},
+            ],
+        }
+    ]
     assert truck["category"] == {"code": "general", "name": "General"}
 
 
@@ -61,11 +71,18 @@ def test_prices_are_the_dealers_own_negotiated_or_list_less_tier_discount():
 
     rows = {row["sku"]: row for row in client.get(URL).json()["results"]}
 
-    assert (rows["LISTED"]["unit_price"], rows["LISTED"]["discount_percent"], rows["LISTED"]["net_unit_price"]) == (
-        "200.00", "10.00", "180.00")
-    assert (rows["NEGOTIATED"]["unit_price"], rows["NEGOTIATED"]["discount_percent"],
-            rows["NEGOTIATED"]["net_unit_price"]) == ("150.00", "0.00", "150.00")
-    assert rows["LISTED"]["list_price"] == "200.00" and rows["LISTED"]["currency"] == customer.currency
+    assert (
+        rows["LISTED"]["unit_price"],
+        rows["LISTED"]["discount_percent"],
+        rows["LISTED"]["net_unit_price"],
+    ) == ("200.00", "10.00", "180.00")
+    assert (
+        rows["NEGOTIATED"]["unit_price"],
+        rows["NEGOTIATED"]["discount_percent"],
+        rows["NEGOTIATED"]["net_unit_price"],
+    ) == ("150.00", "0.00", "150.00")
+    assert rows["LISTED"]["list_price"] == "200.00"
+    assert rows["LISTED"]["currency"] == customer.currency
 
 
 @pytest.mark.django_db
@@ -90,7 +107,9 @@ def test_filters_by_category_series_and_search_text():
     _customer, _user, client = dealer()
     lights = Category.objects.create(code="lights", name="Lights")
     ProductFactory(sku="LED-1", name="Ceiling panel", series="P60", category=lights)
-    ProductFactory(sku="LED-2", name="Spot", series="S10", category=lights, description="Warm white spotlight")
+    ProductFactory(
+        sku="LED-2", name="Spot", series="S10", category=lights, description="Warm white spotlight"
+    )
     ProductFactory(sku="TRK-1", name="Tractor", series="H6")
 
     assert skus(client.get(URL, {"category": "lights"})) == ["LED-1", "LED-2"]
@@ -114,8 +133,10 @@ def test_a_group_user_chooses_whose_prices_to_see():
     foreign = client.get(URL, {"customer": CustomerFactory().code})
     named = client.get(URL, {"customer": south.code})
 
-    assert unnamed.status_code == 400 and list(unnamed.json()["fields"]) == ["customer"]
-    assert foreign.status_code == 400 and foreign.json()["fields"] == {"customer": ["Not one of your customers."]}
+    assert unnamed.status_code == 400
+    assert list(unnamed.json()["fields"]) == ["customer"]
+    assert foreign.status_code == 400
+    assert foreign.json()["fields"] == {"customer": ["Not one of your customers."]}
     assert named.json()["results"][0]["unit_price"] == "80.00"
 
 
@@ -128,7 +149,8 @@ def test_pages_follow_the_cursor():
     first = client.get(URL, {"page_size": 3})
     second = client.get(first.json()["next"])
 
-    assert skus(first) == ["P-0", "P-1", "P-2"] and skus(second) == ["P-3", "P-4"]
+    assert skus(first) == ["P-0", "P-1", "P-2"]
+    assert skus(second) == ["P-3", "P-4"]
     assert second.json()["next"] is None
 
 
@@ -154,4 +176,5 @@ def test_catalog_queries_do_not_grow_with_the_page():
 def test_staff_without_a_customer_get_403():
     response = client_for(UserFactory(is_staff=True)).get(URL)
 
-    assert response.status_code == 403 and response.json()["code"] == "permission_denied"
+    assert response.status_code == 403
+    assert response.json()["code"] == "permission_denied"

@@ -43,7 +43,8 @@ def test_dealer_sees_own_orders_only_and_no_new_order_button(client, dealer, dea
 def test_list_needs_login(client):
     response = client.get("/portal/orders/")
 
-    assert response.status_code == 302 and response["Location"].startswith("/portal/login/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/portal/login/")
 
 
 @pytest.mark.django_db
@@ -84,8 +85,9 @@ def test_filter_by_customer_offers_only_visible_customers(client, rep, rep_custo
 
 
 @pytest.mark.django_db
-def test_filtering_by_a_customer_the_user_cannot_see_shows_nothing_extra(client, rep, rep_customer,
-                                                                        dealer_customer):
+def test_filtering_by_a_customer_the_user_cannot_see_shows_nothing_extra(
+    client, rep, rep_customer, dealer_customer
+):
     make_order(customer=rep_customer)
     make_order(customer=dealer_customer)
     client.force_login(rep)
@@ -133,13 +135,15 @@ def test_list_is_paginated_and_keeps_the_filters_in_page_links(client, rep, rep_
     first = client.get("/portal/orders/", {"status": OrderStatus.SUBMITTED})
     second = client.get("/portal/orders/", {"status": OrderStatus.SUBMITTED, "page": 2})
 
-    assert len(numbers(first)) == 25 and len(numbers(second)) == 2
+    assert len(numbers(first)) == 25
+    assert len(numbers(second)) == 2
     assert "?status=submitted&amp;page=2" in first.content.decode()
 
 
 @pytest.mark.django_db
-def test_list_query_count_does_not_grow_with_the_orders(client, rep, rep_customer,
-                                                         django_assert_max_num_queries):
+def test_list_query_count_does_not_grow_with_the_orders(
+    client, rep, rep_customer, django_assert_max_num_queries
+):
     for _ in range(30):
         make_order(customer=CustomerFactory(sales_rep=rep))
     client.force_login(rep)

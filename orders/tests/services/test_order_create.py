@@ -19,7 +19,8 @@ from orders.tests.factories import make_order
 def test_created_order_is_submitted_numbered_and_has_a_timeline():
     order = make_order()
     assert order.status == OrderStatus.SUBMITTED
-    assert order.number.startswith("SO-") and order.number.endswith("000001")
+    assert order.number.startswith("SO-")
+    assert order.number.endswith("000001")
     kinds = list(order.events.order_by("id").values_list("kind", flat=True))
     assert kinds == ["order.created", "order.submitted"]
 
@@ -36,10 +37,15 @@ def test_unknown_sku_is_refused_and_nothing_is_written():
     AddressFactory(customer=customer)
     product = ProductFactory()
     with pytest.raises(ValidationFailed) as err:
-        order_create(customer=customer, channel=Channel.ADMIN,
-                     lines=[LineRequest(sku=product.sku, quantity=1), LineRequest(sku="NOPE", quantity=1)])
+        order_create(
+            customer=customer,
+            channel=Channel.ADMIN,
+            lines=[LineRequest(sku=product.sku, quantity=1), LineRequest(sku="NOPE", quantity=1)],
+        )
     assert "lines[1].sku" in err.value.fields
-    assert Order.objects.count() == 0 and OrderLine.objects.count() == 0 and OrderEvent.objects.count() == 0
+    assert Order.objects.count() == 0
+    assert OrderLine.objects.count() == 0
+    assert OrderEvent.objects.count() == 0
 
 
 @pytest.mark.django_db
@@ -47,8 +53,11 @@ def test_zero_quantity_is_refused_with_its_field_path():
     customer = CustomerFactory()
     AddressFactory(customer=customer)
     with pytest.raises(ValidationFailed) as err:
-        order_create(customer=customer, channel=Channel.ADMIN,
-                     lines=[LineRequest(sku=ProductFactory().sku, quantity=0)])
+        order_create(
+            customer=customer,
+            channel=Channel.ADMIN,
+            lines=[LineRequest(sku=ProductFactory().sku, quantity=0)],
+        )
     assert list(err.value.fields) == ["lines[0].quantity"]
     assert Order.objects.count() == 0
 
@@ -72,7 +81,8 @@ def test_a_crash_half_way_leaves_no_half_written_order(monkeypatch):
     monkeypatch.setattr(OrderEvent.objects, "bulk_create", boom)
     with pytest.raises(RuntimeError):
         make_order()
-    assert Order.objects.count() == 0 and OrderLine.objects.count() == 0
+    assert Order.objects.count() == 0
+    assert OrderLine.objects.count() == 0
 
 
 @pytest.mark.postgres  # SQLite's bound-parameter limit splits a 100-line bulk insert in two

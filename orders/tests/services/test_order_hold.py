@@ -25,7 +25,8 @@ def test_a_hold_does_not_open_a_way_to_cancel_what_is_ready_to_ship():
         order_cancel(order_id=order.pk, reason="changed my mind")
 
     order.refresh_from_db()
-    assert order.status == S.ON_HOLD and order.events.count() == events_before
+    assert order.status == S.ON_HOLD
+    assert order.events.count() == events_before
     assert not can_cancel(order.status, status_before_hold=order.status_before_hold)
 
 
@@ -52,14 +53,16 @@ def test_release_keeps_the_first_stamp_and_announces_a_release(django_capture_on
         order_release_hold(order_id=order.pk)
 
     order.refresh_from_db()
-    assert order.status == S.APPROVED and order.approved_at == approved_at
+    assert order.status == S.APPROVED
+    assert order.approved_at == approved_at
     assert seen[-2:] == ["order.on_hold", "order.released"]
     assert list(order.events.order_by("-id").values_list("kind", flat=True)[:1]) == ["order.released"]
 
 
 @pytest.mark.django_db
-def test_a_broker_failure_after_commit_neither_raises_nor_loses_the_events(monkeypatch,
-                                                                          django_capture_on_commit_callbacks):
+def test_a_broker_failure_after_commit_neither_raises_nor_loses_the_events(
+    monkeypatch, django_capture_on_commit_callbacks
+):
     from core import events
     from orders import tasks
 
@@ -75,4 +78,5 @@ def test_a_broker_failure_after_commit_neither_raises_nor_loses_the_events(monke
         order_transition(order_id=order.pk, to=S.APPROVED)
 
     order.refresh_from_db()
-    assert order.status == S.APPROVED and seen == [order.number]
+    assert order.status == S.APPROVED
+    assert seen == [order.number]

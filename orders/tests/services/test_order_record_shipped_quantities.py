@@ -13,8 +13,12 @@ S = OrderStatus
 
 def _state(order) -> tuple:
     order.refresh_from_db()
-    return (order.status, order.version, list(order.lines.order_by("position").values_list("quantity_shipped", flat=True)),
-            OrderEvent.objects.filter(order=order).count())
+    return (
+        order.status,
+        order.version,
+        list(order.lines.order_by("position").values_list("quantity_shipped", flat=True)),
+        OrderEvent.objects.filter(order=order).count(),
+    )
 
 
 @pytest.mark.django_db
@@ -32,13 +36,16 @@ def test_quantities_add_up_across_calls(ready_order):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("quantities", [
-    lambda first, second: {first: 4},
-    lambda first, second: {first: 0},
-    lambda first, second: {first: 1.5},
-    lambda first, second: {second + 1000: 1},
-    lambda first, second: {},
-])
+@pytest.mark.parametrize(
+    "quantities",
+    [
+        lambda first, second: {first: 4},
+        lambda first, second: {first: 0},
+        lambda first, second: {first: 1.5},
+        lambda first, second: {second + 1000: 1},
+        lambda first, second: {},
+    ],
+)
 def test_bad_quantities_are_refused_and_nothing_is_written(ready_order, quantities):
     order = ready_order((3, 2))
     first, second = order.lines.order_by("position").values_list("pk", flat=True)

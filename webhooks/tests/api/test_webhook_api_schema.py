@@ -9,7 +9,16 @@ EXPECTED_STATUSES = {
     ("get", "/api/v1/webhook-endpoints/"): {"200", "400", "401", "403", "429"},
     ("post", "/api/v1/webhook-endpoints/"): {"201", "400", "401", "403", "413", "415", "429"},
     ("get", "/api/v1/webhook-endpoints/{endpoint_id}/"): {"200", "401", "403", "404", "429"},
-    ("patch", "/api/v1/webhook-endpoints/{endpoint_id}/"): {"200", "400", "401", "403", "404", "413", "415", "429"},
+    ("patch", "/api/v1/webhook-endpoints/{endpoint_id}/"): {
+        "200",
+        "400",
+        "401",
+        "403",
+        "404",
+        "413",
+        "415",
+        "429",
+    },
     ("delete", "/api/v1/webhook-endpoints/{endpoint_id}/"): {"204", "401", "403", "404", "429"},
     ("post", "/api/v1/webhook-endpoints/{endpoint_id}/rotate-secret/"): {"200", "401", "403", "404", "429"},
     ("get", "/api/v1/webhook-deliveries/"): {"200", "400", "401", "403", "429"},
@@ -38,13 +47,20 @@ def test_every_operation_documents_exactly_the_statuses_it_returns(schema, metho
 
 
 def test_the_endpoint_id_is_documented_as_a_bigint_everywhere(schema):
-    for (method, path) in EXPECTED_STATUSES:
+    for method, path in EXPECTED_STATUSES:
         if "{endpoint_id}" not in path:
             continue
-        [parameter] = [p for p in _operation(schema, method, path)["parameters"] if p["name"] == "endpoint_id"]
-        assert parameter["in"] == "path" and parameter["required"] is True
-        assert parameter["schema"] == {"type": "integer", "format": "int64", "minimum": 1,
-                                       "maximum": 2**63 - 1}
+        [parameter] = [
+            p for p in _operation(schema, method, path)["parameters"] if p["name"] == "endpoint_id"
+        ]
+        assert parameter["in"] == "path"
+        assert parameter["required"] is True
+        assert parameter["schema"] == {
+            "type": "integer",
+            "format": "int64",
+            "minimum": 1,
+            "maximum": 2**63 - 1,
+        }
 
 
 def test_the_create_operation_documents_the_dealer_group_rule(schema):
@@ -64,8 +80,14 @@ def test_create_and_rotate_document_the_secret_and_reads_do_not(schema):
     def response_ref(method, path, status):
         return _operation(schema, method, path)["responses"][status]["content"]["application/json"]["schema"]
 
-    assert response_ref("post", "/api/v1/webhook-endpoints/", "201")["$ref"].endswith("/WebhookEndpointWithSecret")
-    assert response_ref("post", "/api/v1/webhook-endpoints/{endpoint_id}/rotate-secret/", "200")["$ref"].endswith(
-        "/WebhookEndpointWithSecret")
+    assert response_ref("post", "/api/v1/webhook-endpoints/", "201")["$ref"].endswith(
+        "/WebhookEndpointWithSecret"
+    )
+    assert response_ref("post", "/api/v1/webhook-endpoints/{endpoint_id}/rotate-secret/", "200")[
+        "$ref"
+    ].endswith("/WebhookEndpointWithSecret")
     assert "secret" not in schema["components"]["schemas"]["WebhookEndpoint"]["properties"]
-    assert "content" not in _operation(schema, "delete", "/api/v1/webhook-endpoints/{endpoint_id}/")["responses"]["204"]
+    assert (
+        "content"
+        not in _operation(schema, "delete", "/api/v1/webhook-endpoints/{endpoint_id}/")["responses"]["204"]
+    )

@@ -31,8 +31,9 @@ def _detail_url(endpoint):
 
 
 def test_a_dealer_registers_an_endpoint_and_sees_the_secret_once(api, customer):
-    response = api.post(_list_url(), {"url": URL, "event_types": ["order.approved", "invoice.issued"]},
-                        format="json")
+    response = api.post(
+        _list_url(), {"url": URL, "event_types": ["order.approved", "invoice.issued"]}, format="json"
+    )
 
     assert response.status_code == 201
     endpoint = WebhookEndpoint.objects.get()
@@ -45,8 +46,11 @@ def test_a_dealer_registers_an_endpoint_and_sees_the_secret_once(api, customer):
 
 
 def test_validation_errors_use_the_one_envelope_and_write_nothing(api, public_targets_only):
-    response = api.post(_list_url(), {"url": "http://erp.dealer.example/hooks",
-                                      "event_types": ["order.teleported"]}, format="json")
+    response = api.post(
+        _list_url(),
+        {"url": "http://erp.dealer.example/hooks", "event_types": ["order.teleported"]},
+        format="json",
+    )
 
     assert response.status_code == 400
     assert response.data["code"] == "invalid"
@@ -55,26 +59,37 @@ def test_validation_errors_use_the_one_envelope_and_write_nothing(api, public_ta
 
 
 @pytest.mark.usefixtures("public_targets_only")
-@pytest.mark.parametrize("url", ["https://127.0.0.1/hooks", "https://localhost/hooks", "https://10.20.30.40/hooks",
-                                 "https://169.254.169.254/latest/meta-data", "https://loopback.dealer.example/hooks"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://127.0.0.1/hooks",
+        "https://localhost/hooks",
+        "https://10.20.30.40/hooks",
+        "https://169.254.169.254/latest/meta-data",
+        "https://loopback.dealer.example/hooks",
+    ],
+)
 def test_a_url_on_a_private_or_loopback_address_is_a_400_on_url_and_writes_nothing(api, fake_dns, url):
     fake_dns["loopback.dealer.example"] = ["127.0.0.1"]
 
     response = api.post(_list_url(), {"url": url, "event_types": ["order.approved"]}, format="json")
 
     assert response.status_code == 400
-    assert response.data["code"] == "invalid" and list(response.data["fields"]) == ["url"]
+    assert response.data["code"] == "invalid"
+    assert list(response.data["fields"]) == ["url"]
     assert not WebhookEndpoint.objects.exists()
 
 
 def test_patching_the_url_to_a_host_resolving_to_loopback_is_a_400_and_changes_nothing(
-        api, customer, fake_dns, public_targets_only):
+    api, customer, fake_dns, public_targets_only
+):
     fake_dns.update({"erp.dealer.example": ["93.184.215.14"], "loopback.dealer.example": ["127.0.0.1"]})
     endpoint = WebhookEndpointFactory(customer=customer, url=URL)
 
     response = api.patch(_detail_url(endpoint), {"url": "https://loopback.dealer.example/h"}, format="json")
 
-    assert response.status_code == 400 and list(response.data["fields"]) == ["url"]
+    assert response.status_code == 400
+    assert list(response.data["fields"]) == ["url"]
     assert WebhookEndpoint.objects.get(pk=endpoint.pk).url == URL
 
 
@@ -89,7 +104,8 @@ def test_unknown_event_types_are_reported_on_their_field(api):
 def test_a_missing_url_is_a_field_error(api):
     response = api.post(_list_url(), {"event_types": []}, format="json")
 
-    assert response.status_code == 400 and "url" in response.data["fields"]
+    assert response.status_code == 400
+    assert "url" in response.data["fields"]
     assert not WebhookEndpoint.objects.exists()
 
 
@@ -103,7 +119,8 @@ def test_a_dealer_group_user_must_name_the_customer(customer):
     refused = client.post(_list_url(), {"url": URL}, format="json")
     accepted = client.post(_list_url(), {"url": URL, "customer": other.code}, format="json")
 
-    assert refused.status_code == 400 and "customer" in refused.data["fields"]
+    assert refused.status_code == 400
+    assert "customer" in refused.data["fields"]
     assert accepted.status_code == 201
     assert WebhookEndpoint.objects.get().customer == other
 
@@ -114,7 +131,8 @@ def test_a_user_acting_for_no_customer_cannot_register():
 
     response = client.post(_list_url(), {"url": URL}, format="json")
 
-    assert response.status_code == 403 and response.data["code"] == "permission_denied"
+    assert response.status_code == 403
+    assert response.data["code"] == "permission_denied"
     assert not WebhookEndpoint.objects.exists()
 
 
@@ -151,12 +169,14 @@ def test_patch_changes_the_subscription_and_re_enables(api, customer):
     endpoint = WebhookEndpointFactory(customer=customer, is_active=False)
     WebhookEndpoint.objects.filter(pk=endpoint.pk).update(consecutive_failures=20)
 
-    response = api.patch(_detail_url(endpoint), {"event_types": ["order.shipped"], "is_active": True},
-                         format="json")
+    response = api.patch(
+        _detail_url(endpoint), {"event_types": ["order.shipped"], "is_active": True}, format="json"
+    )
 
     assert response.status_code == 200
     assert response.data["event_types"] == ["order.shipped"]
-    assert response.data["is_active"] is True and response.data["consecutive_failures"] == 0
+    assert response.data["is_active"] is True
+    assert response.data["consecutive_failures"] == 0
 
 
 def test_patch_with_a_bad_url_changes_nothing(api, customer):
@@ -164,7 +184,8 @@ def test_patch_with_a_bad_url_changes_nothing(api, customer):
 
     response = api.patch(_detail_url(endpoint), {"url": "ftp://x.example/"}, format="json")
 
-    assert response.status_code == 400 and "url" in response.data["fields"]
+    assert response.status_code == 400
+    assert "url" in response.data["fields"]
     assert WebhookEndpoint.objects.get(pk=endpoint.pk).url == endpoint.url
 
 
@@ -209,7 +230,8 @@ def test_deliveries_page_with_a_cursor(api, customer):
     second = api.get(first.data["next"])
 
     seen = [row["id"] for row in first.data["results"] + second.data["results"]]
-    assert seen == sorted(ids, reverse=True) and second.data["next"] is None
+    assert seen == sorted(ids, reverse=True)
+    assert second.data["next"] is None
 
 
 def test_deliveries_filter_by_status(api, customer):
@@ -242,8 +264,12 @@ def test_an_id_that_cannot_exist_is_a_json_not_found_for_every_method(api, custo
     before = WebhookEndpoint.objects.values().get(pk=endpoint.pk)
     detail = f"/api/v1/webhook-endpoints/{endpoint_id}/"
 
-    responses = [api.get(detail), api.patch(detail, {"is_active": False}, format="json"), api.delete(detail),
-                 api.post(f"{detail}rotate-secret/")]
+    responses = [
+        api.get(detail),
+        api.patch(detail, {"is_active": False}, format="json"),
+        api.delete(detail),
+        api.post(f"{detail}rotate-secret/"),
+    ]
 
     assert [r.status_code for r in responses] == [404] * 4
     assert all(r["Content-Type"] == "application/json" and r.json()["code"] == "not_found" for r in responses)
@@ -253,7 +279,8 @@ def test_an_id_that_cannot_exist_is_a_json_not_found_for_every_method(api, custo
 def test_anonymous_requests_to_an_endpoint_are_unauthorized_not_not_found():
     response = APIClient().get("/api/v1/webhook-endpoints/abc/")
 
-    assert response.status_code == 401 and response.json()["code"] == "not_authenticated"
+    assert response.status_code == 401
+    assert response.json()["code"] == "not_authenticated"
 
 
 def test_a_user_acting_for_no_customer_is_forbidden_on_every_operation():
@@ -261,11 +288,14 @@ def test_a_user_acting_for_no_customer_is_forbidden_on_every_operation():
     client.force_authenticate(UserFactory())
     endpoint = WebhookEndpointFactory()
 
-    responses = [client.get(_list_url()), client.get(_detail_url(endpoint)),
-                 client.patch(_detail_url(endpoint), {"is_active": False}, format="json"),
-                 client.delete(_detail_url(endpoint)),
-                 client.post(reverse("v1:webhook-endpoint-rotate-secret", args=[endpoint.pk])),
-                 client.get(reverse("v1:webhook-delivery-list"))]
+    responses = [
+        client.get(_list_url()),
+        client.get(_detail_url(endpoint)),
+        client.patch(_detail_url(endpoint), {"is_active": False}, format="json"),
+        client.delete(_detail_url(endpoint)),
+        client.post(reverse("v1:webhook-endpoint-rotate-secret", args=[endpoint.pk])),
+        client.get(reverse("v1:webhook-delivery-list")),
+    ]
 
     assert [r.status_code for r in responses] == [403] * 6
     assert WebhookEndpoint.objects.filter(pk=endpoint.pk, is_active=True).exists()
@@ -276,14 +306,16 @@ def test_a_bad_cursor_is_a_field_error(api, url_name):
     response = api.get(reverse(url_name), {"cursor": "0"})
 
     assert response.status_code == 400
-    assert response.data["code"] == "invalid" and "cursor" in response.data["fields"]
+    assert response.data["code"] == "invalid"
+    assert "cursor" in response.data["fields"]
 
 
 @pytest.mark.parametrize("value", ["x", "1.5", "0", "9223372036854775808"])
 def test_deliveries_refuse_an_endpoint_filter_that_is_not_an_id(api, value):
     response = api.get(reverse("v1:webhook-delivery-list"), {"endpoint": value})
 
-    assert response.status_code == 400 and "endpoint" in response.data["fields"]
+    assert response.status_code == 400
+    assert "endpoint" in response.data["fields"]
 
 
 def test_deliveries_filter_by_endpoint(api, customer):
@@ -303,20 +335,31 @@ def test_unknown_fields_are_refused_and_nothing_is_written(api, customer):
     created = api.post(_list_url(), {"url": URL, "secret": "mine"}, format="json")
     changed = api.patch(_detail_url(endpoint), {"consecutive_failures": 0}, format="json")
 
-    assert created.status_code == 400 and created.data["fields"] == {"secret": ["Unknown field."]}
-    assert changed.status_code == 400 and changed.data["fields"] == {"consecutive_failures": ["Unknown field."]}
+    assert created.status_code == 400
+    assert created.data["fields"] == {"secret": ["Unknown field."]}
+    assert changed.status_code == 400
+    assert changed.data["fields"] == {"consecutive_failures": ["Unknown field."]}
     assert list(WebhookEndpoint.objects.values()) == [before]
 
 
-@pytest.mark.parametrize("body", [{"is_active": "false"}, {"is_active": 0}, {"url": 5}, {"event_types": "order.shipped"},
-                                  {"url": "https://erp.dealer.example/\x00"}])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"is_active": "false"},
+        {"is_active": 0},
+        {"url": 5},
+        {"event_types": "order.shipped"},
+        {"url": "https://erp.dealer.example/\x00"},
+    ],
+)
 def test_patch_refuses_values_of_the_wrong_json_type(api, customer, body):
     endpoint = WebhookEndpointFactory(customer=customer)
     before = WebhookEndpoint.objects.values().get(pk=endpoint.pk)
 
     response = api.patch(_detail_url(endpoint), body, format="json")
 
-    assert response.status_code == 400 and set(response.data["fields"]) == set(body)
+    assert response.status_code == 400
+    assert set(response.data["fields"]) == set(body)
     assert WebhookEndpoint.objects.values().get(pk=endpoint.pk) == before
 
 
@@ -325,5 +368,6 @@ def test_a_customer_code_that_is_not_the_users_is_refused(api):
 
     response = api.post(_list_url(), {"url": URL, "customer": foreign.code}, format="json")
 
-    assert response.status_code == 400 and "customer" in response.data["fields"]
+    assert response.status_code == 400
+    assert "customer" in response.data["fields"]
     assert not WebhookEndpoint.objects.exists()

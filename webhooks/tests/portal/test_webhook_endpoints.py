@@ -28,8 +28,10 @@ def test_dealer_sees_own_endpoints_and_recent_deliveries_only(client, dealer, cu
 
     page = response.content.decode()
     assert response.status_code == 200
-    assert own.url in page and "order.shipped" in page
-    assert foreign.url not in page and "invoice.overdue" not in page
+    assert own.url in page
+    assert "order.shipped" in page
+    assert foreign.url not in page
+    assert "invoice.overdue" not in page
     assert own.secret not in page
 
 
@@ -40,7 +42,8 @@ def test_webhook_pages_need_login_and_a_dealer(client, db):
     client.force_login(UserFactory())
     response = client.get("/portal/webhooks/")
 
-    assert response.status_code == 403 and b"not available to you" in response.content
+    assert response.status_code == 403
+    assert b"not available to you" in response.content
 
 
 @pytest.mark.django_db
@@ -48,13 +51,20 @@ def test_dealer_adds_an_endpoint_and_sees_its_secret_once(client, dealer, custom
     client.force_login(dealer)
     assert "customer" in client.get("/portal/webhooks/new/").context["form"].fields
 
-    response = client.post("/portal/webhooks/new/", {
-        "customer": customer.pk, "url": "https://erp.dealer-one.example/hooks",
-        "event_types": [WebhookEventType.ORDER_SHIPPED, WebhookEventType.ORDER_APPROVED]})
+    response = client.post(
+        "/portal/webhooks/new/",
+        {
+            "customer": customer.pk,
+            "url": "https://erp.dealer-one.example/hooks",
+            "event_types": [WebhookEventType.ORDER_SHIPPED, WebhookEventType.ORDER_APPROVED],
+        },
+    )
 
     endpoint = WebhookEndpoint.objects.get()
-    assert response.status_code == 200 and response["Cache-Control"] == "no-store"
-    assert endpoint.customer == customer and endpoint.url == "https://erp.dealer-one.example/hooks"
+    assert response.status_code == 200
+    assert response["Cache-Control"] == "no-store"
+    assert endpoint.customer == customer
+    assert endpoint.url == "https://erp.dealer-one.example/hooks"
     assert endpoint.event_types == [WebhookEventType.ORDER_APPROVED, WebhookEventType.ORDER_SHIPPED]
     assert endpoint.secret in response.content.decode()
 
@@ -69,15 +79,19 @@ def test_no_ticked_event_types_subscribes_to_every_event(client, dealer, custome
 
 
 @pytest.mark.django_db
-def test_a_refused_url_is_shown_on_the_url_field_and_nothing_is_written(client, dealer, customer,
-                                                                        public_targets_only):
+def test_a_refused_url_is_shown_on_the_url_field_and_nothing_is_written(
+    client, dealer, customer, public_targets_only
+):
     client.force_login(dealer)
 
-    response = client.post("/portal/webhooks/new/", {"customer": customer.pk, "url": "https://10.1.2.3/hooks"})
+    response = client.post(
+        "/portal/webhooks/new/", {"customer": customer.pk, "url": "https://10.1.2.3/hooks"}
+    )
 
     assert response.status_code == 200
     assert response.context["form"].errors == {
-        "url": ["This address cannot receive webhooks: it is not a public internet address."]}
+        "url": ["This address cannot receive webhooks: it is not a public internet address."]
+    }
     assert not WebhookEndpoint.objects.exists()
 
 
@@ -94,7 +108,8 @@ def test_a_dealer_of_several_customers_picks_one_of_them_only(client, dealer, cu
 
     assert set(form.fields["customer"].queryset) == {customer, second}
     assert not form.fields["customer"].widget.is_hidden
-    assert chosen.status_code == 200 and WebhookEndpoint.objects.get().customer == second
+    assert chosen.status_code == 200
+    assert WebhookEndpoint.objects.get().customer == second
     assert "customer" in refused.context["form"].errors
     assert WebhookEndpoint.objects.count() == 1
 
@@ -105,7 +120,8 @@ def test_a_dealer_of_one_customer_is_not_asked_which(client, dealer, customer):
 
     form = client.get("/portal/webhooks/new/").context["form"]
 
-    assert form.fields["customer"].widget.is_hidden and form["customer"].value() == customer.pk
+    assert form.fields["customer"].widget.is_hidden
+    assert form["customer"].value() == customer.pk
 
 
 @pytest.mark.django_db
@@ -140,7 +156,8 @@ def test_rotating_the_secret_shows_the_new_one(client, dealer, customer):
 
     endpoint.refresh_from_db()
     assert endpoint.secret != old
-    assert endpoint.secret in response.content.decode() and old not in response.content.decode()
+    assert endpoint.secret in response.content.decode()
+    assert old not in response.content.decode()
 
 
 @pytest.mark.django_db
@@ -152,13 +169,17 @@ def test_rotating_another_customers_secret_is_a_404_and_keeps_it(client, dealer)
     response = client.post(f"/portal/webhooks/{foreign.pk}/rotate-secret/")
 
     foreign.refresh_from_db()
-    assert response.status_code == 404 and foreign.secret == old
+    assert response.status_code == 404
+    assert foreign.secret == old
 
 
 def _disabled_endpoint(customer) -> WebhookEndpoint:
     endpoint = WebhookEndpointFactory(customer=customer, is_active=False)
-    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(consecutive_failures=20, disabled_at=timezone.now(),
-                                                          disabled_reason="Disabled after 20 failed deliveries")
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
+        consecutive_failures=20,
+        disabled_at=timezone.now(),
+        disabled_reason="Disabled after 20 failed deliveries",
+    )
     return WebhookEndpoint.objects.get(pk=endpoint.pk)
 
 
@@ -183,8 +204,10 @@ def test_dealer_re_enables_own_disabled_endpoint_and_its_failures_are_cleared(cl
     response = client.post(f"/portal/webhooks/{endpoint.pk}/enable/", follow=True)
 
     endpoint.refresh_from_db()
-    assert endpoint.is_active and endpoint.consecutive_failures == 0
-    assert endpoint.disabled_at is None and endpoint.disabled_reason == ""
+    assert endpoint.is_active
+    assert endpoint.consecutive_failures == 0
+    assert endpoint.disabled_at is None
+    assert endpoint.disabled_reason == ""
     assert response.redirect_chain[-1][0] == "/portal/webhooks/"
     assert b"The webhook endpoint is enabled again" in response.content
 
@@ -198,9 +221,13 @@ def test_re_enabling_another_customers_endpoint_is_a_404_and_changes_nothing(cli
 
     assert response.status_code == 404
     fresh = WebhookEndpoint.objects.get(pk=foreign.pk)
-    assert not fresh.is_active and fresh.consecutive_failures == 20
+    assert not fresh.is_active
+    assert fresh.consecutive_failures == 20
     assert (fresh.disabled_at, fresh.disabled_reason, fresh.updated_at) == (
-        foreign.disabled_at, foreign.disabled_reason, foreign.updated_at)
+        foreign.disabled_at,
+        foreign.disabled_reason,
+        foreign.updated_at,
+    )
 
 
 @pytest.mark.django_db

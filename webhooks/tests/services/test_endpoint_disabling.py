@@ -12,13 +12,16 @@ from webhooks.tests.factories import WebhookDeliveryFactory, WebhookEndpointFact
 
 
 def _fail_once(delivery):
-    WebhookDelivery.objects.filter(pk=delivery.pk).update(next_attempt_at=timezone.now() - dt.timedelta(seconds=1))
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(
+        next_attempt_at=timezone.now() - dt.timedelta(seconds=1)
+    )
     webhook_delivery_attempt(delivery_id=delivery.pk)
 
 
 @pytest.mark.django_db
 def test_an_endpoint_failing_n_times_in_a_row_is_disabled_and_the_customer_emailed(
-        receiver, settings, eager_celery, django_capture_on_commit_callbacks):
+    receiver, settings, eager_celery, django_capture_on_commit_callbacks
+):
     settings.WEBHOOK_DISABLE_AFTER_FAILURES = 3
     receiver.respond_with(500, 500, 500, 500)
     customer = CustomerFactory()
@@ -32,18 +35,21 @@ def test_an_endpoint_failing_n_times_in_a_row_is_disabled_and_the_customer_email
         _fail_once(deliveries[0])
         _fail_once(deliveries[1])
     endpoint.refresh_from_db()
-    assert endpoint.is_active and endpoint.consecutive_failures == 2
+    assert endpoint.is_active
+    assert endpoint.consecutive_failures == 2
     assert mail.outbox == []
 
     with django_capture_on_commit_callbacks(execute=True):
         _fail_once(deliveries[0])
 
     endpoint.refresh_from_db()
-    assert not endpoint.is_active and endpoint.disabled_at is not None
+    assert not endpoint.is_active
+    assert endpoint.disabled_at is not None
     assert "3" in endpoint.disabled_reason
     [message] = mail.outbox
     assert set(message.to) == {"ops@dealer.example", user.email}
-    assert endpoint.url in message.subject and "HTTP 500" in message.body
+    assert endpoint.url in message.subject
+    assert "HTTP 500" in message.body
 
     _fail_once(deliveries[1])  # a disabled endpoint is not called again
     assert len(receiver.received) == 3
@@ -60,7 +66,8 @@ def test_a_success_resets_the_failure_count(receiver, settings):
         _fail_once(delivery)
 
     endpoint.refresh_from_db()
-    assert endpoint.is_active and endpoint.consecutive_failures == 1
+    assert endpoint.is_active
+    assert endpoint.consecutive_failures == 1
 
 
 @pytest.mark.django_db
@@ -80,7 +87,9 @@ def test_the_notice_falls_back_to_the_sales_rep():
 
     rep = UserFactory(email="rep@oms.example")
     endpoint = WebhookEndpointFactory(customer=CustomerFactory(sales_rep=rep), is_active=False)
-    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(disabled_reason="Disabled after 20 failed deliveries")
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(
+        disabled_reason="Disabled after 20 failed deliveries"
+    )
 
     assert webhook_endpoint_notify_disabled(endpoint_id=endpoint.pk) == 1
     assert mail.outbox[0].to == ["rep@oms.example"]

@@ -20,7 +20,9 @@ def _delivery_to(receiver, **kwargs) -> WebhookDelivery:
 
 
 def _make_due(delivery: WebhookDelivery) -> None:
-    WebhookDelivery.objects.filter(pk=delivery.pk).update(next_attempt_at=timezone.now() - dt.timedelta(seconds=1))
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(
+        next_attempt_at=timezone.now() - dt.timedelta(seconds=1)
+    )
 
 
 @pytest.mark.django_db
@@ -29,7 +31,8 @@ def test_delivery_is_signed_and_carries_the_event_headers(receiver):
 
     result = webhook_delivery_attempt(delivery_id=delivery.pk)
 
-    assert result.status == DeliveryStatus.SUCCEEDED and result.delivered_at is not None
+    assert result.status == DeliveryStatus.SUCCEEDED
+    assert result.delivered_at is not None
     [request] = receiver.received
     assert request.signature_ok
     assert request.headers["Content-Type"] == "application/json"
@@ -47,7 +50,8 @@ def test_a_500_is_retried_with_backoff_and_then_succeeds(receiver, eager_celery)
 
     first = webhook_delivery_attempt(delivery_id=delivery.pk)
 
-    assert first.status == DeliveryStatus.PENDING and first.attempts == 1
+    assert first.status == DeliveryStatus.PENDING
+    assert first.attempts == 1
     assert first.last_response_code == 500
     wait = (first.next_attempt_at - timezone.now()).total_seconds()
     assert backoff_seconds(1) - 5 < wait <= backoff_seconds(1)
@@ -57,12 +61,16 @@ def test_a_500_is_retried_with_backoff_and_then_succeeds(receiver, eager_celery)
     webhook_deliver_due_task.apply()
 
     delivery.refresh_from_db()
-    assert delivery.status == DeliveryStatus.SUCCEEDED and delivery.attempts == 2
+    assert delivery.status == DeliveryStatus.SUCCEEDED
+    assert delivery.attempts == 2
     assert [r.headers["X-OMS-Delivery-Attempt"] for r in receiver.received] == ["1", "2"]
     assert all(r.signature_ok for r in receiver.received)
     assert {r.headers["X-OMS-Event-Id"] for r in receiver.received} == {str(delivery.event_id)}
-    codes = list(WebhookAttempt.objects.filter(delivery=delivery).order_by("attempted_at")
-                 .values_list("response_code", flat=True))
+    codes = list(
+        WebhookAttempt.objects.filter(delivery=delivery)
+        .order_by("attempted_at")
+        .values_list("response_code", flat=True)
+    )
     assert codes == [500, 200]
     delivery.endpoint.refresh_from_db()
     assert delivery.endpoint.consecutive_failures == 0
@@ -93,7 +101,8 @@ def test_a_redelivered_task_sends_no_duplicate(receiver):
     assert len(receiver.received) == 1
     assert WebhookAttempt.objects.filter(delivery=delivery).count() == 1
     delivery.refresh_from_db()
-    assert delivery.attempts == 1 and delivery.status == DeliveryStatus.SUCCEEDED
+    assert delivery.attempts == 1
+    assert delivery.status == DeliveryStatus.SUCCEEDED
 
 
 @pytest.mark.django_db
@@ -107,8 +116,10 @@ def test_a_delivery_fails_for_good_after_the_last_attempt(receiver, settings):
     webhook_delivery_attempt(delivery_id=delivery.pk)
 
     delivery.refresh_from_db()
-    assert delivery.status == DeliveryStatus.FAILED and delivery.next_attempt_at is None
-    assert delivery.attempts == 2 and delivery.last_response_code == 503
+    assert delivery.status == DeliveryStatus.FAILED
+    assert delivery.next_attempt_at is None
+    assert delivery.attempts == 2
+    assert delivery.last_response_code == 503
     assert webhook_delivery_attempt(delivery_id=delivery.pk) is None
     assert len(receiver.received) == 2
 
@@ -119,9 +130,11 @@ def test_an_unreachable_receiver_is_logged_as_an_error_without_a_code(settings, 
 
     result = webhook_delivery_attempt(delivery_id=delivery.pk)
 
-    assert result.status == DeliveryStatus.PENDING and result.last_response_code is None
+    assert result.status == DeliveryStatus.PENDING
+    assert result.last_response_code is None
     attempt = WebhookAttempt.objects.get(delivery=delivery)
-    assert attempt.response_code is None and "ConnectionError" in attempt.error
+    assert attempt.response_code is None
+    assert "ConnectionError" in attempt.error
 
 
 @pytest.mark.django_db
@@ -131,7 +144,8 @@ def test_a_redirect_is_not_followed_and_counts_as_a_failure(receiver):
 
     result = webhook_delivery_attempt(delivery_id=delivery.pk)
 
-    assert result.status == DeliveryStatus.PENDING and result.last_response_code == 302
+    assert result.status == DeliveryStatus.PENDING
+    assert result.last_response_code == 302
     assert len(receiver.received) == 1
 
 
@@ -142,9 +156,11 @@ def test_a_disabled_endpoint_gets_nothing(receiver):
     result = webhook_delivery_attempt(delivery_id=delivery.pk)
     webhook_deliver_due_task.apply()
 
-    assert result is None and receiver.received == []
+    assert result is None
+    assert receiver.received == []
     delivery.refresh_from_db()
-    assert delivery.attempts == 0 and delivery.status == DeliveryStatus.PENDING
+    assert delivery.attempts == 0
+    assert delivery.status == DeliveryStatus.PENDING
 
 
 @pytest.mark.django_db
@@ -186,11 +202,14 @@ def test_two_workers_at_once_send_a_delivery_only_once(receiver):
     assert len(receiver.received) == 1
     assert sum(result is not None for result in results) == 1
     delivery.refresh_from_db()
-    assert delivery.attempts == 1 and delivery.status == DeliveryStatus.SUCCEEDED
+    assert delivery.attempts == 1
+    assert delivery.status == DeliveryStatus.SUCCEEDED
 
 
 def _expire_lease(delivery_id: int) -> None:
-    WebhookDelivery.objects.filter(pk=delivery_id).update(leased_until=timezone.now() - dt.timedelta(seconds=1))
+    WebhookDelivery.objects.filter(pk=delivery_id).update(
+        leased_until=timezone.now() - dt.timedelta(seconds=1)
+    )
 
 
 @pytest.fixture
@@ -205,24 +224,34 @@ def stalled_first_send(monkeypatch):
             return real_send(claim)
         _expire_lease(claim.delivery_id)
         state["meanwhile"](claim)
-        return services._Outcome(attempted_at=timezone.now(), response_code=503, duration_ms=30000,
-                                 error="HTTP 503 Service Unavailable")
+        return services._Outcome(
+            attempted_at=timezone.now(),
+            response_code=503,
+            duration_ms=30000,
+            error="HTTP 503 Service Unavailable",
+        )
 
     monkeypatch.setattr(services, "_send", send)
     return state
 
 
 @pytest.mark.django_db
-def test_a_stale_failure_does_not_overwrite_the_success_of_the_worker_that_took_over(receiver, stalled_first_send):
+def test_a_stale_failure_does_not_overwrite_the_success_of_the_worker_that_took_over(
+    receiver, stalled_first_send
+):
     delivery = _delivery_to(receiver)
     stalled_first_send["meanwhile"] = lambda claim: webhook_delivery_attempt(delivery_id=claim.delivery_id)
 
     webhook_delivery_attempt(delivery_id=delivery.pk)
 
     delivery.refresh_from_db()
-    assert delivery.status == DeliveryStatus.SUCCEEDED and delivery.attempts == 2
-    assert delivery.last_response_code == 200 and delivery.last_error == "" and delivery.leased_until is None
-    assert delivery.next_attempt_at is None and delivery.delivered_at is not None
+    assert delivery.status == DeliveryStatus.SUCCEEDED
+    assert delivery.attempts == 2
+    assert delivery.last_response_code == 200
+    assert delivery.last_error == ""
+    assert delivery.leased_until is None
+    assert delivery.next_attempt_at is None
+    assert delivery.delivered_at is not None
     assert WebhookEndpoint.objects.get(pk=delivery.endpoint_id).consecutive_failures == 0
     logged = sorted(WebhookAttempt.objects.filter(delivery=delivery).values_list("response_code", flat=True))
     assert logged == [200, 503]
@@ -238,11 +267,15 @@ def test_a_stale_result_leaves_the_new_claims_lease_and_the_failure_count_alone(
 
     delivery.refresh_from_db()
     assert second["claim"].attempt == 2
-    assert delivery.status == DeliveryStatus.PENDING and delivery.attempts == 2
+    assert delivery.status == DeliveryStatus.PENDING
+    assert delivery.attempts == 2
     assert delivery.leased_until == second["claim"].leased_until
-    assert delivery.last_response_code is None and delivery.last_error == ""
+    assert delivery.last_response_code is None
+    assert delivery.last_error == ""
     assert WebhookEndpoint.objects.get(pk=delivery.endpoint_id).consecutive_failures == 0
-    assert list(WebhookAttempt.objects.filter(delivery=delivery).values_list("response_code", flat=True)) == [503]
+    assert list(WebhookAttempt.objects.filter(delivery=delivery).values_list("response_code", flat=True)) == [
+        503
+    ]
 
 
 @pytest.mark.django_db
@@ -251,12 +284,15 @@ def test_a_stale_result_after_a_replay_is_only_logged(receiver, stalled_first_se
 
     monkeypatch.setattr(tasks.webhook_deliver_task, "delay", lambda **kw: None)
     delivery = _delivery_to(receiver)
-    stalled_first_send["meanwhile"] = lambda claim: services.webhook_delivery_replay(delivery_id=claim.delivery_id)
+    stalled_first_send["meanwhile"] = lambda claim: services.webhook_delivery_replay(
+        delivery_id=claim.delivery_id
+    )
 
     webhook_delivery_attempt(delivery_id=delivery.pk)
 
     delivery.refresh_from_db()
-    assert delivery.status == DeliveryStatus.PENDING and delivery.attempts == 0
+    assert delivery.status == DeliveryStatus.PENDING
+    assert delivery.attempts == 0
     assert delivery.last_response_code is None
     assert WebhookEndpoint.objects.get(pk=delivery.endpoint_id).consecutive_failures == 0
 
@@ -280,6 +316,8 @@ def test_a_delivery_of_an_inactive_customer_is_not_sent(receiver):
 
     result = webhook_deliver_task.apply(kwargs={"delivery_id": delivery.pk})
 
-    assert result.successful() and receiver.received == []
+    assert result.successful()
+    assert receiver.received == []
     delivery.refresh_from_db()
-    assert delivery.attempts == 0 and delivery.status == DeliveryStatus.PENDING
+    assert delivery.attempts == 0
+    assert delivery.status == DeliveryStatus.PENDING

@@ -10,8 +10,9 @@ from webhooks.tests.factories import WebhookDeliveryFactory, WebhookEndpointFact
 
 
 @pytest.mark.django_db
-def test_a_failed_delivery_is_replayed_with_the_same_event_id(receiver, settings, eager_celery,
-                                                              django_capture_on_commit_callbacks):
+def test_a_failed_delivery_is_replayed_with_the_same_event_id(
+    receiver, settings, eager_celery, django_capture_on_commit_callbacks
+):
     settings.WEBHOOK_MAX_ATTEMPTS = 1
     receiver.respond_with(500, 200)
     endpoint = WebhookEndpointFactory(url=receiver.url)
@@ -25,7 +26,8 @@ def test_a_failed_delivery_is_replayed_with_the_same_event_id(receiver, settings
         webhook_delivery_replay(delivery_id=delivery.pk)
 
     delivery.refresh_from_db()
-    assert delivery.status == DeliveryStatus.SUCCEEDED and delivery.attempts == 1
+    assert delivery.status == DeliveryStatus.SUCCEEDED
+    assert delivery.attempts == 1
     assert [r.headers["X-OMS-Event-Id"] for r in receiver.received] == [str(delivery.event_id)] * 2
     assert all(r.signature_ok for r in receiver.received)
     assert WebhookAttempt.objects.filter(delivery=delivery).count() == 2
@@ -43,16 +45,19 @@ def test_a_delivery_being_sent_cannot_be_replayed(monkeypatch):
         webhook_delivery_replay(delivery_id=delivery.pk)
 
     fresh = WebhookDelivery.objects.get(pk=delivery.pk)
-    assert fresh.attempts == 1 and queued == []
+    assert fresh.attempts == 1
+    assert queued == []
 
 
 @pytest.mark.django_db
 def test_a_delivery_of_a_disabled_endpoint_cannot_be_replayed():
-    delivery = WebhookDeliveryFactory(endpoint=WebhookEndpointFactory(is_active=False),
-                                      status=DeliveryStatus.FAILED, attempts=8)
+    delivery = WebhookDeliveryFactory(
+        endpoint=WebhookEndpointFactory(is_active=False), status=DeliveryStatus.FAILED, attempts=8
+    )
 
     with pytest.raises(EndpointDisabled):
         webhook_delivery_replay(delivery_id=delivery.pk)
 
     fresh = WebhookDelivery.objects.get(pk=delivery.pk)
-    assert fresh.status == DeliveryStatus.FAILED and fresh.attempts == 8
+    assert fresh.status == DeliveryStatus.FAILED
+    assert fresh.attempts == 8

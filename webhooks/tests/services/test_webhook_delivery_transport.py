@@ -49,41 +49,53 @@ def test_a_delivery_whose_host_now_resolves_to_loopback_is_refused_without_a_con
 
     result = webhook_delivery_attempt(delivery_id=delivery.pk)
 
-    assert receiver.connections == 0 and receiver.received == []
-    assert result.status == DeliveryStatus.PENDING and result.attempts == 1 and result.leased_until is None
+    assert receiver.connections == 0
+    assert receiver.received == []
+    assert result.status == DeliveryStatus.PENDING
+    assert result.attempts == 1
+    assert result.leased_until is None
     assert result.last_response_code is None
-    assert result.last_error.startswith("Refused, nothing sent:") and "127.0.0.1" in result.last_error
+    assert result.last_error.startswith("Refused, nothing sent:")
+    assert "127.0.0.1" in result.last_error
     attempt = WebhookAttempt.objects.get(delivery=delivery)
-    assert attempt.response_code is None and attempt.error == result.last_error
+    assert attempt.response_code is None
+    assert attempt.error == result.last_error
     assert WebhookEndpoint.objects.get(pk=delivery.endpoint_id).consecutive_failures == 1
 
 
 @pytest.mark.django_db
 @pytest.mark.usefixtures("public_targets_only")
-@pytest.mark.parametrize(("url", "answer"), [
-    (f"https://{HOST}/hook", ["10.0.0.5"]),
-    (f"https://{HOST}/hook", ["169.254.169.254"]),
-    (f"https://{HOST}/hook", ["93.184.215.14", "192.168.1.1"]),
-    (f"https://{HOST}/hook", None),
-    ("https://169.254.169.254/latest/meta-data", None),
-    ("https://localhost/hook", None),
-    ("http://93.184.215.14/hook", None),
-])
-def test_a_delivery_to_a_non_public_or_unresolvable_target_fails_without_any_connection(url, answer, fake_dns,
-                                                                                        no_connections):
+@pytest.mark.parametrize(
+    ("url", "answer"),
+    [
+        (f"https://{HOST}/hook", ["10.0.0.5"]),
+        (f"https://{HOST}/hook", ["169.254.169.254"]),
+        (f"https://{HOST}/hook", ["93.184.215.14", "192.168.1.1"]),
+        (f"https://{HOST}/hook", None),
+        ("https://169.254.169.254/latest/meta-data", None),
+        ("https://localhost/hook", None),
+        ("http://93.184.215.14/hook", None),
+    ],
+)
+def test_a_delivery_to_a_non_public_or_unresolvable_target_fails_without_any_connection(
+    url, answer, fake_dns, no_connections
+):
     fake_dns[HOST] = answer
     delivery = _delivery(url)
 
     result = webhook_delivery_attempt(delivery_id=delivery.pk)
 
     assert no_connections == []
-    assert result.status == DeliveryStatus.PENDING and result.last_response_code is None
+    assert result.status == DeliveryStatus.PENDING
+    assert result.last_response_code is None
     assert result.last_error.startswith("Refused, nothing sent:")
     assert WebhookAttempt.objects.filter(delivery=delivery).count() == 1
 
 
 @pytest.mark.django_db
-def test_the_request_goes_to_the_checked_address_with_the_registered_host_in_the_host_header(receiver, fake_dns):
+def test_the_request_goes_to_the_checked_address_with_the_registered_host_in_the_host_header(
+    receiver, fake_dns
+):
     # A second lookup would answer with an address nobody listens on: the send must not make one.
     fake_dns[HOST] = [["127.0.0.1"], ["10.255.255.1"]]
     delivery = _delivery(f"http://{HOST}:{receiver.port}/hooks/oms?src=oms", receiver)
@@ -93,7 +105,8 @@ def test_the_request_goes_to_the_checked_address_with_the_registered_host_in_the
     assert result.status == DeliveryStatus.SUCCEEDED
     assert fake_dns.lookups == {HOST: 1}
     [request] = receiver.received
-    assert request.signature_ok and request.path == "/hooks/oms?src=oms"
+    assert request.signature_ok
+    assert request.path == "/hooks/oms?src=oms"
     assert request.headers["Host"] == f"{HOST}:{receiver.port}"
 
 
@@ -104,7 +117,8 @@ def test_the_next_checked_address_is_tried_when_one_refuses_the_connection(recei
 
     result = webhook_delivery_attempt(delivery_id=delivery.pk)
 
-    assert result.status == DeliveryStatus.SUCCEEDED and len(receiver.received) == 1
+    assert result.status == DeliveryStatus.SUCCEEDED
+    assert len(receiver.received) == 1
 
 
 @pytest.fixture
@@ -116,9 +130,28 @@ def tls_receiver(tmp_path, monkeypatch):
 
     def start(cert_name: str):
         cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key),
-                        "-out", str(cert), "-days", "2", "-subj", f"/CN={cert_name}",
-                        "-addext", f"subjectAltName=DNS:{cert_name}"], check=True, capture_output=True)
+        subprocess.run(
+            [
+                "openssl",
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-keyout",
+                str(key),
+                "-out",
+                str(cert),
+                "-days",
+                "2",
+                "-subj",
+                f"/CN={cert_name}",
+                "-addext",
+                f"subjectAltName=DNS:{cert_name}",
+            ],
+            check=True,
+            capture_output=True,
+        )
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(cert, key)
         monkeypatch.setattr(certifi, "where", lambda: str(cert))
@@ -133,8 +166,9 @@ def tls_receiver(tmp_path, monkeypatch):
 
 
 @pytest.mark.django_db
-def test_https_to_the_pinned_address_sends_sni_and_verifies_the_certificate_for_the_host_name(tls_receiver,
-                                                                                              fake_dns):
+def test_https_to_the_pinned_address_sends_sni_and_verifies_the_certificate_for_the_host_name(
+    tls_receiver, fake_dns
+):
     receiver = tls_receiver(HOST)
     fake_dns[HOST] = ["127.0.0.1"]
     delivery = _delivery(f"https://{HOST}:{receiver.port}/hooks/oms", receiver)
@@ -144,7 +178,8 @@ def test_https_to_the_pinned_address_sends_sni_and_verifies_the_certificate_for_
     assert result.status == DeliveryStatus.SUCCEEDED, result.last_error
     assert receiver.server_names == [HOST]
     [request] = receiver.received
-    assert request.signature_ok and request.headers["Host"] == f"{HOST}:{receiver.port}"
+    assert request.signature_ok
+    assert request.headers["Host"] == f"{HOST}:{receiver.port}"
 
 
 @pytest.mark.django_db
@@ -155,7 +190,8 @@ def test_a_certificate_for_another_name_fails_the_attempt_and_sends_nothing(tls_
 
     result = webhook_delivery_attempt(delivery_id=delivery.pk)
 
-    assert result.status == DeliveryStatus.PENDING and result.last_response_code is None
+    assert result.status == DeliveryStatus.PENDING
+    assert result.last_response_code is None
     assert "certificate" in result.last_error.lower()
     assert receiver.received == []
 
@@ -198,6 +234,7 @@ def test_a_receiver_that_trickles_its_answer_is_cut_off_at_the_deadline(tricklin
     result = webhook_delivery_attempt(delivery_id=delivery.pk)
     elapsed = time.monotonic() - started
 
-    assert result.status == DeliveryStatus.PENDING and result.last_response_code is None
+    assert result.status == DeliveryStatus.PENDING
+    assert result.last_response_code is None
     assert result.last_error.startswith("Timed out")
     assert 1.5 < elapsed < 4

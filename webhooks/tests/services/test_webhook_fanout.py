@@ -24,7 +24,8 @@ def enqueued(monkeypatch):
 
 @pytest.mark.django_db
 def test_order_approval_is_delivered_to_subscribed_endpoints_of_the_customer_only(
-        receiver, eager_celery, django_capture_on_commit_callbacks):
+    receiver, eager_celery, django_capture_on_commit_callbacks
+):
     customer = CustomerFactory()
     order = make_order(customer=customer)
     subscribed = WebhookEndpointFactory(customer=customer, url=receiver.url, event_types=[E.ORDER_APPROVED])
@@ -36,12 +37,14 @@ def test_order_approval_is_delivered_to_subscribed_endpoints_of_the_customer_onl
         order_approve(order_id=order.pk)
 
     delivery = WebhookDelivery.objects.get()
-    assert delivery.endpoint == subscribed and delivery.status == DeliveryStatus.SUCCEEDED
+    assert delivery.endpoint == subscribed
+    assert delivery.status == DeliveryStatus.SUCCEEDED
     assert not WebhookDelivery.objects.filter(endpoint__in=[unsubscribed, other_customers]).exists()
     [request] = receiver.received
     assert request.signature_ok
     body = request.json
-    assert body["type"] == "order.approved" and body["api_version"] == "v1"
+    assert body["type"] == "order.approved"
+    assert body["api_version"] == "v1"
     assert body["id"] == str(delivery.event_id) == request.headers["X-OMS-Event-Id"]
     assert body["data"]["order"]["number"] == order.number
     assert body["data"]["order"]["status"] == "approved"
@@ -51,8 +54,9 @@ def test_order_approval_is_delivered_to_subscribed_endpoints_of_the_customer_onl
 
 
 @pytest.mark.django_db
-def test_an_endpoint_with_no_event_types_gets_every_event(eager_celery, enqueued,
-                                                           django_capture_on_commit_callbacks):
+def test_an_endpoint_with_no_event_types_gets_every_event(
+    eager_celery, enqueued, django_capture_on_commit_callbacks
+):
     order = make_order()
     endpoint = WebhookEndpointFactory(customer=order.customer, event_types=[])
 
@@ -77,12 +81,16 @@ def test_events_that_are_not_webhook_events_create_nothing(eager_celery, django_
 
 
 @pytest.mark.django_db
-def test_fanning_out_the_same_event_twice_creates_one_delivery_and_queues_it_once(enqueued,
-                                                                                  django_capture_on_commit_callbacks):
+def test_fanning_out_the_same_event_twice_creates_one_delivery_and_queues_it_once(
+    enqueued, django_capture_on_commit_callbacks
+):
     order = make_order()
     endpoint = WebhookEndpointFactory(customer=order.customer)
-    event = {"event_type": E.ORDER_APPROVED, "event_id": str(uuid.uuid4()),
-             "payload": {"order_id": order.pk, "customer_id": order.customer_id, "status": "approved"}}
+    event = {
+        "event_type": E.ORDER_APPROVED,
+        "event_id": str(uuid.uuid4()),
+        "payload": {"order_id": order.pk, "customer_id": order.customer_id, "status": "approved"},
+    }
 
     with django_capture_on_commit_callbacks(execute=True):
         first = webhook_fanout(**event)
@@ -90,19 +98,25 @@ def test_fanning_out_the_same_event_twice_creates_one_delivery_and_queues_it_onc
         second = webhook_fanout(**event)
 
     delivery = WebhookDelivery.objects.get(endpoint=endpoint)
-    assert first == [delivery.pk] and second == []
+    assert first == [delivery.pk]
+    assert second == []
     assert enqueued == [delivery.pk]
 
 
 @pytest.mark.django_db
-def test_a_redelivered_fanout_task_sends_no_duplicate(receiver, eager_celery, django_capture_on_commit_callbacks):
+def test_a_redelivered_fanout_task_sends_no_duplicate(
+    receiver, eager_celery, django_capture_on_commit_callbacks
+):
     from webhooks.tasks import webhook_fanout_task
 
     order = make_order()
     endpoint = WebhookEndpointFactory(customer=order.customer, url=receiver.url)
     receiver.secret = endpoint.secret
-    kwargs = {"event_type": E.ORDER_APPROVED, "event_id": str(uuid.uuid4()),
-              "payload": {"order_id": order.pk, "customer_id": order.customer_id, "status": "approved"}}
+    kwargs = {
+        "event_type": E.ORDER_APPROVED,
+        "event_id": str(uuid.uuid4()),
+        "payload": {"order_id": order.pk, "customer_id": order.customer_id, "status": "approved"},
+    }
 
     with django_capture_on_commit_callbacks(execute=True):
         webhook_fanout_task.apply(kwargs=kwargs)
@@ -118,10 +132,15 @@ def test_a_disabled_endpoint_gets_no_delivery(enqueued):
     order = make_order()
     WebhookEndpointFactory(customer=order.customer, is_active=False)
 
-    created = webhook_fanout(event_type=E.ORDER_APPROVED, event_id=uuid.uuid4(),
-                             payload={"order_id": order.pk, "customer_id": order.customer_id})
+    created = webhook_fanout(
+        event_type=E.ORDER_APPROVED,
+        event_id=uuid.uuid4(),
+        payload={"order_id": order.pk, "customer_id": order.customer_id},
+    )
 
-    assert created == [] and not WebhookDelivery.objects.exists() and enqueued == []
+    assert created == []
+    assert not WebhookDelivery.objects.exists()
+    assert enqueued == []
 
 
 @pytest.mark.django_db
@@ -129,10 +148,15 @@ def test_an_unknown_event_type_is_ignored(enqueued):
     order = make_order()
     WebhookEndpointFactory(customer=order.customer, event_types=[])
 
-    created = webhook_fanout(event_type="order.submitted", event_id=uuid.uuid4(),
-                             payload={"order_id": order.pk, "customer_id": order.customer_id})
+    created = webhook_fanout(
+        event_type="order.submitted",
+        event_id=uuid.uuid4(),
+        payload={"order_id": order.pk, "customer_id": order.customer_id},
+    )
 
-    assert created == [] and not WebhookDelivery.objects.exists() and enqueued == []
+    assert created == []
+    assert not WebhookDelivery.objects.exists()
+    assert enqueued == []
 
 
 @pytest.mark.django_db
@@ -141,11 +165,15 @@ def test_a_backorder_passes_on_the_short_lines(enqueued):
     WebhookEndpointFactory(customer=order.customer, event_types=[E.ORDER_BACKORDERED])
     lines = [{"sku": order.lines.get().sku, "quantity_short": 3}]
 
-    webhook_fanout(event_type=E.ORDER_BACKORDERED, event_id=uuid.uuid4(),
-                   payload={"order_id": order.pk, "customer_id": order.customer_id, "lines": lines})
+    webhook_fanout(
+        event_type=E.ORDER_BACKORDERED,
+        event_id=uuid.uuid4(),
+        payload={"order_id": order.pk, "customer_id": order.customer_id, "lines": lines},
+    )
 
     data = WebhookDelivery.objects.get().payload["data"]
-    assert data["backordered_lines"] == lines and data["order"]["number"] == order.number
+    assert data["backordered_lines"] == lines
+    assert data["order"]["number"] == order.number
 
 
 @pytest.mark.django_db
@@ -155,7 +183,12 @@ def test_an_inactive_customer_gets_no_delivery(enqueued):
     order.customer.is_active = False
     order.customer.save(update_fields=["is_active"])
 
-    created = webhook_fanout(event_type=E.ORDER_APPROVED, event_id=uuid.uuid4(),
-                             payload={"order_id": order.pk, "customer_id": order.customer_id})
+    created = webhook_fanout(
+        event_type=E.ORDER_APPROVED,
+        event_id=uuid.uuid4(),
+        payload={"order_id": order.pk, "customer_id": order.customer_id},
+    )
 
-    assert created == [] and not WebhookDelivery.objects.exists() and enqueued == []
+    assert created == []
+    assert not WebhookDelivery.objects.exists()
+    assert enqueued == []
