@@ -4,9 +4,9 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from core.api.serializers import ChoiceLabelField
 from finance.models import Invoice
 from finance.states import InvoiceStatus
+from restapi.serializers import ChoiceLabelField
 
 
 class InvoiceSerializer(serializers.ModelSerializer):

@@ -2,18 +2,15 @@
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import generics
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from core.api.base import DealerApiMixin, DealerListApiMixin
-from core.api.schema import READ, error_responses
 from core.errors import NotFound
 from finance.api.filters import InvoiceFilter
 from finance.api.serializers import InvoiceSerializer
 from finance.models import Invoice
 from finance.selectors import invoice_get_for_dealer, invoice_list_for_dealer
-from orders.selectors import customers_for_user
+from restapi.base import DealerApi, DealerListApi
+from restapi.schema import READ, error_responses
 
 MAX_NUMBER_LENGTH = 32
 
@@ -24,8 +21,7 @@ MAX_NUMBER_LENGTH = 32
     description="Issued invoices of every customer your account acts for, newest first. Cursor-paginated.",
     responses={200: InvoiceSerializer(many=True), **error_responses(*READ)},
 )
-class InvoiceListApi(DealerListApiMixin, generics.ListAPIView):
-    customers_selector = staticmethod(customers_for_user)
+class InvoiceListApi(DealerListApi):
     serializer_class = InvoiceSerializer
     filterset_class = InvoiceFilter
     model = Invoice
@@ -42,9 +38,7 @@ class InvoiceListApi(DealerListApiMixin, generics.ListAPIView):
     ],
     responses={200: InvoiceSerializer, **error_responses(*READ, 404)},
 )
-class InvoiceDetailApi(DealerApiMixin, APIView):
-    customers_selector = staticmethod(customers_for_user)
-
+class InvoiceDetailApi(DealerApi):
     def get(self, request, number: str):
         if len(number) > MAX_NUMBER_LENGTH or not number.isprintable():
             raise NotFound()

@@ -4,9 +4,9 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from core.api.serializers import ChoiceLabelField
 from logistics.models import Carrier, Shipment, ShipmentLine, TrackingEvent
 from logistics.states import ShipmentStatus
+from restapi.serializers import ChoiceLabelField
 
 
 class CarrierSerializer(serializers.ModelSerializer):

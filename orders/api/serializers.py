@@ -13,7 +13,12 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from core.api.serializers import (
+from finance.pricing.services import LineRequest
+from inventory.selectors import atp_date
+from orders.models import Order, OrderEvent, OrderLine
+from orders.services import ADDRESS_FIELDS
+from orders.states import OrderStatus, can_cancel, can_edit
+from restapi.serializers import (
     BoundedListSerializer,
     CachedModelFieldsMixin,
     ChoiceLabelField,
@@ -21,11 +26,6 @@ from core.api.serializers import (
     StrictIntegerField,
     StrictSerializer,
 )
-from finance.pricing.services import LineRequest
-from inventory.selectors import atp_date
-from orders.models import Order, OrderEvent, OrderLine
-from orders.services import ADDRESS_FIELDS
-from orders.states import OrderStatus, can_cancel, can_edit
 
 S = OrderStatus
 

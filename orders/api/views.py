@@ -14,13 +14,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
-from rest_framework import exceptions, generics, status
+from rest_framework import exceptions, status
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from core.api.base import ApiCursorPagination, DealerApiMixin, DealerListApiMixin
-from core.api.idempotency import idempotent
-from core.api.schema import IDEMPOTENCY_KEY_PARAMETER, READ, WRITE, error_responses
 from core.errors import NotFound, ValidationFailed
 from finance.pricing.selectors import product_prices_for_customer
 from inventory.models import Product
@@ -40,7 +36,6 @@ from orders.api.serializers import (
 )
 from orders.models import Channel, Order, OrderEvent
 from orders.selectors import (
-    customers_for_user,
     order_event_list_for_dealer,
     order_get_for_dealer,
     order_list_for_dealer,
@@ -51,16 +46,11 @@ from orders.services import (
     order_quote_request,
     order_update,
 )
+from restapi.base import ApiCursorPagination, DealerApi, DealerListApi
+from restapi.idempotency import idempotent
+from restapi.schema import IDEMPOTENCY_KEY_PARAMETER, READ, WRITE, error_responses
 
 MAX_NUMBER_LENGTH = 32
-
-
-class DealerApi(DealerApiMixin, APIView):
-    customers_selector = staticmethod(customers_for_user)
-
-
-class DealerListApi(DealerListApiMixin, generics.ListAPIView):
-    customers_selector = staticmethod(customers_for_user)
 
 
 class ProductCursorPagination(ApiCursorPagination):
