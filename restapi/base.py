@@ -6,14 +6,28 @@ definition of dealer scoping; restapi sits above crm and below every app that ha
 
 from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, generics
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.views import APIView
 
+from core.errors import NotFound, ValidationFailed
 from crm.selectors import customer_list_for_user
 from restapi.idempotency import scope_for
 from restapi.pagination import CreatedCursorPagination
+
+MAX_NUMBER_LENGTH = 32
+
+
+def document_number(raw: str) -> str:
+    """A document number from the URL (order, invoice, shipment), checked before any query.
+
+    A number that cannot exist is answered like one that is not the dealer's: 404, without a query.
+    """
+    if len(raw) > MAX_NUMBER_LENGTH or not raw.isprintable():
+        raise NotFound()
+    return raw
 
 
 class IsDealer(BasePermission):
@@ -36,6 +50,28 @@ class DealerApiMixin:
             customers = list(customer_list_for_user(user=self.request.user))
             self.request._dealer_customers = customers
         return customers
+
+    def dealer_customer(self, code: str | None):
+        """The customer a request acts for: the user's only one, or the one named by `customer` code.
+
+        A code that is not one of the user's customers gets the same answer whether or not it exists.
+        """
+        customers = self.dealer_customers()
+        if code:
+            for customer in customers:
+                if customer.code == code:
+                    return customer
+            raise ValidationFailed(fields={"customer": [gettext("Not one of your customers.")]})
+        if len(customers) == 1:
+            return customers[0]
+        raise ValidationFailed(
+            fields={
+                "customer": [
+                    gettext("You act for several customers: give the customer code (one of %(codes)s).")
+                    % {"codes": ", ".join(c.code for c in customers)}
+                ]
+            }
+        )
 
     def dealer_scope(self) -> str:
         """A stable name for the set of customers the user acts for (idempotency keys live in it)."""

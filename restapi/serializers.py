@@ -8,6 +8,7 @@ Request bodies are strict: an unknown key is an error (so a misspelt or forbidde
 import copy
 
 from django.core.validators import MaxLengthValidator, MinLengthValidator
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 from rest_framework.settings import api_settings
@@ -151,3 +152,9 @@ class ChoiceLabelField(serializers.CharField):
             return str(self.choices_enum(value).label)
         except ValueError:
             return str(value)
+
+
+def absolute_url(request, name: str, **kwargs) -> str:
+    """The absolute URL of the dealer API route `name` (v1), or its path when there is no request."""
+    url = reverse(f"v1:{name}", kwargs=kwargs or None)
+    return request.build_absolute_uri(url) if request is not None else url

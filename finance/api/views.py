@@ -4,15 +4,12 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 
-from core.errors import NotFound
 from finance.api.filters import InvoiceFilter
 from finance.api.serializers import InvoiceSerializer
 from finance.models import Invoice
 from finance.selectors import invoice_get_for_dealer, invoice_list_for_dealer
-from restapi.base import DealerApi, DealerListApi
+from restapi.base import DealerApi, DealerListApi, document_number
 from restapi.schema import READ, error_responses
-
-MAX_NUMBER_LENGTH = 32
 
 
 @extend_schema(
@@ -40,7 +37,5 @@ class InvoiceListApi(DealerListApi):
 )
 class InvoiceDetailApi(DealerApi):
     def get(self, request, number: str):
-        if len(number) > MAX_NUMBER_LENGTH or not number.isprintable():
-            raise NotFound()
-        invoice = invoice_get_for_dealer(user=request.user, number=number)
+        invoice = invoice_get_for_dealer(user=request.user, number=document_number(number))
         return Response(InvoiceSerializer(invoice, context={"request": request}).data)

@@ -4,15 +4,12 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 
-from core.errors import NotFound
 from logistics.api.filters import ShipmentFilter
 from logistics.api.serializers import ShipmentSerializer
 from logistics.models import Shipment
 from logistics.selectors import shipment_get_for_dealer, shipment_list_for_dealer
-from restapi.base import DealerApi, DealerListApi
+from restapi.base import DealerApi, DealerListApi, document_number
 from restapi.schema import READ, error_responses
-
-MAX_NUMBER_LENGTH = 32
 
 
 @extend_schema(
@@ -41,7 +38,5 @@ class ShipmentListApi(DealerListApi):
 )
 class ShipmentDetailApi(DealerApi):
     def get(self, request, number: str):
-        if len(number) > MAX_NUMBER_LENGTH or not number.isprintable():
-            raise NotFound()
-        shipment = shipment_get_for_dealer(user=request.user, number=number)
+        shipment = shipment_get_for_dealer(user=request.user, number=document_number(number))
         return Response(ShipmentSerializer(shipment, context={"request": request}).data)
