@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "core",
     "crm",
     "inventory",
+    "restapi",
     "finance",
     "orders",
     "production",
@@ -183,14 +184,14 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # DRF.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "core.api.authentication.ApiTokenAuthentication",
+        "restapi.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "core.api.exceptions.exception_handler",
-    "DEFAULT_THROTTLE_CLASSES": ["core.api.throttling.TokenRateThrottle"],
+    "EXCEPTION_HANDLER": "restapi.exceptions.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["restapi.throttling.TokenRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"token": env("API_THROTTLE_RATE", "600/min")},
     "DEFAULT_VERSIONING_CLASS": "rest_framework.versioning.NamespaceVersioning",
     "DEFAULT_VERSION": "v1",
@@ -232,13 +233,13 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
 }
 
-# Dealer API: bodies over API_MAX_BODY_BYTES are refused with 413 in the error envelope (core.api.parsers);
+# Dealer API: bodies over API_MAX_BODY_BYTES are refused with 413 in the error envelope (restapi.parsers);
 # A request with an Idempotency-Key waits this long for a concurrent one with the same key
-# (core.api.idempotency).
+# (restapi.idempotency).
 REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = [
-    "core.api.parsers.LimitedJSONParser",
-    "core.api.parsers.LimitedFormParser",
-    "core.api.parsers.LimitedMultiPartParser",
+    "restapi.parsers.LimitedJSONParser",
+    "restapi.parsers.LimitedFormParser",
+    "restapi.parsers.LimitedMultiPartParser",
 ]
 IDEMPOTENCY_WAIT_SECONDS = float(env("IDEMPOTENCY_WAIT_SECONDS", "5"))
 # One OpenAPI enum per status table (the dealer API shows the same statuses in several places).

@@ -9,14 +9,14 @@ from django.views import View
 from django.views.generic import ListView
 
 from core.errors import DomainError
-from core.portal.mixins import BoundFormset, PortalAccessMixin, apply_domain_error
-from core.portal.views import Panel
 from orders.models import Channel
 from orders.portal import access
 from orders.portal.forms import OrderCancelForm, OrderCreateForm, OrderFilterForm, OrderLineFormSet
 from orders.selectors import order_event_list, order_list_for_dealer, order_list_for_rep
 from orders.services import order_cancel, order_create
 from orders.states import OrderStatus, can_cancel
+from portal.mixins import BoundFormset, PortalAccessMixin, apply_domain_error
+from portal.views import Panel
 
 RECENT = 10
 

@@ -10,8 +10,7 @@ import factory
 from django.utils import timezone
 
 from analytics.models import DailySales
-from core.models import ApiToken, IdempotencyKey, Sequence
-from core.services import api_token_create
+from core.models import Sequence
 from crm.models import Address, Contact, Customer
 from crm.tests.factories import AddressFactory, CustomerFactory, UserFactory
 from finance.models import CustomerPrice, Invoice, Payment, ShippingRate, TierDiscount
@@ -27,6 +26,8 @@ from logistics.models import Carrier, Shipment
 from orders.models import Order
 from orders.tests.factories import make_order
 from production.models import Plant, WorkOrder
+from restapi.models import ApiToken, IdempotencyKey
+from restapi.services import api_token_create
 from webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 

@@ -49,8 +49,8 @@ EXPECTED = {
         | _perms("finance", FINANCE, ["view"])
         | _perms("logistics", LOGISTICS, ["view"])
         | _perms("production", PRODUCTION, ["view"])
-        | _perms("core", ["apitoken"], VAC)
-        | _perms("core", ["sequence", "idempotencykey"], ["view"])
+        | _perms("restapi", ["apitoken"], VAC)
+        | {"core.view_sequence", "restapi.view_idempotencykey"}
         | {"analytics.view_dailysales"}
         | _perms("webhooks", WEBHOOKS, ["view", "change"])
     ),

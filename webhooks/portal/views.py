@@ -7,8 +7,8 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 
 from core.errors import DomainError
-from core.portal.mixins import PortalAccessMixin, apply_domain_error, domain_error_message
 from orders.selectors import customers_for_user
+from portal.mixins import PortalAccessMixin, apply_domain_error, domain_error_message
 from webhooks.portal.forms import WebhookEndpointCreateForm
 from webhooks.selectors import webhook_delivery_list_for_user, webhook_endpoint_list_for_user
 from webhooks.services import (
