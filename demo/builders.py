@@ -16,9 +16,9 @@ from django.db import models, transaction
 
 from crm.models import Address, Contact, Customer
 from demo import data
-from finance.pricing.models import CustomerPrice, ShippingRate, TierDiscount
 from inventory.models import Category, Product, ProductOption, ProductOptionValue, StockLevel, Warehouse
 from logistics.models import Carrier
+from pricing.models import CustomerPrice, ShippingRate, TierDiscount
 from production.models import Plant
 
 

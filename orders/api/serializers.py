@@ -21,11 +21,11 @@ from core.api.serializers import (
     StrictIntegerField,
     StrictSerializer,
 )
-from finance.pricing.services import LineRequest
 from inventory.selectors import atp_date
 from orders.models import Order, OrderEvent, OrderLine
 from orders.services import ADDRESS_FIELDS
 from orders.states import OrderStatus, can_cancel, can_edit
+from pricing.services import LineRequest
 
 S = OrderStatus
 
@@ -220,7 +220,7 @@ class CategorySerializer(serializers.Serializer):
 class ProductSerializer(serializers.Serializer):
     """A catalog product with the caller's price and availability.
 
-    Context: `prices` {product_id: finance.pricing.selectors.CatalogPrice}, `available` {product_id: qty},
+    Context: `prices` {product_id: pricing.selectors.CatalogPrice}, `available` {product_id: qty},
     `currency`, `today`.
     """
 

@@ -1,6 +1,6 @@
 """Dealer API for the catalog, quotes and orders: parse, call one service or selector, render.
 
-The catalog lives here rather than in inventory/api because a dealer's price (finance.pricing) and
+The catalog lives here rather than in inventory/api because a dealer's price (pricing) and
 their customer (crm, through orders.selectors) sit above inventory; orders is the lowest app that
 may read all three.
 
@@ -22,7 +22,6 @@ from core.api.base import ApiCursorPagination, DealerApiMixin, DealerListApiMixi
 from core.api.idempotency import idempotent
 from core.api.schema import IDEMPOTENCY_KEY_PARAMETER, READ, WRITE, error_responses
 from core.errors import NotFound, ValidationFailed
-from finance.pricing.selectors import product_prices_for_customer
 from inventory.models import Product
 from inventory.selectors import product_list_active, stock_available_by_product
 from orders.api.filters import OrderFilter, ProductFilter
@@ -51,6 +50,7 @@ from orders.services import (
     order_quote_request,
     order_update,
 )
+from pricing.selectors import product_prices_for_customer
 
 MAX_NUMBER_LENGTH = 32
 

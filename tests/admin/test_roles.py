@@ -31,7 +31,8 @@ def _group_perms(name: str) -> set[str]:
 ORDERS = ("order", "orderline", "orderevent")
 CRM = ("customer", "contact", "address")
 INVENTORY = ("category", "product", "productoption", "productoptionvalue", "warehouse", "stocklevel")
-FINANCE = ("invoice", "payment", "tierdiscount", "customerprice", "shippingrate")
+FINANCE = ("invoice", "payment")
+PRICING = ("tierdiscount", "customerprice", "shippingrate")
 PRODUCTION = ("plant", "workorder")
 LOGISTICS = ("carrier", "shipment", "shipmentline", "trackingevent")
 WEBHOOKS = ("webhookendpoint", "webhookdelivery", "webhookattempt")
@@ -47,6 +48,7 @@ EXPECTED = {
         | _perms("inventory", INVENTORY, VAC)
         | WORKFLOW
         | _perms("finance", FINANCE, ["view"])
+        | _perms("pricing", PRICING, ["view"])
         | _perms("logistics", LOGISTICS, ["view"])
         | _perms("production", PRODUCTION, ["view"])
         | _perms("core", ["apitoken"], VAC)
@@ -76,6 +78,7 @@ EXPECTED = {
         _perms("orders", ORDERS, ["view"])
         | {"orders.hold_order"}
         | _perms("finance", FINANCE, VAC)
+        | _perms("pricing", PRICING, VAC)
         | {"crm.view_customer", "crm.change_customer"}
     ),
     "Dealer": set(),
