@@ -8,8 +8,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from core.portal import views as core_views
+from crm.selectors import is_dealer
 from orders.portal import views as order_views
-from orders.portal.access import is_dealer
 
 urlpatterns = [
     path(

@@ -54,7 +54,7 @@ def seed_users(*, tally: Tally) -> dict[str, models.Model]:
         data.GROUP_FINANCE,
         data.GROUP_DEALER,
     ):
-        # core/migrations/0002_roles.py normally created it already, with its permissions.
+        # `migrate` normally created it already, with its permissions (crm/roles.py, sync_roles).
         groups[name] = _get_or_create(tally, Group, name=name)
     users = {}
     password_hash = ""

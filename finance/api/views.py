@@ -9,11 +9,11 @@ from rest_framework.views import APIView
 from core.api.base import DealerApiMixin, DealerListApiMixin
 from core.api.schema import READ, error_responses
 from core.errors import NotFound
+from crm.selectors import customer_list_for_user
 from finance.api.filters import InvoiceFilter
 from finance.api.serializers import InvoiceSerializer
 from finance.models import Invoice
 from finance.selectors import invoice_get_for_dealer, invoice_list_for_dealer
-from orders.selectors import customers_for_user
 
 MAX_NUMBER_LENGTH = 32
 
@@ -25,7 +25,7 @@ MAX_NUMBER_LENGTH = 32
     responses={200: InvoiceSerializer(many=True), **error_responses(*READ)},
 )
 class InvoiceListApi(DealerListApiMixin, generics.ListAPIView):
-    customers_selector = staticmethod(customers_for_user)
+    customers_selector = staticmethod(customer_list_for_user)
     serializer_class = InvoiceSerializer
     filterset_class = InvoiceFilter
     model = Invoice
@@ -43,7 +43,7 @@ class InvoiceListApi(DealerListApiMixin, generics.ListAPIView):
     responses={200: InvoiceSerializer, **error_responses(*READ, 404)},
 )
 class InvoiceDetailApi(DealerApiMixin, APIView):
-    customers_selector = staticmethod(customers_for_user)
+    customers_selector = staticmethod(customer_list_for_user)
 
     def get(self, request, number: str):
         if len(number) > MAX_NUMBER_LENGTH or not number.isprintable():

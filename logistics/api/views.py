@@ -9,11 +9,11 @@ from rest_framework.views import APIView
 from core.api.base import DealerApiMixin, DealerListApiMixin
 from core.api.schema import READ, error_responses
 from core.errors import NotFound
+from crm.selectors import customer_list_for_user
 from logistics.api.filters import ShipmentFilter
 from logistics.api.serializers import ShipmentSerializer
 from logistics.models import Shipment
 from logistics.selectors import shipment_get_for_dealer, shipment_list_for_dealer
-from orders.selectors import customers_for_user
 
 MAX_NUMBER_LENGTH = 32
 
@@ -26,7 +26,7 @@ MAX_NUMBER_LENGTH = 32
     responses={200: ShipmentSerializer(many=True), **error_responses(*READ)},
 )
 class ShipmentListApi(DealerListApiMixin, generics.ListAPIView):
-    customers_selector = staticmethod(customers_for_user)
+    customers_selector = staticmethod(customer_list_for_user)
     serializer_class = ShipmentSerializer
     filterset_class = ShipmentFilter
     model = Shipment
@@ -44,7 +44,7 @@ class ShipmentListApi(DealerListApiMixin, generics.ListAPIView):
     responses={200: ShipmentSerializer, **error_responses(*READ, 404)},
 )
 class ShipmentDetailApi(DealerApiMixin, APIView):
-    customers_selector = staticmethod(customers_for_user)
+    customers_selector = staticmethod(customer_list_for_user)
 
     def get(self, request, number: str):
         if len(number) > MAX_NUMBER_LENGTH or not number.isprintable():

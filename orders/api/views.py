@@ -22,6 +22,7 @@ from core.api.base import ApiCursorPagination, DealerApiMixin, DealerListApiMixi
 from core.api.idempotency import idempotent
 from core.api.schema import IDEMPOTENCY_KEY_PARAMETER, READ, WRITE, error_responses
 from core.errors import NotFound, ValidationFailed
+from crm.selectors import customer_list_for_user
 from inventory.models import Product
 from inventory.selectors import product_list_active, stock_available_by_product
 from orders.api.filters import OrderFilter, ProductFilter
@@ -39,7 +40,6 @@ from orders.api.serializers import (
 )
 from orders.models import Channel, Order, OrderEvent
 from orders.selectors import (
-    customers_for_user,
     order_event_list_for_dealer,
     order_get_for_dealer,
     order_list_for_dealer,
@@ -56,11 +56,11 @@ MAX_NUMBER_LENGTH = 32
 
 
 class DealerApi(DealerApiMixin, APIView):
-    customers_selector = staticmethod(customers_for_user)
+    customers_selector = staticmethod(customer_list_for_user)
 
 
 class DealerListApi(DealerListApiMixin, generics.ListAPIView):
-    customers_selector = staticmethod(customers_for_user)
+    customers_selector = staticmethod(customer_list_for_user)
 
 
 class ProductCursorPagination(ApiCursorPagination):

@@ -21,7 +21,7 @@ from core.api.base import DealerApiMixin, DealerListApiMixin
 from core.api.schema import ERRORS, READ, WRITE, error_responses
 from core.api.serializers import ErrorSerializer
 from core.errors import NotFound
-from orders.selectors import customers_for_user
+from crm.selectors import customer_list_for_user
 from webhooks import selectors, services
 from webhooks.api.serializers import (
     WebhookDeliverySerializer,
@@ -146,11 +146,11 @@ def _endpoint_id(raw: str) -> int:
 
 
 class WebhookDealerApi(DealerApiMixin, APIView):
-    customers_selector = staticmethod(customers_for_user)
+    customers_selector = staticmethod(customer_list_for_user)
 
 
 class WebhookEndpointListApi(DealerListApiMixin, generics.ListAPIView):
-    customers_selector = staticmethod(customers_for_user)
+    customers_selector = staticmethod(customer_list_for_user)
     serializer_class = WebhookEndpointSerializer
     filter_backends: list = []
     model = WebhookEndpoint
@@ -330,7 +330,7 @@ class WebhookDeliveryFilter(filters.FilterSet):
 
 
 class WebhookDeliveryListApi(DealerListApiMixin, generics.ListAPIView):
-    customers_selector = staticmethod(customers_for_user)
+    customers_selector = staticmethod(customer_list_for_user)
     serializer_class = WebhookDeliverySerializer
     filterset_class = WebhookDeliveryFilter
     model = WebhookDelivery
