@@ -170,3 +170,13 @@ def test_migrate_restores_a_role_that_lost_its_permissions():
     emit_post_migrate_signal(verbosity=0, interactive=False, db="default")
 
     assert _group_perms("Order manager") == EXPECTED["Order manager"]
+
+
+@pytest.mark.django_db
+def test_migrating_backwards_leaves_the_roles_alone(monkeypatch):
+    calls = []
+    monkeypatch.setattr(crm_apps, "call_command", lambda *args, **kwargs: calls.append((args, kwargs)))
+
+    emit_post_migrate_signal(verbosity=0, interactive=False, db="default", plan=[(object(), True)])
+
+    assert calls == []
