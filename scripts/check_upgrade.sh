@@ -20,7 +20,8 @@ OLD_TREE="$WORK/old"
 trap 'git -C "$HERE" worktree remove --force "$OLD_TREE" >/dev/null 2>&1 || true; rm -rf "$WORK"' EXIT
 
 export DATABASE_URL="postgres://$PGUSER@$PGHOST:5432/$DB"
-export CELERY_BROKER_URL=memory:// OMS_VAR_DIR="$WORK/var" DJANGO_SETTINGS_MODULE=config.settings.base
+# DEBUG: newer demo_data commands refuse to run without it.
+export CELERY_BROKER_URL=memory:// OMS_VAR_DIR="$WORK/var" DJANGO_SETTINGS_MODULE=config.settings.base DEBUG=true
 PYTHON="$HERE/.venv/bin/python"
 
 psql -q -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB"
