@@ -6,8 +6,8 @@ role checks and the home panels are handed to them here, where every app may be 
 
 from django.urls import include, path
 
+from crm.selectors import is_dealer
 from orders.portal import views as order_views
-from orders.portal.access import is_dealer
 from portal.views import HomeView
 from restapi.portal import views as token_views
 

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "core",
     "crm",
     "inventory",
+    "pricing",
     "restapi",
     "finance",
     "orders",

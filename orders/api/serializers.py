@@ -12,11 +12,11 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from finance.pricing.services import LineRequest
 from inventory.selectors import atp_date
 from orders.models import Order, OrderEvent, OrderLine
 from orders.services import ADDRESS_FIELDS
 from orders.states import OrderStatus, can_cancel, can_edit
+from pricing.services import LineRequest
 from restapi.serializers import (
     BoundedListSerializer,
     CachedModelFieldsMixin,
@@ -215,7 +215,7 @@ class CategorySerializer(serializers.Serializer):
 class ProductSerializer(serializers.Serializer):
     """A catalog product with the caller's price and availability.
 
-    Context: `prices` {product_id: finance.pricing.selectors.CatalogPrice}, `available` {product_id: qty},
+    Context: `prices` {product_id: pricing.selectors.CatalogPrice}, `available` {product_id: qty},
     `currency`, `today`.
     """
 

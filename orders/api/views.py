@@ -1,6 +1,6 @@
 """Dealer API for the catalog, quotes and orders: parse, call one service or selector, render.
 
-The catalog lives here rather than in inventory/api because a dealer's price (finance.pricing) and
+The catalog lives here rather than in inventory/api because a dealer's price (pricing) and
 their customer (crm, through orders.selectors) sit above inventory; orders is the lowest app that
 may read all three.
 
@@ -17,7 +17,6 @@ from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schem
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
-from finance.pricing.selectors import product_prices_for_customer
 from inventory.models import Product
 from inventory.selectors import product_list_active, stock_available_by_product
 from orders.api.filters import OrderFilter, ProductFilter
@@ -44,6 +43,7 @@ from orders.services import (
     order_quote_request,
     order_update,
 )
+from pricing.selectors import product_prices_for_customer
 from restapi.base import ApiCursorPagination, DealerApi, DealerListApi, document_number
 from restapi.idempotency import idempotent
 from restapi.schema import IDEMPOTENCY_KEY_PARAMETER, READ, WRITE, error_responses

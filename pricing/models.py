@@ -1,4 +1,8 @@
-"""Pricing data, needed at order intake: lives below orders and imports nothing of it."""
+"""Pricing data, needed at order intake: lives below orders and imports nothing of it.
+
+The tables keep the names they had while pricing lived inside finance (pricing/migrations/0001_initial.py
+moved the models without touching the database).
+"""
 
 from decimal import Decimal
 
@@ -19,7 +23,7 @@ class TierDiscount(models.Model):
     )
 
     class Meta:
-        app_label = "finance"
+        db_table = "finance_tierdiscount"
         verbose_name = _("tier discount")
         verbose_name_plural = _("tier discounts")
 
@@ -44,7 +48,7 @@ class CustomerPrice(models.Model):
     )
 
     class Meta:
-        app_label = "finance"
+        db_table = "finance_customerprice"
         verbose_name = _("customer price")
         verbose_name_plural = _("customer prices")
         constraints = [
@@ -69,7 +73,7 @@ class ShippingRate(models.Model):
     transit_days = models.PositiveSmallIntegerField(_("transit days"), default=3)
 
     class Meta:
-        app_label = "finance"
+        db_table = "finance_shippingrate"
         verbose_name = _("shipping rate")
         verbose_name_plural = _("shipping rates")
 

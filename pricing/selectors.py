@@ -6,8 +6,8 @@ from typing import NamedTuple
 
 from core.money import ZERO, percent_of, quantize_money
 from crm.models import Customer
-from finance.pricing.models import CustomerPrice, TierDiscount
 from inventory.models import Product
+from pricing.models import CustomerPrice, TierDiscount
 
 
 class CatalogPrice(NamedTuple):
@@ -21,7 +21,7 @@ def product_prices_for_customer(
 ) -> dict[int, CatalogPrice]:
     """Catalog price (before options) per product id for `customer`; two queries.
 
-    A negotiated price replaces list price and tier discount (finance.pricing.services.price_lines).
+    A negotiated price replaces list price and tier discount (pricing.services.price_lines).
     """
     products = list(products)
     negotiated = dict(

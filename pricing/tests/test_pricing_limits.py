@@ -4,8 +4,8 @@ import pytest
 
 from core.errors import ValidationFailed
 from crm.tests.factories import CustomerFactory
-from finance.pricing.services import LineRequest, price_lines
 from inventory.tests.factories import ProductFactory, ProductOptionFactory, ProductOptionValueFactory
+from pricing.services import LineRequest, price_lines
 
 
 @pytest.mark.django_db

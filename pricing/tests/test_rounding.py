@@ -3,7 +3,7 @@ from decimal import Decimal
 import pytest
 
 from core.money import percent_of, quantize_money
-from finance.pricing.services import price_line_amounts
+from pricing.services import price_line_amounts
 
 
 @pytest.mark.parametrize(

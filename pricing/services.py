@@ -20,8 +20,8 @@ from django.utils.translation import gettext as _
 from core.errors import ValidationFailed
 from core.money import ZERO, percent_of, quantize_money
 from crm.models import Customer
-from finance.pricing.models import CustomerPrice, ShippingRate, TierDiscount
 from inventory.models import Product
+from pricing.models import CustomerPrice, ShippingRate, TierDiscount
 
 # Amounts are stored as numeric(14, 2); leave head-room for shipping fees added to the total.
 MAX_AMOUNT = Decimal("1000000000000")  # 10^12
