@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.models import TimelineEvent, TimeStampedModel
 from finance.pricing.models import CustomerPrice, ShippingRate, TierDiscount  # noqa: F401  (registers models)
-from finance.states import InvoiceStatus
+from finance.states import InvoiceEventKind, InvoiceStatus
 
 
 class Invoice(TimeStampedModel):
@@ -91,6 +91,8 @@ class Payment(TimeStampedModel):
 
 class InvoiceEvent(TimelineEvent):
     """Append-only timeline of an invoice: who, when, what, from → to."""
+
+    kinds = InvoiceEventKind
 
     invoice = models.ForeignKey(
         Invoice, on_delete=models.CASCADE, related_name="events", verbose_name=_("invoice")

@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from core.models import TimelineEvent, TimeStampedModel
-from orders.states import OrderStatus
+from orders.states import OrderEventKind, OrderStatus
 
 
 class Channel(models.TextChoices):
@@ -167,6 +167,8 @@ class OrderLine(models.Model):
 
 class OrderEvent(TimelineEvent):
     """Append-only timeline of an order: who, when, what, from → to."""
+
+    kinds = OrderEventKind
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events", verbose_name=_("order"))
     from_status = models.CharField(_("from"), max_length=20, choices=OrderStatus.choices, blank=True)

@@ -4,7 +4,7 @@ import itertools
 import pytest
 from django.utils import timezone
 
-from core.errors import Conflict, ValidationFailed
+from core.errors import Conflict, InvalidTransition, ValidationFailed
 from logistics.models import Shipment, ShipmentEvent, TrackingEvent
 from logistics.services import (
     shipment_cancel,
@@ -15,7 +15,6 @@ from logistics.services import (
     tracking_event_add,
 )
 from logistics.states import ALLOWED, ShipmentStatus
-from orders.errors import InvalidTransition
 from orders.models import Order, OrderEvent
 from orders.states import OrderStatus
 
