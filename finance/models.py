@@ -106,4 +106,4 @@ class InvoiceEvent(TimelineEvent):
         indexes = [models.Index(fields=["invoice", "-created_at", "-id"], name="finance_event_invoice_idx")]
 
     def __str__(self):
-        return f"{self.invoice_id} {self.kind}"
+        return f"{self.invoice_id} {self.kind_label}"

@@ -146,4 +146,4 @@ class ShipmentEvent(TimelineEvent):
         ]
 
     def __str__(self):
-        return f"{self.shipment_id} {self.kind}"
+        return f"{self.shipment_id} {self.kind_label}"

@@ -180,4 +180,4 @@ class OrderEvent(TimelineEvent):
         indexes = [models.Index(fields=["order", "-created_at", "-id"], name="orders_event_order_idx")]
 
     def __str__(self):
-        return f"{self.order_id} {self.kind}"
+        return f"{self.order_id} {self.kind_label}"
