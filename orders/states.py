@@ -85,10 +85,6 @@ OPEN = frozenset(S.values) - CLOSED
 INTERNAL_KINDS = frozenset({K.PRIORITY_SCORED})
 
 
-def can_transition(current: str, target: str) -> bool:
-    return target in ALLOWED.get(current, set())
-
-
 def can_cancel(current: str, *, status_before_hold: str = "") -> bool:
     return S.CANCELLED in allowed_targets(current, status_before_hold=status_before_hold)
 
