@@ -146,8 +146,11 @@ def transition(
     actor, `reason` as its note, `data`); emits the domain event named like the timeline kind, which
     listeners receive after commit.
     Returns (row, changed). Raises NotFound (404), ConcurrentModification (409), InvalidTransition (409);
-    nothing is written then.
+    nothing is written then. A status the lifecycle does not know is a programming error (ValueError):
+    services validate what users ask for before.
     """
+    if to not in lifecycle.statuses.values:
+        raise ValueError(f"{to!r} is not a status of {lifecycle.document}")
     model = lifecycle.model_class
     with transaction.atomic():
         row = model._default_manager.select_for_update().filter(pk=pk).first()

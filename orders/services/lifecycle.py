@@ -3,8 +3,8 @@
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from core import lifecycle
 from core.errors import ValidationFailed
+from core.lifecycle import transition
 from core.oncommit import on_commit_call
 from orders import locks
 from orders.errors import StatusSetByFulfilment
@@ -38,7 +38,7 @@ def _move(
     expected_version: int | None = None,
 ) -> tuple[Order, bool]:
     """The engine's transition for orders (see core.lifecycle.transition), then the after-transition hook."""
-    order, changed = lifecycle.transition(
+    order, changed = transition(
         LIFECYCLE, order_id, to, actor=actor, reason=reason, data=data, expected_version=expected_version
     )
     if changed:

@@ -230,3 +230,14 @@ def test_the_timeline_shows_labels_and_falls_back_to_the_code():
 
     assert labels == ["Created", "Submitted"]
     assert unknown.kind_label == "order.noted"
+
+
+@pytest.mark.django_db
+def test_an_unknown_status_is_a_programming_error_and_writes_nothing():
+    order = _order_in(S.SUBMITTED)
+
+    with pytest.raises(ValueError, match="not a status of order"):
+        transition(order_states.LIFECYCLE, order.pk, "teleported")
+
+    order.refresh_from_db()
+    assert order.status == S.SUBMITTED
