@@ -247,10 +247,14 @@ class PartOfParentInline(ReadOnlyAdminMixin, admin.TabularInline):
 class TimelineInline(PartOfParentInline):
     """A document's timeline (core.models.TimelineEvent rows), newest first, read-only."""
 
-    fields = ("created_at", "kind", "from_status", "to_status", "actor", "note")
+    fields = ("created_at", "kind_label", "from_status", "to_status", "actor", "note")
     readonly_fields = fields
     ordering = ("-created_at", "-id")
     verbose_name_plural = gettext_lazy("timeline")
+
+    @admin.display(description=gettext_lazy("kind"))
+    def kind_label(self, event) -> str:
+        return event.kind_label
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("actor")

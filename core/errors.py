@@ -60,6 +60,22 @@ class Conflict(DomainError):
     default_message = _("The request conflicts with the current state.")
 
 
+class InvalidTransition(Conflict):
+    """A status change the document's lifecycle table does not allow (built by `Lifecycle.refusal`).
+
+    `extra` names the document the way each app always has (`{"order": "SO-…"}`, `{"invoice": …}`,
+    `{"shipment": …}`) with its current `status` and the `target` asked for.
+    """
+
+    code = "invalid_transition"
+    default_message = _("This status change is not allowed.")
+
+    def __init__(self, message: Any = None, *, document: str, number: str, current: str, target: str):
+        super().__init__(message, extra={document: number, "status": str(current), "target": str(target)})
+        # Not `status`: that is the HTTP status of every DomainError.
+        self.document, self.number, self.current, self.target = document, number, str(current), str(target)
+
+
 class ConcurrentModification(Conflict):
     code = "concurrent_modification"
     default_message = _("Someone else changed this record meanwhile. Reload it and try again.")

@@ -1,3 +1,5 @@
+from typing import ClassVar
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -15,8 +17,12 @@ class TimeStampedModel(models.Model):
 class TimelineEvent(models.Model):
     """Append-only timeline entry of a document (order, invoice, shipment): who, when, what, from → to.
 
-    Subclasses add the FK to their document and `from_status`/`to_status` with their own choices.
+    Subclasses add the FK to their document, `from_status`/`to_status` with their own choices, and
+    `kinds`: the app's timeline kinds enum (declared in its states.py). `kind` keeps no database
+    choices so that a new kind needs no migration; screens show `kind_label`.
     """
+
+    kinds: ClassVar[type[models.TextChoices] | None] = None
 
     kind = models.CharField(_("kind"), max_length=64, db_index=True)
     actor = models.ForeignKey(
@@ -34,6 +40,13 @@ class TimelineEvent(models.Model):
     class Meta:
         abstract = True
         ordering = ["-created_at", "-id"]
+
+    @property
+    def kind_label(self) -> str:
+        """The translated label of `kind`; the code itself for a kind no enum declares."""
+        if self.kinds is not None and self.kind in self.kinds.values:
+            return str(self.kinds(self.kind).label)
+        return self.kind
 
     @classmethod
     def record(

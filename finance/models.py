@@ -5,7 +5,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from core.models import TimelineEvent, TimeStampedModel
-from finance.states import InvoiceStatus
+from finance.states import InvoiceEventKind, InvoiceStatus
 
 
 class Invoice(TimeStampedModel):
@@ -91,6 +91,8 @@ class Payment(TimeStampedModel):
 class InvoiceEvent(TimelineEvent):
     """Append-only timeline of an invoice: who, when, what, from → to."""
 
+    kinds = InvoiceEventKind
+
     invoice = models.ForeignKey(
         Invoice, on_delete=models.CASCADE, related_name="events", verbose_name=_("invoice")
     )
@@ -103,4 +105,4 @@ class InvoiceEvent(TimelineEvent):
         indexes = [models.Index(fields=["invoice", "-created_at", "-id"], name="finance_event_invoice_idx")]
 
     def __str__(self):
-        return f"{self.invoice_id} {self.kind}"
+        return f"{self.invoice_id} {self.kind_label}"

@@ -1,7 +1,7 @@
 """Writes for finance: invoices from issue to payment, overdue and void, with their timeline.
 
-Every status change goes through `_transition` (STYLE.md §3), which also announces
-`invoice.<status>` on commit with invoice_id, number, customer_id and order_id. Every service that
+Every status change goes through the lifecycle engine (core.lifecycle, table in finance.states), which
+also announces `invoice.<status>` with invoice_id, number, customer_id and order_id. Every service that
 changes an open balance refreshes the customer's credit exposure in the same transaction.
 """
 
@@ -13,80 +13,26 @@ from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core import events
 from core.errors import Conflict, ValidationFailed
+from core.lifecycle import transition
 from core.money import ZERO, quantize_money
 from core.services import sequence_next
 from crm.services import customer_set_credit_exposure
 from finance import locks
 from finance.models import Invoice, InvoiceEvent, Payment
-from finance.states import ALLOWED, InvoiceStatus
+from finance.states import LIFECYCLE, OPEN, InvoiceEventKind, InvoiceStatus
 from orders.states import OrderStatus
 
 INV = InvoiceStatus
 S = OrderStatus
-OPEN_STATUSES = (INV.ISSUED, INV.PARTIALLY_PAID, INV.OVERDUE)
 INVOICEABLE_ORDER_STATUSES = (S.PARTIALLY_SHIPPED, S.SHIPPED, S.DELIVERED, S.COMPLETED)
-# Stamped the first time a status is reached.
-STAMPS = {INV.ISSUED: "issued_at", INV.PAID: "paid_at", INV.OVERDUE: "overdue_at", INV.VOID: "void_at"}
-
-
-def _invalid_transition(invoice: Invoice, target: str) -> Conflict:
-    return Conflict(
-        _("Invoice %(number)s cannot go from “%(current)s” to “%(target)s”.")
-        % {"number": invoice.number, "current": INV(invoice.status).label, "target": INV(target).label},
-        code="invalid_transition",
-        extra={"invoice": invoice.number, "status": invoice.status, "target": str(target)},
-    )
-
-
-def _transition(
-    invoice_id: int, to: str, *, actor=None, note: str = "", data: dict | None = None
-) -> tuple[Invoice, bool]:
-    """Move an invoice to `to` if the table allows it; the one place an invoice's status changes.
-
-    Locks the row, checks the table, stamps `<to>_at`, saves with update_fields, writes the
-    timeline event and announces `invoice.<to>` on commit. Asking for the current status is a
-    no-op (retries are safe).
-    """
-    with transaction.atomic():
-        invoice = locks.invoice_for_update(invoice_id)
-        if invoice.status == to:
-            return invoice, False
-        if to not in ALLOWED[invoice.status]:
-            raise _invalid_transition(invoice, to)
-        from_status = invoice.status
-        invoice.status = to
-        fields = ["status", "updated_at"]
-        stamp = STAMPS.get(to)
-        if stamp and getattr(invoice, stamp) is None:
-            setattr(invoice, stamp, timezone.now())
-            fields.append(stamp)
-        invoice.save(update_fields=fields)
-        InvoiceEvent.record(
-            invoice=invoice,
-            kind=f"invoice.{to}",
-            actor=actor,
-            from_status=from_status,
-            to_status=to,
-            note=note,
-            data=data,
-        )
-        events.emit(
-            f"invoice.{to}",
-            invoice_id=invoice.pk,
-            number=invoice.number,
-            customer_id=invoice.customer_id,
-            order_id=invoice.order_id,
-        )
-    return invoice, True
 
 
 def _credit_exposure_refresh(*, customer_id: int) -> None:
     # The sum is taken after the customer's lock: every invoice change committed meanwhile is in it,
     # and a concurrent writer for the same customer waits for ours. crm stores the result.
     locks.customer_for_update(customer_id)
-    exposure = Invoice.objects.filter(customer_id=customer_id, status__in=OPEN_STATUSES).aggregate(
+    exposure = Invoice.objects.filter(customer_id=customer_id, status__in=OPEN).aggregate(
         balance=Sum(F("total") - F("amount_paid"))
     )["balance"]
     customer_set_credit_exposure(customer_id=customer_id, amount=exposure or ZERO)
@@ -141,14 +87,16 @@ def invoice_issue(*, order_id: int, actor=None) -> Invoice:
         )
         InvoiceEvent.record(
             invoice=invoice,
-            kind="invoice.created",
+            kind=InvoiceEventKind.CREATED,
             actor=actor,
             to_status=INV.DRAFT,
             data={"order": order.number, "total": str(order.total), "payment_terms_days": terms},
         )
-        invoice, _changed = _transition(invoice.pk, INV.ISSUED, actor=actor)
+        invoice, _changed = transition(LIFECYCLE, invoice.pk, INV.ISSUED, actor=actor)
         if invoice.total == ZERO:
-            invoice, _changed = _transition(invoice.pk, INV.PAID, actor=actor, note=_("Nothing to pay."))
+            invoice, _changed = transition(
+                LIFECYCLE, invoice.pk, INV.PAID, actor=actor, reason=_("Nothing to pay.")
+            )
         _credit_exposure_refresh(customer_id=invoice.customer_id)
     return invoice
 
@@ -182,7 +130,7 @@ def payment_record(
         raise ValidationFailed(fields=errors)
     with transaction.atomic():
         invoice = locks.invoice_for_update(invoice_id)
-        if invoice.status not in OPEN_STATUSES:
+        if invoice.status not in OPEN:
             raise Conflict(
                 _("Invoice %(number)s cannot take payments while it is “%(status)s”.")
                 % {"number": invoice.number, "status": INV(invoice.status).label},
@@ -202,7 +150,7 @@ def payment_record(
         )
         InvoiceEvent.record(
             invoice=invoice,
-            kind="invoice.payment_recorded",
+            kind=InvoiceEventKind.PAYMENT_RECORDED,
             actor=actor,
             data={
                 "payment_id": payment.pk,
@@ -212,16 +160,16 @@ def payment_record(
             },
         )
         if invoice.balance == ZERO:
-            _transition(invoice.pk, INV.PAID, actor=actor)
+            transition(LIFECYCLE, invoice.pk, INV.PAID, actor=actor)
         elif invoice.status == INV.ISSUED:
-            _transition(invoice.pk, INV.PARTIALLY_PAID, actor=actor)
+            transition(LIFECYCLE, invoice.pk, INV.PARTIALLY_PAID, actor=actor)
         _credit_exposure_refresh(customer_id=invoice.customer_id)
     return payment
 
 
 def _overdue_refusal(invoice: Invoice, today: dt.date) -> Conflict | None:
-    if INV.OVERDUE not in ALLOWED[invoice.status]:
-        return _invalid_transition(invoice, INV.OVERDUE)
+    if not LIFECYCLE.allows(invoice, INV.OVERDUE):
+        return LIFECYCLE.refusal(invoice, INV.OVERDUE)
     if invoice.due_date is None or invoice.due_date >= today:
         return Conflict(
             _("Invoice %(number)s is not due yet.") % {"number": invoice.number},
@@ -235,7 +183,7 @@ def invoice_mark_overdue(*, invoice_id: int, today: dt.date | None = None, actor
     """Mark an issued or partially paid invoice overdue once its due date has passed.
 
     An invoice already overdue is returned unchanged. Side effects: `invoice.overdue` (timeline and
-    domain event). Raises Conflict `invalid_transition` / `invoice_not_due` (409).
+    domain event). Raises InvalidTransition / Conflict `invoice_not_due` (409).
     """
     today = today or timezone.localdate()
     with transaction.atomic():
@@ -245,8 +193,8 @@ def invoice_mark_overdue(*, invoice_id: int, today: dt.date | None = None, actor
         refusal = _overdue_refusal(invoice, today)
         if refusal is not None:
             raise refusal
-        invoice, _changed = _transition(
-            invoice.pk, INV.OVERDUE, actor=actor, data={"due_date": invoice.due_date.isoformat()}
+        invoice, _changed = transition(
+            LIFECYCLE, invoice.pk, INV.OVERDUE, actor=actor, data={"due_date": invoice.due_date.isoformat()}
         )
     return invoice
 
@@ -267,7 +215,9 @@ def invoice_mark_overdue_due(*, batch: int = 200, today: dt.date | None = None) 
         with transaction.atomic():
             invoice = locks.invoice_for_update(invoice_id)
             if _overdue_refusal(invoice, today) is None:
-                _transition(invoice.pk, INV.OVERDUE, data={"due_date": invoice.due_date.isoformat()})
+                transition(
+                    LIFECYCLE, invoice.pk, INV.OVERDUE, data={"due_date": invoice.due_date.isoformat()}
+                )
     return len(ids)
 
 
@@ -275,12 +225,12 @@ def invoice_void(*, invoice_id: int, reason: str, actor=None) -> Invoice:
     """Void an invoice nothing has been paid on (draft or issued); the order can be invoiced again.
 
     Side effects: `invoice.void` (timeline and domain event), the customer's credit exposure.
-    Raises ValidationFailed without a reason, Conflict `invalid_transition` (409) once paid into.
+    Raises ValidationFailed without a reason, InvalidTransition (409) once paid into.
     """
     if not (reason or "").strip():
         raise ValidationFailed(fields={"reason": [_("Give a reason.")]})
     with transaction.atomic():
-        invoice, changed = _transition(invoice_id, INV.VOID, actor=actor, note=reason.strip())
+        invoice, changed = transition(LIFECYCLE, invoice_id, INV.VOID, actor=actor, reason=reason.strip())
         if changed:
             _credit_exposure_refresh(customer_id=invoice.customer_id)
     return invoice

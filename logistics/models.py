@@ -4,7 +4,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.models import TimelineEvent, TimeStampedModel
-from logistics.states import ShipmentStatus
+from logistics.states import ShipmentEventKind, ShipmentStatus
 
 
 class Carrier(models.Model):
@@ -130,6 +130,8 @@ class TrackingEvent(models.Model):
 class ShipmentEvent(TimelineEvent):
     """Append-only timeline of a shipment: who, when, what, from → to. Carrier scans are TrackingEvents."""
 
+    kinds = ShipmentEventKind
+
     shipment = models.ForeignKey(
         Shipment, on_delete=models.CASCADE, related_name="events", verbose_name=_("shipment")
     )
@@ -144,4 +146,4 @@ class ShipmentEvent(TimelineEvent):
         ]
 
     def __str__(self):
-        return f"{self.shipment_id} {self.kind}"
+        return f"{self.shipment_id} {self.kind_label}"

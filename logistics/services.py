@@ -1,9 +1,9 @@
 """Writes for logistics: shipments from creation to delivery, with their timeline.
 
-Every status change goes through `_transition` (STYLE.md §3). Shipped quantities and the order's
-own status are written onto the order through orders' services (logistics sits above orders).
-Domain events (`shipment.<kind>`, dispatched on commit) carry shipment_id, number, order_id,
-customer_id and status.
+Every status change goes through the lifecycle engine (core.lifecycle, table in logistics.states).
+Shipped quantities and the order's own status are written onto the order through orders' services
+(logistics sits above orders). Domain events (`shipment.<kind>`, dispatched on commit) carry
+shipment_id, number, order_id, customer_id and status.
 """
 
 import datetime as dt
@@ -14,101 +14,19 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core import events
 from core.errors import Conflict, ValidationFailed
+from core.lifecycle import transition
 from core.services import sequence_next
 from logistics import locks
 from logistics.models import Carrier, Shipment, ShipmentEvent, ShipmentLine, TrackingEvent
-from logistics.states import ALLOWED, ShipmentStatus
-from orders.models import Order, OrderLine
+from logistics.states import LIFECYCLE, NOT_DISPATCHED, ShipmentEventKind, ShipmentStatus
+from orders.models import OrderLine
 from orders.services import order_record_delivered, order_record_shipped_quantities
 from orders.states import OrderStatus
 
 H = ShipmentStatus
 S = OrderStatus
 SHIPPABLE_ORDER_STATUSES = (S.READY_TO_SHIP, S.PARTIALLY_SHIPPED)
-# Stamped the first time a status is reached: resuming transit after an exception keeps the
-# original dispatch time.
-STAMPS = {
-    H.PACKED: "packed_at",
-    H.IN_TRANSIT: "shipped_at",
-    H.DELIVERED: "delivered_at",
-    H.CANCELLED: "cancelled_at",
-}
-NOT_DISPATCHED = (H.PENDING, H.PACKED, H.CANCELLED)
-
-
-def _invalid_transition(shipment: Shipment, target: str) -> Conflict:
-    return Conflict(
-        _("Shipment %(number)s cannot go from “%(current)s” to “%(target)s”.")
-        % {"number": shipment.number, "current": H(shipment.status).label, "target": H(target).label},
-        code="invalid_transition",
-        extra={"shipment": shipment.number, "status": shipment.status, "target": str(target)},
-    )
-
-
-def _announce(kind: str, shipment: Shipment) -> None:
-    customer_id = Order.objects.values_list("customer_id", flat=True).get(pk=shipment.order_id)
-    events.emit(
-        kind,
-        shipment_id=shipment.pk,
-        number=shipment.number,
-        order_id=shipment.order_id,
-        customer_id=customer_id,
-        status=shipment.status,
-    )
-
-
-def _kind(from_status: str, to: str) -> str:
-    if to == H.IN_TRANSIT:
-        return "shipment.dispatched" if from_status == H.PACKED else "shipment.in_transit"
-    return f"shipment.{to}"
-
-
-def _transition(
-    shipment_id: int,
-    to: str,
-    *,
-    actor=None,
-    note: str = "",
-    data: dict | None = None,
-    changes: dict | None = None,
-) -> tuple[Shipment, bool]:
-    """Move a shipment to `to` if the table allows it; the one place a shipment's status changes.
-
-    Locks the row, checks the table, stamps the status time, applies `changes` (fields that belong
-    to the move, e.g. the tracking number), saves with update_fields, writes the timeline event and
-    announces it on commit. Asking for the current status is a no-op (retries are safe).
-    """
-    with transaction.atomic():
-        shipment = locks.shipment_for_update(shipment_id)
-        if shipment.status == to:
-            return shipment, False
-        if to not in ALLOWED[shipment.status]:
-            raise _invalid_transition(shipment, to)
-        from_status = shipment.status
-        shipment.status = to
-        fields = ["status", "updated_at"]
-        stamp = STAMPS.get(to)
-        if stamp and getattr(shipment, stamp) is None:
-            setattr(shipment, stamp, timezone.now())
-            fields.append(stamp)
-        for name, value in (changes or {}).items():
-            setattr(shipment, name, value)
-            fields.append(name)
-        shipment.save(update_fields=fields)
-        kind = _kind(from_status, to)
-        ShipmentEvent.record(
-            shipment=shipment,
-            kind=kind,
-            actor=actor,
-            from_status=from_status,
-            to_status=to,
-            note=note,
-            data=data,
-        )
-        _announce(kind, shipment)
-    return shipment, True
 
 
 def _shipment_number(now: dt.datetime) -> str:
@@ -205,7 +123,7 @@ def shipment_create(
         )
         ShipmentEvent.record(
             shipment=shipment,
-            kind="shipment.created",
+            kind=ShipmentEventKind.CREATED,
             actor=actor,
             to_status=H.PENDING,
             data={"lines": {str(line_id): quantity for line_id, quantity in wanted}},
@@ -214,18 +132,18 @@ def shipment_create(
 
 
 def shipment_pack(*, shipment_id: int, actor=None) -> Shipment:
-    """Mark a pending shipment packed. Raises Conflict `invalid_transition` (409)."""
-    return _transition(shipment_id, H.PACKED, actor=actor)[0]
+    """Mark a pending shipment packed. Raises InvalidTransition (409)."""
+    return transition(LIFECYCLE, shipment_id, H.PACKED, actor=actor)[0]
 
 
 def shipment_cancel(*, shipment_id: int, reason: str, actor=None) -> Shipment:
     """Cancel a shipment that has not left (pending or packed); its quantities can be shipped again.
 
-    Raises ValidationFailed without a reason, Conflict `invalid_transition` (409) once dispatched.
+    Raises ValidationFailed without a reason, InvalidTransition (409) once dispatched.
     """
     if not reason.strip():
         raise ValidationFailed(fields={"reason": [_("Give a reason.")]})
-    return _transition(shipment_id, H.CANCELLED, actor=actor, note=reason)[0]
+    return transition(LIFECYCLE, shipment_id, H.CANCELLED, actor=actor, reason=reason)[0]
 
 
 def shipment_dispatch(
@@ -237,8 +155,8 @@ def shipment_dispatch(
     shipment already in transit is returned unchanged (retries are safe).
     Side effects: tracking number (and carrier) saved; the order lines' shipped quantities and the
     order's status (partially shipped / shipped) written through orders; `shipment.dispatched`.
-    Raises ValidationFailed (400), Conflict `invalid_transition` (409) for the shipment, orders'
-    InvalidTransition (409) for the order; nothing is written on error.
+    Raises ValidationFailed (400), InvalidTransition (409) for the shipment or for its order; nothing
+    is written on error.
     """
     tracking_number = (tracking_number or "").strip()
     if not tracking_number:
@@ -255,12 +173,17 @@ def shipment_dispatch(
         if current.status == H.IN_TRANSIT:
             return current
         if current.status != H.PACKED:
-            raise _invalid_transition(current, H.IN_TRANSIT)
+            raise LIFECYCLE.refusal(current, H.IN_TRANSIT)
         changes = {"tracking_number": tracking_number}
         if carrier is not None:
             changes["carrier"] = carrier
-        shipment, _changed = _transition(
-            shipment_id, H.IN_TRANSIT, actor=actor, changes=changes, data={"tracking_number": tracking_number}
+        shipment, _changed = transition(
+            LIFECYCLE,
+            shipment_id,
+            H.IN_TRANSIT,
+            actor=actor,
+            changes=changes,
+            data={"tracking_number": tracking_number},
         )
         quantities = dict(shipment.lines.values_list("order_line_id", "quantity"))
         order_record_shipped_quantities(
@@ -313,7 +236,7 @@ def tracking_event_add(
             description=description,
             occurred_at=occurred_at,
         )
-        _announce("shipment.tracking_updated", shipment)
+        LIFECYCLE.announce(shipment, ShipmentEventKind.TRACKING_UPDATED)
     return event
 
 
@@ -336,10 +259,10 @@ def shipment_deliver(*, shipment_id: int, actor=None) -> Shipment:
     order is delivered too.
 
     Side effects: `shipment.delivered`; possibly the order's move to delivered (with its own event).
-    Raises Conflict `invalid_transition` (409).
+    Raises InvalidTransition (409).
     """
     with transaction.atomic():
-        shipment, changed = _transition(shipment_id, H.DELIVERED, actor=actor)
+        shipment, changed = transition(LIFECYCLE, shipment_id, H.DELIVERED, actor=actor)
         if changed:
             _order_deliver_when_complete(order_id=shipment.order_id, actor=actor)
     return shipment

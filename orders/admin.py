@@ -79,7 +79,7 @@ class Transition:
 
     @property
     def permission(self) -> str:
-        return "orders." + TRANSITION_PERMISSION[S.ON_HOLD if self.release else self.target]
+        return TRANSITION_PERMISSION[S.ON_HOLD if self.release else self.target]
 
     def run(self, *, order_id: int, actor, reason: str = "") -> Order:
         kwargs = {"order_id": order_id, "actor": actor}

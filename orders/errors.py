@@ -3,23 +3,6 @@ from django.utils.translation import gettext_lazy as _
 from core.errors import Conflict, DomainError
 
 
-class InvalidTransition(Conflict):
-    code = "invalid_transition"
-
-    def __init__(self, *, order, target):
-        from orders.states import OrderStatus
-
-        super().__init__(
-            _("Order %(number)s cannot go from “%(current)s” to “%(target)s”.")
-            % {
-                "number": order.number,
-                "current": OrderStatus(order.status).label,
-                "target": OrderStatus(target).label,
-            },
-            extra={"order": order.number, "status": order.status, "target": str(target)},
-        )
-
-
 class OrderNotEditable(Conflict):
     code = "order_not_editable"
 

@@ -1,10 +1,14 @@
 """Row locks for orders. Several orders are always locked in primary-key order (no deadlocks)."""
 
+from core.errors import NotFound
 from orders.models import Order
 
 
 def order_for_update(order_id: int) -> Order:
-    return Order.objects.select_for_update().get(pk=order_id)
+    order = Order.objects.select_for_update().filter(pk=order_id).first()
+    if order is None:
+        raise NotFound()
+    return order
 
 
 def orders_for_update(order_ids) -> list[Order]:

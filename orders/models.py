@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from core.models import TimelineEvent, TimeStampedModel
-from orders.states import OrderStatus
+from orders.states import OrderEventKind, OrderStatus
 
 
 class Channel(models.TextChoices):
@@ -168,6 +168,8 @@ class OrderLine(models.Model):
 class OrderEvent(TimelineEvent):
     """Append-only timeline of an order: who, when, what, from → to."""
 
+    kinds = OrderEventKind
+
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="events", verbose_name=_("order"))
     from_status = models.CharField(_("from"), max_length=20, choices=OrderStatus.choices, blank=True)
     to_status = models.CharField(_("to"), max_length=20, choices=OrderStatus.choices, blank=True)
@@ -178,4 +180,4 @@ class OrderEvent(TimelineEvent):
         indexes = [models.Index(fields=["order", "-created_at", "-id"], name="orders_event_order_idx")]
 
     def __str__(self):
-        return f"{self.order_id} {self.kind}"
+        return f"{self.order_id} {self.kind_label}"

@@ -5,7 +5,7 @@ from django.db.models import Prefetch, QuerySet
 from core.errors import NotFound
 from crm.selectors import customer_list_for_user
 from orders.models import Order, OrderEvent, OrderLine
-from orders.states import TERMINAL
+from orders.states import INTERNAL_KINDS, OPEN
 
 
 def order_list_for_dealer(*, user, customer_ids: list[int] | None = None) -> QuerySet[Order]:
@@ -43,17 +43,14 @@ def order_event_list(*, order: Order) -> QuerySet[OrderEvent]:
     return OrderEvent.objects.filter(order=order).select_related("actor").order_by("-created_at", "-id")
 
 
-# Timeline entries that are the system's own business, not the dealer's.
-DEALER_HIDDEN_EVENT_KINDS = ("order.priority_scored",)
-
-
 def order_event_list_for_dealer(*, order: Order) -> QuerySet[OrderEvent]:
     """The order's timeline as a dealer sees it: without internal bookkeeping such as priority scores."""
-    return order_event_list(order=order).exclude(kind__in=DEALER_HIDDEN_EVENT_KINDS)
+    return order_event_list(order=order).exclude(kind__in=INTERNAL_KINDS)
 
 
 def order_list_open(*, limit: int | None = None) -> QuerySet[Order]:
-    qs = Order.objects.exclude(status__in=TERMINAL).order_by("pk")
+    """Orders still on their way (orders.states.OPEN), by primary key (the rescoring sweep pages on it)."""
+    qs = Order.objects.filter(status__in=OPEN).order_by("pk")
     return qs[:limit] if limit else qs
 
 

@@ -1,7 +1,11 @@
-"""The order lifecycle: one enum and one table of allowed transitions. The only definition."""
+"""The order lifecycle: the status enum, the one table of allowed moves, the permission each move
+needs and the timeline kinds, declared as `LIFECYCLE` for the engine (core.lifecycle). The only
+definition."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from core.lifecycle import Lifecycle
 
 
 class OrderStatus(models.TextChoices):
@@ -21,7 +25,32 @@ class OrderStatus(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
 
 
+class OrderEventKind(models.TextChoices):
+    """What an order's timeline entry records; a status change's kind is also its domain event's name."""
+
+    CREATED = "order.created", _("Created")
+    UPDATED = "order.updated", _("Details changed")
+    DRAFT = "order.draft", _("Reopened as draft")
+    SUBMITTED = "order.submitted", _("Submitted")
+    IN_REVIEW = "order.in_review", _("Review started")
+    APPROVED = "order.approved", _("Approved")
+    ALLOCATED = "order.allocated", _("Stock allocated")
+    IN_PRODUCTION = "order.in_production", _("Sent to production")
+    READY_TO_SHIP = "order.ready_to_ship", _("Ready to ship")
+    LINES_SHIPPED = "order.lines_shipped", _("Quantities shipped")
+    PARTIALLY_SHIPPED = "order.partially_shipped", _("Partially shipped")
+    SHIPPED = "order.shipped", _("Shipped")
+    DELIVERED = "order.delivered", _("Delivered")
+    COMPLETED = "order.completed", _("Completed")
+    ON_HOLD = "order.on_hold", _("Put on hold")
+    RELEASED = "order.released", _("Released from hold")
+    REJECTED = "order.rejected", _("Rejected")
+    CANCELLED = "order.cancelled", _("Cancelled")
+    PRIORITY_SCORED = "order.priority_scored", _("Priority recalculated")
+
+
 S = OrderStatus
+K = OrderEventKind
 
 # Statuses an order may be put on hold from, and so resumed to (order.status_before_hold).
 HOLDABLE = {S.SUBMITTED, S.IN_REVIEW, S.APPROVED, S.ALLOCATED, S.IN_PRODUCTION, S.READY_TO_SHIP}
@@ -47,11 +76,13 @@ ALLOWED: dict[str, set[str]] = {
     S.REJECTED: {S.DRAFT},
     S.CANCELLED: set(),
 }
-TERMINAL = {s for s, targets in ALLOWED.items() if not targets}
-
-
-def can_transition(current: str, target: str) -> bool:
-    return target in ALLOWED.get(current, set())
+# An open order is still on its way: every status but the three ends of the road. A rejected order is
+# closed although it can be reopened (reopening makes it a draft, open again). A draft is open: it is
+# priority-scored from its creation and its dealer is still working on it.
+CLOSED = frozenset({S.COMPLETED, S.CANCELLED, S.REJECTED})
+OPEN = frozenset(S.values) - CLOSED
+# Timeline entries that are the system's own bookkeeping, not shown to dealers.
+INTERNAL_KINDS = frozenset({K.PRIORITY_SCORED})
 
 
 def can_cancel(current: str, *, status_before_hold: str = "") -> bool:
@@ -62,22 +93,22 @@ def can_edit(current: str) -> bool:
     return current in EDITABLE
 
 
-# The permission (orders.<codename>) a user needs to move an order *to* a status.
+# The permission a user needs to move an order *to* a status.
 TRANSITION_PERMISSION: dict[str, str] = {
-    S.DRAFT: "change_order",
-    S.SUBMITTED: "change_order",
-    S.IN_REVIEW: "review_order",
-    S.APPROVED: "review_order",
-    S.REJECTED: "review_order",
-    S.ON_HOLD: "hold_order",
-    S.CANCELLED: "cancel_order",
-    S.ALLOCATED: "fulfil_order",
-    S.IN_PRODUCTION: "fulfil_order",
-    S.READY_TO_SHIP: "fulfil_order",
-    S.PARTIALLY_SHIPPED: "ship_order",
-    S.SHIPPED: "ship_order",
-    S.DELIVERED: "ship_order",
-    S.COMPLETED: "complete_order",
+    S.DRAFT: "orders.change_order",
+    S.SUBMITTED: "orders.change_order",
+    S.IN_REVIEW: "orders.review_order",
+    S.APPROVED: "orders.review_order",
+    S.REJECTED: "orders.review_order",
+    S.ON_HOLD: "orders.hold_order",
+    S.CANCELLED: "orders.cancel_order",
+    S.ALLOCATED: "orders.fulfil_order",
+    S.IN_PRODUCTION: "orders.fulfil_order",
+    S.READY_TO_SHIP: "orders.fulfil_order",
+    S.PARTIALLY_SHIPPED: "orders.ship_order",
+    S.SHIPPED: "orders.ship_order",
+    S.DELIVERED: "orders.ship_order",
+    S.COMPLETED: "orders.complete_order",
 }
 
 
@@ -92,3 +123,51 @@ def allowed_targets(current: str, *, status_before_hold: str = "") -> set[str]:
             t for t in targets if t == status_before_hold or (t == S.CANCELLED and S.CANCELLED in held_from)
         }
     return targets
+
+
+def _is_resume(from_status: str, to: str) -> bool:
+    # Resuming is not reaching the status again: the order keeps its first stamp (approved_at, …).
+    return from_status == S.ON_HOLD and to != S.CANCELLED
+
+
+def _kind(from_status: str, to: str) -> str:
+    # A resumed order announces `order.released`, not a second `order.<to>` (webhooks would deliver a
+    # duplicate approval a dealer cannot tell apart).
+    return K.RELEASED if _is_resume(from_status, to) else f"order.{to}"
+
+
+def _hold_memory(order, from_status: str, to: str) -> dict:
+    if to == S.ON_HOLD:
+        return {"status_before_hold": from_status}
+    if from_status == S.ON_HOLD:
+        return {"status_before_hold": ""}
+    return {}
+
+
+def _payload(order) -> dict:
+    return {
+        "order_id": order.pk,
+        "number": order.number,
+        "customer_id": order.customer_id,
+        "status": order.status,
+    }
+
+
+LIFECYCLE = Lifecycle(
+    document="order",
+    model="orders.Order",
+    timeline="orders.OrderEvent",
+    statuses=OrderStatus,
+    allowed=ALLOWED,
+    permissions=TRANSITION_PERMISSION,
+    kinds=OrderEventKind,
+    # Every status but draft has its `<status>_at`, stamped each time it is reached (a second hold
+    # records when it began), except on a resume from hold.
+    stamps={status: f"{status}_at" for status in S.values if status != S.DRAFT},
+    restamp=True,
+    payload=_payload,
+    targets=lambda order: allowed_targets(order.status, status_before_hold=order.status_before_hold),
+    resumes=_is_resume,
+    extra_changes=_hold_memory,
+    kind=_kind,
+)

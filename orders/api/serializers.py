@@ -15,7 +15,7 @@ from rest_framework import serializers
 from inventory.selectors import atp_date
 from orders.models import Order, OrderEvent, OrderLine
 from orders.services import ADDRESS_FIELDS
-from orders.states import OrderStatus, can_cancel, can_edit
+from orders.states import OrderEventKind, OrderStatus, can_cancel, can_edit
 from pricing.services import LineRequest
 from restapi.serializers import (
     BoundedListSerializer,
@@ -504,12 +504,23 @@ class OrderSerializer(CachedModelFieldsMixin, serializers.ModelSerializer):
 
 
 class OrderEventSerializer(CachedModelFieldsMixin, serializers.ModelSerializer):
+    # A plain string, not an enum: new kinds come with new stages, and a client generated from the
+    # schema must not break on one. The codes are listed in the dealer guide.
+    kind = serializers.CharField(
+        read_only=True,
+        help_text=_("What happened, as a stable code such as `order.approved` (see the dealer guide)."),
+    )
+    kind_label = ChoiceLabelField(
+        OrderEventKind,
+        source="kind",
+        help_text=_("What happened, in the language of the request, e.g. “Approved”."),
+    )
     actor = serializers.SerializerMethodField(help_text=_("Who did it; null for the system."))
     data = serializers.DictField(read_only=True)
 
     class Meta:
         model = OrderEvent
-        fields = ["kind", "from_status", "to_status", "actor", "note", "data", "created_at"]
+        fields = ["kind", "kind_label", "from_status", "to_status", "actor", "note", "data", "created_at"]
         read_only_fields = fields
 
     def get_actor(self, event) -> str | None:

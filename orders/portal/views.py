@@ -19,7 +19,12 @@ from crm.selectors import (
 from orders.models import Channel
 from orders.portal import access
 from orders.portal.forms import OrderCancelForm, OrderCreateForm, OrderFilterForm, OrderLineFormSet
-from orders.selectors import order_event_list, order_list_for_dealer, order_list_for_rep
+from orders.selectors import (
+    order_event_list,
+    order_event_list_for_dealer,
+    order_list_for_dealer,
+    order_list_for_rep,
+)
 from orders.services import order_cancel, order_create
 from orders.states import OrderStatus, can_cancel
 from portal.mixins import BoundFormset, PortalAccessMixin, apply_domain_error
@@ -98,7 +103,8 @@ def _detail_context(request, order, *, cancel_form=None) -> dict:
     return {
         "order": order,
         "lines": order.lines.all(),
-        "events": order_event_list(order=order),
+        # A dealer sees the timeline the dealer API shows, without the system's own bookkeeping.
+        "events": order_event_list_for_dealer(order=order) if own else order_event_list(order=order),
         "cancel_form": cancel_form if show_cancel else None,
     }
 

@@ -15,7 +15,6 @@ from orders.services.intake import (
     order_update,
 )
 from orders.services.lifecycle import (
-    _transition,
     order_approve,
     order_cancel,
     order_hold,
@@ -32,7 +31,6 @@ __all__ = [
     "ADDRESS_FIELDS",
     "ADDRESS_REQUIRED",
     "Quote",
-    "_transition",
     "order_approve",
     "order_cancel",
     "order_create",

@@ -6,12 +6,9 @@ from django.utils.translation import gettext as _
 
 from core.errors import ValidationFailed
 from orders import locks
-from orders.errors import (
-    InvalidTransition,
-)
 from orders.models import Order, OrderEvent, OrderLine
-from orders.services.lifecycle import _transition
-from orders.states import OrderStatus, can_transition
+from orders.services.lifecycle import _move
+from orders.states import LIFECYCLE, OrderEventKind, OrderStatus
 
 S = OrderStatus
 
@@ -52,8 +49,8 @@ def order_record_shipped_quantities(
             line.quantity_shipped + quantities.get(pk, 0) == line.quantity for pk, line in lines.items()
         )
         target = S.SHIPPED if complete else S.PARTIALLY_SHIPPED
-        if order.status != target and not can_transition(order.status, target):
-            raise InvalidTransition(order=order, target=target)
+        if order.status != target and not LIFECYCLE.allows(order, target):
+            raise LIFECYCLE.refusal(order, target)
         added = Case(
             *[When(pk=pk, then=Value(quantity)) for pk, quantity in quantities.items()],
             output_field=PositiveIntegerField(),
@@ -63,7 +60,7 @@ def order_record_shipped_quantities(
         )
         OrderEvent.record(
             order=order,
-            kind="order.lines_shipped",
+            kind=OrderEventKind.LINES_SHIPPED,
             actor=actor,
             note=reference,
             data={
@@ -71,7 +68,7 @@ def order_record_shipped_quantities(
                 "reference": reference,
             },
         )
-        return _transition(order.pk, target, actor=actor)[0]
+        return _move(order.pk, target, actor=actor)[0]
 
 
 def order_record_delivered(*, order_id: int, actor=None) -> Order:
@@ -79,4 +76,4 @@ def order_record_delivered(*, order_id: int, actor=None) -> Order:
 
     Raises InvalidTransition unless the order is shipped (a no-op when already delivered).
     """
-    return _transition(order_id, S.DELIVERED, actor=actor)[0]
+    return _move(order_id, S.DELIVERED, actor=actor)[0]

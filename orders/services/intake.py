@@ -23,8 +23,8 @@ from orders.errors import (
 )
 from orders.models import Channel, Order, OrderEvent, OrderLine
 from orders.selectors import order_find_by_external_reference
-from orders.services.lifecycle import _after_commit_status
-from orders.states import OrderStatus, can_edit
+from orders.services.lifecycle import _after_transition
+from orders.states import LIFECYCLE, OrderEventKind, OrderStatus, can_edit
 from pricing.services import LineRequest, PricedLine, price_lines, shipping_estimate
 
 S = OrderStatus
@@ -261,7 +261,7 @@ def order_create(
             timeline = [
                 OrderEvent(
                     order=order,
-                    kind="order.created",
+                    kind=OrderEventKind.CREATED,
                     to_status=S.DRAFT,
                     actor_id=actor_id,
                     created_at=now,
@@ -272,7 +272,7 @@ def order_create(
                 timeline.append(
                     OrderEvent(
                         order=order,
-                        kind="order.submitted",
+                        kind=OrderEventKind.SUBMITTED,
                         from_status=S.DRAFT,
                         to_status=S.SUBMITTED,
                         actor_id=actor_id,
@@ -280,7 +280,9 @@ def order_create(
                     )
                 )
             OrderEvent.objects.bulk_create(timeline)
-            _after_commit_status(order, S.SUBMITTED if submit else S.DRAFT)
+            _after_transition(order)
+            # A new order announces the status it starts in: `order.submitted` or `order.draft`.
+            LIFECYCLE.announce(order, f"order.{order.status}")
     except IntegrityError:
         # A concurrent request with the same external reference won the race.
         existing = order_find_by_external_reference(
@@ -376,7 +378,7 @@ def order_update(
             raise DuplicateExternalReference(
                 existing_number=other.number if other else "", external_reference=order.external_reference
             )
-        OrderEvent.record(order=order, kind="order.updated", actor=actor, data={"fields": changed})
+        OrderEvent.record(order=order, kind=OrderEventKind.UPDATED, actor=actor, data={"fields": changed})
         events.emit("order.updated", order_id=order.pk, fields=changed)
         if {"lines", "requested_delivery_date", "shipping_address"} & set(changed):
             from orders.tasks import order_score_priority_task

@@ -8,10 +8,7 @@ from django.utils import timezone
 
 from core.money import ZERO
 from orders.models import Order, OrderEvent
-from orders.states import OrderStatus
-
-S = OrderStatus
-
+from orders.states import OPEN, OrderEventKind
 
 TIER_POINTS = {"standard": 0, "silver": 10, "gold": 20, "platinum": 30}
 
@@ -35,7 +32,7 @@ def order_score_priority(*, order_id: int) -> int | None:
     """Recompute an open order's priority; writes (and logs) only when it changes. Returns it."""
     with transaction.atomic():
         order = Order.objects.select_for_update().filter(pk=order_id).first()
-        if order is None or order.status in (S.COMPLETED, S.CANCELLED, S.REJECTED):
+        if order is None or order.status not in OPEN:
             # deleted meanwhile, or closed: nothing to score (a queued task may outlive its order)
             return None
         score = order_priority_score(
@@ -48,6 +45,6 @@ def order_score_priority(*, order_id: int) -> int | None:
             # Priority is the system's own field: it does not bump the version a dealer edits against.
             Order.objects.filter(pk=order.pk).update(priority=score)
             OrderEvent.record(
-                order=order, kind="order.priority_scored", data={"from": order.priority, "to": score}
+                order=order, kind=OrderEventKind.PRIORITY_SCORED, data={"from": order.priority, "to": score}
             )
         return score

@@ -189,3 +189,17 @@ def test_transition_button_needs_the_permission(roles, client):
     order.refresh_from_db()
     assert response.status_code == 403
     assert order.status == S.SUBMITTED
+
+
+@pytest.mark.django_db
+def test_the_order_timeline_shows_labels_not_codes(manager_client):
+    from orders.models import OrderEvent
+    from orders.tests.factories import make_order
+
+    order = make_order()
+    OrderEvent.record(order=order, kind="order.priority_scored", data={"from": 0, "to": 10})
+
+    page = manager_client.get(f"/admin/orders/order/{order.pk}/change/").content.decode()
+
+    assert "Priority recalculated" in page
+    assert "order.priority_scored" not in page

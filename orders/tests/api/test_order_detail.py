@@ -92,6 +92,7 @@ def test_the_timeline_lists_events_newest_first():
     kinds = [event["kind"] for event in events]
     assert kinds[0] == "order.approved"
     assert kinds[-2:] == ["order.submitted", "order.created"]
+    assert [event["kind_label"] for event in events][-3:] == ["Approved", "Submitted", "Created"]
     assert events[0]["from_status"] == S.SUBMITTED
     assert events[0]["to_status"] == S.APPROVED
     assert events[-1]["actor"] == user.username

@@ -19,9 +19,30 @@ def test_dealer_sees_own_order_with_lines_totals_timeline_and_a_cancel_form(clie
     assert order.number in page
     assert "DESK-9" in page
     assert f"{order.total:,.2f}" in page
-    assert "order.created" in page
-    assert "order.submitted" in page
+    assert '<span class="kind" data-kind="order.created">Created</span>' in page
+    assert '<span class="kind" data-kind="order.submitted">Submitted</span>' in page
     assert response.context["cancel_form"] is not None
+
+
+@pytest.mark.django_db
+def test_the_timeline_shows_labels_and_hides_the_systems_bookkeeping_from_dealers(
+    client, dealer, dealer_customer, rep, rep_customer
+):
+    from orders.models import OrderEvent
+
+    own = make_order(customer=dealer_customer)
+    looked_after = make_order(customer=rep_customer)
+    for order in (own, looked_after):
+        OrderEvent.record(order=order, kind="order.priority_scored", data={"from": 0, "to": 10})
+
+    client.force_login(dealer)
+    dealer_page = client.get(f"/portal/orders/{own.number}/").content.decode()
+    client.force_login(rep)
+    rep_page = client.get(f"/portal/orders/{looked_after.number}/").content.decode()
+
+    assert "Priority recalculated" not in dealer_page
+    assert ">Priority recalculated</span>" in rep_page
+    assert ">order.priority_scored<" not in rep_page
 
 
 @pytest.mark.django_db

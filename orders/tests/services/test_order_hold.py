@@ -1,6 +1,6 @@
 import pytest
 
-from orders.errors import InvalidTransition
+from core.errors import InvalidTransition
 from orders.models import Order
 from orders.services import order_cancel, order_hold, order_release_hold, order_transition
 from orders.states import OrderStatus, can_cancel

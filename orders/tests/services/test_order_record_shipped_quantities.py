@@ -2,8 +2,7 @@
 
 import pytest
 
-from core.errors import ValidationFailed
-from orders.errors import InvalidTransition
+from core.errors import InvalidTransition, ValidationFailed
 from orders.models import OrderEvent
 from orders.services import order_record_shipped_quantities
 from orders.states import OrderStatus
