@@ -12,11 +12,11 @@ from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.utils import timezone
 
-from core.models import ApiToken
 from crm.models import Address, Customer
 from inventory.models import Category, Product, StockLevel, Warehouse
 from orders.models import Order, OrderEvent, OrderLine
 from orders.states import OrderStatus
+from restapi.models import ApiToken
 
 DEALERS = 50
 PRODUCTS = 200

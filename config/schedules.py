@@ -20,8 +20,8 @@ BEAT_SCHEDULE = {
         "task": "finance.tasks.invoice_mark_overdue_due_task",
         "schedule": timedelta(hours=1),
     },
-    "core-purge-idempotency-keys": {
-        "task": "core.tasks.idempotency_key_purge_task",
+    "restapi-purge-idempotency-keys": {
+        "task": "restapi.tasks.idempotency_key_purge_task",
         "schedule": timedelta(hours=1),
     },
 }

@@ -1,7 +1,7 @@
 """Domain errors: one base type with a stable code, an HTTP status and a translatable message.
 
 Exactly three adapters turn these into responses: the DRF exception handler
-(core.api.exceptions), the admin mixin (core.admin_mixins) and the portal mixin (core.portal).
+(restapi.exceptions), the admin mixin (core.admin_mixins) and the portal mixin (portal.mixins).
 """
 
 from typing import Any

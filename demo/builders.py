@@ -16,9 +16,9 @@ from django.db import models, transaction
 
 from crm.models import Address, Contact, Customer
 from demo import data
-from finance.pricing.models import CustomerPrice, ShippingRate, TierDiscount
 from inventory.models import Category, Product, ProductOption, ProductOptionValue, StockLevel, Warehouse
 from logistics.models import Carrier
+from pricing.models import CustomerPrice, ShippingRate, TierDiscount
 from production.models import Plant
 
 
@@ -54,7 +54,7 @@ def seed_users(*, tally: Tally) -> dict[str, models.Model]:
         data.GROUP_FINANCE,
         data.GROUP_DEALER,
     ):
-        # core/migrations/0002_roles.py normally created it already, with its permissions.
+        # `migrate` normally created it already, with its permissions (crm/roles.py, sync_roles).
         groups[name] = _get_or_create(tally, Group, name=name)
     users = {}
     password_hash = ""

@@ -21,7 +21,6 @@ from crm.models import Customer
 from demo import data
 from demo.plans import PRODUCTS_BY_SKU, OrderPlan, Step
 from finance.models import Invoice, InvoiceEvent, Payment
-from finance.pricing.services import LineRequest
 from finance.services import invoice_issue, payment_record
 from finance.states import InvoiceStatus
 from inventory.models import Warehouse
@@ -47,6 +46,7 @@ from orders.services import (
     order_transition,
 )
 from orders.states import OrderStatus
+from pricing.services import LineRequest
 
 S = OrderStatus
 

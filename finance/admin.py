@@ -1,4 +1,4 @@
-"""Invoices and payments are written by finance.services only; price lists and rates are plain master data."""
+"""Invoices and payments are written by finance.services only."""
 
 from django import forms
 from django.contrib import admin
@@ -19,7 +19,7 @@ from core.admin_mixins import (
     use_autocomplete,
 )
 from finance import services
-from finance.models import CustomerPrice, Invoice, InvoiceEvent, Payment, ShippingRate, TierDiscount
+from finance.models import Invoice, InvoiceEvent, Payment
 from orders.models import Order
 
 
@@ -137,23 +137,3 @@ class PaymentAdmin(DomainErrorAdminMixin, ServiceDocumentAdminMixin, ServiceAddV
             reference=data["reference"],
             actor=request.user,
         )
-
-
-@admin.register(TierDiscount)
-class TierDiscountAdmin(admin.ModelAdmin):
-    list_display = ("tier", "percent")
-
-
-@admin.register(CustomerPrice)
-class CustomerPriceAdmin(admin.ModelAdmin):
-    list_display = ("customer", "product", "price")
-    list_filter = ("customer__tier", "product__category")
-    search_fields = ("customer__name", "customer__code", "product__sku", "product__name")
-    list_select_related = ("customer", "product")
-    autocomplete_fields = ("customer", "product")
-
-
-@admin.register(ShippingRate)
-class ShippingRateAdmin(admin.ModelAdmin):
-    list_display = ("region", "base_fee", "per_kg", "free_above", "transit_days")
-    search_fields = ("region",)

@@ -5,7 +5,6 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from core.models import TimelineEvent, TimeStampedModel
-from finance.pricing.models import CustomerPrice, ShippingRate, TierDiscount  # noqa: F401  (registers models)
 from finance.states import InvoiceStatus
 
 

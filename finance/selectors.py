@@ -3,15 +3,15 @@
 from django.db.models import QuerySet
 
 from core.errors import NotFound
+from crm.selectors import customer_list_for_user
 from finance.models import Invoice
 from finance.states import InvoiceStatus
-from orders.selectors import customers_for_user
 
 
 def invoice_list_for_dealer(*, user) -> QuerySet[Invoice]:
     """Invoices of the customers `user` acts for, once issued (drafts are internal)."""
     return (
-        Invoice.objects.filter(customer__in=customers_for_user(user).values("pk"))
+        Invoice.objects.filter(customer__in=customer_list_for_user(user=user).values("pk"))
         .exclude(status=InvoiceStatus.DRAFT)
         .select_related("order", "customer")
     )

@@ -3,15 +3,15 @@
 from django.db.models import Prefetch, QuerySet
 
 from core.errors import NotFound
+from crm.selectors import customer_list_for_user
 from logistics.models import Shipment, ShipmentLine, TrackingEvent
-from orders.selectors import customers_for_user
 
 
 def shipment_list_for_dealer(*, user) -> QuerySet[Shipment]:
     """Shipments of the orders of the customers `user` acts for, with lines and tracking events
     (newest first) prefetched: a page costs the same number of queries whatever it holds."""
     return (
-        Shipment.objects.filter(order__customer__in=customers_for_user(user).values("pk"))
+        Shipment.objects.filter(order__customer__in=customer_list_for_user(user=user).values("pk"))
         .select_related("order", "carrier")
         .prefetch_related(
             Prefetch("lines", queryset=ShipmentLine.objects.select_related("order_line").order_by("pk")),

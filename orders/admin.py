@@ -35,10 +35,10 @@ from core.admin_mixins import (
     use_autocomplete,
 )
 from crm.models import Address, Customer
-from finance.pricing.services import LineRequest
 from orders import services
 from orders.models import Channel, Order, OrderEvent, OrderLine
 from orders.states import TRANSITION_PERMISSION, OrderStatus, allowed_targets, can_edit
+from pricing.services import LineRequest
 
 S = OrderStatus
 

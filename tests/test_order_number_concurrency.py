@@ -9,10 +9,10 @@ from django.utils import timezone
 
 from core.models import Sequence
 from crm.tests.factories import AddressFactory, CustomerFactory
-from finance.pricing.services import LineRequest
 from inventory.tests.factories import ProductFactory
 from orders.models import Channel, Order
 from orders.services import order_create
+from pricing.services import LineRequest
 
 THREADS = 8
 ORDERS_PER_THREAD = 10

@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import NotFound, PermissionDenied, ValidationFailed
-from orders.selectors import customers_for_user
+from crm.selectors import customer_list_for_user
 from webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 
 
@@ -17,7 +17,7 @@ def webhook_customer_for_user(*, user, code: str | None = None):
     Raises PermissionDenied (the user acts for no customer), ValidationFailed (`customer`: unknown
     code, or a code is needed because the user acts for several customers).
     """
-    customers = customers_for_user(user).order_by("pk")
+    customers = customer_list_for_user(user=user).order_by("pk")
     if code:
         customer = customers.filter(code=code).first()
         if customer is None:
@@ -34,13 +34,13 @@ def webhook_customer_for_user(*, user, code: str | None = None):
 
 
 def webhook_customer_ids_for_user(*, user) -> list[int]:
-    return list(customers_for_user(user).values_list("pk", flat=True))
+    return list(customer_list_for_user(user=user).values_list("pk", flat=True))
 
 
 def webhook_endpoint_list_for_user(*, user) -> QuerySet[WebhookEndpoint]:
-    return WebhookEndpoint.objects.filter(customer__in=customers_for_user(user).values("pk")).select_related(
-        "customer"
-    )
+    return WebhookEndpoint.objects.filter(
+        customer__in=customer_list_for_user(user=user).values("pk")
+    ).select_related("customer")
 
 
 def webhook_endpoint_get_for_user(*, user, endpoint_id: int) -> WebhookEndpoint:
@@ -52,7 +52,7 @@ def webhook_endpoint_get_for_user(*, user, endpoint_id: int) -> WebhookEndpoint:
 
 def webhook_delivery_list_for_user(*, user) -> QuerySet[WebhookDelivery]:
     return (
-        WebhookDelivery.objects.filter(endpoint__customer__in=customers_for_user(user).values("pk"))
+        WebhookDelivery.objects.filter(endpoint__customer__in=customer_list_for_user(user=user).values("pk"))
         .select_related("endpoint")
         .order_by("-created_at", "-id")
     )

@@ -57,6 +57,8 @@ INSTALLED_APPS = [
     "core",
     "crm",
     "inventory",
+    "pricing",
+    "restapi",
     "finance",
     "orders",
     "production",
@@ -188,20 +190,20 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # API_THROTTLE_RATE (set in the environment before this module is imported), not by patching.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "core.api.authentication.ApiTokenAuthentication",
+        "restapi.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "EXCEPTION_HANDLER": "core.api.exceptions.exception_handler",
+    "EXCEPTION_HANDLER": "restapi.exceptions.exception_handler",
     # Bodies over API_MAX_BODY_BYTES are refused with 413 in the error envelope.
     "DEFAULT_PARSER_CLASSES": [
-        "core.api.parsers.LimitedJSONParser",
-        "core.api.parsers.LimitedFormParser",
-        "core.api.parsers.LimitedMultiPartParser",
+        "restapi.parsers.LimitedJSONParser",
+        "restapi.parsers.LimitedFormParser",
+        "restapi.parsers.LimitedMultiPartParser",
     ],
-    "DEFAULT_THROTTLE_CLASSES": ["core.api.throttling.TokenRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["restapi.throttling.TokenRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"token": env("API_THROTTLE_RATE", "600/min")},
     "DEFAULT_VERSIONING_CLASS": "rest_framework.versioning.NamespaceVersioning",
     "DEFAULT_VERSION": "v1",
@@ -211,7 +213,7 @@ API_MAX_BODY_BYTES = int(env("API_MAX_BODY_BYTES", str(1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 IDEMPOTENCY_KEY_TTL_HOURS = int(env("IDEMPOTENCY_KEY_TTL_HOURS", "48"))
 # A request with an Idempotency-Key waits this long for a concurrent one with the same key
-# (core.api.idempotency).
+# (restapi.idempotency).
 IDEMPOTENCY_WAIT_SECONDS = float(env("IDEMPOTENCY_WAIT_SECONDS", "5"))
 API_TOKENS_PER_USER = int(env("API_TOKENS_PER_USER", "10"))
 

@@ -2,20 +2,14 @@
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import generics
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from core.api.base import DealerApiMixin, DealerListApiMixin
-from core.api.schema import READ, error_responses
-from core.errors import NotFound
 from finance.api.filters import InvoiceFilter
 from finance.api.serializers import InvoiceSerializer
 from finance.models import Invoice
 from finance.selectors import invoice_get_for_dealer, invoice_list_for_dealer
-from orders.selectors import customers_for_user
-
-MAX_NUMBER_LENGTH = 32
+from restapi.base import DealerApi, DealerListApi, document_number
+from restapi.schema import READ, error_responses
 
 
 @extend_schema(
@@ -24,8 +18,7 @@ MAX_NUMBER_LENGTH = 32
     description="Issued invoices of every customer your account acts for, newest first. Cursor-paginated.",
     responses={200: InvoiceSerializer(many=True), **error_responses(*READ)},
 )
-class InvoiceListApi(DealerListApiMixin, generics.ListAPIView):
-    customers_selector = staticmethod(customers_for_user)
+class InvoiceListApi(DealerListApi):
     serializer_class = InvoiceSerializer
     filterset_class = InvoiceFilter
     model = Invoice
@@ -42,11 +35,7 @@ class InvoiceListApi(DealerListApiMixin, generics.ListAPIView):
     ],
     responses={200: InvoiceSerializer, **error_responses(*READ, 404)},
 )
-class InvoiceDetailApi(DealerApiMixin, APIView):
-    customers_selector = staticmethod(customers_for_user)
-
+class InvoiceDetailApi(DealerApi):
     def get(self, request, number: str):
-        if len(number) > MAX_NUMBER_LENGTH or not number.isprintable():
-            raise NotFound()
-        invoice = invoice_get_for_dealer(user=request.user, number=number)
+        invoice = invoice_get_for_dealer(user=request.user, number=document_number(number))
         return Response(InvoiceSerializer(invoice, context={"request": request}).data)

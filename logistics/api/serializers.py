@@ -1,12 +1,11 @@
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from core.api.serializers import ChoiceLabelField
 from logistics.models import Carrier, Shipment, ShipmentLine, TrackingEvent
 from logistics.states import ShipmentStatus
+from restapi.serializers import ChoiceLabelField, absolute_url
 
 
 class CarrierSerializer(serializers.ModelSerializer):
@@ -79,9 +78,7 @@ class ShipmentSerializer(serializers.ModelSerializer):
         return template.replace("{number}", shipment.tracking_number)
 
     def _absolute(self, name: str, number: str) -> str:
-        url = reverse(f"v1:{name}", kwargs={"number": number})
-        request = self.context.get("request")
-        return request.build_absolute_uri(url) if request is not None else url
+        return absolute_url(self.context.get("request"), name, number=number)
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_url(self, shipment):

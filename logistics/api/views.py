@@ -2,20 +2,14 @@
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import generics
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from core.api.base import DealerApiMixin, DealerListApiMixin
-from core.api.schema import READ, error_responses
-from core.errors import NotFound
 from logistics.api.filters import ShipmentFilter
 from logistics.api.serializers import ShipmentSerializer
 from logistics.models import Shipment
 from logistics.selectors import shipment_get_for_dealer, shipment_list_for_dealer
-from orders.selectors import customers_for_user
-
-MAX_NUMBER_LENGTH = 32
+from restapi.base import DealerApi, DealerListApi, document_number
+from restapi.schema import READ, error_responses
 
 
 @extend_schema(
@@ -25,8 +19,7 @@ MAX_NUMBER_LENGTH = 32
     "(newest first). `?order=<number>` gives one order's shipments. Cursor-paginated.",
     responses={200: ShipmentSerializer(many=True), **error_responses(*READ)},
 )
-class ShipmentListApi(DealerListApiMixin, generics.ListAPIView):
-    customers_selector = staticmethod(customers_for_user)
+class ShipmentListApi(DealerListApi):
     serializer_class = ShipmentSerializer
     filterset_class = ShipmentFilter
     model = Shipment
@@ -43,11 +36,7 @@ class ShipmentListApi(DealerListApiMixin, generics.ListAPIView):
     ],
     responses={200: ShipmentSerializer, **error_responses(*READ, 404)},
 )
-class ShipmentDetailApi(DealerApiMixin, APIView):
-    customers_selector = staticmethod(customers_for_user)
-
+class ShipmentDetailApi(DealerApi):
     def get(self, request, number: str):
-        if len(number) > MAX_NUMBER_LENGTH or not number.isprintable():
-            raise NotFound()
-        shipment = shipment_get_for_dealer(user=request.user, number=number)
+        shipment = shipment_get_for_dealer(user=request.user, number=document_number(number))
         return Response(ShipmentSerializer(shipment, context={"request": request}).data)

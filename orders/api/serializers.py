@@ -7,32 +7,27 @@ return and never query per row: prices, stock and URLs are handed in through the
 """
 
 from django.conf import settings
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from core.api.serializers import (
+from inventory.selectors import atp_date
+from orders.models import Order, OrderEvent, OrderLine
+from orders.services import ADDRESS_FIELDS
+from orders.states import OrderStatus, can_cancel, can_edit
+from pricing.services import LineRequest
+from restapi.serializers import (
     BoundedListSerializer,
     CachedModelFieldsMixin,
     ChoiceLabelField,
     StrictCharField,
     StrictIntegerField,
     StrictSerializer,
+    absolute_url,
 )
-from finance.pricing.services import LineRequest
-from inventory.selectors import atp_date
-from orders.models import Order, OrderEvent, OrderLine
-from orders.services import ADDRESS_FIELDS
-from orders.states import OrderStatus, can_cancel, can_edit
 
 S = OrderStatus
-
-
-def absolute(request, name: str, **kwargs) -> str:
-    url = reverse(f"v1:{name}", kwargs=kwargs or None)
-    return request.build_absolute_uri(url) if request is not None else url
 
 
 # ---------------------------------------------------------------------------------------------
@@ -220,7 +215,7 @@ class CategorySerializer(serializers.Serializer):
 class ProductSerializer(serializers.Serializer):
     """A catalog product with the caller's price and availability.
 
-    Context: `prices` {product_id: finance.pricing.selectors.CatalogPrice}, `available` {product_id: qty},
+    Context: `prices` {product_id: pricing.selectors.CatalogPrice}, `available` {product_id: qty},
     `currency`, `today`.
     """
 
@@ -490,7 +485,7 @@ class OrderSerializer(CachedModelFieldsMixin, serializers.ModelSerializer):
                 if order.in_production_at
                 else None
             ),
-            "shipments_url": f"{absolute(request, 'shipment-list')}?order={order.number}",
+            "shipments_url": f"{absolute_url(request, 'shipment-list')}?order={order.number}",
         }
 
     def get_can_cancel(self, order) -> bool:
@@ -501,11 +496,11 @@ class OrderSerializer(CachedModelFieldsMixin, serializers.ModelSerializer):
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_url(self, order):
-        return absolute(self.context.get("request"), "order-detail", number=order.number)
+        return absolute_url(self.context.get("request"), "order-detail", number=order.number)
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_timeline_url(self, order):
-        return absolute(self.context.get("request"), "order-timeline", number=order.number)
+        return absolute_url(self.context.get("request"), "order-timeline", number=order.number)
 
 
 class OrderEventSerializer(CachedModelFieldsMixin, serializers.ModelSerializer):

@@ -1,6 +1,6 @@
 """Dealer API for the catalog, quotes and orders: parse, call one service or selector, render.
 
-The catalog lives here rather than in inventory/api because a dealer's price (finance.pricing) and
+The catalog lives here rather than in inventory/api because a dealer's price (pricing) and
 their customer (crm, through orders.selectors) sit above inventory; orders is the lowest app that
 may read all three.
 
@@ -14,15 +14,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
-from rest_framework import exceptions, generics, status
+from rest_framework import exceptions, status
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from core.api.base import ApiCursorPagination, DealerApiMixin, DealerListApiMixin
-from core.api.idempotency import idempotent
-from core.api.schema import IDEMPOTENCY_KEY_PARAMETER, READ, WRITE, error_responses
-from core.errors import NotFound, ValidationFailed
-from finance.pricing.selectors import product_prices_for_customer
 from inventory.models import Product
 from inventory.selectors import product_list_active, stock_available_by_product
 from orders.api.filters import OrderFilter, ProductFilter
@@ -34,13 +28,11 @@ from orders.api.serializers import (
     OrderUpdateSerializer,
     ProductSerializer,
     QuoteSerializer,
-    absolute,
     address_for_service,
     line_requests,
 )
 from orders.models import Channel, Order, OrderEvent
 from orders.selectors import (
-    customers_for_user,
     order_event_list_for_dealer,
     order_get_for_dealer,
     order_list_for_dealer,
@@ -51,43 +43,15 @@ from orders.services import (
     order_quote_request,
     order_update,
 )
-
-MAX_NUMBER_LENGTH = 32
-
-
-class DealerApi(DealerApiMixin, APIView):
-    customers_selector = staticmethod(customers_for_user)
-
-
-class DealerListApi(DealerListApiMixin, generics.ListAPIView):
-    customers_selector = staticmethod(customers_for_user)
+from pricing.selectors import product_prices_for_customer
+from restapi.base import ApiCursorPagination, DealerApi, DealerListApi, document_number
+from restapi.idempotency import idempotent
+from restapi.schema import IDEMPOTENCY_KEY_PARAMETER, READ, WRITE, error_responses
+from restapi.serializers import absolute_url
 
 
 class ProductCursorPagination(ApiCursorPagination):
     ordering = ("sku",)
-
-
-def customer_for(view, code: str | None):
-    """The customer a request acts for: the user's only one, or the one named by `customer` code.
-
-    A code that is not one of the user's customers gets the same answer whether or not it exists.
-    """
-    customers = view.dealer_customers()
-    if code:
-        for customer in customers:
-            if customer.code == code:
-                return customer
-        raise ValidationFailed(fields={"customer": [_("Not one of your customers.")]})
-    if len(customers) == 1:
-        return customers[0]
-    raise ValidationFailed(
-        fields={
-            "customer": [
-                _("You act for several customers: give the customer code (one of %(codes)s).")
-                % {"codes": ", ".join(c.code for c in customers)}
-            ]
-        }
-    )
 
 
 def expected_version(request, body_version: int | None) -> int | None:
@@ -107,16 +71,13 @@ def expected_version(request, body_version: int | None) -> int | None:
 
 
 def dealer_order(request, number: str, *, with_lines: bool = True):
-    # A number that cannot exist is answered like one that is not yours: 404, without a query.
-    if len(number) > MAX_NUMBER_LENGTH or not number.isprintable():
-        raise NotFound()
-    return order_get_for_dealer(user=request.user, number=number, with_lines=with_lines)
+    return order_get_for_dealer(user=request.user, number=document_number(number), with_lines=with_lines)
 
 
 def order_response(request, order, *, status_code: int = status.HTTP_200_OK) -> Response:
     headers = {"ETag": f'"{order.version}"'}
     if status_code == status.HTTP_201_CREATED:
-        headers["Location"] = absolute(request, "order-detail", number=order.number)
+        headers["Location"] = absolute_url(request, "order-detail", number=order.number)
     return Response(
         OrderSerializer(order, context={"request": request}).data, status=status_code, headers=headers
     )
@@ -273,7 +234,7 @@ class ProductListApi(DealerListApi):
         return product_list_active()
 
     def list(self, request, *args, **kwargs):
-        customer = customer_for(self, request.query_params.get("customer"))
+        customer = self.dealer_customer(request.query_params.get("customer"))
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         context = {
             **self.get_serializer_context(),
@@ -300,7 +261,7 @@ class QuoteCreateApi(DealerApi):
         serializer = OrderCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        customer = customer_for(self, data.get("customer"))
+        customer = self.dealer_customer(data.get("customer"))
         quote = order_quote_request(
             customer=customer,
             lines=line_requests(data["lines"]),
@@ -368,7 +329,7 @@ class OrderListCreateApi(DealerListApi):
         serializer = OrderCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        customer = customer_for(self, data.get("customer"))
+        customer = self.dealer_customer(data.get("customer"))
         order = order_create(
             customer=customer,
             channel=Channel.DEALER_API,

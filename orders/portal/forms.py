@@ -7,8 +7,8 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from finance.pricing.services import LineRequest
 from orders.states import OrderStatus
+from pricing.services import LineRequest
 
 _PAIR_SEPARATORS = re.compile(r"[,;\n]+")
 

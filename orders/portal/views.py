@@ -9,14 +9,21 @@ from django.views import View
 from django.views.generic import ListView
 
 from core.errors import DomainError
-from core.portal.mixins import BoundFormset, PortalAccessMixin, apply_domain_error
-from core.portal.views import Panel
+from crm.selectors import (
+    customer_list_for_rep,
+    customer_list_for_rep_or_dealer,
+    is_dealer,
+    is_rep_or_dealer,
+    is_sales_rep,
+)
 from orders.models import Channel
 from orders.portal import access
 from orders.portal.forms import OrderCancelForm, OrderCreateForm, OrderFilterForm, OrderLineFormSet
 from orders.selectors import order_event_list, order_list_for_dealer, order_list_for_rep
 from orders.services import order_cancel, order_create
 from orders.states import OrderStatus, can_cancel
+from portal.mixins import BoundFormset, PortalAccessMixin, apply_domain_error
+from portal.views import Panel
 
 RECENT = 10
 
@@ -30,7 +37,7 @@ def _status_counts(orders) -> list[tuple[str, str, int]]:
 
 def rep_panel(request) -> Panel | None:
     """Home panel for a sales rep: the rep's customers' recent orders and counts by status."""
-    if not access.is_sales_rep(request.user):
+    if not is_sales_rep(request.user):
         return None
     orders = order_list_for_rep(user=request.user)
     return Panel(
@@ -38,14 +45,14 @@ def rep_panel(request) -> Panel | None:
         {
             "recent": orders.order_by("-created_at", "-id")[:RECENT],
             "counts": _status_counts(orders),
-            "customer_count": access.rep_customers(request.user).count(),
+            "customer_count": customer_list_for_rep(user=request.user).count(),
         },
     )
 
 
 def dealer_panel(request) -> Panel | None:
     """Home panel for a dealer: own recent orders, counts by status, links to tokens and webhooks."""
-    if not access.is_dealer(request.user):
+    if not is_dealer(request.user):
         return None
     orders = order_list_for_dealer(user=request.user)
     return Panel(
@@ -58,7 +65,7 @@ def dealer_panel(request) -> Panel | None:
 
 
 class OrderListView(PortalAccessMixin, ListView):
-    access_check = staticmethod(access.is_rep_or_dealer)
+    access_check = staticmethod(is_rep_or_dealer)
     no_access_reason = gettext_lazy("Orders are shown to dealers and sales representatives.")
     template_name = "portal/orders/list.html"
     context_object_name = "orders"
@@ -66,7 +73,7 @@ class OrderListView(PortalAccessMixin, ListView):
 
     def get_queryset(self):
         self.filter_form = OrderFilterForm(
-            self.request.GET or None, customers=access.customers_for(self.request.user)
+            self.request.GET or None, customers=customer_list_for_rep_or_dealer(user=self.request.user)
         )
         orders = access.orders_for(self.request.user)
         return self.filter_form.apply(orders).order_by("-created_at", "-id")
@@ -78,16 +85,13 @@ class OrderListView(PortalAccessMixin, ListView):
         context.update(
             filter_form=self.filter_form,
             filter_query=query.urlencode(),
-            can_create=access.is_sales_rep(self.request.user),
+            can_create=is_sales_rep(self.request.user),
         )
         return context
 
 
 def _detail_context(request, order, *, cancel_form=None) -> dict:
-    own = (
-        access.is_dealer(request.user)
-        and order_list_for_dealer(user=request.user).filter(pk=order.pk).exists()
-    )
+    own = is_dealer(request.user) and order_list_for_dealer(user=request.user).filter(pk=order.pk).exists()
     show_cancel = own and can_cancel(order.status, status_before_hold=order.status_before_hold)
     if show_cancel and cancel_form is None:
         cancel_form = OrderCancelForm(initial={"version": order.version})
@@ -100,7 +104,7 @@ def _detail_context(request, order, *, cancel_form=None) -> dict:
 
 
 class OrderDetailView(PortalAccessMixin, View):
-    access_check = staticmethod(access.is_rep_or_dealer)
+    access_check = staticmethod(is_rep_or_dealer)
     no_access_reason = gettext_lazy("Orders are shown to dealers and sales representatives.")
 
     def get(self, request, number: str):
@@ -111,7 +115,7 @@ class OrderDetailView(PortalAccessMixin, View):
 class OrderCancelView(PortalAccessMixin, View):
     """A dealer cancels an own order. The button shows only when can_cancel; order_cancel decides."""
 
-    access_check = staticmethod(access.is_dealer)
+    access_check = staticmethod(is_dealer)
     no_access_reason = gettext_lazy("Only the dealer who placed an order can cancel it here.")
     http_method_names = ["post"]
 
@@ -141,16 +145,16 @@ class OrderCancelView(PortalAccessMixin, View):
 class OrderCreateView(PortalAccessMixin, View):
     """A sales rep places an order for one of the rep's customers (channel: sales rep)."""
 
-    access_check = staticmethod(access.is_sales_rep)
+    access_check = staticmethod(is_sales_rep)
     no_access_reason = gettext_lazy("New orders are placed here by sales representatives.")
     template_name = "portal/orders/create.html"
 
     def get(self, request):
-        form = OrderCreateForm(customers=access.rep_customers(request.user))
+        form = OrderCreateForm(customers=customer_list_for_rep(user=request.user))
         return self.render_form(request, form, OrderLineFormSet(prefix="lines"))
 
     def post(self, request):
-        form = OrderCreateForm(request.POST, customers=access.rep_customers(request.user))
+        form = OrderCreateForm(request.POST, customers=customer_list_for_rep(user=request.user))
         formset = OrderLineFormSet(request.POST, prefix="lines")
         if not (form.is_valid() and formset.is_valid()):
             return self.render_form(request, form, formset)

@@ -15,7 +15,6 @@ from core.errors import ConcurrentModification, ValidationFailed
 from core.oncommit import on_commit_call
 from core.services import sequence_next
 from crm.models import Address, Customer
-from finance.pricing.services import LineRequest, PricedLine, price_lines, shipping_estimate
 from inventory.selectors import atp_date, stock_available_by_product
 from orders import locks
 from orders.errors import (
@@ -26,6 +25,7 @@ from orders.models import Channel, Order, OrderEvent, OrderLine
 from orders.selectors import order_find_by_external_reference
 from orders.services.lifecycle import _after_commit_status
 from orders.states import OrderStatus, can_edit
+from pricing.services import LineRequest, PricedLine, price_lines, shipping_estimate
 
 S = OrderStatus
 ADDRESS_REQUIRED = ("recipient", "region", "city", "line1")
@@ -210,7 +210,7 @@ def order_create(
 ) -> Order:
     """Create an order with its priced lines; submitted unless `submit=False` (then a draft).
 
-    Preconditions: the customer is active; lines are validated and priced by finance.pricing.
+    Preconditions: the customer is active; lines are validated and priced by pricing.
     Side effects on commit: priority scoring task; domain event `order.submitted`.
     Raises ValidationFailed (nothing written), DuplicateExternalReference (409).
     Query count does not depend on the number of lines.

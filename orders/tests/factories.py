@@ -1,8 +1,8 @@
 from crm.tests.factories import AddressFactory, CustomerFactory
-from finance.pricing.services import LineRequest
 from inventory.tests.factories import ProductFactory
 from orders.models import Channel
 from orders.services import order_create
+from pricing.services import LineRequest
 
 
 def make_order(

@@ -1,25 +1,16 @@
-import importlib
-
 import pytest
 from django.contrib.auth.models import Group
-from django.db import connection
 
+from crm.roles import ORDER_MANAGER
+from crm.services import roles_sync
 from crm.tests.factories import UserFactory, dealer_user
-
-ROLES_MIGRATION = importlib.import_module("core.migrations.0002_roles")
-
-
-class _Editor:
-    connection = connection
 
 
 @pytest.fixture
 def roles(db):
-    """The role groups. The migration made them; a flushing (transactional) test may have removed them."""
-    from django.apps import apps
-
-    if not Group.objects.filter(name="Order manager").exists():
-        ROLES_MIGRATION.sync_roles(apps, _Editor())
+    """The role groups. `migrate` (and a transactional test's flush) made them: see crm.apps."""
+    if not Group.objects.filter(name=ORDER_MANAGER).exists():
+        roles_sync()
 
 
 def staff_in(group_name: str, **kwargs):

@@ -10,11 +10,10 @@ import factory
 from django.utils import timezone
 
 from analytics.models import DailySales
-from core.models import ApiToken, IdempotencyKey, Sequence
-from core.services import api_token_create
+from core.models import Sequence
 from crm.models import Address, Contact, Customer
 from crm.tests.factories import AddressFactory, CustomerFactory, UserFactory
-from finance.models import CustomerPrice, Invoice, Payment, ShippingRate, TierDiscount
+from finance.models import Invoice, Payment
 from inventory.models import Category, Product, ProductOption, StockLevel, Warehouse
 from inventory.tests.factories import (
     CategoryFactory,
@@ -26,7 +25,11 @@ from inventory.tests.factories import (
 from logistics.models import Carrier, Shipment
 from orders.models import Order
 from orders.tests.factories import make_order
+from pricing.models import CustomerPrice, ShippingRate, TierDiscount
+from pricing.tests.factories import CustomerPriceFactory, ShippingRateFactory, TierDiscountFactory
 from production.models import Plant, WorkOrder
+from restapi.models import ApiToken, IdempotencyKey
+from restapi.services import api_token_create
 from webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 
@@ -62,34 +65,6 @@ class PaymentFactory(factory.django.DjangoModelFactory):
     amount = Decimal("10.00")
     received_on = factory.LazyFunction(timezone.localdate)
     reference = "BANK-1"
-
-
-class TierDiscountFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = TierDiscount
-        django_get_or_create = ("tier",)
-
-    tier = "gold"
-    percent = Decimal("5.00")
-
-
-class CustomerPriceFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = CustomerPrice
-
-    customer = factory.SubFactory(CustomerFactory)
-    product = factory.SubFactory(ProductFactory)
-    price = Decimal("90.00")
-
-
-class ShippingRateFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = ShippingRate
-        django_get_or_create = ("region",)
-
-    region = "Guangdong"
-    base_fee = Decimal("20.00")
-    per_kg = Decimal("1.50")
 
 
 class PlantFactory(factory.django.DjangoModelFactory):

@@ -11,6 +11,8 @@ PROJECT_APPS = {
     "core",
     "crm",
     "inventory",
+    "pricing",
+    "restapi",
     "finance",
     "orders",
     "production",
@@ -85,11 +87,12 @@ def test_dealer_is_sent_to_the_login_page(model, dealer, dealer_client):
 
 @pytest.mark.django_db
 def test_order_manager_can_add_where_the_role_says(manager):
-    from core.models import ApiToken
     from crm.models import Contact, Customer
-    from finance.models import Invoice, TierDiscount
+    from finance.models import Invoice
     from inventory.models import Product, StockLevel
     from orders.models import Order
+    from pricing.models import TierDiscount
+    from restapi.models import ApiToken
 
     addable = {model for model in MODELS if _can_add(model, manager)}
 

@@ -4,12 +4,12 @@ for an object that does not exist (404, same body) and changes nothing."""
 import pytest
 from rest_framework.test import APIClient
 
-from core.models import IdempotencyKey
 from crm.tests.factories import CustomerFactory, UserFactory
 from finance.tests.api.support import make_invoice
 from logistics.tests.api.support import make_shipment
 from orders.models import Order, OrderEvent
 from orders.tests.api.support import client_for, dealer, dealer_order
+from restapi.models import IdempotencyKey
 
 # (method, url template, body): {order}, {invoice}, {shipment} are the other dealer's numbers.
 OBJECT_ENDPOINTS = [

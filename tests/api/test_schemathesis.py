@@ -14,11 +14,11 @@ from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, settings
 from rest_framework.renderers import JSONOpenAPIRenderer
 
-from core.services import api_token_create
 from crm.tests.factories import AddressFactory, CustomerFactory, dealer_user
 from inventory.tests.factories import ProductFactory, ProductOptionFactory, ProductOptionValueFactory
 from orders.models import Channel
 from orders.tests.factories import make_order
+from restapi.services import api_token_create
 
 # Per operation; raise it for a deeper local run:
 #   SCHEMATHESIS_MAX_EXAMPLES=500 pytest tests/api/test_schemathesis.py

@@ -1,11 +1,11 @@
-"""Webhook endpoint and delivery serializers. Request bodies are strict (core.api.serializers): unknown
+"""Webhook endpoint and delivery serializers. Request bodies are strict (restapi.serializers): unknown
 keys are refused and JSON types are not coerced."""
 
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from core.api.serializers import StrictCharField, StrictSerializer
+from restapi.serializers import StrictCharField, StrictSerializer
 from webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEventType
 
 URL_MAX_LENGTH = WebhookEndpoint._meta.get_field("url").max_length

@@ -13,15 +13,13 @@ from drf_spectacular.utils import (
     extend_schema,
     extend_schema_field,
 )
-from rest_framework import generics, status
+from rest_framework import status
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from core.api.base import DealerApiMixin, DealerListApiMixin
-from core.api.schema import ERRORS, READ, WRITE, error_responses
-from core.api.serializers import ErrorSerializer
 from core.errors import NotFound
-from orders.selectors import customers_for_user
+from restapi.base import DealerApi, DealerListApi
+from restapi.schema import ERRORS, READ, WRITE, error_responses
+from restapi.serializers import ErrorSerializer
 from webhooks import selectors, services
 from webhooks.api.serializers import (
     WebhookDeliverySerializer,
@@ -145,12 +143,7 @@ def _endpoint_id(raw: str) -> int:
     return value
 
 
-class WebhookDealerApi(DealerApiMixin, APIView):
-    customers_selector = staticmethod(customers_for_user)
-
-
-class WebhookEndpointListApi(DealerListApiMixin, generics.ListAPIView):
-    customers_selector = staticmethod(customers_for_user)
+class WebhookEndpointListApi(DealerListApi):
     serializer_class = WebhookEndpointSerializer
     filter_backends: list = []
     model = WebhookEndpoint
@@ -221,7 +214,7 @@ class WebhookEndpointListApi(DealerListApiMixin, generics.ListAPIView):
         return Response(WebhookEndpointWithSecretSerializer(endpoint).data, status=status.HTTP_201_CREATED)
 
 
-class WebhookEndpointDetailApi(WebhookDealerApi):
+class WebhookEndpointDetailApi(DealerApi):
     @extend_schema(
         tags=TAGS,
         summary="Get one of your webhook endpoints",
@@ -285,7 +278,7 @@ class WebhookEndpointDetailApi(WebhookDealerApi):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class WebhookEndpointRotateSecretApi(WebhookDealerApi):
+class WebhookEndpointRotateSecretApi(DealerApi):
     @extend_schema(
         tags=TAGS,
         summary="Rotate the signing secret",
@@ -329,8 +322,7 @@ class WebhookDeliveryFilter(filters.FilterSet):
         fields = ("endpoint", "status", "event_type")
 
 
-class WebhookDeliveryListApi(DealerListApiMixin, generics.ListAPIView):
-    customers_selector = staticmethod(customers_for_user)
+class WebhookDeliveryListApi(DealerListApi):
     serializer_class = WebhookDeliverySerializer
     filterset_class = WebhookDeliveryFilter
     model = WebhookDelivery

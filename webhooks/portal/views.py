@@ -7,8 +7,8 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 
 from core.errors import DomainError
-from core.portal.mixins import PortalAccessMixin, apply_domain_error, domain_error_message
-from orders.selectors import customers_for_user
+from crm.selectors import customer_list_for_user, is_dealer
+from portal.mixins import PortalAccessMixin, apply_domain_error, domain_error_message
 from webhooks.portal.forms import WebhookEndpointCreateForm
 from webhooks.selectors import webhook_delivery_list_for_user, webhook_endpoint_list_for_user
 from webhooks.services import (
@@ -22,12 +22,8 @@ RECENT_DELIVERIES = 20
 NO_ACCESS = gettext_lazy("Webhooks are for dealer accounts.")
 
 
-def _is_dealer(user) -> bool:
-    return customers_for_user(user).exists()
-
-
 def _customer_ids(user) -> list[int]:
-    return list(customers_for_user(user).values_list("pk", flat=True))
+    return list(customer_list_for_user(user=user).values_list("pk", flat=True))
 
 
 def _secret_page(request, endpoint, *, created: bool):
@@ -38,7 +34,7 @@ def _secret_page(request, endpoint, *, created: bool):
 
 
 class WebhookEndpointListView(PortalAccessMixin, View):
-    access_check = staticmethod(_is_dealer)
+    access_check = staticmethod(is_dealer)
     no_access_reason = NO_ACCESS
 
     def get(self, request):
@@ -50,17 +46,17 @@ class WebhookEndpointListView(PortalAccessMixin, View):
 
 
 class WebhookEndpointCreateView(PortalAccessMixin, View):
-    access_check = staticmethod(_is_dealer)
+    access_check = staticmethod(is_dealer)
     no_access_reason = NO_ACCESS
     template_name = "portal/webhooks/create.html"
 
     def get(self, request):
-        form = WebhookEndpointCreateForm(customers=customers_for_user(request.user).order_by("name"))
+        form = WebhookEndpointCreateForm(customers=customer_list_for_user(user=request.user).order_by("name"))
         return render(request, self.template_name, {"form": form})
 
     def post(self, request):
         form = WebhookEndpointCreateForm(
-            request.POST, customers=customers_for_user(request.user).order_by("name")
+            request.POST, customers=customer_list_for_user(user=request.user).order_by("name")
         )
         if form.is_valid():
             data = form.cleaned_data
@@ -79,7 +75,7 @@ class WebhookEndpointCreateView(PortalAccessMixin, View):
 
 
 class WebhookEndpointRotateSecretView(PortalAccessMixin, View):
-    access_check = staticmethod(_is_dealer)
+    access_check = staticmethod(is_dealer)
     no_access_reason = NO_ACCESS
     http_method_names = ["post"]
 
@@ -95,7 +91,7 @@ class WebhookEndpointRotateSecretView(PortalAccessMixin, View):
 
 
 class WebhookEndpointDeleteView(PortalAccessMixin, View):
-    access_check = staticmethod(_is_dealer)
+    access_check = staticmethod(is_dealer)
     no_access_reason = NO_ACCESS
     http_method_names = ["post"]
 
@@ -112,7 +108,7 @@ class WebhookEndpointDeleteView(PortalAccessMixin, View):
 class WebhookEndpointEnableView(PortalAccessMixin, View):
     """Turn a disabled endpoint on again (the email sent on disabling points here); clears its failures."""
 
-    access_check = staticmethod(_is_dealer)
+    access_check = staticmethod(is_dealer)
     no_access_reason = NO_ACCESS
     http_method_names = ["post"]
 

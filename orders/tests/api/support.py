@@ -2,10 +2,10 @@
 
 from rest_framework.test import APIClient
 
-from core.services import api_token_create
 from crm.tests.factories import AddressFactory, CustomerFactory, dealer_user
 from orders.models import Channel
 from orders.tests.factories import make_order
+from restapi.services import api_token_create
 
 
 def client_for(user) -> APIClient:

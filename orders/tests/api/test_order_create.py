@@ -7,14 +7,14 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
-from core.api.parsers import LimitedJSONParser, RequestTooLarge
-from core.api.throttling import TokenRateThrottle
-from core.services import api_token_create
 from crm.tests.factories import AddressFactory, CustomerFactory, UserFactory
 from inventory.tests.factories import ProductFactory, ProductOptionFactory, ProductOptionValueFactory
 from orders.models import Channel, Order, OrderEvent, OrderLine
 from orders.states import OrderStatus
 from orders.tests.api.support import client_for, dealer, dealer_order
+from restapi.parsers import LimitedJSONParser, RequestTooLarge
+from restapi.services import api_token_create
+from restapi.throttling import TokenRateThrottle
 
 URL = "/api/v1/orders/"
 

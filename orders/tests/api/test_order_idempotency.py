@@ -5,13 +5,13 @@ import pytest
 from django.db import close_old_connections, connection
 from django.utils import timezone
 
-from core.api.idempotency import scope_for
-from core.models import IdempotencyKey
 from crm.tests.factories import AddressFactory, CustomerFactory, UserFactory, dealer_user
 from inventory.tests.factories import ProductFactory
 from orders.api import views
 from orders.models import Order, OrderEvent
 from orders.tests.api.support import client_for, dealer, dealer_order
+from restapi.idempotency import scope_for
+from restapi.models import IdempotencyKey
 
 URL = "/api/v1/orders/"
 

@@ -7,7 +7,6 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from crm.tests.factories import CustomerFactory, UserFactory
-from finance.pricing.models import CustomerPrice, TierDiscount
 from inventory.models import Category
 from inventory.tests.factories import (
     ProductFactory,
@@ -17,6 +16,7 @@ from inventory.tests.factories import (
     WarehouseFactory,
 )
 from orders.tests.api.support import client_for, dealer
+from pricing.models import CustomerPrice, TierDiscount
 
 URL = "/api/v1/products/"
 

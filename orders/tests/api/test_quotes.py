@@ -5,10 +5,10 @@ import pytest
 from django.utils import timezone
 
 from crm.tests.factories import AddressFactory, CustomerFactory, dealer_user
-from finance.pricing.models import ShippingRate, TierDiscount
 from inventory.tests.factories import ProductFactory, StockLevelFactory
 from orders.models import Order, OrderEvent
 from orders.tests.api.support import client_for, dealer
+from pricing.models import ShippingRate, TierDiscount
 
 URL = "/api/v1/quotes/"
 

@@ -6,13 +6,13 @@ from django.test.utils import CaptureQueriesContext
 
 from core.errors import ValidationFailed
 from crm.tests.factories import AddressFactory, CustomerFactory
-from finance.pricing.services import LineRequest
 from inventory.tests.factories import ProductFactory
 from orders.errors import DuplicateExternalReference
 from orders.models import Channel, Order, OrderEvent, OrderLine
 from orders.services import order_create
 from orders.states import OrderStatus
 from orders.tests.factories import make_order
+from pricing.services import LineRequest
 
 
 @pytest.mark.django_db
@@ -107,7 +107,7 @@ def test_query_count_does_not_grow_with_lines():
 @pytest.mark.django_db
 def test_totals_are_sums_of_lines_for_awkward_quantities_and_prices():
     customer = CustomerFactory(tier="gold")
-    from finance.pricing.models import TierDiscount
+    from pricing.models import TierDiscount
 
     TierDiscount.objects.create(tier="gold", percent=Decimal("7.50"))
     prices = [Decimal("0.01"), Decimal("33.33"), Decimal("19.99"), Decimal("1234.57"), Decimal("0.05")]

@@ -3,10 +3,10 @@ from decimal import Decimal
 import pytest
 
 from crm.tests.factories import AddressFactory
-from finance.pricing.models import ShippingRate
 from inventory.models import Product
 from orders.services import order_update
 from orders.tests.factories import make_order
+from pricing.models import ShippingRate
 
 
 @pytest.mark.django_db

@@ -1,7 +1,0 @@
-from django.db.models import QuerySet
-
-from core.models import ApiToken
-
-
-def api_token_list_for_user(*, user) -> QuerySet[ApiToken]:
-    return ApiToken.objects.filter(user=user).order_by("-created_at", "-id")

@@ -1,0 +1,95 @@
+"""The roles: each group and the permissions it holds, for every app. The one definition.
+
+`manage.py sync_roles` (crm.services.roles_sync) makes the groups match this table; `migrate` runs
+it once at its end, when every app's permissions exist. Models are named, not discovered: a model
+added later joins a role only when it is written here.
+"""
+
+ORDER_MANAGER = "Order manager"
+SALES_REP = "Sales rep"
+PRODUCTION_SCHEDULER = "Production scheduler"
+LOGISTICS_SPECIALIST = "Logistics specialist"
+FINANCE = "Finance"
+DEALER = "Dealer"
+
+VIEW, ADD, CHANGE = "view", "add", "change"
+
+APP_MODELS: dict[str, tuple[str, ...]] = {
+    "core": ("sequence",),
+    "restapi": ("apitoken", "idempotencykey"),
+    "crm": ("customer", "contact", "address"),
+    "inventory": ("category", "product", "productoption", "productoptionvalue", "warehouse", "stocklevel"),
+    "pricing": ("tierdiscount", "customerprice", "shippingrate"),
+    "orders": ("order", "orderline", "orderevent"),
+    "production": ("plant", "workorder"),
+    "logistics": ("carrier", "shipment", "shipmentline", "trackingevent"),
+    "finance": ("invoice", "payment"),
+    "webhooks": ("webhookendpoint", "webhookdelivery", "webhookattempt"),
+    "analytics": ("dailysales",),
+}
+ORDER_WORKFLOW = (
+    "review_order",
+    "hold_order",
+    "cancel_order",
+    "fulfil_order",
+    "ship_order",
+    "complete_order",
+)
+
+
+def _model_perms(app_label: str, models: tuple[str, ...] | None, actions: tuple[str, ...]) -> set[str]:
+    """`app_label.action_model` for the given models (None: all of the app's models above)."""
+    return {
+        f"{app_label}.{action}_{model}" for model in models or APP_MODELS[app_label] for action in actions
+    }
+
+
+# Group name → permissions as "app_label.codename".
+ROLES: dict[str, frozenset[str]] = {
+    ORDER_MANAGER: frozenset(
+        _model_perms("orders", None, (VIEW, ADD, CHANGE))
+        | _model_perms("crm", None, (VIEW, ADD, CHANGE))
+        | _model_perms("inventory", None, (VIEW, ADD, CHANGE))
+        | _model_perms("pricing", None, (VIEW,))
+        | _model_perms("finance", None, (VIEW,))
+        | _model_perms("logistics", None, (VIEW,))
+        | _model_perms("production", None, (VIEW,))
+        | _model_perms("restapi", ("apitoken",), (VIEW, ADD, CHANGE))
+        # Read-only system tables, shown so a manager can trace numbering, retries and reports.
+        | _model_perms("core", ("sequence",), (VIEW,))
+        | _model_perms("restapi", ("idempotencykey",), (VIEW,))
+        | _model_perms("analytics", None, (VIEW,))
+        | _model_perms("webhooks", None, (VIEW, CHANGE))
+        | {f"orders.{codename}" for codename in ORDER_WORKFLOW}
+    ),
+    SALES_REP: frozenset(
+        _model_perms("orders", None, (VIEW,))
+        | _model_perms("orders", ("order",), (ADD,))
+        | _model_perms("crm", None, (VIEW,))
+        | _model_perms("crm", ("contact",), (ADD, CHANGE))
+        | _model_perms("inventory", ("product", "stocklevel"), (VIEW,))
+    ),
+    PRODUCTION_SCHEDULER: frozenset(
+        _model_perms("orders", None, (VIEW,))
+        | _model_perms("production", None, (VIEW, ADD, CHANGE))
+        | _model_perms("inventory", None, (VIEW,))
+        | {"orders.fulfil_order"}
+    ),
+    LOGISTICS_SPECIALIST: frozenset(
+        _model_perms("orders", None, (VIEW,))
+        | _model_perms("logistics", None, (VIEW, ADD, CHANGE))
+        | _model_perms("inventory", ("stocklevel", "warehouse"), (VIEW,))
+        | {"orders.ship_order"}
+    ),
+    FINANCE: frozenset(
+        _model_perms("orders", None, (VIEW,))
+        | _model_perms("finance", None, (VIEW, ADD, CHANGE))
+        # Prices and rates are finance's to keep, though pricing sits below orders.
+        | _model_perms("pricing", None, (VIEW, ADD, CHANGE))
+        # Change on customers is how finance sets credit limits.
+        | _model_perms("crm", ("customer",), (VIEW, CHANGE))
+        | {"orders.hold_order"}
+    ),
+    # Dealers are not staff: they use the API and the portal, never the admin.
+    DEALER: frozenset(),
+}

@@ -1,0 +1,182 @@
+"""The role groups of crm/roles.py, applied by `manage.py sync_roles`, which `migrate` runs."""
+
+import pytest
+from django.contrib.auth.models import Group, Permission
+from django.core.exceptions import ImproperlyConfigured
+from django.core.management import call_command
+from django.core.management.sql import emit_post_migrate_signal
+
+from crm import apps as crm_apps
+from crm import services
+from crm.services import roles_sync
+
+VAC = ("view", "add", "change")
+
+
+def _perms(app: str, models, actions) -> set[str]:
+    return {f"{app}.{action}_{model}" for model in models for action in actions}
+
+
+def _group_perms(name: str) -> set[str]:
+    return {
+        f"{app}.{codename}"
+        for app, codename in Group.objects.get(name=name).permissions.values_list(
+            "content_type__app_label", "codename"
+        )
+    }
+
+
+ORDERS = ("order", "orderline", "orderevent")
+CRM = ("customer", "contact", "address")
+INVENTORY = ("category", "product", "productoption", "productoptionvalue", "warehouse", "stocklevel")
+FINANCE = ("invoice", "payment")
+PRICING = ("tierdiscount", "customerprice", "shippingrate")
+PRODUCTION = ("plant", "workorder")
+LOGISTICS = ("carrier", "shipment", "shipmentline", "trackingevent")
+WEBHOOKS = ("webhookendpoint", "webhookdelivery", "webhookattempt")
+WORKFLOW = {
+    f"orders.{c}"
+    for c in ("review_order", "hold_order", "cancel_order", "fulfil_order", "ship_order", "complete_order")
+}
+
+EXPECTED = {
+    "Order manager": (
+        _perms("orders", ORDERS, VAC)
+        | _perms("crm", CRM, VAC)
+        | _perms("inventory", INVENTORY, VAC)
+        | WORKFLOW
+        | _perms("finance", FINANCE, ["view"])
+        | _perms("pricing", PRICING, ["view"])
+        | _perms("logistics", LOGISTICS, ["view"])
+        | _perms("production", PRODUCTION, ["view"])
+        | _perms("restapi", ["apitoken"], VAC)
+        | {"core.view_sequence", "restapi.view_idempotencykey"}
+        | {"analytics.view_dailysales"}
+        | _perms("webhooks", WEBHOOKS, ["view", "change"])
+    ),
+    "Sales rep": (
+        _perms("orders", ORDERS, ["view"])
+        | {"orders.add_order"}
+        | _perms("crm", CRM, ["view"])
+        | {"crm.add_contact", "crm.change_contact", "inventory.view_product", "inventory.view_stocklevel"}
+    ),
+    "Production scheduler": (
+        _perms("orders", ORDERS, ["view"])
+        | {"orders.fulfil_order"}
+        | _perms("production", PRODUCTION, VAC)
+        | _perms("inventory", INVENTORY, ["view"])
+    ),
+    "Logistics specialist": (
+        _perms("orders", ORDERS, ["view"])
+        | {"orders.ship_order"}
+        | _perms("logistics", LOGISTICS, VAC)
+        | {"inventory.view_stocklevel", "inventory.view_warehouse"}
+    ),
+    "Finance": (
+        _perms("orders", ORDERS, ["view"])
+        | {"orders.hold_order"}
+        | _perms("finance", FINANCE, VAC)
+        | _perms("pricing", PRICING, VAC)
+        | {"crm.view_customer", "crm.change_customer"}
+    ),
+    "Dealer": set(),
+}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_groups_exist_after_migrate_with_their_permissions(name):
+    assert _group_perms(name) == EXPECTED[name]
+
+
+@pytest.mark.django_db
+def test_syncing_the_roles_again_changes_nothing():
+    before = {name: _group_perms(name) for name in EXPECTED}
+
+    changes = roles_sync()
+
+    assert Group.objects.filter(name__in=EXPECTED).count() == len(EXPECTED)
+    assert {name: _group_perms(name) for name in EXPECTED} == before
+    assert set(changes.values()) == {(0, 0)}
+
+
+@pytest.mark.django_db
+def test_sync_withdraws_permissions_no_longer_listed_and_grants_missing_ones():
+    finance = Group.objects.get(name="Finance")
+    finance.permissions.add(Permission.objects.get(codename="delete_invoice"))
+    finance.permissions.remove(Permission.objects.get(codename="view_invoice"))
+
+    changes = roles_sync()
+
+    assert _group_perms("Finance") == EXPECTED["Finance"]
+    assert changes["Finance"] == (1, 1)
+
+
+@pytest.mark.django_db
+def test_sync_creates_a_missing_role_group():
+    Group.objects.filter(name="Sales rep").delete()
+
+    roles_sync()
+
+    assert _group_perms("Sales rep") == EXPECTED["Sales rep"]
+
+
+@pytest.mark.django_db
+def test_sync_leaves_other_groups_alone():
+    auditors = Group.objects.create(name="Auditors")
+    auditors.permissions.add(Permission.objects.get(codename="delete_invoice"))
+
+    roles_sync()
+
+    assert set(auditors.permissions.values_list("codename", flat=True)) == {"delete_invoice"}
+    assert set(Group.objects.values_list("name", flat=True)) == set(EXPECTED) | {"Auditors"}
+
+
+@pytest.mark.django_db
+def test_a_role_naming_an_unknown_permission_is_refused_and_nothing_changes(monkeypatch):
+    before = {name: _group_perms(name) for name in EXPECTED}
+    monkeypatch.setitem(services.ROLES, "Order manager", frozenset({"orders.fly_order"}))
+    monkeypatch.setitem(services.ROLES, "Sales rep", frozenset())
+
+    with pytest.raises(ImproperlyConfigured, match="orders.fly_order"):
+        roles_sync()
+
+    assert {name: _group_perms(name) for name in EXPECTED} == before
+
+
+@pytest.mark.django_db
+def test_the_sync_roles_command_restores_the_roles():
+    Group.objects.get(name="Logistics specialist").permissions.clear()
+
+    call_command("sync_roles", verbosity=0)
+
+    assert _group_perms("Logistics specialist") == EXPECTED["Logistics specialist"]
+
+
+@pytest.mark.django_db
+def test_migrate_syncs_the_roles_once_at_its_end(monkeypatch):
+    calls = []
+    monkeypatch.setattr(crm_apps, "call_command", lambda *args, **kwargs: calls.append((args, kwargs)))
+
+    emit_post_migrate_signal(verbosity=0, interactive=False, db="default")
+
+    assert calls == [(("sync_roles",), {"database": "default", "verbosity": 0})]
+
+
+@pytest.mark.django_db
+def test_migrate_restores_a_role_that_lost_its_permissions():
+    Group.objects.get(name="Order manager").permissions.clear()
+
+    emit_post_migrate_signal(verbosity=0, interactive=False, db="default")
+
+    assert _group_perms("Order manager") == EXPECTED["Order manager"]
+
+
+@pytest.mark.django_db
+def test_migrating_backwards_leaves_the_roles_alone(monkeypatch):
+    calls = []
+    monkeypatch.setattr(crm_apps, "call_command", lambda *args, **kwargs: calls.append((args, kwargs)))
+
+    emit_post_migrate_signal(verbosity=0, interactive=False, db="default", plan=[(object(), True)])
+
+    assert calls == []

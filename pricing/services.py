@@ -1,0 +1,213 @@
+"""Pricing at intake: validates requested lines against the catalog and prices them.
+
+Rounding (explicit, tested): every amount is rounded half-up to 0.01 once, per line:
+  gross    = unit_price × quantity
+  discount = round(gross × discount% / 100)
+  net      = gross − discount
+  tax      = round(net × tax_rate)
+  total    = net + tax
+Order totals are sums of the rounded line amounts, so they always equal the sum of the lines.
+Prices are tax-exclusive. A customer's negotiated price replaces list price and tier discount.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+from core.errors import ValidationFailed
+from core.money import ZERO, percent_of, quantize_money
+from crm.models import Customer
+from inventory.models import Product
+from pricing.models import CustomerPrice, ShippingRate, TierDiscount
+
+# Amounts are stored as numeric(14, 2); leave head-room for shipping fees added to the total.
+MAX_AMOUNT = Decimal("1000000000000")  # 10^12
+
+
+@dataclass(frozen=True)
+class LineRequest:
+    sku: str
+    quantity: int
+    options: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class PricedLine:
+    position: int
+    product: Product
+    sku: str
+    description: str
+    quantity: int
+    options: dict[str, str]
+    unit_price: Decimal
+    discount_percent: Decimal
+    discount_amount: Decimal
+    net_amount: Decimal
+    tax_rate: Decimal
+    tax_amount: Decimal
+    line_total: Decimal
+    is_custom_build: bool
+
+
+@dataclass
+class PricedLines:
+    lines: list[PricedLine]
+    subtotal: Decimal
+    discount_total: Decimal
+    tax_total: Decimal
+    weight_kg: Decimal
+
+
+def price_line_amounts(
+    *, unit_price: Decimal, quantity: int, discount_percent: Decimal, tax_rate: Decimal
+) -> tuple[Decimal, Decimal, Decimal, Decimal]:
+    """Return (discount_amount, net_amount, tax_amount, line_total) for one line, rounded per the rules."""
+    gross = quantize_money(unit_price * quantity)
+    discount = percent_of(gross, discount_percent)
+    net = gross - discount
+    tax = quantize_money(net * tax_rate)
+    return discount, net, tax, net + tax
+
+
+def _validate_options(
+    product: Product, options: dict, prefix: str, errors: dict
+) -> tuple[Decimal, bool, str]:
+    """Check chosen options against the product's; return (price delta, custom build?, label)."""
+    defined = {opt.code: opt for opt in product.options.all()}
+    delta, custom, labels = ZERO, False, []
+    if not isinstance(options, dict):
+        errors[f"{prefix}.options"] = [_("Options must be an object of option code to value code.")]
+        return delta, custom, ""
+    for code in options:
+        if code not in defined:
+            errors.setdefault(f"{prefix}.options.{code}", []).append(
+                _("Unknown option “%(code)s” for %(sku)s.") % {"code": code, "sku": product.sku}
+            )
+    for code, opt in defined.items():
+        chosen = options.get(code)
+        if chosen in (None, ""):
+            if opt.required:
+                errors.setdefault(f"{prefix}.options.{code}", []).append(_("This option is required."))
+            continue
+        values = {v.code: v for v in opt.values.all()}
+        value = values.get(str(chosen))
+        if value is None:
+            errors.setdefault(f"{prefix}.options.{code}", []).append(
+                _("“%(value)s” is not an allowed value; choose one of: %(allowed)s.")
+                % {"value": chosen, "allowed": ", ".join(values)}
+            )
+            continue
+        delta += value.price_delta
+        custom = custom or value.is_custom
+        labels.append(f"{opt.name}: {value.name}")
+    return delta, custom, "; ".join(labels)
+
+
+def price_lines(*, customer: Customer, lines: Sequence[LineRequest]) -> PricedLines:
+    """Validate and price requested lines for `customer`. Query count does not grow with the lines.
+
+    Raises ValidationFailed with field paths like `lines[2].quantity` and writes nothing.
+    """
+    errors: dict[str, list[str]] = {}
+    if not lines:
+        raise ValidationFailed(fields={"lines": [_("An order needs at least one line.")]})
+    if len(lines) > settings.ORDER_MAX_LINES:
+        raise ValidationFailed(
+            fields={"lines": [_("At most %(max)d lines per order.") % {"max": settings.ORDER_MAX_LINES}]}
+        )
+    skus = {line.sku for line in lines}
+    products = {
+        p.sku: p
+        for p in Product.objects.filter(sku__in=skus)
+        .select_related("category")
+        .prefetch_related("options__values")
+    }
+    negotiated = dict(
+        CustomerPrice.objects.filter(customer=customer, product__sku__in=skus).values_list(
+            "product__sku", "price"
+        )
+    )
+    tier_percent = (
+        TierDiscount.objects.filter(tier=customer.tier).values_list("percent", flat=True).first() or ZERO
+    )
+    tax_rate = settings.DEFAULT_TAX_RATE
+    priced: list[PricedLine] = []
+    for index, line in enumerate(lines):
+        prefix = f"lines[{index}]"
+        product = products.get(line.sku)
+        if product is None:
+            errors[f"{prefix}.sku"] = [_("Unknown SKU “%(sku)s”.") % {"sku": line.sku}]
+            continue
+        if not product.is_active:
+            errors[f"{prefix}.sku"] = [_("Product %(sku)s is no longer sold.") % {"sku": line.sku}]
+            continue
+        if line.quantity < 1 or line.quantity > settings.ORDER_LINE_MAX_QUANTITY:
+            errors[f"{prefix}.quantity"] = [
+                _("Quantity must be between 1 and %(max)d.") % {"max": settings.ORDER_LINE_MAX_QUANTITY}
+            ]
+        elif product.pack_size > 1 and line.quantity % product.pack_size:
+            errors[f"{prefix}.quantity"] = [
+                _("%(sku)s is sold in packs of %(pack)d.") % {"sku": product.sku, "pack": product.pack_size}
+            ]
+        delta, custom, label = _validate_options(product, line.options or {}, prefix, errors)
+        if errors:
+            continue
+        if line.sku in negotiated:
+            unit_price, discount_percent = quantize_money(negotiated[line.sku] + delta), ZERO
+        else:
+            unit_price, discount_percent = quantize_money(product.list_price + delta), tier_percent
+        if unit_price < 0:
+            errors[f"{prefix}.options"] = [_("This configuration would have a negative price.")]
+            continue
+        discount, net, tax, total = price_line_amounts(
+            unit_price=unit_price,
+            quantity=line.quantity,
+            discount_percent=discount_percent,
+            tax_rate=tax_rate,
+        )
+        if total >= MAX_AMOUNT:
+            errors[f"{prefix}.quantity"] = [_("The line amount is too large; split the order.")]
+            continue
+        priced.append(
+            PricedLine(
+                position=index + 1,
+                product=product,
+                sku=product.sku,
+                description=(f"{product.name} ({label})" if label else product.name)[:255],
+                quantity=line.quantity,
+                options=dict(line.options or {}),
+                unit_price=unit_price,
+                discount_percent=discount_percent,
+                discount_amount=discount,
+                net_amount=net,
+                tax_rate=tax_rate,
+                tax_amount=tax,
+                line_total=total,
+                is_custom_build=custom or product.made_to_order,
+            )
+        )
+    if errors:
+        raise ValidationFailed(fields=errors)
+    if sum((p.line_total for p in priced), ZERO) >= MAX_AMOUNT:
+        raise ValidationFailed(fields={"lines": [_("The order amount is too large; split the order.")]})
+    return PricedLines(
+        lines=priced,
+        subtotal=sum((p.net_amount for p in priced), ZERO),
+        discount_total=sum((p.discount_amount for p in priced), ZERO),
+        tax_total=sum((p.tax_amount for p in priced), ZERO),
+        weight_kg=sum((p.product.weight_kg * p.quantity for p in priced), Decimal("0")),
+    )
+
+
+def shipping_estimate(*, region: str, subtotal: Decimal, weight_kg: Decimal) -> tuple[Decimal, int]:
+    """Shipping fee and transit days to `region` (falls back to the `*` rate; none → free, 3 days)."""
+    rates = {r.region: r for r in ShippingRate.objects.filter(region__in=[region or "", "*"])}
+    rate = rates.get(region) or rates.get("*")
+    if rate is None:
+        return ZERO, 3
+    if rate.free_above is not None and subtotal >= rate.free_above:
+        return ZERO, rate.transit_days
+    return quantize_money(rate.base_fee + rate.per_kg * weight_kg), rate.transit_days

@@ -1,0 +1,110 @@
+import datetime as dt
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.errors import NotFound, ValidationFailed
+from restapi.models import ApiToken, IdempotencyKey
+
+
+def api_token_create(*, user, name: str = "", created_by=None) -> tuple[ApiToken, str]:
+    """Create an API token for `user`. Returns the row and the plain key, which is never stored.
+
+    Raises ValidationFailed when the user already has settings.API_TOKENS_PER_USER active tokens.
+    """
+    active = ApiToken.objects.filter(user=user, revoked_at__isnull=True).count()
+    if active >= settings.API_TOKENS_PER_USER:
+        raise ValidationFailed(
+            fields={
+                "name": [_("You already have %(count)d active tokens; revoke one first.") % {"count": active}]
+            }
+        )
+    key = ApiToken.generate_key()
+    with transaction.atomic():
+        token = ApiToken.objects.create(
+            user=user, name=name, prefix=key[:12], digest=ApiToken.hash_key(key), created_by=created_by
+        )
+    return token, key
+
+
+def api_token_revoke(*, token_id: int, user=None) -> ApiToken:
+    """Revoke a token (idempotent). With `user`, only that user's own token can be revoked."""
+    with transaction.atomic():
+        qs = ApiToken.objects.select_for_update()
+        if user is not None:
+            qs = qs.filter(user=user)
+        token = qs.filter(pk=token_id).first()
+        if token is None:
+            raise NotFound()
+        if token.revoked_at is None:
+            token.revoked_at = timezone.now()
+            token.save(update_fields=["revoked_at"])
+    return token
+
+
+def idempotency_key_purge(*, older_than_hours: int | None = None, batch: int = 5000) -> int:
+    """Delete stored idempotent responses older than the TTL (at least 24 h). Returns rows deleted."""
+    hours = max(24, older_than_hours or settings.IDEMPOTENCY_KEY_TTL_HOURS)
+    cutoff = timezone.now() - dt.timedelta(hours=hours)
+    with transaction.atomic():
+        ids = list(IdempotencyKey.objects.filter(created_at__lt=cutoff).values_list("pk", flat=True)[:batch])
+        deleted, _ = IdempotencyKey.objects.filter(pk__in=ids).delete()
+    return deleted
+
+
+def api_token_touch(*, token_id: int, now: dt.datetime) -> None:
+    """Record that a token was used (callers bound the rate: at most one write a minute per token)."""
+    ApiToken.objects.filter(pk=token_id).update(last_used_at=now)
+
+
+def idempotency_key_claim(*, scope: str, key: str, request_hash: str) -> IdempotencyKey | None:
+    """Insert the key row (no response yet) and commit it; None when the (scope, key) row exists.
+
+    The unique constraint decides between concurrent requests with the same key.
+    """
+    try:
+        with transaction.atomic():
+            return IdempotencyKey.objects.create(scope=scope, key=key, request_hash=request_hash)
+    except IntegrityError:
+        return None
+
+
+def idempotency_key_lock(*, key_id: int) -> None:
+    """Hold the key row's lock for the caller's transaction: proof that its request is still running."""
+    list(IdempotencyKey.objects.select_for_update().filter(pk=key_id))
+
+
+def idempotency_key_take_over(*, key_id: int) -> IdempotencyKey | None:
+    """Take over a key whose request left no response — only if no running request holds its lock.
+
+    A request that died released its lock with its transaction; a slow one still holds it, so it is
+    never run twice (skip_locked answers at once instead of waiting).
+    """
+    with transaction.atomic():
+        record = (
+            IdempotencyKey.objects.select_for_update(skip_locked=True)
+            .filter(pk=key_id, response_status__isnull=True)
+            .first()
+        )
+        if record is None:
+            return None
+        record.created_at = timezone.now()
+        record.save(update_fields=["created_at"])
+    return record
+
+
+def idempotency_key_store(*, key_id: int, status: int, body: dict) -> None:
+    """Keep the response of a carried-out request for replay."""
+    IdempotencyKey.objects.filter(pk=key_id).update(response_status=status, response_body=body)
+
+
+def idempotency_key_release(*, key_id: int) -> None:
+    """Forget a key whose request stored no response, so the client may retry with it."""
+    IdempotencyKey.objects.filter(pk=key_id, response_status__isnull=True).delete()
+
+
+def idempotency_key_expire(*, key_id: int, created_at: dt.datetime) -> None:
+    """Drop a key older than the TTL so it can be used afresh (compare-and-delete on created_at)."""
+    IdempotencyKey.objects.filter(pk=key_id, created_at=created_at).delete()
