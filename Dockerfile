@@ -1,6 +1,7 @@
-# The README's "By hand" steps in an image: python:3.11-slim, a virtualenv at /app/.venv, the locked
-# requirements, the source, collectstatic, then a non-root user. docker-compose.yml runs it as
-# web (gunicorn), worker and beat.
+# The README's "By hand" steps in an image: python:3.11-slim, a virtualenv at /app/.venv, the runtime
+# lock only (requirements.lock; test and lint tools are in requirements-dev.lock and stay out), the
+# source, collectstatic, then a non-root user. Production settings leave out the demo app.
+# docker-compose.yml runs it as web (gunicorn), worker and beat.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -23,6 +24,8 @@ COPY . .
 # a throwaway one that never reaches a running container.
 RUN SECRET_KEY=build-only-collectstatic-key python manage.py collectstatic --noinput
 
+# Settings create no folder at import: the image makes var/ (collectstatic made var/staticfiles)
+# for media and the beat schedule, owned by the user the processes run as.
 RUN useradd --system --user-group --home-dir /app --no-create-home --shell /usr/sbin/nologin oms \
     && mkdir -p /app/var/media \
     && chown -R oms:oms /app/var

@@ -2,25 +2,31 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed-$(shell cksum < requirements.lock | cut -d' ' -f1)
+LOCKS  := requirements.lock requirements-dev.lock
+STAMP  := $(VENV)/.installed-$(shell cat $(LOCKS) | cksum | cut -d' ' -f1)
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
 .PHONY: install run test lint migrate demo worker lock bench messages clean
 
-$(STAMP): requirements.lock
+## Runtime packages (requirements.lock, all the Docker image gets) and the dev/test tools
+## (requirements-dev.lock, constrained to the runtime lock so shared packages have one version).
+$(STAMP): $(LOCKS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.lock -r requirements-dev.lock
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 
 install: $(STAMP)
 
+## Settings create no folder at import; the trial's SQLite file lives in var/ (OMS_VAR_DIR).
 migrate: install
+	mkdir -p $${OMS_VAR_DIR:-var}
 	$(BIN)/python manage.py migrate --noinput
 
+## Demo data is trial-only: the command refuses to run with DEBUG off (production never installs it).
 demo: migrate
-	$(BIN)/python manage.py demo_data --size small --base-url http://$(HOST):$(PORT)
+	DEBUG=1 $(BIN)/python manage.py demo_data --size small --base-url http://$(HOST):$(PORT)
 
 ## Trial mode: SQLite + a filesystem Celery broker (no server needed), web + worker + beat.
 run: demo
@@ -43,9 +49,14 @@ messages: install
 bench: install
 	$(BIN)/python bench/run.py
 
-## Regenerate the lock file from pyproject.toml (needs `uv`).
+## Re-pin both locks from pyproject.toml (needs `uv`); existing pins are kept unless a range moved
+## (`UV_ARGS=--upgrade` to take newer releases). The dev lock is constrained to the runtime one.
+UV_ARGS ?=
 lock:
-	uv pip compile pyproject.toml --extra dev -o requirements.lock --python-version 3.11
+	uv pip compile pyproject.toml -o requirements.lock --python-version 3.11 \
+	  --custom-compile-command "make lock" $(UV_ARGS)
+	uv pip compile pyproject.toml --extra dev -c requirements.lock -o requirements-dev.lock \
+	  --python-version 3.11 --custom-compile-command "make lock" $(UV_ARGS)
 
 clean:
 	rm -rf $(VENV) var

@@ -56,3 +56,11 @@ def test_insecure_cookies_are_reported_by_the_deploy_check(tmp_path):
 
     assert result.returncode != 0
     assert "security.W012" in result.stderr + result.stdout
+
+
+def test_production_does_not_install_the_demo_app(tmp_path):
+    # The demo business has an `admin` superuser with a published password.
+    result = _manage("demo_data", "--print-logins", env=_production_env(tmp_path))
+
+    assert result.returncode != 0
+    assert "Unknown command: 'demo_data'" in result.stderr

@@ -90,3 +90,40 @@ def test_everything_is_overridden_from_the_environment():
     assert values["cache"] == "django.core.cache.backends.redis.RedisCache"
     assert values["debug"] is True
     assert values["allowed_hosts"] == ["a.example.com", "b.example.com"]
+
+
+def _run_python(code: str, *, cwd: Path, **env: str) -> subprocess.CompletedProcess:
+    clean = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "PYTHONPATH": str(ROOT),
+        "DJANGO_SETTINGS_MODULE": "config.settings.base",
+        **env,
+    }
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=cwd, env=clean, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_importing_the_settings_creates_no_folder(tmp_path):
+    var = tmp_path / "var"
+
+    result = _run_python("import django; django.setup()", cwd=tmp_path, OMS_VAR_DIR=str(var))
+
+    assert result.returncode == 0, result.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_filesystem_broker_keeps_every_file_under_var(tmp_path):
+    # given a process that has not touched the disk yet (web or worker, any working directory)
+    var = tmp_path / "var"
+    publish = "import django; django.setup()\nfrom config.celery import app\napp.send_task('oms.probe')"
+
+    # when it publishes a task on the trial's filesystem broker
+    result = _run_python(publish, cwd=tmp_path, OMS_VAR_DIR=str(var))
+
+    # then the broker's folders were created on the way, and its message and exchange table are in them
+    assert result.returncode == 0, result.stderr
+    assert [p.name for p in tmp_path.iterdir()] == ["var"]
+    assert len(list((var / "broker" / "out").glob("*.msg"))) == 1
+    assert (var / "broker" / "control" / "celery.exchange").is_file()
+    assert (var / "broker" / "processed").is_dir()

@@ -2,6 +2,10 @@
 
 Defaults make a fresh clone run with no server at all: SQLite and a filesystem Celery broker.
 Point DATABASE_URL / CELERY_BROKER_URL at PostgreSQL / Redis for the full stack.
+
+Importing settings creates no folder: whoever needs one under VAR_DIR makes it when it starts
+(scripts/run_trial.sh and `make migrate` for the trial, config.celery for the filesystem broker,
+collectstatic for STATIC_ROOT, the Dockerfile for the image).
 """
 
 import os
@@ -15,7 +19,6 @@ from config.schedules import BEAT_SCHEDULE
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(os.environ.get("OMS_VAR_DIR", BASE_DIR / "var"))
-VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 
 def env(name: str, default: str = "") -> str:
@@ -131,7 +134,6 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "staticfiles"
-STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -157,15 +159,17 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "oms@localhost")
 
 # Celery. The trial default is a filesystem broker (no server); set redis://… for the full stack.
+# Every file of that broker lives under var/broker, including the exchange tables kombu keeps in
+# its control folder (it defaults to ./control in the working directory); config.celery creates
+# the folders when the app is configured.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", "filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem"):
     _broker_dir = VAR_DIR / "broker"
-    for _sub in ("out", "processed"):
-        (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "out"),
         "data_folder_out": str(_broker_dir / "out"),
         "processed_folder": str(_broker_dir / "processed"),
+        "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
 else:
@@ -182,7 +186,8 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = BEAT_SCHEDULE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
-# DRF.
+# DRF and the OpenAPI schema: defined here only. Test and bench settings vary the throttle through
+# API_THROTTLE_RATE (set in the environment before this module is imported), not by patching.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "restapi.authentication.ApiTokenAuthentication",
@@ -192,6 +197,12 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "restapi.exceptions.exception_handler",
+    # Bodies over API_MAX_BODY_BYTES are refused with 413 in the error envelope.
+    "DEFAULT_PARSER_CLASSES": [
+        "restapi.parsers.LimitedJSONParser",
+        "restapi.parsers.LimitedFormParser",
+        "restapi.parsers.LimitedMultiPartParser",
+    ],
     "DEFAULT_THROTTLE_CLASSES": ["restapi.throttling.TokenRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"token": env("API_THROTTLE_RATE", "600/min")},
     "DEFAULT_VERSIONING_CLASS": "rest_framework.versioning.NamespaceVersioning",
@@ -201,6 +212,9 @@ REST_FRAMEWORK = {
 API_MAX_BODY_BYTES = int(env("API_MAX_BODY_BYTES", str(1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 IDEMPOTENCY_KEY_TTL_HOURS = int(env("IDEMPOTENCY_KEY_TTL_HOURS", "48"))
+# A request with an Idempotency-Key waits this long for a concurrent one with the same key
+# (restapi.idempotency).
+IDEMPOTENCY_WAIT_SECONDS = float(env("IDEMPOTENCY_WAIT_SECONDS", "5"))
 API_TOKENS_PER_USER = int(env("API_TOKENS_PER_USER", "10"))
 
 SPECTACULAR_SETTINGS = {
@@ -212,6 +226,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # One OpenAPI enum per status table (the dealer API shows the same statuses in several places).
+    "ENUM_NAME_OVERRIDES": {
+        "OrderStatusEnum": "orders.states.OrderStatus",
+        "InvoiceStatusEnum": "finance.states.InvoiceStatus",
+        "ShipmentStatusEnum": "logistics.states.ShipmentStatus",
+        "ProgressEnum": [("none", "none"), ("partial", "partial"), ("full", "full")],
+    },
 }
 
 # Webhooks.
@@ -234,24 +255,6 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
 }
 
-# Dealer API: bodies over API_MAX_BODY_BYTES are refused with 413 in the error envelope (restapi.parsers);
-# A request with an Idempotency-Key waits this long for a concurrent one with the same key
-# (restapi.idempotency).
-REST_FRAMEWORK["DEFAULT_PARSER_CLASSES"] = [
-    "restapi.parsers.LimitedJSONParser",
-    "restapi.parsers.LimitedFormParser",
-    "restapi.parsers.LimitedMultiPartParser",
-]
-IDEMPOTENCY_WAIT_SECONDS = float(env("IDEMPOTENCY_WAIT_SECONDS", "5"))
-# One OpenAPI enum per status table (the dealer API shows the same statuses in several places).
-SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
-    {
-        "OrderStatusEnum": "orders.states.OrderStatus",
-        "InvoiceStatusEnum": "finance.states.InvoiceStatus",
-        "ShipmentStatusEnum": "logistics.states.ShipmentStatus",
-        "ProgressEnum": [("none", "none"), ("partial", "partial"), ("full", "full")],
-    }
-)
 # Webhook targets must resolve to public addresses; only for local development or tests may they
 # point at loopback/private networks (the SSRF guard in webhooks.services).
 WEBHOOK_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", DEBUG)

@@ -1,7 +1,11 @@
 """Production: everything from the environment, secure by default. `check --deploy` is clean."""
 
 from .base import *  # noqa: F403
+from .base import INSTALLED_APPS as _BASE_APPS
 from .base import env, env_bool
+
+# The demo app creates an `admin` superuser with a published password: never part of production.
+INSTALLED_APPS = [app for app in _BASE_APPS if app != "demo"]
 
 DEBUG = False
 SECRET_KEY = env("SECRET_KEY")

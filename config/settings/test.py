@@ -17,6 +17,9 @@ def _local_postgres_answers() -> bool:
 
 if not os.environ.get("DATABASE_URL") and _local_postgres_answers():
     os.environ["DATABASE_URL"] = "postgres://postgres@127.0.0.1:5432/oms"
+# Base reads the throttle rate from the environment; the suite sends far more than a dealer would
+# (the throttle tests set their own rate on the class).
+os.environ["API_THROTTLE_RATE"] = "100000/min"
 
 from .base import *  # noqa: E402, F403
 from .base import DATABASES, env  # noqa: E402
@@ -30,9 +33,11 @@ CELERY_BROKER_URL = env("TEST_CELERY_BROKER_URL", "memory://")
 CELERY_BROKER_TRANSPORT_OPTIONS = {}
 CELERY_TASK_ALWAYS_EAGER = False
 REDIS_URL = env("REDIS_URL", "redis://127.0.0.1:6379/15")
-REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"token": "100000/min"}}  # noqa: F405
 LANGUAGE_CODE = "en"
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
+# Tests never collect static files (the live server serves them from the finders), so whitenoise
+# has no collected folder to scan and the suite creates none.
+STATIC_ROOT = None
 # Test receivers listen on 127.0.0.1; the SSRF tests switch this off again.
 WEBHOOK_ALLOW_PRIVATE_TARGETS = True

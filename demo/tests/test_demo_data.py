@@ -3,7 +3,7 @@ import io
 import pytest
 from django.apps import apps
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from demo import data
@@ -15,6 +15,12 @@ from orders.states import OrderStatus
 S = OrderStatus
 # Enough orders for every status (the first len(OrderStatus) orders take one each) and still fast.
 FEW_ORDERS = len(S.values) + 2
+
+
+@pytest.fixture(autouse=True)
+def trial_mode(settings):
+    """The demo command runs only with DEBUG on, as in `make run`."""
+    settings.DEBUG = True
 
 
 def _run(**options) -> str:
@@ -129,3 +135,15 @@ def test_orders_that_left_the_warehouse_have_real_shipments_and_invoices():
         assert Invoice.objects.filter(order=order).exists()
     for invoice in Invoice.objects.filter(order__status=S.COMPLETED):
         assert invoice.balance == 0
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("options", [{"size": "small", "orders": FEW_ORDERS}, {"print_logins": True}])
+def test_refuses_to_run_with_debug_off_and_writes_nothing(settings, options):
+    settings.DEBUG = False
+    before = _row_counts()
+
+    with pytest.raises(CommandError, match="DEBUG is off"):
+        _run(**options)
+
+    assert _row_counts() == before

@@ -1,6 +1,7 @@
 import argparse
 
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from demo import data
@@ -28,6 +29,15 @@ class Command(BaseCommand):
         parser.add_argument("--orders", type=int, default=None, help=argparse.SUPPRESS)
 
     def handle(self, *args, size: str, print_logins: bool, base_url: str, orders: int | None, **options):
+        if not settings.DEBUG:
+            # The demo business comes with an `admin` superuser and a password printed in the README;
+            # a system running with DEBUG off may be a real one.
+            raise CommandError(
+                _(
+                    "Demo data is for trials only and DEBUG is off. "
+                    "Run it with DEBUG=1 on a throwaway database (`make run` does)."
+                )
+            )
         if print_logins:
             self.print_logins(base_url)
             return
