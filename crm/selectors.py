@@ -1,7 +1,9 @@
 """Reads for customers. A rep's customer scope is defined here once."""
 
+from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 
+from core.models import ApiToken
 from crm.models import Customer
 
 
@@ -12,3 +14,32 @@ def customer_list_for_rep(*, user) -> QuerySet[Customer]:
 def customer_list_for_user(*, user) -> QuerySet[Customer]:
     """The customers a dealer user acts for (one dealer, or several for a dealer group)."""
     return Customer.objects.filter(users=user, is_active=True)
+
+
+def api_token_with_customers(*, digest: str) -> tuple[ApiToken | None, list[Customer]]:
+    """The live API token with this digest, its user, and customer_list_for_user of that user: one query.
+
+    Every dealer request needs all three, so they are read as one row per customer (a left join: a user
+    who acts for no customer still authenticates, with an empty list).
+    """
+    models = [(ApiToken, ""), (get_user_model(), "user__"), (Customer, "user__customers__")]
+    columns = [[f.attname for f in model._meta.concrete_fields] for model, _prefix in models]
+    rows = list(
+        ApiToken.objects.filter(digest=digest, revoked_at__isnull=True)
+        .order_by("user__customers__name")
+        .values_list(
+            *(prefix + name for (_m, prefix), names in zip(models, columns, strict=True) for name in names)
+        )
+    )
+    if not rows:
+        return None, []
+    db = ApiToken.objects.db
+    split = [0, len(columns[0]), len(columns[0]) + len(columns[1]), len(rows[0])]
+    token = ApiToken.from_db(db, columns[0], rows[0][split[0] : split[1]])
+    token.user = get_user_model().from_db(db, columns[1], rows[0][split[1] : split[2]])
+    customers = []
+    for row in rows:
+        customer = Customer.from_db(db, columns[2], row[split[2] : split[3]])
+        if customer.pk is not None and customer.is_active:
+            customers.append(customer)
+    return token, customers

@@ -6,8 +6,16 @@ from core.models import ApiToken
 from core.services import api_token_touch
 
 
+def api_token_read(digest: str):
+    return ApiToken.objects.select_related("user").filter(digest=digest, revoked_at__isnull=True).first()
+
+
 class ApiTokenAuthentication(authentication.BaseAuthentication):
-    """`Authorization: Token <key>` or `Authorization: Bearer <key>`; keys are stored hashed."""
+    """`Authorization: Token <key>` or `Authorization: Bearer <key>`; keys are stored hashed.
+
+    A view may read the token itself, e.g. together with what it needs of the user in the same query:
+    `view.read_api_token(digest)` returns the live token (user attached) or None (DealerApiMixin does).
+    """
 
     keywords = ("token", "bearer")
 
@@ -21,11 +29,8 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
             key = header[1].decode()
         except UnicodeError:
             raise exceptions.AuthenticationFailed(_("Invalid token header."))
-        token = (
-            ApiToken.objects.select_related("user")
-            .filter(digest=ApiToken.hash_key(key), revoked_at__isnull=True)
-            .first()
-        )
+        view = (getattr(request, "parser_context", None) or {}).get("view")
+        token = getattr(view, "read_api_token", api_token_read)(ApiToken.hash_key(key))
         if token is None or not token.user.is_active:
             raise exceptions.AuthenticationFailed(_("Invalid or revoked token."))
         now = timezone.now()

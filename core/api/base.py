@@ -1,7 +1,9 @@
 """What every dealer endpoint shares: who may call it, how lists page, and how throttling answers.
 
 core sits below crm and orders, so it does not know how a user maps to customers: each app's api
-sets `customers_selector` (orders.selectors.customers_for_user) on its base view.
+sets `customers_selector` (orders.selectors.customers_for_user) on its base view, and may set
+`token_customers_selector` (crm.selectors.api_token_with_customers) so that token authentication reads
+the user's customers in its own query.
 """
 
 from collections.abc import Callable
@@ -12,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions
 from rest_framework.permissions import BasePermission, IsAuthenticated
 
+from core.api.authentication import api_token_read
 from core.api.idempotency import scope_for
 from core.api.pagination import CreatedCursorPagination
 
@@ -30,6 +33,15 @@ class DealerApiMixin:
 
     permission_classes = [IsAuthenticated, IsDealer]
     customers_selector: Callable = None  # type: ignore[assignment]
+    token_customers_selector: Callable | None = None
+
+    def read_api_token(self, digest: str):
+        """Called by ApiTokenAuthentication: the token, with the user's customers read in the same query."""
+        if self.token_customers_selector is None:
+            return api_token_read(digest)
+        token, customers = self.token_customers_selector(digest=digest)
+        self.request._dealer_customers = customers
+        return token
 
     def dealer_customers(self) -> list:
         customers = getattr(self.request, "_dealer_customers", None)

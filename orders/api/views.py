@@ -22,6 +22,7 @@ from core.api.base import ApiCursorPagination, DealerApiMixin, DealerListApiMixi
 from core.api.idempotency import idempotent
 from core.api.schema import IDEMPOTENCY_KEY_PARAMETER, READ, WRITE, error_responses
 from core.errors import NotFound, ValidationFailed
+from crm.selectors import api_token_with_customers
 from finance.pricing.selectors import product_prices_for_customer
 from inventory.models import Product
 from inventory.selectors import product_list_active, stock_available_by_product
@@ -57,10 +58,12 @@ MAX_NUMBER_LENGTH = 32
 
 class DealerApi(DealerApiMixin, APIView):
     customers_selector = staticmethod(customers_for_user)
+    token_customers_selector = staticmethod(api_token_with_customers)
 
 
 class DealerListApi(DealerListApiMixin, generics.ListAPIView):
     customers_selector = staticmethod(customers_for_user)
+    token_customers_selector = staticmethod(api_token_with_customers)
 
 
 class ProductCursorPagination(ApiCursorPagination):
