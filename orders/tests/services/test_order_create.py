@@ -6,6 +6,7 @@ from django.test.utils import CaptureQueriesContext
 
 from core.errors import ValidationFailed
 from crm.tests.factories import AddressFactory, CustomerFactory
+from finance.pricing.selectors import pricing_reference
 from finance.pricing.services import LineRequest
 from inventory.tests.factories import ProductFactory
 from orders.errors import DuplicateExternalReference
@@ -98,6 +99,8 @@ def test_query_count_does_not_grow_with_lines():
         with CaptureQueriesContext(connection) as ctx:
             order_create(customer=customer, channel=Channel.ADMIN, lines=lines)
         return len(ctx.captured_queries)
+
+    pricing_reference()  # the first order of a process fills the pricing reference cache; not counted
 
     one, hundred = count(few), count(many)
     assert hundred == one
