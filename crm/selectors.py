@@ -1,5 +1,7 @@
 """Reads for customers. A rep's customer scope is defined here once."""
 
+import functools
+
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 
@@ -22,18 +24,11 @@ def api_token_with_customers(*, digest: str) -> tuple[ApiToken | None, list[Cust
     Every dealer request needs all three, so they are read as one row per customer (a left join: a user
     who acts for no customer still authenticates, with an empty list).
     """
-    models = [(ApiToken, ""), (get_user_model(), "user__"), (Customer, "user__customers__")]
-    columns = [[f.attname for f in model._meta.concrete_fields] for model, _prefix in models]
-    rows = list(
-        ApiToken.objects.filter(digest=digest, revoked_at__isnull=True)
-        .order_by("user__customers__name")
-        .values_list(
-            *(prefix + name for (_m, prefix), names in zip(models, columns, strict=True) for name in names)
-        )
-    )
+    query, columns = _token_with_customers_query()
+    rows = list(query.filter(digest=digest))
     if not rows:
         return None, []
-    db = ApiToken.objects.db
+    db = query.db
     split = [0, len(columns[0]), len(columns[0]) + len(columns[1]), len(rows[0])]
     token = ApiToken.from_db(db, columns[0], rows[0][split[0] : split[1]])
     token.user = get_user_model().from_db(db, columns[1], rows[0][split[1] : split[2]])
@@ -43,3 +38,17 @@ def api_token_with_customers(*, digest: str) -> tuple[ApiToken | None, list[Cust
         if customer.pk is not None and customer.is_active:
             customers.append(customer)
     return token, customers
+
+
+@functools.cache
+def _token_with_customers_query() -> tuple[QuerySet, list[list[str]]]:
+    # Built once per process: resolving some fifty columns across the joins costs more than the query.
+    models = [(ApiToken, ""), (get_user_model(), "user__"), (Customer, "user__customers__")]
+    columns = [[f.attname for f in model._meta.concrete_fields] for model, _prefix in models]
+    names = [
+        prefix + name for (_model, prefix), fields in zip(models, columns, strict=True) for name in fields
+    ]
+    query = (
+        ApiToken.objects.filter(revoked_at__isnull=True).order_by("user__customers__name").values_list(*names)
+    )
+    return query, columns

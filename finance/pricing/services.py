@@ -124,9 +124,7 @@ def price_lines(*, customer: Customer, lines: Sequence[LineRequest]) -> PricedLi
     # One query for the products with their negotiated price; options only for products that have any.
     products = {
         p.sku: p
-        for p in Product.objects.filter(sku__in=skus)
-        .select_related("category")
-        .annotate(
+        for p in Product.objects.filter(sku__in=skus).annotate(
             negotiated_price=Subquery(
                 CustomerPrice.objects.filter(customer=customer, product=OuterRef("pk")).values("price")[:1]
             ),

@@ -38,6 +38,7 @@ from orders.api.serializers import (
     absolute,
     address_for_service,
     line_requests,
+    order_data,
 )
 from orders.models import Channel, Order, OrderEvent
 from orders.selectors import (
@@ -120,9 +121,7 @@ def order_response(request, order, *, status_code: int = status.HTTP_200_OK) -> 
     headers = {"ETag": f'"{order.version}"'}
     if status_code == status.HTTP_201_CREATED:
         headers["Location"] = absolute(request, "order-detail", number=order.number)
-    return Response(
-        OrderSerializer(order, context={"request": request}).data, status=status_code, headers=headers
-    )
+    return Response(order_data(order, request=request), status=status_code, headers=headers)
 
 
 CUSTOMER_PARAMETER = OpenApiParameter(
