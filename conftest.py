@@ -46,6 +46,15 @@ def pytest_collection_modifyitems(config, items):
                 item.add_marker(pytest.mark.skip(reason=f"needs Redis at {settings.REDIS_URL}"))
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty cache: a rolled-back test must not leave cached rows behind
+    (e.g. pricing reference tables, pricing.selectors)."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def emitted(monkeypatch):
     """Domain events announced during the test, as (name, payload); other apps' listeners are detached."""

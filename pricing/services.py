@@ -15,13 +15,15 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
+from django.db.models import Exists, OuterRef, Subquery, prefetch_related_objects
 from django.utils.translation import gettext as _
 
 from core.errors import ValidationFailed
 from core.money import ZERO, percent_of, quantize_money
 from crm.models import Customer
-from inventory.models import Product
-from pricing.models import CustomerPrice, ShippingRate, TierDiscount
+from inventory.models import Product, ProductOption
+from pricing.models import CustomerPrice
+from pricing.selectors import pricing_reference, tier_discount_percent
 
 # Amounts are stored as numeric(14, 2); leave head-room for shipping fees added to the total.
 MAX_AMOUNT = Decimal("1000000000000")  # 10^12
@@ -76,7 +78,7 @@ def _validate_options(
     product: Product, options: dict, prefix: str, errors: dict
 ) -> tuple[Decimal, bool, str]:
     """Check chosen options against the product's; return (price delta, custom build?, label)."""
-    defined = {opt.code: opt for opt in product.options.all()}
+    defined = {opt.code: opt for opt in product.options.all()} if product.has_options else {}
     delta, custom, labels = ZERO, False, []
     if not isinstance(options, dict):
         errors[f"{prefix}.options"] = [_("Options must be an object of option code to value code.")]
@@ -119,20 +121,19 @@ def price_lines(*, customer: Customer, lines: Sequence[LineRequest]) -> PricedLi
             fields={"lines": [_("At most %(max)d lines per order.") % {"max": settings.ORDER_MAX_LINES}]}
         )
     skus = {line.sku for line in lines}
+    # One query for the products with their negotiated price; options only for products that have any.
     products = {
         p.sku: p
-        for p in Product.objects.filter(sku__in=skus)
-        .select_related("category")
-        .prefetch_related("options__values")
-    }
-    negotiated = dict(
-        CustomerPrice.objects.filter(customer=customer, product__sku__in=skus).values_list(
-            "product__sku", "price"
+        for p in Product.objects.filter(sku__in=skus).annotate(
+            negotiated_price=Subquery(
+                CustomerPrice.objects.filter(customer=customer, product=OuterRef("pk")).values("price")[:1]
+            ),
+            has_options=Exists(ProductOption.objects.filter(product=OuterRef("pk"))),
         )
-    )
-    tier_percent = (
-        TierDiscount.objects.filter(tier=customer.tier).values_list("percent", flat=True).first() or ZERO
-    )
+    }
+    prefetch_related_objects([p for p in products.values() if p.has_options], "options__values")
+    negotiated = {sku: p.negotiated_price for sku, p in products.items() if p.negotiated_price is not None}
+    tier_percent = tier_discount_percent(tier=customer.tier)
     tax_rate = settings.DEFAULT_TAX_RATE
     priced: list[PricedLine] = []
     for index, line in enumerate(lines):
@@ -204,8 +205,8 @@ def price_lines(*, customer: Customer, lines: Sequence[LineRequest]) -> PricedLi
 
 def shipping_estimate(*, region: str, subtotal: Decimal, weight_kg: Decimal) -> tuple[Decimal, int]:
     """Shipping fee and transit days to `region` (falls back to the `*` rate; none → free, 3 days)."""
-    rates = {r.region: r for r in ShippingRate.objects.filter(region__in=[region or "", "*"])}
-    rate = rates.get(region) or rates.get("*")
+    rates = pricing_reference().shipping_rates
+    rate = rates.get(region or "") or rates.get("*")
     if rate is None:
         return ZERO, 3
     if rate.free_above is not None and subtotal >= rate.free_above:

@@ -3,11 +3,16 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 
 from restapi.models import ApiToken
+from restapi.selectors import api_token_read
 from restapi.services import api_token_touch
 
 
 class ApiTokenAuthentication(authentication.BaseAuthentication):
-    """`Authorization: Token <key>` or `Authorization: Bearer <key>`; keys are stored hashed."""
+    """`Authorization: Token <key>` or `Authorization: Bearer <key>`; keys are stored hashed.
+
+    A view may read the token itself, e.g. together with what it needs of the user in the same query:
+    `view.read_api_token(digest)` returns the live token (user attached) or None (DealerApiMixin does).
+    """
 
     keywords = ("token", "bearer")
 
@@ -21,11 +26,10 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
             key = header[1].decode()
         except UnicodeError:
             raise exceptions.AuthenticationFailed(_("Invalid token header."))
-        token = (
-            ApiToken.objects.select_related("user")
-            .filter(digest=ApiToken.hash_key(key), revoked_at__isnull=True)
-            .first()
-        )
+        view = (getattr(request, "parser_context", None) or {}).get("view")
+        digest = ApiToken.hash_key(key)
+        read = getattr(view, "read_api_token", None)
+        token = read(digest) if read is not None else api_token_read(digest=digest)
         if token is None or not token.user.is_active:
             raise exceptions.AuthenticationFailed(_("Invalid or revoked token."))
         now = timezone.now()

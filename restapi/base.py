@@ -1,7 +1,9 @@
 """What every dealer endpoint shares: who may call it, for which customers, and how lists page.
 
 The customers a user acts for come from crm (crm.selectors.customer_list_for_user), the one
-definition of dealer scoping; restapi sits above crm and below every app that has an api/.
+definition of dealer scoping; restapi sits above crm and below every app that has an api/. Token
+authentication asks the view to read the token (`read_api_token`): a dealer view reads the user's
+customers in the same query (restapi.selectors.api_token_with_customers).
 """
 
 from django.core.exceptions import FieldDoesNotExist
@@ -16,6 +18,7 @@ from core.errors import NotFound, ValidationFailed
 from crm.selectors import customer_list_for_user
 from restapi.idempotency import scope_for
 from restapi.pagination import CreatedCursorPagination
+from restapi.selectors import api_token_with_customers
 
 MAX_NUMBER_LENGTH = 32
 
@@ -43,6 +46,12 @@ class DealerApiMixin:
     """Base of every dealer endpoint. The user's customers are read once per request."""
 
     permission_classes = [IsAuthenticated, IsDealer]
+
+    def read_api_token(self, digest: str):
+        """Called by ApiTokenAuthentication: the token, with the user's customers read in the same query."""
+        token, customers = api_token_with_customers(digest=digest)
+        self.request._dealer_customers = customers
+        return token
 
     def dealer_customers(self) -> list:
         customers = getattr(self.request, "_dealer_customers", None)

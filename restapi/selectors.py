@@ -1,7 +1,53 @@
+import functools
+
+from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 
+from crm.models import Customer
 from restapi.models import ApiToken
 
 
 def api_token_list_for_user(*, user) -> QuerySet[ApiToken]:
     return ApiToken.objects.filter(user=user).order_by("-created_at", "-id")
+
+
+def api_token_read(*, digest: str) -> ApiToken | None:
+    """The live API token with this digest, its user attached; None for a revoked or unknown key."""
+    return ApiToken.objects.select_related("user").filter(digest=digest, revoked_at__isnull=True).first()
+
+
+def api_token_with_customers(*, digest: str) -> tuple[ApiToken | None, list[Customer]]:
+    """The live API token with this digest, its user, and the customers that user acts for: one query.
+
+    Every dealer request needs all three, so they are read as one row per customer (a left join: a user
+    who acts for no customer still authenticates, with an empty list). The customers are exactly
+    crm.selectors.customer_list_for_user (linked to the user, active), ordered by name.
+    """
+    query, columns = _token_with_customers_query()
+    rows = list(query.filter(digest=digest))
+    if not rows:
+        return None, []
+    db = query.db
+    split = [0, len(columns[0]), len(columns[0]) + len(columns[1]), len(rows[0])]
+    token = ApiToken.from_db(db, columns[0], rows[0][split[0] : split[1]])
+    token.user = get_user_model().from_db(db, columns[1], rows[0][split[1] : split[2]])
+    customers = []
+    for row in rows:
+        customer = Customer.from_db(db, columns[2], row[split[2] : split[3]])
+        if customer.pk is not None and customer.is_active:
+            customers.append(customer)
+    return token, customers
+
+
+@functools.cache
+def _token_with_customers_query() -> tuple[QuerySet, list[list[str]]]:
+    # Built once per process: resolving some fifty columns across the joins costs more than the query.
+    models = [(ApiToken, ""), (get_user_model(), "user__"), (Customer, "user__customers__")]
+    columns = [[f.attname for f in model._meta.concrete_fields] for model, _prefix in models]
+    names = [
+        prefix + name for (_model, prefix), fields in zip(models, columns, strict=True) for name in fields
+    ]
+    query = (
+        ApiToken.objects.filter(revoked_at__isnull=True).order_by("user__customers__name").values_list(*names)
+    )
+    return query, columns

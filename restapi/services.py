@@ -1,3 +1,4 @@
+import contextlib
 import datetime as dt
 
 from django.conf import settings
@@ -62,10 +63,13 @@ def api_token_touch(*, token_id: int, now: dt.datetime) -> None:
 def idempotency_key_claim(*, scope: str, key: str, request_hash: str) -> IdempotencyKey | None:
     """Insert the key row (no response yet) and commit it; None when the (scope, key) row exists.
 
-    The unique constraint decides between concurrent requests with the same key.
+    The unique constraint decides between concurrent requests with the same key. Outside a transaction
+    the single insert commits by itself (no BEGIN/COMMIT round trips); inside one, a savepoint keeps the
+    caller's transaction usable after a unique violation.
     """
+    in_transaction = transaction.get_connection().in_atomic_block
     try:
-        with transaction.atomic():
+        with transaction.atomic() if in_transaction else contextlib.nullcontext():
             return IdempotencyKey.objects.create(scope=scope, key=key, request_hash=request_hash)
     except IntegrityError:
         return None

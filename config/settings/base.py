@@ -145,6 +145,9 @@ MEDIA_URL = "/media/"
 # Business defaults.
 DEFAULT_CURRENCY = env("DEFAULT_CURRENCY", "CNY")
 DEFAULT_TAX_RATE = Decimal(env("DEFAULT_TAX_RATE", "0.13"))  # China VAT on goods
+# How long a process may keep tier discounts and shipping rates cached; a save or delete clears them at
+# once in the shared cache (CACHE_URL), so this bounds staleness only with per-process caches.
+PRICING_REFERENCE_CACHE_SECONDS = int(env("PRICING_REFERENCE_CACHE_SECONDS", "60"))
 ORDER_NUMBER_PREFIX = env("ORDER_NUMBER_PREFIX", "SO")
 ORDER_MAX_LINES = int(env("ORDER_MAX_LINES", "200"))
 ORDER_LINE_MAX_QUANTITY = int(env("ORDER_LINE_MAX_QUANTITY", "100000"))

@@ -30,6 +30,7 @@ from orders.api.serializers import (
     QuoteSerializer,
     address_for_service,
     line_requests,
+    order_data,
 )
 from orders.models import Channel, Order, OrderEvent
 from orders.selectors import (
@@ -78,9 +79,7 @@ def order_response(request, order, *, status_code: int = status.HTTP_200_OK) -> 
     headers = {"ETag": f'"{order.version}"'}
     if status_code == status.HTTP_201_CREATED:
         headers["Location"] = absolute_url(request, "order-detail", number=order.number)
-    return Response(
-        OrderSerializer(order, context={"request": request}).data, status=status_code, headers=headers
-    )
+    return Response(order_data(order, request=request), status=status_code, headers=headers)
 
 
 CUSTOMER_PARAMETER = OpenApiParameter(

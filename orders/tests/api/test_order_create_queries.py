@@ -1,0 +1,101 @@
+"""What placing an order costs in queries, and that the cached pricing tables never serve a stale price."""
+
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from inventory.tests.factories import ProductFactory
+from orders.tests.api.support import dealer
+from pricing.models import CustomerPrice, ShippingRate, TierDiscount
+
+URL = "/api/v1/orders/"
+
+
+def _place(client, products, *, reference: str = "", key: str | None = None):
+    body = {"lines": [{"sku": p.sku, "quantity": 2} for p in products], "external_reference": reference}
+    headers = {"HTTP_IDEMPOTENCY_KEY": key} if key else {}
+    response = client.post(URL, body, format="json", **headers)
+    assert response.status_code == 201, response.content
+    return response.json()
+
+
+def _count(client, products, **kwargs) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        body = _place(client, products, **kwargs)
+    assert len(body["lines"]) == len(products)
+    return len(ctx.captured_queries)
+
+
+# PostgreSQL only: SQLite splits a 100-line bulk insert into batches of 999 parameters. A transactional
+# test, so BEGIN and COMMIT are counted as the server sees them (no test transaction around the request),
+# the way bench/run.py counts: warm caches, the bench's request (no external reference).
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_placing_an_order_costs_at_most_12_queries_for_1_and_100_lines():
+    _customer, _user, client = dealer()
+    products = [ProductFactory() for _ in range(100)]
+    # Warm: the token's last-use stamp (once a minute) and the pricing reference cache (once a process).
+    _place(client, products[:1])
+
+    one = _count(client, products[:1])
+    hundred = _count(client, products)
+    keyed_one = _count(client, products[:1], key="k-1")
+    keyed_hundred = _count(client, products, key="k-100")
+    with_reference = _count(client, products, reference="PO-1")
+
+    assert one == hundred <= 12
+    # The key's own work: its claim (committed alone), its row lock, the savepoint around the order and
+    # the stored response.
+    assert keyed_one == keyed_hundred <= one + 5
+    # An external reference is checked for duplicates before anything is priced.
+    assert with_reference == one + 1
+
+
+@pytest.mark.django_db
+def test_a_tier_discount_change_is_seen_by_the_next_order():
+    _customer, _user, client = dealer(tier="gold")
+    product = ProductFactory(list_price="100.00")
+    discount = TierDiscount.objects.create(tier="gold", percent=Decimal("5.00"))
+    assert _place(client, [product], reference="A")["lines"][0]["discount_percent"] == "5.00"
+
+    discount.percent = Decimal("12.50")
+    discount.save()
+    assert _place(client, [product], reference="B")["lines"][0]["discount_percent"] == "12.50"
+
+    discount.delete()
+    assert _place(client, [product], reference="C")["lines"][0]["discount_percent"] == "0.00"
+
+
+@pytest.mark.django_db
+def test_a_shipping_rate_change_is_seen_by_the_next_order():
+    _customer, _user, client = dealer()  # its default address is in AddressFactory's region
+    product = ProductFactory(list_price="100.00", weight_kg=Decimal("2"))
+    rate = ShippingRate.objects.create(region="*", base_fee=Decimal("10.00"), per_kg=Decimal("0"))
+    assert _place(client, [product], reference="A")["shipping_fee"] == "10.00"
+
+    rate.base_fee = Decimal("25.00")
+    rate.save()
+    assert _place(client, [product], reference="B")["shipping_fee"] == "25.00"
+
+    rate.delete()
+    assert _place(client, [product], reference="C")["shipping_fee"] == "0.00"
+
+
+@pytest.mark.django_db
+def test_a_price_change_is_seen_by_the_next_order():
+    customer, _user, client = dealer()
+    product = ProductFactory(list_price="100.00")
+    assert _place(client, [product], reference="A")["lines"][0]["unit_price"] == "100.00"
+
+    product.list_price = Decimal("110.00")
+    product.save()
+    assert _place(client, [product], reference="B")["lines"][0]["unit_price"] == "110.00"
+
+    negotiated = CustomerPrice.objects.create(customer=customer, product=product, price=Decimal("90.00"))
+    assert _place(client, [product], reference="C")["lines"][0]["unit_price"] == "90.00"
+
+    negotiated.price = Decimal("95.00")
+    negotiated.save()
+    assert _place(client, [product], reference="D")["lines"][0]["unit_price"] == "95.00"
