@@ -1,7 +1,7 @@
 import factory
 from django.contrib.auth import get_user_model
 
-from crm.models import Address, Customer, CustomerKind, CustomerTier
+from crm.models import Address, Contact, Customer, CustomerKind, CustomerTier
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -38,6 +38,16 @@ class AddressFactory(factory.django.DjangoModelFactory):
     city = "Guangzhou"
     line1 = "1 Tianhe Road"
     is_default_shipping = True
+
+
+class ContactFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Contact
+
+    customer = factory.SubFactory(CustomerFactory)
+    name = "Wang Fang"
+    role = "Purchasing"
+    email = "wang@example.com"
 
 
 def dealer_user(customer=None, **kwargs):

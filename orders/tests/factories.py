@@ -1,18 +1,69 @@
+from django.utils import timezone
+
 from crm.tests.factories import AddressFactory, CustomerFactory
 from inventory.tests.factories import ProductFactory
-from orders.models import Channel
+from orders.models import Channel, Order
 from orders.services import order_create
+from orders.states import HOLDABLE, LIFECYCLE, OrderStatus
 from pricing.services import LineRequest
 
 
 def make_order(
-    *, customer=None, products=None, quantities=None, submit=True, channel=Channel.ADMIN, actor=None, **kwargs
+    *,
+    customer=None,
+    products=None,
+    quantities=None,
+    submit=True,
+    channel=Channel.ADMIN,
+    actor=None,
+    status=None,
+    held_from="",
+    **kwargs,
 ):
-    """Create an order through the real service (so totals, number and timeline are real)."""
+    """An order created through the real service (so totals, number and timeline are real).
+
+    Lines: one per product (a new product each when `products` is omitted), one unit each unless
+    `quantities` says otherwise. Submitted, or a draft with `submit=False` or `status="draft"`.
+
+    `status` puts the order there for the test's set-up. This is a test shortcut, not a transition:
+    the status is written directly, with the `<status>_at` stamps the engine would have written on the
+    way (the status's own, and for `on_hold` the held-from status's too), but no timeline entry, no
+    version bump and no event. It is needed because an order cannot reach the fulfilment statuses
+    (allocated, ready to ship, shipped …) without the processes that own them. An order on hold must
+    say where it was held from (`held_from`), as the engine records it in `status_before_hold`.
+    """
+    if held_from and status != OrderStatus.ON_HOLD:
+        raise ValueError("held_from is only for an order on hold")
+    if status == OrderStatus.ON_HOLD and held_from not in HOLDABLE:
+        raise ValueError(f"an order on hold needs held_from, one of {sorted(HOLDABLE)}")
+    if status is not None and status not in OrderStatus.values:
+        raise ValueError(f"{status!r} is not an order status")
     customer = customer or CustomerFactory()
     if not customer.addresses.exists():
         AddressFactory(customer=customer)
-    products = products or [ProductFactory()]
-    quantities = quantities or [1] * len(products)
+    if quantities is None:
+        products = products or [ProductFactory()]
+        quantities = [1] * len(products)
+    products = products or [ProductFactory() for _ in quantities]
     lines = [LineRequest(sku=p.sku, quantity=q) for p, q in zip(products, quantities, strict=True)]
-    return order_create(customer=customer, channel=channel, lines=lines, submit=submit, actor=actor, **kwargs)
+    order = order_create(
+        customer=customer,
+        channel=channel,
+        lines=lines,
+        submit=submit and status != OrderStatus.DRAFT,
+        actor=actor,
+        **kwargs,
+    )
+    if status is None or status == order.status:
+        return order
+    now = timezone.now()
+    changes = {"status": status}
+    for reached in (held_from, status):
+        stamp = LIFECYCLE.stamps.get(reached)
+        if stamp:
+            changes[stamp] = now
+    if held_from:
+        changes["status_before_hold"] = held_from
+    Order.objects.filter(pk=order.pk).update(**changes)
+    order.refresh_from_db()
+    return order

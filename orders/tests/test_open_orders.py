@@ -18,10 +18,8 @@ def test_every_status_but_completed_cancelled_and_rejected_is_open():
 
 @pytest.mark.django_db
 def test_the_open_list_holds_drafts_and_orders_on_their_way_but_no_closed_order():
-    orders = {}
     for status in S.values:
-        orders[status] = make_order(submit=False)
-        Order.objects.filter(pk=orders[status].pk).update(status=status)
+        make_order(status=status, held_from=S.APPROVED if status == S.ON_HOLD else "")
 
     listed = set(order_list_open().values_list("status", flat=True))
 
@@ -31,8 +29,8 @@ def test_the_open_list_holds_drafts_and_orders_on_their_way_but_no_closed_order(
 @pytest.mark.django_db
 @pytest.mark.parametrize("status", sorted(CLOSED))
 def test_a_closed_order_is_not_scored(status):
-    order = make_order()
-    Order.objects.filter(pk=order.pk).update(status=status, priority=0)
+    order = make_order(status=status)
+    Order.objects.filter(pk=order.pk).update(priority=0)
     events_before = order.events.count()
 
     assert order_score_priority(order_id=order.pk) is None

@@ -10,9 +10,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from finance.models import Invoice, Payment
+from finance.tests.factories import InvoiceFactory
 from logistics.models import Shipment
+from logistics.tests.factories import ShipmentFactory
 from tests.admin.conftest import staff_in
-from tests.admin.factories import InvoiceFactory, ShipmentFactory
 
 
 @pytest.fixture

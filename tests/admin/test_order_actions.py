@@ -4,7 +4,7 @@ import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
-from orders.models import Order, OrderEvent
+from orders.models import OrderEvent
 from orders.states import OrderStatus
 from orders.tests.factories import make_order
 from tests.admin.conftest import staff_in
@@ -15,13 +15,6 @@ CHANGELIST = "admin:orders_order_changelist"
 
 def _messages(response) -> list[str]:
     return [str(m) for m in get_messages(response.wsgi_request)]
-
-
-def _in_status(status: str) -> Order:
-    order = make_order()
-    Order.objects.filter(pk=order.pk).update(status=status)
-    order.refresh_from_db()
-    return order
 
 
 def _run_action(client, action: str, orders, reason: str = ""):
@@ -50,7 +43,7 @@ def test_bulk_approve_moves_both_orders_and_writes_their_events(manager, manager
 def test_action_refused_by_the_lifecycle_shows_the_error_and_changes_nothing(
     manager_client, django_capture_on_commit_callbacks
 ):
-    order = _in_status(S.SHIPPED)
+    order = make_order(status=S.SHIPPED)
     events_before, version_before = order.events.count(), order.version
 
     with django_capture_on_commit_callbacks() as callbacks:
@@ -66,7 +59,7 @@ def test_action_refused_by_the_lifecycle_shows_the_error_and_changes_nothing(
 
 @pytest.mark.django_db
 def test_one_refused_order_does_not_stop_the_others(manager_client):
-    approvable, shipped = make_order(), _in_status(S.SHIPPED)
+    approvable, shipped = make_order(), make_order(status=S.SHIPPED)
 
     response = _run_action(manager_client, "approve", [approvable, shipped])
 
@@ -139,8 +132,7 @@ def test_change_page_shows_buttons_for_the_allowed_transitions_only(manager_clie
 
 @pytest.mark.django_db
 def test_order_on_hold_offers_release_and_cancel(manager_client):
-    order = make_order()
-    Order.objects.filter(pk=order.pk).update(status=S.ON_HOLD, status_before_hold=S.APPROVED)
+    order = make_order(status=S.ON_HOLD, held_from=S.APPROVED)
 
     response = manager_client.get(reverse("admin:orders_order_change", args=[order.pk]))
 
@@ -167,7 +159,7 @@ def test_transition_button_confirms_then_calls_the_service(manager, manager_clie
 
 @pytest.mark.django_db
 def test_transition_button_refused_by_the_lifecycle_reports_and_changes_nothing(manager_client):
-    order = _in_status(S.COMPLETED)
+    order = make_order(status=S.COMPLETED)
     events_before = OrderEvent.objects.filter(order=order).count()
 
     response = manager_client.post(reverse("admin:orders_order_transition", args=[order.pk, "approve"]), {})

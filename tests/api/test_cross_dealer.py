@@ -5,8 +5,8 @@ import pytest
 from rest_framework.test import APIClient
 
 from crm.tests.factories import CustomerFactory, UserFactory
-from finance.tests.api.support import make_invoice
-from logistics.tests.api.support import make_shipment
+from finance.tests.factories import make_invoice
+from logistics.tests.factories import make_shipment
 from orders.models import Order, OrderEvent
 from orders.tests.api.support import client_for, dealer, dealer_order
 from restapi.models import IdempotencyKey

@@ -4,7 +4,7 @@ import factory
 from django.utils import timezone
 
 from crm.tests.factories import CustomerFactory
-from webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEventType
+from webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEventType
 
 
 class WebhookEndpointFactory(factory.django.DjangoModelFactory):
@@ -33,3 +33,12 @@ class WebhookDeliveryFactory(factory.django.DjangoModelFactory):
         }
     )
     next_attempt_at = factory.LazyFunction(timezone.now)
+
+
+class WebhookAttemptFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = WebhookAttempt
+
+    delivery = factory.SubFactory(WebhookDeliveryFactory)
+    response_code = 500
+    duration_ms = 120

@@ -4,7 +4,7 @@ from django.test.utils import CaptureQueriesContext
 
 from crm.tests.factories import CustomerFactory, UserFactory
 from finance.states import InvoiceStatus
-from finance.tests.api.support import make_invoice
+from finance.tests.factories import make_invoice
 from orders.tests.api.support import client_for, dealer, dealer_order
 
 URL = "/api/v1/invoices/"

@@ -13,6 +13,7 @@ from finance.services import invoice_issue, invoice_void
 from finance.states import InvoiceStatus
 from orders.models import Order
 from orders.states import OrderStatus
+from orders.tests.factories import make_order
 
 INV = InvoiceStatus
 S = OrderStatus
@@ -29,9 +30,9 @@ def _snapshot(order) -> tuple:
 
 
 @pytest.mark.django_db
-def test_issue_copies_the_order_amounts_and_sets_the_due_date(shipped_order):
+def test_issue_copies_the_order_amounts_and_sets_the_due_date():
     # given a shipped order of a customer on 45-day terms
-    order = shipped_order()
+    order = make_order(customer=CustomerFactory(payment_terms_days=45), status=S.SHIPPED)
 
     # when the invoice is issued
     invoice = invoice_issue(order_id=order.pk)
@@ -58,8 +59,8 @@ def test_issue_copies_the_order_amounts_and_sets_the_due_date(shipped_order):
 
 
 @pytest.mark.django_db
-def test_issue_announces_invoice_issued(shipped_order, emitted, django_capture_on_commit_callbacks):
-    order = shipped_order()
+def test_issue_announces_invoice_issued(emitted, django_capture_on_commit_callbacks):
+    order = make_order(status=S.SHIPPED)
 
     with django_capture_on_commit_callbacks(execute=True):
         invoice = invoice_issue(order_id=order.pk)
@@ -78,10 +79,10 @@ def test_issue_announces_invoice_issued(shipped_order, emitted, django_capture_o
 
 
 @pytest.mark.django_db
-def test_issue_adds_the_balance_to_the_customer_exposure(shipped_order):
+def test_issue_adds_the_balance_to_the_customer_exposure():
     customer = CustomerFactory()
-    first = invoice_issue(order_id=shipped_order(customer=customer).pk)
-    second = invoice_issue(order_id=shipped_order(customer=customer, quantities=(3,)).pk)
+    first = invoice_issue(order_id=make_order(customer=customer, status=S.SHIPPED).pk)
+    second = invoice_issue(order_id=make_order(customer=customer, quantities=[3], status=S.SHIPPED).pk)
 
     customer.refresh_from_db()
     assert customer.credit_exposure == first.total + second.total
@@ -89,14 +90,14 @@ def test_issue_adds_the_balance_to_the_customer_exposure(shipped_order):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("status", [S.PARTIALLY_SHIPPED, S.SHIPPED, S.DELIVERED, S.COMPLETED])
-def test_orders_that_have_shipped_can_be_invoiced(shipped_order, status):
-    assert invoice_issue(order_id=shipped_order(status=status).pk).status == INV.ISSUED
+def test_orders_that_have_shipped_can_be_invoiced(status):
+    assert invoice_issue(order_id=make_order(status=status).pk).status == INV.ISSUED
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("status", [S.SUBMITTED, S.APPROVED, S.READY_TO_SHIP, S.CANCELLED])
-def test_orders_that_have_not_shipped_are_refused(shipped_order, status):
-    order = shipped_order(status=status)
+def test_orders_that_have_not_shipped_are_refused(status):
+    order = make_order(status=status)
     before = _snapshot(order)
 
     with pytest.raises(Conflict) as refused:
@@ -107,10 +108,8 @@ def test_orders_that_have_not_shipped_are_refused(shipped_order, status):
 
 
 @pytest.mark.django_db
-def test_a_second_invoice_for_the_same_order_is_refused(
-    shipped_order, emitted, django_capture_on_commit_callbacks
-):
-    order = shipped_order()
+def test_a_second_invoice_for_the_same_order_is_refused(emitted, django_capture_on_commit_callbacks):
+    order = make_order(status=S.SHIPPED)
     first = invoice_issue(order_id=order.pk)
     before = _snapshot(order)
     emitted.clear()
@@ -125,8 +124,8 @@ def test_a_second_invoice_for_the_same_order_is_refused(
 
 
 @pytest.mark.django_db
-def test_after_a_void_the_order_can_be_invoiced_again(shipped_order):
-    order = shipped_order()
+def test_after_a_void_the_order_can_be_invoiced_again():
+    order = make_order(status=S.SHIPPED)
     first = invoice_issue(order_id=order.pk)
     invoice_void(invoice_id=first.pk, reason="wrong address")
 
@@ -139,8 +138,8 @@ def test_after_a_void_the_order_can_be_invoiced_again(shipped_order):
 
 
 @pytest.mark.django_db
-def test_an_order_with_nothing_to_pay_is_invoiced_paid(shipped_order):
-    order = shipped_order()
+def test_an_order_with_nothing_to_pay_is_invoiced_paid():
+    order = make_order(status=S.SHIPPED)
     Order.objects.filter(pk=order.pk).update(subtotal=0, tax_total=0, shipping_fee=0, total=0)
 
     invoice = invoice_issue(order_id=order.pk)

@@ -9,12 +9,14 @@ from finance import tasks
 from finance.models import Invoice, InvoiceEvent
 from finance.services import invoice_issue, invoice_mark_overdue, invoice_mark_overdue_due, payment_record
 from finance.states import InvoiceStatus
+from orders.states import OrderStatus
+from orders.tests.factories import make_order
 
 INV = InvoiceStatus
 
 
-def _invoice(shipped_order, *, days_past_due: int) -> Invoice:
-    invoice = invoice_issue(order_id=shipped_order().pk)
+def _invoice(*, days_past_due: int) -> Invoice:
+    invoice = invoice_issue(order_id=make_order(status=OrderStatus.SHIPPED).pk)
     Invoice.objects.filter(pk=invoice.pk).update(
         due_date=timezone.localdate() - dt.timedelta(days=days_past_due)
     )
@@ -23,10 +25,8 @@ def _invoice(shipped_order, *, days_past_due: int) -> Invoice:
 
 
 @pytest.mark.django_db
-def test_a_past_due_invoice_becomes_overdue_and_is_announced(
-    shipped_order, emitted, django_capture_on_commit_callbacks
-):
-    invoice = _invoice(shipped_order, days_past_due=1)
+def test_a_past_due_invoice_becomes_overdue_and_is_announced(emitted, django_capture_on_commit_callbacks):
+    invoice = _invoice(days_past_due=1)
     emitted.clear()
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -49,8 +49,8 @@ def test_a_past_due_invoice_becomes_overdue_and_is_announced(
 
 
 @pytest.mark.django_db
-def test_marking_an_overdue_invoice_again_is_a_noop(shipped_order):
-    invoice = _invoice(shipped_order, days_past_due=1)
+def test_marking_an_overdue_invoice_again_is_a_noop():
+    invoice = _invoice(days_past_due=1)
     invoice_mark_overdue(invoice_id=invoice.pk)
     events_before = InvoiceEvent.objects.filter(invoice=invoice).count()
 
@@ -61,8 +61,8 @@ def test_marking_an_overdue_invoice_again_is_a_noop(shipped_order):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("days_past_due", [0, -10])
-def test_an_invoice_not_past_its_due_date_is_refused(shipped_order, days_past_due):
-    invoice = _invoice(shipped_order, days_past_due=days_past_due)
+def test_an_invoice_not_past_its_due_date_is_refused(days_past_due):
+    invoice = _invoice(days_past_due=days_past_due)
     events_before = InvoiceEvent.objects.filter(invoice=invoice).count()
 
     with pytest.raises(Conflict) as refused:
@@ -75,8 +75,8 @@ def test_an_invoice_not_past_its_due_date_is_refused(shipped_order, days_past_du
 
 
 @pytest.mark.django_db
-def test_a_paid_invoice_cannot_become_overdue(shipped_order):
-    invoice = _invoice(shipped_order, days_past_due=3)
+def test_a_paid_invoice_cannot_become_overdue():
+    invoice = _invoice(days_past_due=3)
     payment_record(invoice_id=invoice.pk, amount=invoice.total, received_on=timezone.localdate())
     events_before = InvoiceEvent.objects.filter(invoice=invoice).count()
 
@@ -88,12 +88,12 @@ def test_a_paid_invoice_cannot_become_overdue(shipped_order):
 
 
 @pytest.mark.django_db
-def test_the_sweep_marks_only_past_due_open_invoices_in_batches(shipped_order):
+def test_the_sweep_marks_only_past_due_open_invoices_in_batches():
     # given three past-due invoices (one partly paid), one not yet due and one paid
-    due = [_invoice(shipped_order, days_past_due=d) for d in (5, 3, 1)]
+    due = [_invoice(days_past_due=d) for d in (5, 3, 1)]
     payment_record(invoice_id=due[1].pk, amount=Decimal("1.00"), received_on=timezone.localdate())
-    not_due = _invoice(shipped_order, days_past_due=0)
-    paid = _invoice(shipped_order, days_past_due=2)
+    not_due = _invoice(days_past_due=0)
+    paid = _invoice(days_past_due=2)
     payment_record(invoice_id=paid.pk, amount=paid.total, received_on=timezone.localdate())
 
     # when the sweep runs with a batch of two, then again
@@ -108,9 +108,9 @@ def test_the_sweep_marks_only_past_due_open_invoices_in_batches(shipped_order):
 
 
 @pytest.mark.django_db
-def test_the_sweep_task_re_enqueues_itself_while_a_batch_comes_back_full(shipped_order, monkeypatch):
+def test_the_sweep_task_re_enqueues_itself_while_a_batch_comes_back_full(monkeypatch):
     for days in (3, 2, 1):
-        _invoice(shipped_order, days_past_due=days)
+        _invoice(days_past_due=days)
     enqueued = []
     monkeypatch.setattr(tasks.invoice_mark_overdue_due_task, "delay", lambda **kw: enqueued.append(kw))
 

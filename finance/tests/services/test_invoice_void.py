@@ -9,15 +9,15 @@ from finance.models import Invoice, InvoiceEvent
 from finance.services import invoice_issue, invoice_mark_overdue, invoice_void, payment_record
 from finance.states import InvoiceStatus
 from finance.tests.services.test_invoice_transitions import EXPECTED
+from orders.states import OrderStatus
+from orders.tests.factories import make_order
 
 INV = InvoiceStatus
 
 
 @pytest.mark.django_db
-def test_voiding_an_issued_invoice_clears_its_exposure(
-    shipped_order, emitted, django_capture_on_commit_callbacks
-):
-    invoice = invoice_issue(order_id=shipped_order().pk)
+def test_voiding_an_issued_invoice_clears_its_exposure(emitted, django_capture_on_commit_callbacks):
+    invoice = invoice_issue(order_id=make_order(status=OrderStatus.SHIPPED).pk)
     emitted.clear()
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -31,8 +31,8 @@ def test_voiding_an_issued_invoice_clears_its_exposure(
 
 
 @pytest.mark.django_db
-def test_void_needs_a_reason(shipped_order):
-    invoice = invoice_issue(order_id=shipped_order().pk)
+def test_void_needs_a_reason():
+    invoice = invoice_issue(order_id=make_order(status=OrderStatus.SHIPPED).pk)
 
     with pytest.raises(ValidationFailed):
         invoice_void(invoice_id=invoice.pk, reason="  ")
@@ -42,8 +42,8 @@ def test_void_needs_a_reason(shipped_order):
 
 
 @pytest.mark.django_db
-def test_an_invoice_paid_into_cannot_be_voided(shipped_order):
-    invoice = invoice_issue(order_id=shipped_order().pk)
+def test_an_invoice_paid_into_cannot_be_voided():
+    invoice = invoice_issue(order_id=make_order(status=OrderStatus.SHIPPED).pk)
     payment_record(invoice_id=invoice.pk, amount=Decimal("1.00"), received_on=timezone.localdate())
     invoice.customer.refresh_from_db()
     before = (InvoiceEvent.objects.filter(invoice=invoice).count(), invoice.customer.credit_exposure)
@@ -68,9 +68,9 @@ SERVICES = {
 @pytest.mark.parametrize(
     ("current", "target"), [(c, t) for c, t in itertools.product(INV.values, SERVICES) if c != t]
 )
-def test_transitions_follow_the_table(shipped_order, current, target):
+def test_transitions_follow_the_table(current, target):
     # given an invoice past due, forced into `current`
-    invoice = invoice_issue(order_id=shipped_order().pk)
+    invoice = invoice_issue(order_id=make_order(status=OrderStatus.SHIPPED).pk)
     Invoice.objects.filter(pk=invoice.pk).update(status=current, due_date="2000-01-01")
     events_before = InvoiceEvent.objects.filter(invoice=invoice).count()
 

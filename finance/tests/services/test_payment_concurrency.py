@@ -9,16 +9,18 @@ from crm.tests.factories import CustomerFactory
 from finance.models import Invoice
 from finance.services import invoice_issue, payment_record
 from orders.models import Order
+from orders.states import OrderStatus
+from orders.tests.factories import make_order
 
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_payments_keep_amounts_and_exposure_exact(shipped_order):
+def test_concurrent_payments_keep_amounts_and_exposure_exact():
     # given two invoices of 100.00 for one customer
     customer = CustomerFactory()
     invoices = []
     for _ in range(2):
-        order = shipped_order(customer=customer)
+        order = make_order(customer=customer, status=OrderStatus.SHIPPED)
         Order.objects.filter(pk=order.pk).update(total=Decimal("100.00"))
         invoices.append(invoice_issue(order_id=order.pk))
     barrier = threading.Barrier(6)

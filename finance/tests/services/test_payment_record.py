@@ -10,12 +10,14 @@ from finance.models import Invoice, InvoiceEvent, Payment
 from finance.services import invoice_issue, invoice_mark_overdue, payment_record
 from finance.states import InvoiceStatus
 from orders.models import Order
+from orders.states import OrderStatus
+from orders.tests.factories import make_order
 
 INV = InvoiceStatus
 
 
-def _invoice(shipped_order, total: str = "100.00", customer=None) -> Invoice:
-    order = shipped_order(customer=customer)
+def _invoice(total: str = "100.00", customer=None) -> Invoice:
+    order = make_order(customer=customer, status=OrderStatus.SHIPPED)
     Order.objects.filter(pk=order.pk).update(total=Decimal(total))
     return invoice_issue(order_id=order.pk)
 
@@ -39,8 +41,8 @@ def _pay(invoice, amount, received_on=None, **kwargs) -> Payment:
 
 
 @pytest.mark.django_db
-def test_a_part_payment_makes_the_invoice_partially_paid(shipped_order):
-    invoice = _invoice(shipped_order, "100.00")
+def test_a_part_payment_makes_the_invoice_partially_paid():
+    invoice = _invoice("100.00")
 
     payment = _pay(invoice, Decimal("40.00"), reference="BANK-1")
 
@@ -60,10 +62,8 @@ def test_a_part_payment_makes_the_invoice_partially_paid(shipped_order):
 
 
 @pytest.mark.django_db
-def test_paying_the_balance_makes_the_invoice_paid(
-    shipped_order, emitted, django_capture_on_commit_callbacks
-):
-    invoice = _invoice(shipped_order, "100.00")
+def test_paying_the_balance_makes_the_invoice_paid(emitted, django_capture_on_commit_callbacks):
+    invoice = _invoice("100.00")
     _pay(invoice, Decimal("40.00"))
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -88,8 +88,8 @@ def test_paying_the_balance_makes_the_invoice_paid(
         ("12", "12.00"),
     ],
 )
-def test_amounts_are_rounded_half_up_to_the_cent(shipped_order, paid, recorded):
-    invoice = _invoice(shipped_order, "100.00")
+def test_amounts_are_rounded_half_up_to_the_cent(paid, recorded):
+    invoice = _invoice("100.00")
 
     payment = _pay(invoice, paid)
 
@@ -98,8 +98,8 @@ def test_amounts_are_rounded_half_up_to_the_cent(shipped_order, paid, recorded):
 
 
 @pytest.mark.django_db
-def test_three_thirds_pay_an_invoice_exactly(shipped_order):
-    invoice = _invoice(shipped_order, "99.99")
+def test_three_thirds_pay_an_invoice_exactly():
+    invoice = _invoice("99.99")
 
     for _ in range(3):
         _pay(invoice, Decimal("33.33"))
@@ -109,8 +109,8 @@ def test_three_thirds_pay_an_invoice_exactly(shipped_order):
 
 
 @pytest.mark.django_db
-def test_rounding_up_to_the_balance_pays_it(shipped_order):
-    invoice = _invoice(shipped_order, "10.00")
+def test_rounding_up_to_the_balance_pays_it():
+    invoice = _invoice("10.00")
 
     _pay(invoice, "9.995")
 
@@ -129,8 +129,8 @@ def test_rounding_up_to_the_balance_pays_it(shipped_order):
         ("abc", "amount"),
     ],
 )
-def test_bad_amounts_are_refused_and_nothing_is_written(shipped_order, amount, field):
-    invoice = _invoice(shipped_order, "10.00")
+def test_bad_amounts_are_refused_and_nothing_is_written(amount, field):
+    invoice = _invoice("10.00")
     before = _snapshot(invoice)
 
     with pytest.raises(ValidationFailed) as refused:
@@ -141,8 +141,8 @@ def test_bad_amounts_are_refused_and_nothing_is_written(shipped_order, amount, f
 
 
 @pytest.mark.django_db
-def test_a_future_receipt_date_is_refused(shipped_order):
-    invoice = _invoice(shipped_order)
+def test_a_future_receipt_date_is_refused():
+    invoice = _invoice()
     before = _snapshot(invoice)
 
     with pytest.raises(ValidationFailed) as refused:
@@ -153,8 +153,8 @@ def test_a_future_receipt_date_is_refused(shipped_order):
 
 
 @pytest.mark.django_db
-def test_a_paid_invoice_takes_no_more_payments(shipped_order, emitted, django_capture_on_commit_callbacks):
-    invoice = _invoice(shipped_order, "10.00")
+def test_a_paid_invoice_takes_no_more_payments(emitted, django_capture_on_commit_callbacks):
+    invoice = _invoice("10.00")
     _pay(invoice, "10.00")
     before = _snapshot(invoice)
     emitted.clear()
@@ -168,9 +168,9 @@ def test_a_paid_invoice_takes_no_more_payments(shipped_order, emitted, django_ca
 
 
 @pytest.mark.django_db
-def test_an_overdue_invoice_stays_overdue_until_paid_in_full(shipped_order):
+def test_an_overdue_invoice_stays_overdue_until_paid_in_full():
     # given an overdue invoice
-    invoice = _invoice(shipped_order, "100.00")
+    invoice = _invoice("100.00")
     Invoice.objects.filter(pk=invoice.pk).update(due_date=timezone.localdate() - dt.timedelta(days=1))
     invoice_mark_overdue(invoice_id=invoice.pk)
 
@@ -184,11 +184,11 @@ def test_an_overdue_invoice_stays_overdue_until_paid_in_full(shipped_order):
 
 
 @pytest.mark.django_db
-def test_exposure_sums_only_the_customer_open_balances(shipped_order):
+def test_exposure_sums_only_the_customer_open_balances():
     customer = CustomerFactory()
-    a = _invoice(shipped_order, "100.00", customer=customer)
-    b = _invoice(shipped_order, "50.00", customer=customer)
-    _invoice(shipped_order, "70.00")  # another customer
+    a = _invoice("100.00", customer=customer)
+    b = _invoice("50.00", customer=customer)
+    _invoice("70.00")  # another customer
 
     _pay(a, "100.00")
     _pay(b, "20.00")

@@ -4,7 +4,7 @@ from django.test.utils import CaptureQueriesContext
 
 from crm.tests.factories import CustomerFactory, UserFactory
 from inventory.tests.factories import ProductFactory
-from logistics.tests.api.support import make_shipment
+from logistics.tests.factories import make_shipment
 from orders.tests.api.support import client_for, dealer, dealer_order
 
 URL = "/api/v1/shipments/"

@@ -1,7 +1,6 @@
 import pytest
 
 from logistics.models import Carrier
-from orders.tests.conftest import ready_order  # noqa: F401  (shared fixture)
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from logistics.models import Shipment, ShipmentEvent, ShipmentLine
 from logistics.services import shipment_cancel, shipment_create
 from logistics.states import ShipmentStatus
 from orders.states import OrderStatus
+from orders.tests.factories import make_order
 
 H = ShipmentStatus
 
@@ -22,9 +23,9 @@ def _shipped_quantities(shipment) -> dict[int, int]:
 
 
 @pytest.mark.django_db
-def test_by_default_a_shipment_takes_everything_left(ready_order, carrier):
+def test_by_default_a_shipment_takes_everything_left(carrier):
     # given an order ready to ship with 3 + 2 units
-    order = ready_order((3, 2))
+    order = make_order(quantities=[3, 2], status=OrderStatus.READY_TO_SHIP)
     first, second = _lines(order)
     warehouse = WarehouseFactory()
 
@@ -41,8 +42,8 @@ def test_by_default_a_shipment_takes_everything_left(ready_order, carrier):
 
 
 @pytest.mark.django_db
-def test_numbers_follow_one_another(ready_order):
-    order = ready_order((3, 2))
+def test_numbers_follow_one_another():
+    order = make_order(quantities=[3, 2], status=OrderStatus.READY_TO_SHIP)
     first, second = _lines(order)
     a = shipment_create(order_id=order.pk, lines=[(first, 1)])
     b = shipment_create(order_id=order.pk, lines=[(second, 1)])
@@ -50,9 +51,9 @@ def test_numbers_follow_one_another(ready_order):
 
 
 @pytest.mark.django_db
-def test_pending_shipments_count_against_what_is_left(ready_order):
+def test_pending_shipments_count_against_what_is_left():
     # given a pending shipment with 2 of the 3 units of the first line
-    order = ready_order((3, 2))
+    order = make_order(quantities=[3, 2], status=OrderStatus.READY_TO_SHIP)
     first, second = _lines(order)
     shipment_create(order_id=order.pk, lines=[(first, 2)])
 
@@ -64,8 +65,8 @@ def test_pending_shipments_count_against_what_is_left(ready_order):
 
 
 @pytest.mark.django_db
-def test_a_cancelled_shipment_frees_its_quantities(ready_order):
-    order = ready_order((3,))
+def test_a_cancelled_shipment_frees_its_quantities():
+    order = make_order(quantities=[3], status=OrderStatus.READY_TO_SHIP)
     cancelled = shipment_create(order_id=order.pk)
     shipment_cancel(shipment_id=cancelled.pk, reason="wrong warehouse")
 
@@ -95,9 +96,9 @@ def _snapshot(order) -> tuple:
         (lambda first, second: [], "lines"),
     ],
 )
-def test_bad_lines_are_refused_and_nothing_is_written(ready_order, requested, field):
+def test_bad_lines_are_refused_and_nothing_is_written(requested, field):
     # given an order with 3 + 2 units, one unit of the first line already in a shipment
-    order = ready_order((3, 2))
+    order = make_order(quantities=[3, 2], status=OrderStatus.READY_TO_SHIP)
     first, second = _lines(order)
     shipment_create(order_id=order.pk, lines=[(first, 1)])
     before = _snapshot(order)
@@ -112,8 +113,8 @@ def test_bad_lines_are_refused_and_nothing_is_written(ready_order, requested, fi
 
 
 @pytest.mark.django_db
-def test_over_shipping_by_one_unit_is_refused(ready_order):
-    order = ready_order((3, 2))
+def test_over_shipping_by_one_unit_is_refused():
+    order = make_order(quantities=[3, 2], status=OrderStatus.READY_TO_SHIP)
     first, second = _lines(order)
     shipment_create(order_id=order.pk, lines=[(first, 2), (second, 2)])
     before = _snapshot(order)
@@ -126,8 +127,8 @@ def test_over_shipping_by_one_unit_is_refused(ready_order):
 
 
 @pytest.mark.django_db
-def test_nothing_left_to_ship_is_refused(ready_order):
-    order = ready_order((1,))
+def test_nothing_left_to_ship_is_refused():
+    order = make_order(status=OrderStatus.READY_TO_SHIP)
     shipment_create(order_id=order.pk)
     before = _snapshot(order)
 
@@ -148,8 +149,9 @@ def test_nothing_left_to_ship_is_refused(ready_order):
         OrderStatus.CANCELLED,
     ],
 )
-def test_an_order_that_is_not_ready_to_ship_is_refused(ready_order, status):
-    order = ready_order((1,), status=status)
+def test_an_order_that_is_not_ready_to_ship_is_refused(status):
+    held_from = OrderStatus.READY_TO_SHIP if status == OrderStatus.ON_HOLD else ""
+    order = make_order(status=status, held_from=held_from)
     before = _snapshot(order)
 
     with pytest.raises(Conflict) as refused:
@@ -160,8 +162,8 @@ def test_an_order_that_is_not_ready_to_ship_is_refused(ready_order, status):
 
 
 @pytest.mark.django_db
-def test_an_inactive_carrier_is_refused(ready_order, carrier):
-    order = ready_order((1,))
+def test_an_inactive_carrier_is_refused(carrier):
+    order = make_order(status=OrderStatus.READY_TO_SHIP)
     carrier.is_active = False
     carrier.save()
     before = _snapshot(order)

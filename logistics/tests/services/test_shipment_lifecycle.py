@@ -16,8 +16,10 @@ from logistics.services import (
 )
 from logistics.states import ShipmentStatus
 from logistics.tests.services.test_shipment_transitions import EXPECTED
-from orders.models import Order, OrderEvent
+from orders.models import OrderEvent
+from orders.services import order_hold
 from orders.states import OrderStatus
+from orders.tests.factories import make_order
 
 H = ShipmentStatus
 S = OrderStatus
@@ -38,9 +40,9 @@ def _packed(order, lines=None) -> Shipment:
 
 
 @pytest.mark.django_db
-def test_partial_shipments_move_the_order_partially_shipped_then_shipped_then_delivered(ready_order, carrier):
+def test_partial_shipments_move_the_order_partially_shipped_then_shipped_then_delivered(carrier):
     # given an order of 3 + 2 units split into two shipments
-    order = ready_order((3, 2))
+    order = make_order(quantities=[3, 2], status=S.READY_TO_SHIP)
     first, second = _lines(order)
     one = _packed(order, lines=[(first, 2)])
     two = _packed(order)
@@ -87,8 +89,8 @@ def test_partial_shipments_move_the_order_partially_shipped_then_shipped_then_de
 
 
 @pytest.mark.django_db
-def test_a_single_shipment_of_everything_ships_the_order(ready_order):
-    order = ready_order((3, 2))
+def test_a_single_shipment_of_everything_ships_the_order():
+    order = make_order(quantities=[3, 2], status=S.READY_TO_SHIP)
     shipment = _packed(order)
 
     shipment_dispatch(shipment_id=shipment.pk, tracking_number="SF1")
@@ -99,10 +101,8 @@ def test_a_single_shipment_of_everything_ships_the_order(ready_order):
 
 
 @pytest.mark.django_db
-def test_dispatch_stamps_tracking_and_announces(
-    ready_order, carrier, emitted, django_capture_on_commit_callbacks
-):
-    order = ready_order((1,))
+def test_dispatch_stamps_tracking_and_announces(carrier, emitted, django_capture_on_commit_callbacks):
+    order = make_order(status=S.READY_TO_SHIP)
     shipment = _packed(order)
     emitted.clear()
 
@@ -129,8 +129,8 @@ def test_dispatch_stamps_tracking_and_announces(
 
 
 @pytest.mark.django_db
-def test_dispatch_of_a_shipment_in_transit_is_a_noop(ready_order):
-    order = ready_order((2,))
+def test_dispatch_of_a_shipment_in_transit_is_a_noop():
+    order = make_order(quantities=[2], status=S.READY_TO_SHIP)
     shipment = _packed(order)
     shipment_dispatch(shipment_id=shipment.pk, tracking_number="SF1")
     events_before = (ShipmentEvent.objects.count(), OrderEvent.objects.filter(order=order).count())
@@ -143,11 +143,9 @@ def test_dispatch_of_a_shipment_in_transit_is_a_noop(ready_order):
 
 
 @pytest.mark.django_db
-def test_dispatch_before_packing_is_refused_and_writes_nothing(
-    ready_order, emitted, django_capture_on_commit_callbacks
-):
+def test_dispatch_before_packing_is_refused_and_writes_nothing(emitted, django_capture_on_commit_callbacks):
     # given a pending shipment
-    order = ready_order((2,))
+    order = make_order(quantities=[2], status=S.READY_TO_SHIP)
     shipment = shipment_create(order_id=order.pk)
     events_before = (ShipmentEvent.objects.count(), OrderEvent.objects.filter(order=order).count())
 
@@ -166,11 +164,11 @@ def test_dispatch_before_packing_is_refused_and_writes_nothing(
 
 
 @pytest.mark.django_db
-def test_dispatch_for_an_order_on_hold_is_refused_and_rolled_back(ready_order, carrier):
+def test_dispatch_for_an_order_on_hold_is_refused_and_rolled_back(carrier):
     # given a packed shipment whose order was put on hold meanwhile
-    order = ready_order((2,))
+    order = make_order(quantities=[2], status=S.READY_TO_SHIP)
     shipment = _packed(order)
-    Order.objects.filter(pk=order.pk).update(status=S.ON_HOLD, status_before_hold=S.READY_TO_SHIP)
+    order_hold(order_id=order.pk, reason="address check")
     events_before = (ShipmentEvent.objects.count(), OrderEvent.objects.filter(order=order).count())
 
     # when it is dispatched
@@ -188,8 +186,8 @@ def test_dispatch_for_an_order_on_hold_is_refused_and_rolled_back(ready_order, c
 @pytest.mark.parametrize(
     ("tracking_number", "carrier_id"), [("", None), ("  ", None), ("X" * 65, None), ("SF1", 999999)]
 )
-def test_dispatch_input_is_validated(ready_order, tracking_number, carrier_id):
-    order = ready_order((1,))
+def test_dispatch_input_is_validated(tracking_number, carrier_id):
+    order = make_order(status=S.READY_TO_SHIP)
     shipment = _packed(order)
 
     with pytest.raises(ValidationFailed):
@@ -200,8 +198,8 @@ def test_dispatch_input_is_validated(ready_order, tracking_number, carrier_id):
 
 
 @pytest.mark.django_db
-def test_asking_for_the_current_status_is_a_noop(ready_order):
-    order = ready_order((1,))
+def test_asking_for_the_current_status_is_a_noop():
+    order = make_order(status=S.READY_TO_SHIP)
     shipment = _packed(order)
     events_before = ShipmentEvent.objects.filter(shipment=shipment).count()
 
@@ -221,8 +219,8 @@ SERVICES = {
 @pytest.mark.parametrize(
     ("current", "target"), [(c, t) for c, t in itertools.product(H.values, SERVICES) if c != t]
 )
-def test_transitions_follow_the_table(ready_order, current, target):
-    order = ready_order((1,))
+def test_transitions_follow_the_table(current, target):
+    order = make_order(status=S.READY_TO_SHIP)
     shipment = shipment_create(order_id=order.pk)
     Shipment.objects.filter(pk=shipment.pk).update(status=current)
     events_before = ShipmentEvent.objects.filter(shipment=shipment).count()
@@ -240,8 +238,8 @@ def test_transitions_follow_the_table(ready_order, current, target):
 
 
 @pytest.mark.django_db
-def test_cancel_needs_a_reason(ready_order):
-    order = ready_order((1,))
+def test_cancel_needs_a_reason():
+    order = make_order(status=S.READY_TO_SHIP)
     shipment = shipment_create(order_id=order.pk)
 
     with pytest.raises(ValidationFailed):
@@ -252,9 +250,9 @@ def test_cancel_needs_a_reason(ready_order):
 
 
 @pytest.mark.django_db
-def test_delivery_ignores_cancelled_shipments(ready_order):
+def test_delivery_ignores_cancelled_shipments():
     # given an order shipped in one shipment after an earlier one was cancelled
-    order = ready_order((2,))
+    order = make_order(quantities=[2], status=S.READY_TO_SHIP)
     cancelled = shipment_create(order_id=order.pk)
     shipment_cancel(shipment_id=cancelled.pk, reason="damaged box")
     shipment = _packed(order)
@@ -267,10 +265,8 @@ def test_delivery_ignores_cancelled_shipments(ready_order):
 
 
 @pytest.mark.django_db
-def test_tracking_update_is_recorded_once_and_announced(
-    ready_order, emitted, django_capture_on_commit_callbacks
-):
-    order = ready_order((1,))
+def test_tracking_update_is_recorded_once_and_announced(emitted, django_capture_on_commit_callbacks):
+    order = make_order(status=S.READY_TO_SHIP)
     shipment = _packed(order)
     shipment_dispatch(shipment_id=shipment.pk, tracking_number="SF1")
     at = timezone.now() - dt.timedelta(hours=1)
@@ -301,8 +297,8 @@ def test_tracking_update_is_recorded_once_and_announced(
 
 
 @pytest.mark.django_db
-def test_tracking_before_dispatch_is_refused(ready_order, emitted, django_capture_on_commit_callbacks):
-    order = ready_order((1,))
+def test_tracking_before_dispatch_is_refused(emitted, django_capture_on_commit_callbacks):
+    order = make_order(status=S.READY_TO_SHIP)
     shipment = _packed(order)
     emitted.clear()
 
@@ -321,8 +317,8 @@ def test_tracking_before_dispatch_is_refused(ready_order, emitted, django_captur
 
 
 @pytest.mark.django_db
-def test_delivery_is_announced(ready_order, emitted, django_capture_on_commit_callbacks):
-    order = ready_order((1,))
+def test_delivery_is_announced(emitted, django_capture_on_commit_callbacks):
+    order = make_order(status=S.READY_TO_SHIP)
     shipment = _packed(order)
     shipment_dispatch(shipment_id=shipment.pk, tracking_number="SF1")
     emitted.clear()
@@ -343,9 +339,9 @@ def test_delivery_is_announced(ready_order, emitted, django_capture_on_commit_ca
 
 
 @pytest.mark.django_db
-def test_delivering_all_shipments_of_a_partly_shipped_order_leaves_it_partially_shipped(ready_order):
+def test_delivering_all_shipments_of_a_partly_shipped_order_leaves_it_partially_shipped():
     # given an order of 3 units of which only 2 were ever put in a shipment
-    order = ready_order((3,))
+    order = make_order(quantities=[3], status=S.READY_TO_SHIP)
     shipment = _packed(order, lines=[(_lines(order)[0], 2)])
     shipment_dispatch(shipment_id=shipment.pk, tracking_number="SF1")
 

@@ -1,7 +1,6 @@
 import pytest
 
 from core.errors import InvalidTransition
-from orders.models import Order
 from orders.services import order_cancel, order_hold, order_release_hold, order_transition
 from orders.states import OrderStatus, can_cancel
 from orders.tests.factories import make_order
@@ -9,15 +8,9 @@ from orders.tests.factories import make_order
 S = OrderStatus
 
 
-def _order_in(status):
-    order = make_order()
-    Order.objects.filter(pk=order.pk).update(status=status)
-    return order
-
-
 @pytest.mark.django_db
 def test_a_hold_does_not_open_a_way_to_cancel_what_is_ready_to_ship():
-    order = _order_in(S.READY_TO_SHIP)
+    order = make_order(status=S.READY_TO_SHIP)
     order_hold(order_id=order.pk, reason="address check")
     events_before = order.events.count()
 
@@ -32,7 +25,7 @@ def test_a_hold_does_not_open_a_way_to_cancel_what_is_ready_to_ship():
 
 @pytest.mark.django_db
 def test_an_order_held_while_cancellable_can_still_be_cancelled():
-    order = _order_in(S.APPROVED)
+    order = make_order(status=S.APPROVED)
     order_hold(order_id=order.pk, reason="credit check")
     assert order_cancel(order_id=order.pk, reason="customer withdrew").status == S.CANCELLED
 

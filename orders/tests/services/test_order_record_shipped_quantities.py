@@ -6,6 +6,7 @@ from core.errors import InvalidTransition, ValidationFailed
 from orders.models import OrderEvent
 from orders.services import order_record_shipped_quantities
 from orders.states import OrderStatus
+from orders.tests.factories import make_order
 
 S = OrderStatus
 
@@ -21,8 +22,8 @@ def _state(order) -> tuple:
 
 
 @pytest.mark.django_db
-def test_quantities_add_up_across_calls(ready_order):
-    order = ready_order((3, 2))
+def test_quantities_add_up_across_calls():
+    order = make_order(quantities=[3, 2], status=S.READY_TO_SHIP)
     first, second = order.lines.order_by("position").values_list("pk", flat=True)
 
     order_record_shipped_quantities(order_id=order.pk, quantities={first: 1}, reference="SHP-1")
@@ -45,8 +46,8 @@ def test_quantities_add_up_across_calls(ready_order):
         lambda first, second: {},
     ],
 )
-def test_bad_quantities_are_refused_and_nothing_is_written(ready_order, quantities):
-    order = ready_order((3, 2))
+def test_bad_quantities_are_refused_and_nothing_is_written(quantities):
+    order = make_order(quantities=[3, 2], status=S.READY_TO_SHIP)
     first, second = order.lines.order_by("position").values_list("pk", flat=True)
     before = _state(order)
 
@@ -57,8 +58,8 @@ def test_bad_quantities_are_refused_and_nothing_is_written(ready_order, quantiti
 
 
 @pytest.mark.django_db
-def test_an_order_that_cannot_ship_is_refused_and_nothing_is_written(ready_order):
-    order = ready_order((3,), status=S.ALLOCATED)
+def test_an_order_that_cannot_ship_is_refused_and_nothing_is_written():
+    order = make_order(quantities=[3], status=S.ALLOCATED)
     line = order.lines.get()
     before = _state(order)
 

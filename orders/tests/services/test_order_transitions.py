@@ -11,7 +11,7 @@ import pytest
 from core.errors import InvalidTransition
 from core.lifecycle import transition
 from orders.errors import StatusSetByFulfilment
-from orders.models import Order, OrderEvent
+from orders.models import OrderEvent
 from orders.services import order_release_hold, order_transition
 from orders.states import ALLOWED, FULFILMENT_ONLY, LIFECYCLE, OrderStatus
 from orders.tests.factories import make_order
@@ -51,13 +51,6 @@ CASES = [(current, "", target) for current, target in itertools.product(sorted(E
 ]
 
 
-def _order_in(status: str, *, held_from: str = "") -> Order:
-    order = make_order()
-    Order.objects.filter(pk=order.pk).update(status=status, status_before_hold=held_from)
-    order.refresh_from_db()
-    return order
-
-
 def test_the_expected_table_covers_every_status():
     assert set(STATUSES) == set(S.values)
 
@@ -66,7 +59,7 @@ def test_the_expected_table_covers_every_status():
 @pytest.mark.parametrize(("current", "held_from", "target"), [c for c in CASES if c[0] != c[2]])
 def test_transition_follows_the_table(current, held_from, target):
     # given an order forced into `current` (held from `held_from`)
-    order = _order_in(current, held_from=held_from)
+    order = make_order(status=current, held_from=held_from)
     events_before = OrderEvent.objects.filter(order=order).count()
     version_before = order.version
     allowed = EXPECTED_FROM_HOLD[held_from] if current == "on_hold" else EXPECTED[current]
@@ -94,7 +87,7 @@ def test_transition_follows_the_table(current, held_from, target):
 @pytest.mark.django_db
 @pytest.mark.parametrize("target", sorted(FULFILMENT_ONLY))
 def test_shipping_statuses_cannot_be_set_by_hand(target):
-    order = _order_in(S.READY_TO_SHIP if target != S.DELIVERED else S.SHIPPED)
+    order = make_order(status=S.READY_TO_SHIP if target != S.DELIVERED else S.SHIPPED)
     events_before = order.events.count()
     with pytest.raises(StatusSetByFulfilment):
         order_transition(order_id=order.pk, to=target)
@@ -105,7 +98,7 @@ def test_shipping_statuses_cannot_be_set_by_hand(target):
 
 @pytest.mark.django_db
 def test_same_status_is_a_noop():
-    order = _order_in(S.APPROVED)
+    order = make_order(status=S.APPROVED)
     events_before = order.events.count()
     order_transition(order_id=order.pk, to=S.APPROVED)
     assert order.events.count() == events_before
@@ -114,7 +107,7 @@ def test_same_status_is_a_noop():
 @pytest.mark.django_db
 @pytest.mark.parametrize("held_from", sorted(ALLOWED[S.ON_HOLD] - {S.CANCELLED}))
 def test_release_hold_returns_to_the_held_status(held_from):
-    order = _order_in(held_from)
+    order = make_order(status=held_from)
     order_transition(order_id=order.pk, to=S.ON_HOLD, reason="credit check")
     released = order_release_hold(order_id=order.pk)
     assert released.status == held_from
@@ -124,7 +117,7 @@ def test_release_hold_returns_to_the_held_status(held_from):
 
 @pytest.mark.django_db
 def test_release_hold_on_an_order_not_on_hold_is_refused():
-    order = _order_in(S.APPROVED)
+    order = make_order(status=S.APPROVED)
     with pytest.raises(InvalidTransition):
         order_release_hold(order_id=order.pk)
 

@@ -1,9 +1,31 @@
 import datetime as dt
 
+import factory
 from django.utils import timezone
 
 from logistics.models import Carrier, Shipment, ShipmentLine, TrackingEvent
 from logistics.states import ShipmentStatus
+from orders.tests.factories import make_order
+
+
+class CarrierFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Carrier
+
+    code = factory.Sequence(lambda n: f"CR{n:02d}")
+    name = factory.Sequence(lambda n: f"Carrier {n}")
+    tracking_url_template = "https://track.example.com/{number}"
+
+
+class ShipmentFactory(factory.django.DjangoModelFactory):
+    """A pending shipment row without lines; shipment_create is the way to a real one."""
+
+    class Meta:
+        model = Shipment
+
+    number = factory.Sequence(lambda n: f"SHP-2026-{n:06d}")
+    order = factory.LazyFunction(make_order)
+    carrier = factory.SubFactory(CarrierFactory)
 
 
 def make_shipment(order, *, number: str | None = None, tracking_events: int = 1) -> Shipment:
