@@ -1,7 +1,15 @@
+import datetime as dt
+import uuid
+
 from django.db.models import QuerySet
 
-from core.models import ApiToken
+from core.models import ApiToken, OutboxEvent
 
 
 def api_token_list_for_user(*, user) -> QuerySet[ApiToken]:
     return ApiToken.objects.filter(user=user).order_by("-created_at", "-id")
+
+
+def outbox_event_occurred_at(*, event_id: str | uuid.UUID) -> dt.datetime | None:
+    """When the event happened (None once it is purged or for an id that is not an outbox event)."""
+    return OutboxEvent.objects.filter(pk=event_id).values_list("occurred_at", flat=True).first()

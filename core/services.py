@@ -1,4 +1,7 @@
+import contextlib
 import datetime as dt
+import uuid
+from collections.abc import Iterator
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -6,7 +9,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import NotFound, ValidationFailed
-from core.models import ApiToken, IdempotencyKey, Sequence
+from core.models import ApiToken, IdempotencyKey, ProcessedEvent, Sequence
+from core.sweeps import Sweep
 
 
 def sequence_next(*, name: str) -> int:
@@ -24,6 +28,29 @@ def sequence_next(*, name: str) -> int:
             [name],
         )
         return cursor.fetchone()[0]
+
+
+@contextlib.contextmanager
+def event_handle_once(*, handler: str, event_id: str | uuid.UUID | None) -> Iterator[bool]:
+    """Act on an event once per handler: yields False when `handler` already acted on `event_id`.
+
+    For handlers whose effect has no natural guard (an email). The receipt is written in a
+    transaction around the block, so a block that raises leaves no receipt and a redelivery acts
+    again; one that succeeds leaves it, and every redelivery of the same event is a no-op. Without
+    an event id (a direct call) the block always runs. Concurrent runs: the unique constraint lets
+    one through, the other waits for its outcome.
+    """
+    if event_id is None:
+        yield True
+        return
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                ProcessedEvent.objects.create(handler=handler, event_id=uuid.UUID(str(event_id)))
+        except IntegrityError:
+            yield False
+            return
+        yield True
 
 
 def api_token_create(*, user, name: str = "", created_by=None) -> tuple[ApiToken, str]:
@@ -61,14 +88,17 @@ def api_token_revoke(*, token_id: int, user=None) -> ApiToken:
     return token
 
 
-def idempotency_key_purge(*, older_than_hours: int | None = None, batch: int = 5000) -> int:
-    """Delete stored idempotent responses older than the TTL (at least 24 h). Returns rows deleted."""
+def idempotency_key_purge(*, older_than_hours: int | None = None, batch: int = 5000) -> Sweep:
+    """Sweep: delete up to `batch` stored idempotent responses older than the TTL (at least 24 h).
+
+    Returns the rows deleted; more may remain after a full batch.
+    """
     hours = max(24, older_than_hours or settings.IDEMPOTENCY_KEY_TTL_HOURS)
     cutoff = timezone.now() - dt.timedelta(hours=hours)
     with transaction.atomic():
         ids = list(IdempotencyKey.objects.filter(created_at__lt=cutoff).values_list("pk", flat=True)[:batch])
         deleted, _ = IdempotencyKey.objects.filter(pk__in=ids).delete()
-    return deleted
+    return Sweep(handled=deleted, more=len(ids) >= batch)
 
 
 def api_token_touch(*, token_id: int, now: dt.datetime) -> None:

@@ -12,7 +12,6 @@ from django.utils.translation import gettext as _
 
 from core import events
 from core.errors import ConcurrentModification, ValidationFailed
-from core.oncommit import on_commit_call
 from core.services import sequence_next
 from crm.models import Address, Customer
 from finance.pricing.services import LineRequest, PricedLine, price_lines, shipping_estimate
@@ -377,9 +376,6 @@ def order_update(
                 existing_number=other.number if other else "", external_reference=order.external_reference
             )
         OrderEvent.record(order=order, kind="order.updated", actor=actor, data={"fields": changed})
+        # Priority scoring follows from the event when the changed fields move it (orders.apps).
         events.emit("order.updated", order_id=order.pk, fields=changed)
-        if {"lines", "requested_delivery_date", "shipping_address"} & set(changed):
-            from orders.tasks import order_score_priority_task
-
-            on_commit_call(order_score_priority_task.delay, order_id=order.pk)
     return order

@@ -6,7 +6,6 @@ from django.utils.translation import gettext as _
 
 from core import events
 from core.errors import ConcurrentModification, ValidationFailed
-from core.oncommit import on_commit_call
 from orders import locks
 from orders.errors import (
     InvalidTransition,
@@ -19,11 +18,7 @@ S = OrderStatus
 
 
 def _after_commit_status(order: Order, status: str, *, event: str | None = None) -> None:
-    from orders.tasks import order_score_priority_task
-
-    # robust: a broker hiccup must not turn a committed order into a 500, nor skip the events below;
-    # a lost scoring task is caught up by the periodic rescoring sweep.
-    on_commit_call(order_score_priority_task.delay, order_id=order.pk)
+    # Priority scoring follows from the event (orders.apps), through the outbox.
     events.emit(
         f"order.{event or status}",
         order_id=order.pk,
