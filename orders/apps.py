@@ -23,5 +23,8 @@ class OrdersConfig(AppConfig):
         from orders.states import OrderStatus  # noqa: PLC0415
 
         # Every status an order reaches (creation included) and every edit may change its score.
-        for name in [f"order.{status}" for status in OrderStatus.values] + ["order.released", "order.updated"]:
+        for name in [f"order.{status}" for status in OrderStatus.values] + [
+            "order.released",
+            "order.updated",
+        ]:
             events.subscribe(name, enqueue_priority_scoring)

@@ -29,8 +29,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
-from core.errors import NotFound, ValidationFailed
 from core import events
+from core.errors import NotFound, ValidationFailed
 from core.selectors import outbox_event_occurred_at
 from core.services import event_handle_once
 from core.sweeps import Sweep
@@ -461,7 +461,9 @@ def _record(claim: _Claim, outcome: _Outcome) -> WebhookDelivery | None:
                 }
                 fields += ["is_active", "disabled_at", "disabled_reason"]
                 events.emit(
-                    "webhook_endpoint.disabled", webhook_endpoint_id=endpoint.pk, customer_id=endpoint.customer_id
+                    "webhook_endpoint.disabled",
+                    webhook_endpoint_id=endpoint.pk,
+                    customer_id=endpoint.customer_id,
                 )
             endpoint.save(update_fields=fields)
         delivery.save(
@@ -490,8 +492,9 @@ def webhook_delivery_attempt(*, delivery_id: int) -> WebhookDelivery | None:
     attempt log row; on 2xx the delivery succeeds and the endpoint's failure count resets;
     otherwise the next try is scheduled with exponential backoff, or the delivery fails after
     WEBHOOK_MAX_ATTEMPTS, and an endpoint reaching WEBHOOK_DISABLE_AFTER_FAILURES failures in a
-    row is disabled and its customer notified by email (the `webhook_endpoint.disabled` event). A claim whose lease was
-    taken over meanwhile only logs its attempt. Call it outside any transaction.
+    row is disabled and its customer notified by email (through the `webhook_endpoint.disabled`
+    event). A claim whose lease was taken over meanwhile only logs its attempt. Call it outside any
+    transaction.
     """
     claim = _claim(delivery_id)
     if claim is None:
@@ -503,8 +506,9 @@ def webhook_delivery_replay(*, delivery_id: int, actor=None) -> WebhookDelivery:
     """Send a delivery again from the start of a new attempt cycle, with the same event id.
 
     Resets status and attempt count (the attempt log is kept) and makes it due now.
-    Side effect: a `webhook_delivery.replayed` event, whose listener queues a delivery task. Raises NotFound, EndpointDisabled (enable the
-    endpoint first), DeliveryInProgress (a worker is sending it right now).
+    Side effect: a `webhook_delivery.replayed` event, whose listener queues a delivery task.
+    Raises NotFound, EndpointDisabled (enable the endpoint first), DeliveryInProgress (a worker is
+    sending it right now).
     """
     with transaction.atomic():
         delivery = locks.delivery_for_update(delivery_id)

@@ -210,7 +210,7 @@ def order_create(
     """Create an order with its priced lines; submitted unless `submit=False` (then a draft).
 
     Preconditions: the customer is active; lines are validated and priced by finance.pricing.
-    Side effects on commit: priority scoring task; domain event `order.submitted`.
+    Side effects: domain event `order.submitted` (`order.draft`), whose listener queues priority scoring.
     Raises ValidationFailed (nothing written), DuplicateExternalReference (409).
     Query count does not depend on the number of lines.
     """

@@ -60,7 +60,9 @@ def order_rescore_open(*, after: int | None = None, batch: int = 500) -> Sweep:
 
     Each order is scored in its own transaction. Returns the batch; its cursor is the last order id.
     """
-    ids = list(order_list_open().filter(pk__gt=after or 0).order_by("pk").values_list("pk", flat=True)[:batch])
+    ids = list(
+        order_list_open().filter(pk__gt=after or 0).order_by("pk").values_list("pk", flat=True)[:batch]
+    )
     for order_id in ids:
         order_score_priority(order_id=order_id)
     return Sweep.of(ids, batch)
