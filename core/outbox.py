@@ -65,18 +65,24 @@ def _record_failure(event_id, exc: BaseException) -> None:
 def relay_committed(*, event_id: uuid.UUID, name: str, payload: dict) -> bool:
     """Fast path: hand a just-committed event to its listeners and mark it dispatched.
 
-    Never raises for a listener's failure: the event stays pending for the sweep, the failure is
-    recorded on it, and the fast path pauses. Returns whether the event was dispatched.
+    Never raises for a listener's failure: the event stays pending for the sweep and the failure is
+    recorded on it; a broker failure also pauses the fast path. Returns whether it was dispatched.
     """
     if fast_path_paused():
         return False
     try:
         with publishing.bounded():
             events.deliver(name, payload, event_id=str(event_id))
-    except Exception as exc:
+    except BROKER_ERRORS as exc:
         publishing.discard()
         _pause()
-        logger.warning("outbox event %s (%s) left to the relay sweep: %s", event_id, name, exc)
+        logger.warning(
+            "outbox event %s (%s) left to the relay sweep: broker unavailable: %s", event_id, name, exc
+        )
+        _record_failure(event_id, exc)
+        return False
+    except Exception as exc:
+        logger.exception("outbox event %s (%s) left to the relay sweep: a listener failed", event_id, name)
         _record_failure(event_id, exc)
         return False
     OutboxEvent.objects.filter(pk=event_id, dispatched_at__isnull=True).update(dispatched_at=timezone.now())

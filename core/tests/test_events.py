@@ -96,3 +96,37 @@ def test_the_event_id_is_a_reserved_payload_key():
     with pytest.raises(TypeError):
         events.emit("order.approved", order_id=1, event_id=str(uuid.uuid4()))
     assert not OutboxEvent.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_broker_failure_pauses_the_fast_path_and_a_listener_bug_does_not(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    from kombu.exceptions import OperationalError
+
+    from core import outbox
+
+    monkeypatch.setattr(events, "_listeners", defaultdict(list))
+    failures = iter([ValueError("listener bug"), OperationalError("Connection refused")])
+
+    def failing(name, **payload):
+        raise next(failures)
+
+    events.subscribe("order.approved", failing)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        events.emit("order.approved", order_id=1)
+    assert not outbox.fast_path_paused()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        events.emit("order.approved", order_id=2)
+    assert outbox.fast_path_paused()
+
+    # while paused, events are left to the sweep without a try
+    with django_capture_on_commit_callbacks(execute=True):
+        events.emit("order.approved", order_id=3)
+    assert sorted(OutboxEvent.objects.values_list("aggregate_id", "attempts")) == [
+        ("1", 1),
+        ("2", 1),
+        ("3", 0),
+    ]
