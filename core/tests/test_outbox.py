@@ -209,3 +209,14 @@ def test_a_sweep_task_re_enqueues_itself_from_where_the_batch_stopped():
     sweep_continue(task, Sweep(handled=5, more=True), batch=5)
 
     assert task.queued == [{"after": 2, "batch": 2}, {"batch": 5}]
+
+
+def test_the_relay_and_the_purge_are_scheduled_with_every_other_sweep():
+    from config.celery import app
+    from config.schedules import BEAT_SCHEDULE
+
+    scheduled = {entry["task"] for entry in BEAT_SCHEDULE.values()}
+    app.loader.import_default_modules()
+
+    assert {"core.tasks.outbox_relay_task", "core.tasks.outbox_purge_task"} <= scheduled
+    assert scheduled <= set(app.tasks)
