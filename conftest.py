@@ -57,15 +57,29 @@ def _fresh_cache():
 
 @pytest.fixture
 def emitted(monkeypatch):
-    """Domain events announced during the test, as (name, payload); other apps' listeners are detached."""
+    """Domain events relayed during the test, as (name, payload); other apps' listeners are detached.
+
+    Events are relayed after commit: run the code under `django_capture_on_commit_callbacks(execute=True)`.
+    """
     from collections import defaultdict
 
     from core import events
 
     seen: list[tuple[str, dict]] = []
     monkeypatch.setattr(events, "_listeners", defaultdict(list))
-    events.subscribe("*", lambda name, **payload: seen.append((name, payload)))
+    events.subscribe("*", lambda name, *, event_id, **payload: seen.append((name, payload)))
     return seen
+
+
+@pytest.fixture(autouse=True)
+def _outbox_fast_path():
+    """Each test starts with the outbox fast path on and no broker connection left by an earlier one."""
+    from core import outbox, publishing
+
+    outbox.fast_path_reset()
+    yield
+    outbox.fast_path_reset()
+    publishing.discard()
 
 
 def free_port() -> int:

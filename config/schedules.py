@@ -1,13 +1,21 @@
 """Every periodic job of the system, in one place (STYLE.md §5).
 
-Each entry is a sweep: a selector finds the rows that are due and the task handles a bounded batch,
-re-enqueuing itself while rows remain — or, for webhooks, fans the due ids out to one task each and
-lets the next beat tick pick up the rest.
+Each entry is a sweep (core.sweeps): its service selects the rows that are due and handles a bounded
+batch; the task re-enqueues itself while rows remain.
 """
 
 from datetime import timedelta
 
 BEAT_SCHEDULE = {
+    # The catch-up path of the outbox relay: events whose fast path failed (broker down or hung).
+    "core-relay-outbox": {
+        "task": "core.tasks.outbox_relay_task",
+        "schedule": timedelta(seconds=10),
+    },
+    "core-purge-outbox": {
+        "task": "core.tasks.outbox_purge_task",
+        "schedule": timedelta(hours=1),
+    },
     "orders-rescore-priority": {
         "task": "orders.tasks.order_rescore_open_task",
         "schedule": timedelta(minutes=15),

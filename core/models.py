@@ -1,6 +1,8 @@
+import uuid
 from typing import ClassVar
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -84,3 +86,61 @@ class Sequence(models.Model):
 
     def __str__(self):
         return f"{self.name}={self.value}"
+
+
+class OutboxEvent(models.Model):
+    """A domain event written in the transaction of the change it announces (the transactional outbox).
+
+    The relay (core.outbox) hands it to its listeners after commit and stamps `dispatched_at`; until
+    then it is pending and the relay sweep retries it, so a committed change always reaches its
+    listeners, at least once, under the same `id`.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(_("name"), max_length=100)
+    payload = models.JSONField(_("payload"), default=dict, encoder=DjangoJSONEncoder)
+    aggregate_type = models.CharField(_("aggregate type"), max_length=64, blank=True)
+    aggregate_id = models.CharField(_("aggregate id"), max_length=64, blank=True)
+    occurred_at = models.DateTimeField(_("occurred at"), default=timezone.now)
+    dispatched_at = models.DateTimeField(_("dispatched at"), null=True, blank=True)
+    attempts = models.PositiveIntegerField(_("failed attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+
+    class Meta:
+        verbose_name = _("outbox event")
+        verbose_name_plural = _("outbox events")
+        indexes = [
+            # The relay sweep reads "pending, oldest first"; the purge reads "dispatched before".
+            models.Index(
+                fields=["occurred_at", "id"],
+                condition=models.Q(dispatched_at__isnull=True),
+                name="core_outbox_pending_idx",
+            ),
+            models.Index(
+                fields=["dispatched_at"],
+                condition=models.Q(dispatched_at__isnull=False),
+                name="core_outbox_dispatched_idx",
+            ),
+            models.Index(fields=["aggregate_type", "aggregate_id"], name="core_outbox_aggregate_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} {self.id}"
+
+
+class ProcessedEvent(models.Model):
+    """Receipt that a handler acted on an event: the generic guard for handlers that must act once."""
+
+    handler = models.CharField(_("handler"), max_length=100)
+    event_id = models.UUIDField(_("event id"))
+    processed_at = models.DateTimeField(_("processed at"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("processed event")
+        verbose_name_plural = _("processed events")
+        constraints = [
+            models.UniqueConstraint(fields=["handler", "event_id"], name="core_processed_event_uniq")
+        ]
+
+    def __str__(self):
+        return f"{self.handler}:{self.event_id}"

@@ -1,6 +1,10 @@
-from django.db import connection
+import contextlib
+import uuid
+from collections.abc import Iterator
 
-from core.models import Sequence
+from django.db import IntegrityError, connection, transaction
+
+from core.models import ProcessedEvent, Sequence
 
 
 def sequence_next(*, name: str) -> int:
@@ -18,3 +22,26 @@ def sequence_next(*, name: str) -> int:
             [name],
         )
         return cursor.fetchone()[0]
+
+
+@contextlib.contextmanager
+def event_handle_once(*, handler: str, event_id: str | uuid.UUID | None) -> Iterator[bool]:
+    """Act on an event once per handler: yields False when `handler` already acted on `event_id`.
+
+    For handlers whose effect has no natural guard (an email). The receipt is written in a
+    transaction around the block, so a block that raises leaves no receipt and a redelivery acts
+    again; one that succeeds leaves it, and every redelivery of the same event is a no-op. Without
+    an event id (a direct call) the block always runs. Concurrent runs: the unique constraint lets
+    one through, the other waits for its outcome.
+    """
+    if event_id is None:
+        yield True
+        return
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                ProcessedEvent.objects.create(handler=handler, event_id=uuid.UUID(str(event_id)))
+        except IntegrityError:
+            yield False
+            return
+        yield True

@@ -17,6 +17,7 @@ from core.errors import Conflict, ValidationFailed
 from core.lifecycle import transition
 from core.money import ZERO, quantize_money
 from core.services import sequence_next
+from core.sweeps import Sweep
 from crm.services import customer_set_credit_exposure
 from finance import locks
 from finance.models import Invoice, InvoiceEvent, Payment
@@ -199,11 +200,12 @@ def invoice_mark_overdue(*, invoice_id: int, today: dt.date | None = None, actor
     return invoice
 
 
-def invoice_mark_overdue_due(*, batch: int = 200, today: dt.date | None = None) -> int:
+def invoice_mark_overdue_due(*, batch: int = 200, today: dt.date | None = None) -> Sweep:
     """Sweep: mark overdue up to `batch` issued or partially paid invoices whose due date has passed.
 
     Each invoice is marked in its own transaction and re-checked under its lock, so one paid
-    meanwhile is skipped. Returns how many were looked at: a full batch means rows may remain.
+    meanwhile is skipped. Every invoice looked at leaves the selection (marked, or no longer open
+    or due), so no cursor is needed: a full batch means rows may remain.
     """
     today = today or timezone.localdate()
     ids = list(
@@ -218,7 +220,7 @@ def invoice_mark_overdue_due(*, batch: int = 200, today: dt.date | None = None) 
                 transition(
                     LIFECYCLE, invoice.pk, INV.OVERDUE, data={"due_date": invoice.due_date.isoformat()}
                 )
-    return len(ids)
+    return Sweep(handled=len(ids), more=len(ids) >= batch)
 
 
 def invoice_void(*, invoice_id: int, reason: str, actor=None) -> Invoice:

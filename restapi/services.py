@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import NotFound, ValidationFailed
+from core.sweeps import Sweep
 from restapi.models import ApiToken, IdempotencyKey
 
 
@@ -45,14 +46,17 @@ def api_token_revoke(*, token_id: int, user=None) -> ApiToken:
     return token
 
 
-def idempotency_key_purge(*, older_than_hours: int | None = None, batch: int = 5000) -> int:
-    """Delete stored idempotent responses older than the TTL (at least 24 h). Returns rows deleted."""
+def idempotency_key_purge(*, older_than_hours: int | None = None, batch: int = 5000) -> Sweep:
+    """Sweep: delete up to `batch` stored idempotent responses older than the TTL (at least 24 h).
+
+    Returns the rows deleted; more may remain after a full batch.
+    """
     hours = max(24, older_than_hours or settings.IDEMPOTENCY_KEY_TTL_HOURS)
     cutoff = timezone.now() - dt.timedelta(hours=hours)
     with transaction.atomic():
         ids = list(IdempotencyKey.objects.filter(created_at__lt=cutoff).values_list("pk", flat=True)[:batch])
         deleted, _ = IdempotencyKey.objects.filter(pk__in=ids).delete()
-    return deleted
+    return Sweep(handled=deleted, more=len(ids) >= batch)
 
 
 def api_token_touch(*, token_id: int, now: dt.datetime) -> None:

@@ -16,7 +16,7 @@ import datetime as dt
 import logging
 import time
 import uuid
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -24,12 +24,16 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.mail import send_mail
 from django.core.validators import URLValidator
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
+from core import events
 from core.errors import NotFound, ValidationFailed
-from core.oncommit import on_commit_call
+from core.selectors import outbox_event_occurred_at
+from core.services import event_handle_once
+from core.sweeps import Sweep
 from crm.models import Customer
 from webhooks import limits, locks, payloads, signing, transport
 from webhooks.errors import DeliveryInProgress, EndpointDisabled
@@ -41,7 +45,7 @@ from webhooks.models import (
     WebhookEventType,
     _new_secret,
 )
-from webhooks.selectors import webhook_endpoint_list_subscribed
+from webhooks.selectors import webhook_delivery_list_due, webhook_endpoint_list_subscribed
 
 logger = logging.getLogger(__name__)
 
@@ -238,7 +242,8 @@ def webhook_fanout(
     `event_id` is fixed by whoever announced the event, so running this again for the same event
     (a redelivered task) creates nothing new: (endpoint, event_id) is unique. The body is a
     snapshot of the rows now (webhooks.payloads). Returns the ids of the deliveries it created.
-    Side effect on commit: one delivery task per new delivery. Unknown event types, events
+    Side effect: a `webhook_delivery.created` event per new delivery, whose listener (webhooks.apps)
+    queues its delivery task. Unknown event types, events
     without a customer and events whose row is gone are ignored (logged).
     """
     if event_type not in WebhookEventType.values:
@@ -258,11 +263,11 @@ def webhook_fanout(
     event_id = uuid.UUID(str(event_id))
     if isinstance(occurred_at, str):
         occurred_at = parse_datetime(occurred_at)
+    # The envelope says when the event happened, however late the relay handed it over.
+    occurred_at = occurred_at or outbox_event_occurred_at(event_id=event_id)
     body = payloads.envelope(
         event_id=event_id, event_type=event_type, created_at=occurred_at or timezone.now(), data=data
     )
-    from webhooks.tasks import webhook_deliver_task
-
     now = timezone.now()
     with transaction.atomic():
         done = set(
@@ -290,7 +295,7 @@ def webhook_fanout(
             .values_list("pk", flat=True)
         )
         for delivery_id in ids:
-            on_commit_call(webhook_deliver_task.delay, delivery_id=delivery_id)
+            events.emit("webhook_delivery.created", webhook_delivery_id=delivery_id)
     return ids
 
 
@@ -402,8 +407,6 @@ def _send(claim: _Claim) -> _Outcome:
 
 
 def _record(claim: _Claim, outcome: _Outcome) -> WebhookDelivery | None:
-    from webhooks.tasks import webhook_endpoint_notify_disabled_task
-
     with transaction.atomic():
         endpoint = locks.endpoint_for_update(claim.endpoint_id)
         delivery = locks.delivery_for_update(claim.delivery_id)
@@ -457,7 +460,11 @@ def _record(claim: _Claim, outcome: _Outcome) -> WebhookDelivery | None:
                     "count": endpoint.consecutive_failures
                 }
                 fields += ["is_active", "disabled_at", "disabled_reason"]
-                on_commit_call(webhook_endpoint_notify_disabled_task.delay, endpoint_id=endpoint.pk)
+                events.emit(
+                    "webhook_endpoint.disabled",
+                    webhook_endpoint_id=endpoint.pk,
+                    customer_id=endpoint.customer_id,
+                )
             endpoint.save(update_fields=fields)
         delivery.save(
             update_fields=[
@@ -485,8 +492,9 @@ def webhook_delivery_attempt(*, delivery_id: int) -> WebhookDelivery | None:
     attempt log row; on 2xx the delivery succeeds and the endpoint's failure count resets;
     otherwise the next try is scheduled with exponential backoff, or the delivery fails after
     WEBHOOK_MAX_ATTEMPTS, and an endpoint reaching WEBHOOK_DISABLE_AFTER_FAILURES failures in a
-    row is disabled and its customer notified by email (on commit). A claim whose lease was
-    taken over meanwhile only logs its attempt. Call it outside any transaction.
+    row is disabled and its customer notified by email (through the `webhook_endpoint.disabled`
+    event). A claim whose lease was taken over meanwhile only logs its attempt. Call it outside any
+    transaction.
     """
     claim = _claim(delivery_id)
     if claim is None:
@@ -498,11 +506,10 @@ def webhook_delivery_replay(*, delivery_id: int, actor=None) -> WebhookDelivery:
     """Send a delivery again from the start of a new attempt cycle, with the same event id.
 
     Resets status and attempt count (the attempt log is kept) and makes it due now.
-    Side effect on commit: a delivery task. Raises NotFound, EndpointDisabled (enable the
-    endpoint first), DeliveryInProgress (a worker is sending it right now).
+    Side effect: a `webhook_delivery.replayed` event, whose listener queues a delivery task.
+    Raises NotFound, EndpointDisabled (enable the endpoint first), DeliveryInProgress (a worker is
+    sending it right now).
     """
-    from webhooks.tasks import webhook_deliver_task
-
     with transaction.atomic():
         delivery = locks.delivery_for_update(delivery_id)
         if delivery is None:
@@ -517,16 +524,17 @@ def webhook_delivery_replay(*, delivery_id: int, actor=None) -> WebhookDelivery:
         delivery.next_attempt_at = now
         delivery.delivered_at = None
         delivery.save(update_fields=["status", "attempts", "next_attempt_at", "delivered_at", "updated_at"])
-        on_commit_call(webhook_deliver_task.delay, delivery_id=delivery.pk)
+        events.emit("webhook_delivery.replayed", webhook_delivery_id=delivery.pk)
     logger.info("webhook delivery %s replayed by %s", delivery.pk, getattr(actor, "pk", None))
     return delivery
 
 
-def webhook_endpoint_notify_disabled(*, endpoint_id: int) -> int:
+def webhook_endpoint_notify_disabled(*, endpoint_id: int, event_id: str | uuid.UUID | None = None) -> int:
     """Email the customer that an endpoint was disabled: its primary contacts and its users.
 
     Falls back to the customer's sales rep when nobody else has an address. Sends nothing for an
-    endpoint that is active again or gone. Returns the number of recipients.
+    endpoint that is active again or gone, nor a second time for the same `event_id` (a redelivered
+    `webhook_endpoint.disabled`). Returns the number of recipients emailed.
     """
     endpoint = WebhookEndpoint.objects.select_related("customer__sales_rep").filter(pk=endpoint_id).first()
     if endpoint is None or endpoint.is_active:
@@ -572,5 +580,33 @@ def webhook_endpoint_notify_disabled(*, endpoint_id: int) -> int:
         "error": last or "-",
         "id": endpoint.pk,
     }
-    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
+    with event_handle_once(handler="webhooks.endpoint_notify_disabled", event_id=event_id) as first:
+        if not first:
+            return 0
+        send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
     return len(recipients)
+
+
+def webhook_deliver_due(
+    *, enqueue: Callable[[int], None], after: list | None = None, batch: int = 200
+) -> Sweep:
+    """Sweep: hand up to `batch` due deliveries, oldest due first, to `enqueue` (the task queues them).
+
+    It sends nothing itself, so a slow receiver holds up one worker, not the sweep. `after` is the
+    cursor ([next_attempt_at ISO or None, id]) of the previous batch of the same chain, so a delivery
+    still waiting in the queue is not queued again by it (the next beat tick may: the claim turns
+    that into a no-op).
+    """
+    due = webhook_delivery_list_due()
+    if after:
+        at, pk = (parse_datetime(after[0]) if after[0] else None), int(after[1])
+        if at is None:
+            due = due.filter(next_attempt_at__isnull=True, pk__gt=pk)
+        else:
+            due = due.filter(
+                Q(next_attempt_at__isnull=True) | Q(next_attempt_at__gt=at) | Q(next_attempt_at=at, pk__gt=pk)
+            )
+    rows = list(due.values_list("next_attempt_at", "pk")[:batch])
+    for _at, delivery_id in rows:
+        enqueue(delivery_id)
+    return Sweep.of([[at.isoformat() if at else None, pk] for at, pk in rows], batch)

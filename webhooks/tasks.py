@@ -1,7 +1,14 @@
 from celery import shared_task
 from django.db import OperationalError
 
+from core.sweeps import sweep_continue
 from webhooks import limits
+from webhooks.services import (
+    webhook_deliver_due,
+    webhook_delivery_attempt,
+    webhook_endpoint_notify_disabled,
+    webhook_fanout,
+)
 
 # Retries here cover only a database that was briefly unreachable; a receiver's failures are retried
 # by the delivery's own schedule in the database (webhook_deliver_due_task), never by Celery.
@@ -16,8 +23,6 @@ SWEEP_BATCH = 200
 
 @shared_task(ignore_result=True, **DB_RETRY)
 def webhook_fanout_task(event_type: str, event_id: str, payload: dict, occurred_at: str | None = None):
-    from webhooks.services import webhook_fanout
-
     webhook_fanout(event_type=event_type, event_id=event_id, payload=payload, occurred_at=occurred_at)
 
 
@@ -30,29 +35,25 @@ def webhook_fanout_task(event_type: str, event_id: str, payload: dict, occurred_
     **DB_RETRY,
 )
 def webhook_deliver_task(delivery_id: int):
-    from webhooks.services import webhook_delivery_attempt
-
     webhook_delivery_attempt(delivery_id=delivery_id)
 
 
+def _enqueue_delivery(delivery_id: int) -> None:
+    webhook_deliver_task.delay(delivery_id=delivery_id)
+
+
 @shared_task(ignore_result=True)
-def webhook_deliver_due_task(batch: int = SWEEP_BATCH):
-    """Sweep: queue one delivery task for each of at most `batch` due deliveries, oldest due first.
-
-    It sends nothing itself, so a slow receiver holds up one worker, not the sweep. Beat is the
-    loop (every 30 s): a delivery still waiting in the queue may be queued again by the next
-    sweep, which the claim turns into a no-op.
-    """
-    from webhooks.selectors import webhook_delivery_list_due
-
-    for delivery_id in list(webhook_delivery_list_due().values_list("pk", flat=True)[:batch]):
-        webhook_deliver_task.delay(delivery_id=delivery_id)
+def webhook_deliver_due_task(after: list | None = None, batch: int = SWEEP_BATCH):
+    """Sweep: queue one delivery task per due delivery, a bounded batch at a time (webhook_deliver_due)."""
+    sweep_continue(
+        webhook_deliver_due_task,
+        webhook_deliver_due(enqueue=_enqueue_delivery, after=after, batch=batch),
+        batch=batch,
+    )
 
 
 @shared_task(
     ignore_result=True, autoretry_for=(OSError,), retry_backoff=60, retry_backoff_max=1800, max_retries=5
 )
-def webhook_endpoint_notify_disabled_task(endpoint_id: int):
-    from webhooks.services import webhook_endpoint_notify_disabled
-
-    webhook_endpoint_notify_disabled(endpoint_id=endpoint_id)
+def webhook_endpoint_notify_disabled_task(endpoint_id: int, event_id: str | None = None):
+    webhook_endpoint_notify_disabled(endpoint_id=endpoint_id, event_id=event_id)

@@ -189,6 +189,18 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = BEAT_SCHEDULE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
+# Domain events (core.events, core.outbox): written to the outbox with the change, relayed after commit.
+# Publishing a relayed event's tasks waits at most this long on the broker (connect, then each reply);
+# no retries. Keep it at or below 1 s: the fast path runs inside the request.
+OUTBOX_PUBLISH_TIMEOUT_SECONDS = float(env("OUTBOX_PUBLISH_TIMEOUT_SECONDS", "0.5"))
+# After a failed publish, a process leaves its events to the relay sweep for this long, so requests
+# do not each pay the timeout while the broker is down.
+OUTBOX_FAST_PATH_PAUSE_SECONDS = float(env("OUTBOX_FAST_PATH_PAUSE_SECONDS", "30"))
+# The relay sweep leaves events younger than this to the fast path of the process that wrote them.
+OUTBOX_RELAY_GRACE_SECONDS = float(env("OUTBOX_RELAY_GRACE_SECONDS", "5"))
+# Dispatched events (and handlers' receipts, core.models.ProcessedEvent) are purged after this many days.
+OUTBOX_RETENTION_DAYS = float(env("OUTBOX_RETENTION_DAYS", "7"))
+
 # DRF and the OpenAPI schema: defined here only. Test and bench settings vary the throttle through
 # API_THROTTLE_RATE (set in the environment before this module is imported), not by patching.
 REST_FRAMEWORK = {

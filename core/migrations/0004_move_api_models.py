@@ -10,7 +10,7 @@ from django.db import migrations
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("core", "0002_roles"),
+        ("core", "0003_outbox"),
     ]
 
     operations = [

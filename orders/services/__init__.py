@@ -1,7 +1,8 @@
 """Writes for orders: intake, the lifecycle state machine and its timeline, fulfilment facts, priority.
 
-Every public service owns its transaction; side effects (tasks, domain events) are registered to run
-after commit, so nothing leaves the database for a change that was rolled back.
+Every public service owns its transaction; follow-up work starts from the domain events it emits into
+the outbox in that transaction (core.events), so nothing leaves the database for a change that was
+rolled back, and nothing is lost for one that committed.
 """
 
 from orders.services.fulfilment import order_record_delivered, order_record_shipped_quantities
@@ -25,7 +26,7 @@ from orders.services.lifecycle import (
     order_submit,
     order_transition,
 )
-from orders.services.priority import order_priority_score, order_score_priority
+from orders.services.priority import order_priority_score, order_rescore_open, order_score_priority
 
 __all__ = [
     "ADDRESS_FIELDS",
@@ -36,6 +37,7 @@ __all__ = [
     "order_create",
     "order_hold",
     "order_priority_score",
+    "order_rescore_open",
     "order_quote",
     "order_quote_request",
     "order_record_delivered",

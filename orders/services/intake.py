@@ -12,7 +12,6 @@ from django.utils.translation import gettext as _
 
 from core import events
 from core.errors import ConcurrentModification, ValidationFailed
-from core.oncommit import on_commit_call
 from core.services import sequence_next
 from crm.models import Address, Customer
 from inventory.selectors import atp_date, stock_available_by_product
@@ -23,7 +22,6 @@ from orders.errors import (
 )
 from orders.models import Channel, Order, OrderEvent, OrderLine
 from orders.selectors import order_find_by_external_reference
-from orders.services.lifecycle import _after_transition
 from orders.states import LIFECYCLE, OrderEventKind, OrderStatus, can_edit
 from pricing.services import LineRequest, PricedLine, price_lines, shipping_estimate
 
@@ -211,7 +209,7 @@ def order_create(
     """Create an order with its priced lines; submitted unless `submit=False` (then a draft).
 
     Preconditions: the customer is active; lines are validated and priced by pricing.
-    Side effects on commit: priority scoring task; domain event `order.submitted`.
+    Side effects: domain event `order.submitted` (`order.draft`), whose listener queues priority scoring.
     Raises ValidationFailed (nothing written), DuplicateExternalReference (409).
     Query count does not depend on the number of lines.
     """
@@ -280,7 +278,6 @@ def order_create(
                     )
                 )
             OrderEvent.objects.bulk_create(timeline)
-            _after_transition(order)
             # A new order announces the status it starts in: `order.submitted` or `order.draft`.
             LIFECYCLE.announce(order, f"order.{order.status}")
     except IntegrityError:
@@ -379,9 +376,6 @@ def order_update(
                 existing_number=other.number if other else "", external_reference=order.external_reference
             )
         OrderEvent.record(order=order, kind=OrderEventKind.UPDATED, actor=actor, data={"fields": changed})
+        # Priority scoring follows from the event when the changed fields move it (orders.apps).
         events.emit("order.updated", order_id=order.pk, fields=changed)
-        if {"lines", "requested_delivery_date", "shipping_address"} & set(changed):
-            from orders.tasks import order_score_priority_task
-
-            on_commit_call(order_score_priority_task.delay, order_id=order.pk)
     return order

@@ -5,27 +5,12 @@ from django.utils.translation import gettext as _
 
 from core.errors import ValidationFailed
 from core.lifecycle import transition
-from core.oncommit import on_commit_call
 from orders import locks
 from orders.errors import StatusSetByFulfilment
 from orders.models import Order
 from orders.states import FULFILMENT_ONLY, HOLDABLE, LIFECYCLE, OrderStatus
 
 S = OrderStatus
-
-
-# ---------------------------------------------------------------------------------------------
-# After-transition hook: follow-up work once an order's status changed or an order was created.
-# The domain event itself is emitted by the engine (or by intake for a new order).
-# ---------------------------------------------------------------------------------------------
-
-
-def _after_transition(order: Order) -> None:
-    from orders.tasks import order_score_priority_task
-
-    # robust: a broker hiccup must not turn a committed order into a 500, nor skip the events;
-    # a lost scoring task is caught up by the periodic rescoring sweep.
-    on_commit_call(order_score_priority_task.delay, order_id=order.pk)
 
 
 def _move(
@@ -37,13 +22,13 @@ def _move(
     data: dict | None = None,
     expected_version: int | None = None,
 ) -> tuple[Order, bool]:
-    """The engine's transition for orders (see core.lifecycle.transition), then the after-transition hook."""
-    order, changed = transition(
+    """The engine's transition for orders (see core.lifecycle.transition).
+
+    Follow-up work (priority scoring, webhooks) listens to the event the engine emits (orders.apps).
+    """
+    return transition(
         LIFECYCLE, order_id, to, actor=actor, reason=reason, data=data, expected_version=expected_version
     )
-    if changed:
-        _after_transition(order)
-    return order, changed
 
 
 def order_transition(

@@ -7,7 +7,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.money import ZERO
+from core.sweeps import Sweep
 from orders.models import Order, OrderEvent
+from orders.selectors import order_list_open
 from orders.states import OPEN, OrderEventKind
 
 TIER_POINTS = {"standard": 0, "silver": 10, "gold": 20, "platinum": 30}
@@ -48,3 +50,16 @@ def order_score_priority(*, order_id: int) -> int | None:
                 order=order, kind=OrderEventKind.PRIORITY_SCORED, data={"from": order.priority, "to": score}
             )
         return score
+
+
+def order_rescore_open(*, after: int | None = None, batch: int = 500) -> Sweep:
+    """Sweep: rescore up to `batch` open orders after order id `after` (dates move closer every day).
+
+    Each order is scored in its own transaction. Returns the batch; its cursor is the last order id.
+    """
+    ids = list(
+        order_list_open().filter(pk__gt=after or 0).order_by("pk").values_list("pk", flat=True)[:batch]
+    )
+    for order_id in ids:
+        order_score_priority(order_id=order_id)
+    return Sweep.of(ids, batch)

@@ -1,6 +1,5 @@
 import datetime as dt
 import uuid
-from decimal import Decimal
 
 import pytest
 from django.utils import timezone
@@ -52,7 +51,7 @@ def test_the_sweep_queues_a_task_per_due_delivery_of_active_endpoints_and_sends_
 
 
 @pytest.mark.django_db
-def test_the_sweep_queues_a_bounded_batch_oldest_due_first_and_leaves_the_rest_to_the_next_beat(queued):
+def test_the_sweep_queues_a_bounded_batch_oldest_due_first_and_re_enqueues_itself_for_the_rest(queued):
     endpoint = WebhookEndpointFactory()
     now = timezone.now()
     deliveries = [
@@ -63,7 +62,13 @@ def test_the_sweep_queues_a_bounded_batch_oldest_due_first_and_leaves_the_rest_t
     webhook_deliver_due_task.apply(kwargs={"batch": 2})
 
     assert queued["deliver"] == [deliveries[1].pk, deliveries[2].pk]
-    assert queued["sweep"] == []
+    assert len(queued["sweep"]) == 1
+
+    # the next batch of the chain starts after the last one queued, though those are still due
+    webhook_deliver_due_task.apply(kwargs=queued["sweep"][0])
+
+    assert queued["deliver"] == [deliveries[1].pk, deliveries[2].pk, deliveries[0].pk]
+    assert len(queued["sweep"]) == 1
 
 
 @pytest.mark.django_db
@@ -96,21 +101,22 @@ def test_the_delivery_task_has_time_limits_within_its_lease():
     )
 
 
-def test_the_listener_only_queues_a_fanout_with_a_fresh_event_id(monkeypatch):
+def test_the_listener_only_queues_a_fanout_under_the_event_s_own_id(monkeypatch):
     from webhooks import tasks
 
     queued = []
     monkeypatch.setattr(tasks.webhook_fanout_task, "delay", lambda **kw: queued.append(kw))
+    first, second = str(uuid.uuid4()), str(uuid.uuid4())
+    payload = {"order_id": 1, "customer_id": 2, "status": "approved", "total": "1.50"}
 
-    enqueue_fanout("order.approved", order_id=1, customer_id=2, status="approved", total=Decimal("1.50"))
-    enqueue_fanout("order.approved", order_id=1, customer_id=2, status="approved", total=Decimal("1.50"))
+    enqueue_fanout("order.approved", event_id=first, **payload)
+    enqueue_fanout("order.approved", event_id=first, **payload)
+    enqueue_fanout("order.approved", event_id=second, **payload)
 
-    assert [q["payload"] for q in queued] == [
-        {"order_id": 1, "customer_id": 2, "status": "approved", "total": "1.50"}
-    ] * 2
-    ids = {uuid.UUID(q["event_id"]) for q in queued}
-    assert len(ids) == 2
-    assert all(q["event_type"] == "order.approved" and q["occurred_at"] for q in queued)
+    # a redelivered event keeps its id (the fan-out then creates nothing new); another event has its own
+    assert [q["payload"] for q in queued] == [payload] * 3
+    assert [q["event_id"] for q in queued] == [first, first, second]
+    assert all(q["event_type"] == "order.approved" for q in queued)
 
 
 def test_every_webhook_event_type_is_subscribed_and_nothing_else():

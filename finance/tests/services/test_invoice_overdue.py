@@ -97,9 +97,9 @@ def test_the_sweep_marks_only_past_due_open_invoices_in_batches():
     payment_record(invoice_id=paid.pk, amount=paid.total, received_on=timezone.localdate())
 
     # when the sweep runs with a batch of two, then again
-    assert invoice_mark_overdue_due(batch=2) == 2
-    assert invoice_mark_overdue_due(batch=2) == 1
-    assert invoice_mark_overdue_due(batch=2) == 0
+    assert invoice_mark_overdue_due(batch=2).handled == 2
+    assert invoice_mark_overdue_due(batch=2).handled == 1
+    assert invoice_mark_overdue_due(batch=2).handled == 0
 
     # then exactly the past-due open ones are overdue
     statuses = dict(Invoice.objects.values_list("pk", "status"))

@@ -57,6 +57,8 @@ def test_a_broker_failure_after_commit_neither_raises_nor_loses_the_events(
     monkeypatch, django_capture_on_commit_callbacks
 ):
     from core import events
+    from core.models import OutboxEvent
+    from core.outbox import outbox_relay
     from orders import tasks
 
     def broker_down(**kwargs):
@@ -70,6 +72,18 @@ def test_a_broker_failure_after_commit_neither_raises_nor_loses_the_events(
     with django_capture_on_commit_callbacks(execute=True):
         order_transition(order_id=order.pk, to=S.APPROVED)
 
+    # the change is committed; its event waits in the outbox for the relay sweep
     order.refresh_from_db()
     assert order.status == S.APPROVED
+    event = OutboxEvent.objects.get(name="order.approved", aggregate_type="order", aggregate_id=str(order.pk))
+    assert (event.dispatched_at, event.attempts) == (None, 1)
+    assert "broker down" in event.last_error
+    assert seen == []
+
+    # once the broker is back, the sweep hands it to every listener
+    monkeypatch.setattr(tasks.order_score_priority_task, "delay", lambda **kwargs: None)
+    outbox_relay(grace_seconds=0)
+
+    event.refresh_from_db()
+    assert event.dispatched_at is not None
     assert seen == [order.number]

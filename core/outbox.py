@@ -1,0 +1,159 @@
+"""The outbox relay: hands committed domain events (core.events) to their listeners, at least once.
+
+Two paths, one rule (an event is marked dispatched only after every listener took it):
+
+- Fast path, right after commit, in the process that made the change (a request, a worker): the
+  listeners publish through `core.publishing.bounded()`, so a closed or hung broker costs at most
+  one OUTBOX_PUBLISH_TIMEOUT_SECONDS. After a failure the process leaves publishing to the sweep for
+  OUTBOX_FAST_PATH_PAUSE_SECONDS, so the following requests do not pay that timeout again.
+- Sweep (`outbox_relay`, from beat): pending events older than OUTBOX_RELAY_GRACE_SECONDS (younger
+  ones are the fast path's), oldest first, locked with skip_locked so concurrent sweeps share the
+  work, in bounded batches. The lock is on outbox rows only and is held across publishing on
+  purpose: no other relay takes those rows meanwhile, and publishing is bounded by the timeout.
+
+A relay that dies after publishing and before marking publishes again next time: listeners pass
+the event id on and handlers act once per id (core.services.event_handle_once for those that need
+a receipt). Dispatched events are purged after OUTBOX_RETENTION_DAYS (`outbox_purge`).
+"""
+
+import datetime as dt
+import logging
+import time
+import uuid
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from kombu.exceptions import OperationalError as BrokerError
+
+from core import events, publishing
+from core.models import OutboxEvent, ProcessedEvent
+from core.sweeps import Sweep
+
+logger = logging.getLogger(__name__)
+
+# What a publish raises when the broker is down or hung: kombu wraps the transport's errors in
+# OperationalError; OSError covers a socket failing outside that wrapper.
+BROKER_ERRORS = (BrokerError, OSError)
+
+_paused_until = 0.0
+
+
+def fast_path_paused() -> bool:
+    return time.monotonic() < _paused_until
+
+
+def fast_path_reset() -> None:
+    """Let this process use the fast path again at once (tests; an operator's shell)."""
+    global _paused_until
+    _paused_until = 0.0
+
+
+def _pause() -> None:
+    global _paused_until
+    _paused_until = time.monotonic() + float(settings.OUTBOX_FAST_PATH_PAUSE_SECONDS)
+
+
+def _record_failure(event_id, exc: BaseException) -> None:
+    OutboxEvent.objects.filter(pk=event_id, dispatched_at__isnull=True).update(
+        attempts=F("attempts") + 1, last_error=f"{type(exc).__name__}: {exc}"[:1000]
+    )
+
+
+def relay_committed(*, event_id: uuid.UUID, name: str, payload: dict) -> bool:
+    """Fast path: hand a just-committed event to its listeners and mark it dispatched.
+
+    Never raises for a listener's failure: the event stays pending for the sweep and the failure is
+    recorded on it; a broker failure also pauses the fast path. Returns whether it was dispatched.
+    """
+    if fast_path_paused():
+        return False
+    try:
+        with publishing.bounded():
+            events.deliver(name, payload, event_id=str(event_id))
+    except BROKER_ERRORS as exc:
+        publishing.discard()
+        _pause()
+        logger.warning(
+            "outbox event %s (%s) left to the relay sweep: broker unavailable: %s", event_id, name, exc
+        )
+        _record_failure(event_id, exc)
+        return False
+    except Exception as exc:
+        logger.exception("outbox event %s (%s) left to the relay sweep: a listener failed", event_id, name)
+        _record_failure(event_id, exc)
+        return False
+    OutboxEvent.objects.filter(pk=event_id, dispatched_at__isnull=True).update(dispatched_at=timezone.now())
+    return True
+
+
+def outbox_relay(*, after: list | None = None, batch: int = 200, grace_seconds: float | None = None) -> Sweep:
+    """Sweep: dispatch up to `batch` pending events, oldest first, and mark them dispatched.
+
+    `after` is the cursor ([occurred_at ISO, id]) a previous batch of the same chain stopped at.
+    A listener failing for its own reasons is recorded on the event (attempts, last_error) and the
+    sweep goes on; a broker failure ends the batch and the chain (the next beat tick tries again).
+    Events locked by another relay are skipped. Call it outside any transaction.
+    """
+    grace = settings.OUTBOX_RELAY_GRACE_SECONDS if grace_seconds is None else grace_seconds
+    due = OutboxEvent.objects.filter(
+        dispatched_at__isnull=True, occurred_at__lte=timezone.now() - dt.timedelta(seconds=grace)
+    )
+    if after:
+        at, pk = parse_datetime(after[0]), uuid.UUID(after[1])
+        due = due.filter(Q(occurred_at__gt=at) | Q(occurred_at=at, id__gt=pk))
+    broker_down = False
+    with transaction.atomic():
+        rows = list(due.select_for_update(skip_locked=True).order_by("occurred_at", "id")[:batch])
+        dispatched = []
+        with publishing.bounded():
+            for event in rows:
+                try:
+                    # A savepoint: a listener that ran its task eagerly and failed leaves our
+                    # transaction usable for the next event.
+                    with transaction.atomic():
+                        events.deliver(event.name, event.payload, event_id=str(event.pk))
+                except BROKER_ERRORS as exc:
+                    publishing.discard()
+                    logger.warning("outbox relay stopped at event %s: broker unavailable: %s", event.pk, exc)
+                    _record_failure(event.pk, exc)
+                    broker_down = True
+                    break
+                except Exception as exc:
+                    logger.exception("outbox event %s (%s): a listener failed", event.pk, event.name)
+                    _record_failure(event.pk, exc)
+                    continue
+                dispatched.append(event.pk)
+        if dispatched:
+            OutboxEvent.objects.filter(pk__in=dispatched).update(dispatched_at=timezone.now())
+    if broker_down:
+        return Sweep(handled=len(dispatched))
+    sweep = Sweep.of([[e.occurred_at.isoformat(), str(e.pk)] for e in rows], batch)
+    return Sweep(handled=len(dispatched), more=sweep.more, after=sweep.after)
+
+
+def outbox_purge(*, batch: int = 1000, older_than_days: float | None = None) -> Sweep:
+    """Sweep: delete up to `batch` events dispatched, and receipts taken, more than the retention ago.
+
+    Pending events are never purged. Returns what it deleted; more may remain after a full batch.
+    """
+    days = settings.OUTBOX_RETENTION_DAYS if older_than_days is None else older_than_days
+    cutoff = timezone.now() - dt.timedelta(days=days)
+    with transaction.atomic():
+        ids = list(
+            OutboxEvent.objects.filter(dispatched_at__lt=cutoff)
+            .order_by("dispatched_at")
+            .values_list("pk", flat=True)[:batch]
+        )
+        events_deleted, _ = OutboxEvent.objects.filter(pk__in=ids).delete()
+        receipt_ids = list(
+            ProcessedEvent.objects.filter(processed_at__lt=cutoff)
+            .order_by("processed_at")
+            .values_list("pk", flat=True)[:batch]
+        )
+        receipts_deleted, _ = ProcessedEvent.objects.filter(pk__in=receipt_ids).delete()
+    return Sweep(
+        handled=events_deleted + receipts_deleted, more=len(ids) >= batch or len(receipt_ids) >= batch
+    )

@@ -1,0 +1,15 @@
+from celery import shared_task
+
+from core.outbox import outbox_purge, outbox_relay
+from core.sweeps import sweep_continue
+
+
+@shared_task(ignore_result=True)
+def outbox_relay_task(after: list | None = None, batch: int = 200):
+    """Sweep: hand pending domain events to their listeners (the catch-up path of core.outbox)."""
+    sweep_continue(outbox_relay_task, outbox_relay(after=after, batch=batch), batch=batch)
+
+
+@shared_task(ignore_result=True)
+def outbox_purge_task(batch: int = 1000):
+    sweep_continue(outbox_purge_task, outbox_purge(batch=batch), batch=batch)
