@@ -127,3 +127,18 @@ def test_the_filesystem_broker_keeps_every_file_under_var(tmp_path):
     assert len(list((var / "broker" / "out").glob("*.msg"))) == 1
     assert (var / "broker" / "control" / "celery.exchange").is_file()
     assert (var / "broker" / "processed").is_dir()
+
+
+def test_a_publish_timeout_above_one_second_is_refused_at_start():
+    # The fast path publishes inside the request: a longer wait would let a hung broker hold requests.
+    clean = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "DJANGO_SETTINGS_MODULE": "config.settings.base",
+        "OUTBOX_PUBLISH_TIMEOUT_SECONDS": "5",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60
+    )
+
+    assert result.returncode != 0
+    assert "OUTBOX_PUBLISH_TIMEOUT_SECONDS must be above 0 and at most 1" in result.stderr

@@ -13,6 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 from config.schedules import BEAT_SCHEDULE
@@ -193,6 +194,8 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Publishing a relayed event's tasks waits at most this long on the broker (connect, then each reply);
 # no retries. Keep it at or below 1 s: the fast path runs inside the request.
 OUTBOX_PUBLISH_TIMEOUT_SECONDS = float(env("OUTBOX_PUBLISH_TIMEOUT_SECONDS", "0.5"))
+if not 0 < OUTBOX_PUBLISH_TIMEOUT_SECONDS <= 1:
+    raise ImproperlyConfigured("OUTBOX_PUBLISH_TIMEOUT_SECONDS must be above 0 and at most 1 (seconds).")
 # After a failed publish, a process leaves its events to the relay sweep for this long, so requests
 # do not each pay the timeout while the broker is down.
 OUTBOX_FAST_PATH_PAUSE_SECONDS = float(env("OUTBOX_FAST_PATH_PAUSE_SECONDS", "30"))
