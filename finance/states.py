@@ -3,6 +3,7 @@ needs and the timeline kinds, declared as `LIFECYCLE` for the engine (core.lifec
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.lifecycle import Lifecycle
 
@@ -19,7 +20,7 @@ class InvoiceStatus(models.TextChoices):
 class InvoiceEventKind(models.TextChoices):
     """What an invoice's timeline entry records; a status change's kind is also its domain event's name."""
 
-    CREATED = "invoice.created", _("Created")
+    CREATED = "invoice.created", pgettext_lazy("timeline", "Created")
     ISSUED = "invoice.issued", _("Issued")
     PAYMENT_RECORDED = "invoice.payment_recorded", _("Payment recorded")
     PARTIALLY_PAID = "invoice.partially_paid", _("Partially paid")

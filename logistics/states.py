@@ -3,6 +3,7 @@ needs and the timeline kinds, declared as `LIFECYCLE` for the engine (core.lifec
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.lifecycle import Lifecycle
 
@@ -20,7 +21,7 @@ class ShipmentStatus(models.TextChoices):
 class ShipmentEventKind(models.TextChoices):
     """What a shipment's timeline entry records; a status change's kind is also its domain event's name."""
 
-    CREATED = "shipment.created", _("Created")
+    CREATED = "shipment.created", pgettext_lazy("timeline", "Created")
     PACKED = "shipment.packed", _("Packed")
     DISPATCHED = "shipment.dispatched", _("Dispatched")
     IN_TRANSIT = "shipment.in_transit", _("Back in transit")

@@ -4,6 +4,7 @@ definition."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.lifecycle import Lifecycle
 
@@ -28,7 +29,7 @@ class OrderStatus(models.TextChoices):
 class OrderEventKind(models.TextChoices):
     """What an order's timeline entry records; a status change's kind is also its domain event's name."""
 
-    CREATED = "order.created", _("Created")
+    CREATED = "order.created", pgettext_lazy("timeline", "Created")
     UPDATED = "order.updated", _("Details changed")
     DRAFT = "order.draft", _("Reopened as draft")
     SUBMITTED = "order.submitted", _("Submitted")

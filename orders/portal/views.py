@@ -106,6 +106,8 @@ def _detail_context(request, order, *, cancel_form=None) -> dict:
         # A dealer sees the timeline the dealer API shows, without the system's own bookkeeping.
         "events": order_event_list_for_dealer(order=order) if own else order_event_list(order=order),
         "cancel_form": cancel_form if show_cancel else None,
+        # As in the dealer API: a dealer sees that our staff acted, not who.
+        "hide_staff_names": own,
     }
 
 
