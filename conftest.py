@@ -7,18 +7,21 @@ missing server fails the run.
 
 import os
 import socket
+from collections import defaultdict
 
 import pytest
+import redis
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
+
+from core import events, outbox, publishing
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
 def _redis_answers() -> bool:
     try:
-        import redis
-
         return bool(redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=0.5).ping())
     except Exception:
         return False
@@ -50,8 +53,6 @@ def pytest_collection_modifyitems(config, items):
 def _fresh_cache():
     """Each test starts with an empty cache: a rolled-back test must not leave cached rows behind
     (e.g. pricing reference tables, pricing.selectors)."""
-    from django.core.cache import cache
-
     cache.clear()
 
 
@@ -61,10 +62,6 @@ def emitted(monkeypatch):
 
     Events are relayed after commit: run the code under `django_capture_on_commit_callbacks(execute=True)`.
     """
-    from collections import defaultdict
-
-    from core import events
-
     seen: list[tuple[str, dict]] = []
     monkeypatch.setattr(events, "_listeners", defaultdict(list))
     events.subscribe("*", lambda name, *, event_id, **payload: seen.append((name, payload)))
@@ -74,8 +71,6 @@ def emitted(monkeypatch):
 @pytest.fixture(autouse=True)
 def _outbox_fast_path():
     """Each test starts with the outbox fast path on and no broker connection left by an earlier one."""
-    from core import outbox, publishing
-
     outbox.fast_path_reset()
     yield
     outbox.fast_path_reset()

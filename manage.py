@@ -5,7 +5,7 @@ import sys
 
 def main():
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
-    from django.core.management import execute_from_command_line
+    from django.core.management import execute_from_command_line  # noqa: PLC0415  (Django's manage.py: after DJANGO_SETTINGS_MODULE is set)
 
     execute_from_command_line(sys.argv)
 

@@ -29,6 +29,9 @@ import time
 import urllib.request
 from pathlib import Path
 
+import psycopg2
+import redis
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ["DATABASE_URL"] = os.environ.get(
@@ -42,8 +45,6 @@ BROKER_URL = os.environ.setdefault("BENCH_BROKER_URL", "redis://127.0.0.1:6379/8
 
 
 def _ensure_redis(url: str) -> None:
-    import redis
-
     try:
         redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1).ping()
     except redis.RedisError as exc:
@@ -51,14 +52,12 @@ def _ensure_redis(url: str) -> None:
 
 
 def _purge_broker() -> None:
-    from config.celery import app
+    from config.celery import app  # noqa: PLC0415  (the Celery app reads Django settings: after the bench environment is set)
 
     app.control.purge()
 
 
 def _ensure_database(url: str) -> None:
-    import psycopg2
-
     name = url.rsplit("/", 1)[1]
     conn = psycopg2.connect(url.rsplit("/", 1)[0] + "/postgres")
     conn.autocommit = True
@@ -105,12 +104,12 @@ def _machine() -> dict:
         mem_gib = kb / 1024 / 1024
     except (OSError, AttributeError):
         pass
-    from django.db import connection
+    from django.db import connection  # noqa: PLC0415  (Django only after the bench environment above is set)
 
     with connection.cursor() as cur:
         cur.execute("SHOW server_version")
         pg = cur.fetchone()[0]
-    import django
+    import django  # noqa: PLC0415  (Django only after the bench environment above is set)
 
     return {
         "cpu": cpu,
@@ -123,9 +122,9 @@ def _machine() -> dict:
 
 
 def _query_counts(token: str, skus: list[str], *, keyed: bool) -> dict:
-    from django.db import connection
-    from django.test import Client
-    from django.test.utils import CaptureQueriesContext
+    from django.db import connection  # noqa: PLC0415  (Django only after the bench environment above is set)
+    from django.test import Client  # noqa: PLC0415  (Django only after the bench environment above is set)
+    from django.test.utils import CaptureQueriesContext  # noqa: PLC0415  (Django only after the bench environment above is set)
 
     client = Client()
     out = {}
@@ -221,12 +220,12 @@ def main() -> None:
     _ensure_redis(BROKER_URL)
     _ensure_database(os.environ["DATABASE_URL"])
     wrk = _ensure_wrk()
-    import django
+    import django  # noqa: PLC0415  (Django only after the bench environment above is set)
 
     django.setup()
-    from django.core.management import call_command
+    from django.core.management import call_command  # noqa: PLC0415  (Django only after the bench environment above is set)
 
-    from bench.seed import seed
+    from bench.seed import seed  # noqa: PLC0415  (project models: only after django.setup() above)
 
     call_command("migrate", verbosity=0)
     t0 = time.perf_counter()
@@ -240,9 +239,9 @@ def main() -> None:
         "plain": _query_counts(token, skus, keyed=False),
     }
 
-    from django.db import connection
+    from django.db import connection  # noqa: PLC0415  (Django only after the bench environment above is set)
 
-    from orders.models import Order, OrderLine
+    from orders.models import Order, OrderLine  # noqa: PLC0415  (project models: only after django.setup() above)
 
     size = {"orders": Order.objects.count(), "order_lines": OrderLine.objects.count()}
     machine = _machine()
@@ -306,10 +305,8 @@ def main() -> None:
         server.wait(timeout=30)
         _purge_broker()
 
-    from django.db import connection as conn2
-
     dealer_orders = Order.objects.filter(customer_id=customer_id).count()
-    conn2.close()
+    connection.close()
     report = _report(machine, size, seed_s, queries, rows, listing, dealer_orders, args)
     print(report)
     (ROOT / "bench" / "results").mkdir(exist_ok=True)

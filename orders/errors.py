@@ -7,7 +7,7 @@ class OrderNotEditable(Conflict):
     code = "order_not_editable"
 
     def __init__(self, *, order):
-        from orders.states import OrderStatus
+        from orders.states import OrderStatus  # noqa: PLC0415  (states loads core.models: errors stay importable before the app registry is ready)
 
         super().__init__(
             _("Order %(number)s can no longer be changed: it is “%(status)s”.")
@@ -36,7 +36,7 @@ class StatusSetByFulfilment(Conflict):
     code = "status_set_by_fulfilment"
 
     def __init__(self, *, order_number: str, target):
-        from orders.states import OrderStatus
+        from orders.states import OrderStatus  # noqa: PLC0415  (states loads core.models: errors stay importable before the app registry is ready)
 
         super().__init__(
             _(

@@ -7,6 +7,8 @@ import pytest
 from django.conf import settings
 from django.utils import translation
 
+from orders.states import OrderStatus
+
 PO = Path(settings.BASE_DIR) / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
 
 
@@ -73,8 +75,6 @@ def test_the_compiled_catalog_matches_the_po(lang):
 
 
 def test_order_statuses_read_in_chinese():
-    from orders.states import OrderStatus
-
     with translation.override("zh-hans"):
         labels = {str(status.label) for status in OrderStatus}
     assert "暂挂" in labels

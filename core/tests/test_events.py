@@ -6,8 +6,9 @@ from decimal import Decimal
 
 import pytest
 from django.db import transaction
+from kombu.exceptions import OperationalError
 
-from core import events
+from core import events, outbox
 from core.models import OutboxEvent
 
 
@@ -102,10 +103,6 @@ def test_the_event_id_is_a_reserved_payload_key():
 def test_a_broker_failure_pauses_the_fast_path_and_a_listener_bug_does_not(
     monkeypatch, django_capture_on_commit_callbacks
 ):
-    from kombu.exceptions import OperationalError
-
-    from core import outbox
-
     monkeypatch.setattr(events, "_listeners", defaultdict(list))
     failures = iter([ValueError("listener bug"), OperationalError("Connection refused")])
 

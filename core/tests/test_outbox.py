@@ -9,6 +9,8 @@ from django.db import connections, transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
+from config.celery import app
+from config.schedules import BEAT_SCHEDULE
 from core import events
 from core.models import OutboxEvent, ProcessedEvent
 from core.outbox import outbox_purge, outbox_relay
@@ -212,9 +214,6 @@ def test_a_sweep_task_re_enqueues_itself_from_where_the_batch_stopped():
 
 
 def test_the_relay_and_the_purge_are_scheduled_with_every_other_sweep():
-    from config.celery import app
-    from config.schedules import BEAT_SCHEDULE
-
     scheduled = {entry["task"] for entry in BEAT_SCHEDULE.values()}
     app.loader.import_default_modules()
 

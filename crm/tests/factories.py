@@ -1,5 +1,6 @@
 import factory
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 
 from crm.models import Address, Contact, Customer, CustomerKind, CustomerTier
 
@@ -52,8 +53,6 @@ class ContactFactory(factory.django.DjangoModelFactory):
 
 def dealer_user(customer=None, **kwargs):
     """A user acting for `customer` (a new dealer when omitted)."""
-    from django.contrib.auth.models import Group
-
     customer = customer or CustomerFactory()
     user = UserFactory(**kwargs)
     customer.users.add(user)

@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from config.celery import app
 from core.models import OutboxEvent
 from core.outbox import outbox_relay
 from orders import tasks
@@ -52,8 +53,6 @@ def test_an_edit_is_rescored_only_when_it_moves_the_score(scoring, django_captur
 
 @pytest.mark.django_db
 def test_a_status_event_relayed_twice_scores_the_order_once():
-    from config.celery import app
-
     order = make_order(requested_delivery_date=timezone.localdate() + dt.timedelta(days=2))
     Order.objects.filter(pk=order.pk).update(priority=0)
     event = OutboxEvent.objects.get(name="order.submitted")

@@ -2,9 +2,19 @@
 
 import pytest
 from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.db import connection
 from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from crm.models import Contact, Customer
+from finance.models import Invoice
+from inventory.models import Product, StockLevel
+from orders.models import Order
+from orders.tests.factories import make_order
+from pricing.models import TierDiscount
+from restapi.models import ApiToken
 from tests.admin.factories import make_instance
 
 PROJECT_APPS = {
@@ -87,13 +97,6 @@ def test_dealer_is_sent_to_the_login_page(model, dealer, dealer_client):
 
 @pytest.mark.django_db
 def test_order_manager_can_add_where_the_role_says(manager):
-    from crm.models import Contact, Customer
-    from finance.models import Invoice
-    from inventory.models import Product, StockLevel
-    from orders.models import Order
-    from pricing.models import TierDiscount
-    from restapi.models import ApiToken
-
     addable = {model for model in MODELS if _can_add(model, manager)}
 
     assert {Order, Customer, Contact, Product, StockLevel, ApiToken} <= addable
@@ -102,11 +105,6 @@ def test_order_manager_can_add_where_the_role_says(manager):
 
 @pytest.mark.django_db
 def test_order_list_query_count_does_not_grow_with_orders(manager_client, django_assert_num_queries):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    from orders.tests.factories import make_order
-
     make_order()
     with CaptureQueriesContext(connection) as few:
         manager_client.get(_url_of_orders())
@@ -125,8 +123,6 @@ def _url_of_orders():
 
 @pytest.mark.django_db
 def test_every_add_page_the_admin_offers_renders_for_a_superuser(client):
-    from django.contrib.auth import get_user_model
-
     superuser = get_user_model().objects.create_superuser("root", "root@example.com", "pass12345!")
     client.force_login(superuser)
     offered = [model for model in MODELS if _can_add(model, superuser)]

@@ -185,9 +185,6 @@ def test_transition_button_needs_the_permission(roles, client):
 
 @pytest.mark.django_db
 def test_the_order_timeline_shows_labels_not_codes(manager_client):
-    from orders.models import OrderEvent
-    from orders.tests.factories import make_order
-
     order = make_order()
     OrderEvent.record(order=order, kind="order.priority_scored", data={"from": 0, "to": 10})
 

@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import sync_playwright
 
 from crm.tests.factories import AddressFactory, CustomerFactory, UserFactory
 from inventory.tests.factories import ProductFactory
@@ -39,7 +40,6 @@ def browser_page():
             pytest.fail(f"CI=true but {reason}")
         print(f"skipping the browser test: {reason}")
         pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)

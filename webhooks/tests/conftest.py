@@ -2,6 +2,8 @@ import socket
 
 import pytest
 
+from config.celery import app
+from conftest import free_port
 from webhooks.tests.receiver import start_receiver
 
 
@@ -17,8 +19,6 @@ def receiver():
 @pytest.fixture
 def eager_celery(settings):
     """Run Celery tasks inline, so on-commit `.delay()` calls really deliver."""
-    from config.celery import app
-
     # Read first: the app loads its configuration from Django settings lazily, on first access.
     before = app.conf.task_always_eager
     settings.CELERY_TASK_ALWAYS_EAGER = True
@@ -30,8 +30,6 @@ def eager_celery(settings):
 @pytest.fixture
 def free_url():
     """A URL on 127.0.0.1 where nothing listens."""
-    from conftest import free_port
-
     return f"http://127.0.0.1:{free_port()}/hook"
 
 

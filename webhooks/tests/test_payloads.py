@@ -12,6 +12,7 @@ from finance.states import InvoiceStatus
 from logistics.models import Carrier, Shipment, ShipmentLine, TrackingEvent
 from logistics.states import ShipmentStatus
 from orders.tests.factories import make_order
+from webhooks import tasks
 from webhooks.models import WebhookDelivery, WebhookEventType
 from webhooks.payloads import encode
 from webhooks.services import webhook_fanout
@@ -22,8 +23,6 @@ E = WebhookEventType
 
 @pytest.fixture(autouse=True)
 def _no_broker(monkeypatch):
-    from webhooks import tasks
-
     monkeypatch.setattr(tasks.webhook_deliver_task, "delay", lambda **kw: None)
 
 

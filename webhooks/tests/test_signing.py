@@ -1,3 +1,5 @@
+import hashlib
+import hmac
 import time
 
 import pytest
@@ -44,9 +46,6 @@ def test_a_malformed_header_is_rejected():
 
 
 def test_the_signature_is_hmac_sha256_over_timestamp_dot_body():
-    import hashlib
-    import hmac
-
     expected = hmac.new(SECRET.encode(), b"1700000000." + BODY, hashlib.sha256).hexdigest()
     assert sign(secret=SECRET, timestamp=1700000000, body=BODY) == expected
 

@@ -5,17 +5,16 @@ import pytest
 from django.utils import timezone
 
 from core import events
+from webhooks import limits, tasks
 from webhooks.apps import enqueue_fanout
-from webhooks.models import DeliveryStatus, WebhookDelivery
-from webhooks.tasks import webhook_deliver_due_task
+from webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEventType
+from webhooks.tasks import webhook_deliver_due_task, webhook_deliver_task
 from webhooks.tests.factories import WebhookDeliveryFactory, WebhookEndpointFactory
 
 
 @pytest.fixture
 def queued(monkeypatch):
     """Delivery task ids the sweep queued (the broker is not involved), and whether it queued itself."""
-    from webhooks import tasks
-
     calls = {"deliver": [], "sweep": []}
     monkeypatch.setattr(
         tasks.webhook_deliver_task, "delay", lambda **kw: calls["deliver"].append(kw["delivery_id"])
@@ -88,9 +87,6 @@ def test_the_sweep_resends_a_delivery_whose_worker_died_mid_attempt(receiver, ea
 
 
 def test_the_delivery_task_has_time_limits_within_its_lease():
-    from webhooks import limits
-    from webhooks.tasks import webhook_deliver_task
-
     assert webhook_deliver_task.soft_time_limit == limits.task_soft_time_limit()
     assert webhook_deliver_task.time_limit == limits.task_time_limit()
     assert (
@@ -102,8 +98,6 @@ def test_the_delivery_task_has_time_limits_within_its_lease():
 
 
 def test_the_listener_only_queues_a_fanout_under_the_event_s_own_id(monkeypatch):
-    from webhooks import tasks
-
     queued = []
     monkeypatch.setattr(tasks.webhook_fanout_task, "delay", lambda **kw: queued.append(kw))
     first, second = str(uuid.uuid4()), str(uuid.uuid4())
@@ -120,8 +114,6 @@ def test_the_listener_only_queues_a_fanout_under_the_event_s_own_id(monkeypatch)
 
 
 def test_every_webhook_event_type_is_subscribed_and_nothing_else():
-    from webhooks.models import WebhookEventType
-
     assert all(enqueue_fanout in events.listeners(name) for name in WebhookEventType.values)
     assert enqueue_fanout not in events.listeners("order.submitted")
     assert enqueue_fanout not in events.listeners("shipment.dispatched")

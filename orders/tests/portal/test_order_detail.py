@@ -2,6 +2,7 @@ import pytest
 
 from crm.tests.factories import CustomerFactory, dealer_user
 from inventory.tests.factories import ProductFactory
+from orders.models import OrderEvent
 from orders.services import order_transition
 from orders.states import OrderStatus
 from orders.tests.factories import make_order
@@ -28,8 +29,6 @@ def test_dealer_sees_own_order_with_lines_totals_timeline_and_a_cancel_form(clie
 def test_the_timeline_shows_labels_and_hides_the_systems_bookkeeping_from_dealers(
     client, dealer, dealer_customer, rep, rep_customer
 ):
-    from orders.models import OrderEvent
-
     own = make_order(customer=dealer_customer)
     looked_after = make_order(customer=rep_customer)
     for order in (own, looked_after):

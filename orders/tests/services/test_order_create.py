@@ -12,6 +12,7 @@ from orders.models import Channel, Order, OrderEvent, OrderLine
 from orders.services import order_create
 from orders.states import OrderStatus
 from orders.tests.factories import make_order
+from pricing.models import TierDiscount
 from pricing.selectors import pricing_reference
 from pricing.services import LineRequest
 
@@ -110,7 +111,6 @@ def test_query_count_does_not_grow_with_lines():
 @pytest.mark.django_db
 def test_totals_are_sums_of_lines_for_awkward_quantities_and_prices():
     customer = CustomerFactory(tier="gold")
-    from pricing.models import TierDiscount
 
     TierDiscount.objects.create(tier="gold", percent=Decimal("7.50"))
     prices = [Decimal("0.01"), Decimal("33.33"), Decimal("19.99"), Decimal("1234.57"), Decimal("0.05")]

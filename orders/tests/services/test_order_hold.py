@@ -1,6 +1,10 @@
 import pytest
 
+from core import events
 from core.errors import InvalidTransition
+from core.models import OutboxEvent
+from core.outbox import outbox_relay
+from orders import tasks
 from orders.services import order_cancel, order_hold, order_release_hold, order_transition
 from orders.states import OrderStatus, can_cancel
 from orders.tests.factories import make_order
@@ -32,8 +36,6 @@ def test_an_order_held_while_cancellable_can_still_be_cancelled():
 
 @pytest.mark.django_db
 def test_release_keeps_the_first_stamp_and_announces_a_release(django_capture_on_commit_callbacks):
-    from core import events
-
     seen = []
     events.subscribe("*", lambda name, **payload: seen.append(name))
     order = make_order()
@@ -56,11 +58,6 @@ def test_release_keeps_the_first_stamp_and_announces_a_release(django_capture_on
 def test_a_broker_failure_after_commit_neither_raises_nor_loses_the_events(
     monkeypatch, django_capture_on_commit_callbacks
 ):
-    from core import events
-    from core.models import OutboxEvent
-    from core.outbox import outbox_relay
-    from orders import tasks
-
     def broker_down(**kwargs):
         raise ConnectionError("broker down")
 

@@ -5,9 +5,9 @@ from django.core import mail
 from django.utils import timezone
 
 from crm.models import Contact
-from crm.tests.factories import CustomerFactory, dealer_user
+from crm.tests.factories import CustomerFactory, UserFactory, dealer_user
 from webhooks.models import WebhookDelivery, WebhookEndpoint
-from webhooks.services import webhook_delivery_attempt
+from webhooks.services import webhook_delivery_attempt, webhook_endpoint_notify_disabled
 from webhooks.tests.factories import WebhookDeliveryFactory, WebhookEndpointFactory
 
 
@@ -72,8 +72,6 @@ def test_a_success_resets_the_failure_count(receiver, settings):
 
 @pytest.mark.django_db
 def test_no_email_when_the_endpoint_was_enabled_again_before_the_notice_ran():
-    from webhooks.services import webhook_endpoint_notify_disabled
-
     endpoint = WebhookEndpointFactory(is_active=True)
 
     assert webhook_endpoint_notify_disabled(endpoint_id=endpoint.pk) == 0
@@ -82,9 +80,6 @@ def test_no_email_when_the_endpoint_was_enabled_again_before_the_notice_ran():
 
 @pytest.mark.django_db
 def test_the_notice_falls_back_to_the_sales_rep():
-    from crm.tests.factories import UserFactory
-    from webhooks.services import webhook_endpoint_notify_disabled
-
     rep = UserFactory(email="rep@oms.example")
     endpoint = WebhookEndpointFactory(customer=CustomerFactory(sales_rep=rep), is_active=False)
     WebhookEndpoint.objects.filter(pk=endpoint.pk).update(

@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from webhooks import limits, services
+from webhooks import limits, services, tasks
 from webhooks.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from webhooks.services import backoff_seconds, webhook_delivery_attempt
 from webhooks.tasks import webhook_deliver_due_task, webhook_deliver_task
@@ -280,8 +280,6 @@ def test_a_stale_result_leaves_the_new_claims_lease_and_the_failure_count_alone(
 
 @pytest.mark.django_db
 def test_a_stale_result_after_a_replay_is_only_logged(receiver, stalled_first_send, monkeypatch):
-    from webhooks import tasks
-
     monkeypatch.setattr(tasks.webhook_deliver_task, "delay", lambda **kw: None)
     delivery = _delivery_to(receiver)
     stalled_first_send["meanwhile"] = lambda claim: services.webhook_delivery_replay(

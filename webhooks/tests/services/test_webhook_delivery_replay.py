@@ -3,6 +3,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
+from webhooks import tasks
 from webhooks.errors import DeliveryInProgress, EndpointDisabled
 from webhooks.models import DeliveryStatus, WebhookAttempt, WebhookDelivery
 from webhooks.services import webhook_delivery_attempt, webhook_delivery_replay
@@ -35,8 +36,6 @@ def test_a_failed_delivery_is_replayed_with_the_same_event_id(
 
 @pytest.mark.django_db
 def test_a_delivery_being_sent_cannot_be_replayed(monkeypatch):
-    from webhooks import tasks
-
     queued = []
     monkeypatch.setattr(tasks.webhook_deliver_task, "delay", lambda **kw: queued.append(kw))
     delivery = WebhookDeliveryFactory(attempts=1, leased_until=timezone.now() + dt.timedelta(seconds=30))

@@ -5,8 +5,10 @@ import pytest
 from crm.tests.factories import CustomerFactory
 from orders.services import order_approve, order_reject
 from orders.tests.factories import make_order
+from webhooks import tasks
 from webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEventType
 from webhooks.services import webhook_fanout
+from webhooks.tasks import webhook_fanout_task
 from webhooks.tests.factories import WebhookEndpointFactory
 
 E = WebhookEventType
@@ -15,8 +17,6 @@ E = WebhookEventType
 @pytest.fixture
 def enqueued(monkeypatch):
     """Delivery task ids queued on commit (the broker is not involved)."""
-    from webhooks import tasks
-
     calls = []
     monkeypatch.setattr(tasks.webhook_deliver_task, "delay", lambda **kw: calls.append(kw["delivery_id"]))
     return calls
@@ -107,8 +107,6 @@ def test_fanning_out_the_same_event_twice_creates_one_delivery_and_queues_it_onc
 def test_a_redelivered_fanout_task_sends_no_duplicate(
     receiver, eager_celery, django_capture_on_commit_callbacks
 ):
-    from webhooks.tasks import webhook_fanout_task
-
     order = make_order()
     endpoint = WebhookEndpointFactory(customer=order.customer, url=receiver.url)
     receiver.secret = endpoint.secret
