@@ -21,3 +21,5 @@ ROOT_URLCONF = "bench.urls"
 DATABASES["default"]["CONN_MAX_AGE"] = None  # noqa: F405
 CELERY_TASK_ALWAYS_EAGER = False
 LOGGING = {"version": 1, "disable_existing_loggers": True, "root": {"level": "ERROR", "handlers": []}}
+# The bench serves no static files; without a collected folder whitenoise would warn on every worker start.
+STATIC_ROOT = None
