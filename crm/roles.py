@@ -15,7 +15,7 @@ DEALER = "Dealer"
 VIEW, ADD, CHANGE = "view", "add", "change"
 
 APP_MODELS: dict[str, tuple[str, ...]] = {
-    "core": ("sequence",),
+    "core": ("sequence", "outboxevent"),
     "restapi": ("apitoken", "idempotencykey"),
     "crm": ("customer", "contact", "address"),
     "inventory": ("category", "product", "productoption", "productoptionvalue", "warehouse", "stocklevel"),
@@ -56,7 +56,7 @@ ROLES: dict[str, frozenset[str]] = {
         | _model_perms("production", None, (VIEW,))
         | _model_perms("restapi", ("apitoken",), (VIEW, ADD, CHANGE))
         # Read-only system tables, shown so a manager can trace numbering, retries and reports.
-        | _model_perms("core", ("sequence",), (VIEW,))
+        | _model_perms("core", ("sequence", "outboxevent"), (VIEW,))
         | _model_perms("restapi", ("idempotencykey",), (VIEW,))
         | _model_perms("analytics", None, (VIEW,))
         | _model_perms("webhooks", None, (VIEW, CHANGE))

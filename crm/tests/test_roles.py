@@ -50,7 +50,7 @@ EXPECTED = {
         | _perms("logistics", LOGISTICS, ["view"])
         | _perms("production", PRODUCTION, ["view"])
         | _perms("restapi", ["apitoken"], VAC)
-        | {"core.view_sequence", "restapi.view_idempotencykey"}
+        | {"core.view_sequence", "core.view_outboxevent", "restapi.view_idempotencykey"}
         | {"analytics.view_dailysales"}
         | _perms("webhooks", WEBHOOKS, ["view", "change"])
     ),

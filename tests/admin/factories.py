@@ -6,7 +6,7 @@ admin's own need: a builder per model, and the rows that have no factory.
 
 from analytics.models import DailySales
 from analytics.tests.factories import DailySalesFactory
-from core.models import Sequence
+from core.models import OutboxEvent, Sequence
 from crm.models import Address, Contact, Customer
 from crm.tests.factories import AddressFactory, ContactFactory, CustomerFactory, UserFactory
 from finance.models import Invoice, Payment
@@ -34,6 +34,14 @@ from webhooks.tests.factories import WebhookAttemptFactory, WebhookDeliveryFacto
 
 BUILDERS = {
     Sequence: lambda: Sequence.objects.create(name="order:2026", value=3),
+    OutboxEvent: lambda: OutboxEvent.objects.create(
+        name="order.approved",
+        payload={"order_id": 1},
+        aggregate_type="order",
+        aggregate_id="1",
+        attempts=2,
+        last_error="OperationalError: broker unreachable",
+    ),
     # A token exists only through its service: the plain key is never stored.
     ApiToken: lambda: api_token_create(user=UserFactory(), name="ERP")[0],
     IdempotencyKey: lambda: IdempotencyKey.objects.create(
