@@ -68,7 +68,10 @@ def order_quote(
     """
     priced = price_lines(customer=customer, lines=lines)
     fee, transit_days = shipping_estimate(
-        region=shipping_region, subtotal=priced.subtotal, weight_kg=priced.weight_kg
+        region=shipping_region,
+        subtotal=priced.subtotal,
+        weight_kg=priced.weight_kg,
+        reference=priced.reference,
     )
     available = stock_available_by_product(product_ids={p.product.pk for p in priced.lines})
     today = today or timezone.localdate()
