@@ -111,9 +111,13 @@ def _validate_options(
     return delta, custom, "; ".join(labels)
 
 
-def price_lines(*, customer: Customer, lines: Sequence[LineRequest]) -> PricedLines:
+def price_lines(
+    *, customer: Customer, lines: Sequence[LineRequest], product_annotations: dict | None = None
+) -> PricedLines:
     """Validate and price requested lines for `customer`. Query count does not grow with the lines.
 
+    `product_annotations`: further values the caller needs on the same products (name → expression),
+    read in the same query and found as attributes of each PricedLine.product.
     Raises ValidationFailed with field paths like `lines[2].quantity` and writes nothing.
     """
     errors: dict[str, list[str]] = {}
@@ -132,6 +136,7 @@ def price_lines(*, customer: Customer, lines: Sequence[LineRequest]) -> PricedLi
                 CustomerPrice.objects.filter(customer=customer, product=OuterRef("pk")).values("price")[:1]
             ),
             has_options=Exists(ProductOption.objects.filter(product=OuterRef("pk"))),
+            **(product_annotations or {}),
         )
     }
     prefetch_related_objects([p for p in products.values() if p.has_options], "options__values")
