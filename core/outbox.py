@@ -29,6 +29,7 @@ from django.utils.dateparse import parse_datetime
 from kombu.exceptions import OperationalError as BrokerError
 
 from core import events, publishing
+from core.db import LAZY_COMMIT, can_commit_lazily
 from core.models import OutboxEvent, ProcessedEvent
 from core.sweeps import Sweep
 
@@ -85,8 +86,27 @@ def relay_committed(*, event_id: uuid.UUID, name: str, payload: dict) -> bool:
         logger.exception("outbox event %s (%s) left to the relay sweep: a listener failed", event_id, name)
         _record_failure(event_id, exc)
         return False
-    OutboxEvent.objects.filter(pk=event_id, dispatched_at__isnull=True).update(dispatched_at=timezone.now())
+    _mark_dispatched(event_id)
     return True
+
+
+_MARK_DISPATCHED_SQL = (
+    f"UPDATE {OutboxEvent._meta.db_table} SET dispatched_at = %s WHERE id = %s AND dispatched_at IS NULL "
+    f"RETURNING {LAZY_COMMIT}"
+)
+
+
+def _mark_dispatched(event_id: uuid.UUID) -> None:
+    # Outside a transaction (after a request's commit), the mark commits without waiting for its WAL
+    # flush (core.db): if a crash loses it, the event is still pending and the sweep delivers it again,
+    # which at-least-once delivery allows; handlers act once per event id.
+    now = timezone.now()
+    connection = transaction.get_connection()
+    if can_commit_lazily(connection):
+        with connection.cursor() as cursor:
+            cursor.execute(_MARK_DISPATCHED_SQL, [now, event_id])
+        return
+    OutboxEvent.objects.filter(pk=event_id, dispatched_at__isnull=True).update(dispatched_at=now)
 
 
 def outbox_relay(*, after: list | None = None, batch: int = 200, grace_seconds: float | None = None) -> Sweep:

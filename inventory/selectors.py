@@ -1,6 +1,7 @@
 import datetime as dt
 
-from django.db.models import F, Sum
+from django.db.models import F, OuterRef, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from inventory.models import Product, StockLevel, Warehouse
@@ -14,6 +15,20 @@ def stock_available_by_product(*, product_ids) -> dict[int, int]:
         .annotate(available=Sum(F("on_hand") - F("reserved")))
     )
     return {row["product_id"]: max(0, row["available"] or 0) for row in rows}
+
+
+def stock_available_expression(*, product: str = "pk"):
+    """The same figure for the product at OuterRef(`product`), as an expression (0 without stock rows).
+
+    For a caller that reads products anyway: annotating them with it saves the query above.
+    """
+    available = (
+        StockLevel.objects.filter(product_id=OuterRef(product), warehouse__is_active=True)
+        .values("product_id")
+        .annotate(available=Sum(F("on_hand") - F("reserved")))
+        .values("available")
+    )
+    return Coalesce(Subquery(available[:1]), 0)
 
 
 def atp_date(

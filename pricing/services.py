@@ -23,7 +23,7 @@ from core.money import ZERO, percent_of, quantize_money
 from crm.models import Customer
 from inventory.models import Product, ProductOption
 from pricing.models import CustomerPrice
-from pricing.selectors import pricing_reference, tier_discount_percent
+from pricing.selectors import PricingReference, pricing_reference
 
 # Amounts are stored as numeric(14, 2); leave head-room for shipping fees added to the total.
 MAX_AMOUNT = Decimal("1000000000000")  # 10^12
@@ -61,6 +61,9 @@ class PricedLines:
     discount_total: Decimal
     tax_total: Decimal
     weight_kg: Decimal
+    # The reference tables the lines were priced with; shipping_estimate takes them for the same order,
+    # so one quote reads the cache once and sees one version of the tables.
+    reference: PricingReference
 
 
 def price_line_amounts(
@@ -108,9 +111,13 @@ def _validate_options(
     return delta, custom, "; ".join(labels)
 
 
-def price_lines(*, customer: Customer, lines: Sequence[LineRequest]) -> PricedLines:
+def price_lines(
+    *, customer: Customer, lines: Sequence[LineRequest], product_annotations: dict | None = None
+) -> PricedLines:
     """Validate and price requested lines for `customer`. Query count does not grow with the lines.
 
+    `product_annotations`: further values the caller needs on the same products (name → expression),
+    read in the same query and found as attributes of each PricedLine.product.
     Raises ValidationFailed with field paths like `lines[2].quantity` and writes nothing.
     """
     errors: dict[str, list[str]] = {}
@@ -129,11 +136,13 @@ def price_lines(*, customer: Customer, lines: Sequence[LineRequest]) -> PricedLi
                 CustomerPrice.objects.filter(customer=customer, product=OuterRef("pk")).values("price")[:1]
             ),
             has_options=Exists(ProductOption.objects.filter(product=OuterRef("pk"))),
+            **(product_annotations or {}),
         )
     }
     prefetch_related_objects([p for p in products.values() if p.has_options], "options__values")
     negotiated = {sku: p.negotiated_price for sku, p in products.items() if p.negotiated_price is not None}
-    tier_percent = tier_discount_percent(tier=customer.tier)
+    reference = pricing_reference()
+    tier_percent = reference.tier_percent.get(customer.tier, ZERO)
     tax_rate = settings.DEFAULT_TAX_RATE
     priced: list[PricedLine] = []
     for index, line in enumerate(lines):
@@ -200,12 +209,18 @@ def price_lines(*, customer: Customer, lines: Sequence[LineRequest]) -> PricedLi
         discount_total=sum((p.discount_amount for p in priced), ZERO),
         tax_total=sum((p.tax_amount for p in priced), ZERO),
         weight_kg=sum((p.product.weight_kg * p.quantity for p in priced), Decimal("0")),
+        reference=reference,
     )
 
 
-def shipping_estimate(*, region: str, subtotal: Decimal, weight_kg: Decimal) -> tuple[Decimal, int]:
-    """Shipping fee and transit days to `region` (falls back to the `*` rate; none → free, 3 days)."""
-    rates = pricing_reference().shipping_rates
+def shipping_estimate(
+    *, region: str, subtotal: Decimal, weight_kg: Decimal, reference: PricingReference | None = None
+) -> tuple[Decimal, int]:
+    """Shipping fee and transit days to `region` (falls back to the `*` rate; none → free, 3 days).
+
+    `reference`: the tables already read for this order (PricedLines.reference); else read now.
+    """
+    rates = (pricing_reference() if reference is None else reference).shipping_rates
     rate = rates.get(region or "") or rates.get("*")
     if rate is None:
         return ZERO, 3

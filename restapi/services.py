@@ -6,6 +6,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.db import LAZY_COMMIT, can_commit_lazily
 from core.errors import NotFound, ValidationFailed
 from core.sweeps import Sweep
 from restapi.models import ApiToken, IdempotencyKey
@@ -68,10 +69,24 @@ def idempotency_key_claim(*, scope: str, key: str, request_hash: str) -> Idempot
     """Insert the key row (no response yet) and commit it; None when the (scope, key) row exists.
 
     The unique constraint decides between concurrent requests with the same key. Outside a transaction
-    the single insert commits by itself (no BEGIN/COMMIT round trips); inside one, a savepoint keeps the
+    the single insert commits by itself (no BEGIN/COMMIT round trips), and on PostgreSQL without waiting
+    for its WAL flush (core.db): the request's own transaction commits after it, and that synchronous
+    commit makes the claim durable too, so a crash can lose the claim only of a request that left
+    nothing else behind, which a retry then starts afresh. Inside a transaction, a savepoint keeps the
     caller's transaction usable after a unique violation.
     """
-    in_transaction = transaction.get_connection().in_atomic_block
+    connection = transaction.get_connection()
+    if can_commit_lazily(connection):
+        record = IdempotencyKey(scope=scope, key=key, request_hash=request_hash)
+        with connection.cursor() as cursor:
+            cursor.execute(_CLAIM_SQL, [scope, key, request_hash, record.created_at])
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        record.pk = row[0]
+        record._state.adding, record._state.db = False, connection.alias
+        return record
+    in_transaction = connection.in_atomic_block
     try:
         with transaction.atomic() if in_transaction else contextlib.nullcontext():
             return IdempotencyKey.objects.create(scope=scope, key=key, request_hash=request_hash)
@@ -79,9 +94,20 @@ def idempotency_key_claim(*, scope: str, key: str, request_hash: str) -> Idempot
         return None
 
 
+# The table and constraint keep their names from core (restapi.models); ON CONFLICT names the unique
+# (scope, key) constraint, so a taken key returns no row instead of raising.
+_CLAIM_SQL = (
+    "INSERT INTO core_idempotencykey (scope, key, request_hash, created_at) VALUES (%s, %s, %s, %s) "
+    f"ON CONFLICT ON CONSTRAINT core_idempotency_scope_key_uniq DO NOTHING RETURNING id, {LAZY_COMMIT}"
+)
+_LOCK_SQL = "SELECT 1 FROM core_idempotencykey WHERE id = %s FOR UPDATE"
+
+
 def idempotency_key_lock(*, key_id: int) -> None:
     """Hold the key row's lock for the caller's transaction: proof that its request is still running."""
-    list(IdempotencyKey.objects.select_for_update().filter(pk=key_id))
+    # Plain SQL: the statement is fixed, and building it through the ORM costs more than running it.
+    with transaction.get_connection().cursor() as cursor:
+        cursor.execute(_LOCK_SQL, [key_id])
 
 
 def idempotency_key_take_over(*, key_id: int) -> IdempotencyKey | None:

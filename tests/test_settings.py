@@ -87,7 +87,7 @@ def test_everything_is_overridden_from_the_environment():
     )
     assert (values["language"], values["time_zone"], values["currency"]) == ("zh-hans", "UTC", "USD")
     assert values["broker"] == "redis://cache:6379/0"
-    assert values["cache"] == "django.core.cache.backends.redis.RedisCache"
+    assert values["cache"] == "config.cache.RedisCache"
     assert values["debug"] is True
     assert values["allowed_hosts"] == ["a.example.com", "b.example.com"]
 

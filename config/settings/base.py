@@ -260,7 +260,8 @@ WEBHOOK_DISABLE_AFTER_FAILURES = int(env("WEBHOOK_DISABLE_AFTER_FAILURES", "20")
 
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": env("CACHE_URL")}
+        # Django's RedisCache, minus a new redis client per cache operation (config.cache).
+        {"BACKEND": "config.cache.RedisCache", "LOCATION": env("CACHE_URL")}
         if env("CACHE_URL")
         else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     )
