@@ -1,6 +1,8 @@
 from django.apps import AppConfig
 from django.apps import apps as global_apps
 from django.core.management import call_command
+from django.db import connections, router
+from django.db.migrations.executor import MigrationExecutor
 from django.db.models.signals import post_migrate
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -11,17 +13,25 @@ def sync_roles_after_migrate(sender, *, app_config, using, verbosity=1, plan=Non
 
     post_migrate is sent once per app with models, in INSTALLED_APPS order, and auth creates each
     app's permissions in its own receiver; only at the last app do all permissions exist.
-    After migrating backwards the schema is older than crm.roles, which may name permissions it
-    lacks: the groups are then left as they are until a forward migrate (or sync_roles) runs.
+    After migrating backwards, or part of the way (`migrate <app> <migration>`), the schema may lack
+    permissions crm.roles names: the groups are then left as they are until a full migrate (or
+    sync_roles) runs. Only grants are made here; withdrawing is `sync_roles --prune`, never a deploy's.
     """
     with_models = [config for config in global_apps.get_app_configs() if config.models_module is not None]
     if app_config is not with_models[-1]:
         return
-    if any(backwards for _migration, backwards in plan or ()):
+    if not router.allow_migrate_model(using, global_apps.get_model("auth", "Permission")):
+        return
+    if any(backwards for _migration, backwards in plan or ()) or not _fully_migrated(using):
         if verbosity >= 1:
-            print(gettext("Roles not synced after migrating backwards; run sync_roles if needed."))
+            print(gettext("Roles not synced: the database is not fully migrated; run sync_roles once it is."))
         return
     call_command("sync_roles", database=using, verbosity=verbosity)
+
+
+def _fully_migrated(using: str) -> bool:
+    executor = MigrationExecutor(connections[using])
+    return not executor.migration_plan(executor.loader.graph.leaf_nodes())
 
 
 class CrmConfig(AppConfig):

@@ -30,10 +30,12 @@ def customer_set_credit_exposure(*, customer_id: int, amount: Decimal) -> None:
             raise NotFound()
 
 
-def roles_sync(*, using: str = DEFAULT_DB_ALIAS) -> dict[str, tuple[int, int]]:
-    """Make each group of crm.roles.ROLES hold exactly the permissions listed for it.
+def roles_sync(*, using: str = DEFAULT_DB_ALIAS, prune: bool = False) -> dict[str, tuple[int, int]]:
+    """Give each group of crm.roles.ROLES the permissions listed for it.
 
-    Creates missing groups, grants missing permissions and withdraws those no longer listed; groups
+    Creates missing groups and grants missing permissions. With `prune`, also withdraws what a group
+    holds beyond its list (a grant an administrator added by hand, or one a newer release dropped);
+    without it such grants are kept, so a deploy never takes away what an administrator gave. Groups
     not in ROLES and users' own permissions are left alone. Running it again changes nothing.
     Precondition: every app's permissions exist (post_migrate has created them).
     Returns {group name: (permissions granted, permissions withdrawn)}.
@@ -57,7 +59,7 @@ def roles_sync(*, using: str = DEFAULT_DB_ALIAS) -> dict[str, tuple[int, int]]:
             group, _created = Group.objects.using(using).get_or_create(name=name)
             held = set(group.permissions.values_list("pk", flat=True))
             target = {existing[perm] for perm in perms}
-            grant, withdraw = target - held, held - target
+            grant, withdraw = target - held, (held - target) if prune else set()
             if grant:
                 group.permissions.add(*grant)
             if withdraw:

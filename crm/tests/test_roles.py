@@ -1,5 +1,10 @@
 """The role groups of crm/roles.py, applied by `manage.py sync_roles`, which `migrate` runs."""
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ImproperlyConfigured
@@ -10,6 +15,7 @@ from crm import apps as crm_apps
 from crm import services
 from crm.services import roles_sync
 
+ROOT = Path(__file__).resolve().parents[2]
 VAC = ("view", "add", "change")
 
 
@@ -101,15 +107,40 @@ def test_syncing_the_roles_again_changes_nothing():
 
 
 @pytest.mark.django_db
-def test_sync_withdraws_permissions_no_longer_listed_and_grants_missing_ones():
+def test_pruning_withdraws_permissions_no_longer_listed_and_grants_missing_ones():
+    finance = Group.objects.get(name="Finance")
+    finance.permissions.add(Permission.objects.get(codename="delete_invoice"))
+    finance.permissions.remove(Permission.objects.get(codename="view_invoice"))
+
+    changes = roles_sync(prune=True)
+
+    assert _group_perms("Finance") == EXPECTED["Finance"]
+    assert changes["Finance"] == (1, 1)
+
+
+@pytest.mark.django_db
+def test_a_plain_sync_keeps_what_an_administrator_granted_by_hand():
     finance = Group.objects.get(name="Finance")
     finance.permissions.add(Permission.objects.get(codename="delete_invoice"))
     finance.permissions.remove(Permission.objects.get(codename="view_invoice"))
 
     changes = roles_sync()
 
-    assert _group_perms("Finance") == EXPECTED["Finance"]
-    assert changes["Finance"] == (1, 1)
+    assert _group_perms("Finance") == EXPECTED["Finance"] | {"finance.delete_invoice"}
+    assert changes["Finance"] == (1, 0)
+
+
+@pytest.mark.django_db
+def test_the_command_prunes_only_when_asked():
+    rep_group = Group.objects.get(name="Sales rep")
+    rep_group.permissions.add(Permission.objects.get(codename="view_invoice"))
+
+    call_command("sync_roles", verbosity=0)
+    kept = _group_perms("Sales rep")
+    call_command("sync_roles", "--prune", verbosity=0)
+
+    assert "finance.view_invoice" in kept
+    assert _group_perms("Sales rep") == EXPECTED["Sales rep"]
 
 
 @pytest.mark.django_db
@@ -170,6 +201,47 @@ def test_migrate_restores_a_role_that_lost_its_permissions():
     emit_post_migrate_signal(verbosity=0, interactive=False, db="default")
 
     assert _group_perms("Order manager") == EXPECTED["Order manager"]
+
+
+@pytest.mark.django_db
+def test_migrate_keeps_a_grant_an_administrator_added():
+    Group.objects.get(name="Sales rep").permissions.add(Permission.objects.get(codename="view_invoice"))
+
+    emit_post_migrate_signal(verbosity=0, interactive=False, db="default")
+
+    assert "finance.view_invoice" in _group_perms("Sales rep")
+
+
+@pytest.mark.django_db
+def test_a_database_not_fully_migrated_leaves_the_roles_alone(monkeypatch):
+    calls = []
+    monkeypatch.setattr(crm_apps, "call_command", lambda *args, **kwargs: calls.append((args, kwargs)))
+    monkeypatch.setattr(crm_apps, "_fully_migrated", lambda using: False)
+
+    emit_post_migrate_signal(verbosity=0, interactive=False, db="default")
+
+    assert calls == []
+
+
+def test_migrating_part_of_the_way_on_a_new_database_succeeds(tmp_path):
+    # `migrate <app> <migration>` leaves other apps' permissions uncreated: syncing then would fail.
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "DJANGO_SETTINGS_MODULE": "config.settings.base",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'partial.sqlite3'}",
+        "OMS_VAR_DIR": str(tmp_path),
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "migrate", "orders", "0001", "--noinput"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "Roles not synced: the database is not fully migrated" in result.stdout
 
 
 @pytest.mark.django_db
