@@ -57,9 +57,27 @@ def _pause() -> None:
     _paused_until = time.monotonic() + float(settings.OUTBOX_FAST_PATH_PAUSE_SECONDS)
 
 
+_TABLE = OutboxEvent._meta.db_table
+# The fast path's writes skip an event another relay holds (a sweep publishing it right now, which
+# marks it itself): a request must never wait for a sweep's batch to finish.
+_PENDING_AND_FREE = (
+    f"id = (SELECT id FROM {_TABLE} WHERE id = %s AND dispatched_at IS NULL FOR UPDATE SKIP LOCKED)"
+)
+_RECORD_FAILURE_SQL = (
+    f"UPDATE {_TABLE} SET attempts = attempts + 1, last_error = %s WHERE {_PENDING_AND_FREE}"
+)
+_MARK_DISPATCHED_SQL = f"UPDATE {_TABLE} SET dispatched_at = %s WHERE {_PENDING_AND_FREE}"
+
+
 def _record_failure(event_id, exc: BaseException) -> None:
+    error = f"{type(exc).__name__}: {exc}"[:1000]
+    connection = transaction.get_connection()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_RECORD_FAILURE_SQL, [error, event_id])
+        return
     OutboxEvent.objects.filter(pk=event_id, dispatched_at__isnull=True).update(
-        attempts=F("attempts") + 1, last_error=f"{type(exc).__name__}: {exc}"[:1000]
+        attempts=F("attempts") + 1, last_error=error
     )
 
 
@@ -90,21 +108,17 @@ def relay_committed(*, event_id: uuid.UUID, name: str, payload: dict) -> bool:
     return True
 
 
-_MARK_DISPATCHED_SQL = (
-    f"UPDATE {OutboxEvent._meta.db_table} SET dispatched_at = %s WHERE id = %s AND dispatched_at IS NULL "
-    f"RETURNING {LAZY_COMMIT}"
-)
-
-
 def _mark_dispatched(event_id: uuid.UUID) -> None:
     # Outside a transaction (after a request's commit), the mark commits without waiting for its WAL
     # flush (core.db): if a crash loses it, the event is still pending and the sweep delivers it again,
     # which at-least-once delivery allows; handlers act once per event id.
     now = timezone.now()
     connection = transaction.get_connection()
-    if can_commit_lazily(connection):
+    if connection.vendor == "postgresql":
+        # RETURNING the lazy commit only where the statement is its own transaction (core.db).
+        sql = _MARK_DISPATCHED_SQL + (f" RETURNING {LAZY_COMMIT}" if can_commit_lazily(connection) else "")
         with connection.cursor() as cursor:
-            cursor.execute(_MARK_DISPATCHED_SQL, [now, event_id])
+            cursor.execute(sql, [now, event_id])
         return
     OutboxEvent.objects.filter(pk=event_id, dispatched_at__isnull=True).update(dispatched_at=now)
 
