@@ -25,6 +25,7 @@ from django.conf import settings
 from django.db import connection
 from kombu.exceptions import OperationalError as BrokerError
 
+from config.cache import cache_reset
 from config.celery import app as celery_app
 from conftest import free_port
 from core import events, outbox, publishing
@@ -223,6 +224,45 @@ def test_with_a_broker_that_never_answers_the_request_returns_in_under_2_s_and_l
         event = _event_of(order_id)
         assert event.dispatched_at is not None
         assert (SCORING, {"order_id": order_id, "event_id": str(event.pk)}) in delivered
+
+
+@contextlib.contextmanager
+def shared_redis_at(settings, url: str):
+    """The documented stack: broker and cache on one Redis server (docker-compose.yml), here at `url`."""
+    cache_reset()
+    settings.CACHES = {"default": {"BACKEND": "config.cache.RedisCache", "LOCATION": url.replace("/0", "/1")}}
+    try:
+        with broker(url):
+            yield
+    finally:
+        cache_reset()
+
+
+def test_with_the_shared_redis_port_closed_an_order_is_still_created_at_once(transactional_db, settings):
+    _customer, _user, client = dealer()
+
+    with shared_redis_at(settings, f"redis://127.0.0.1:{free_port()}/0"):
+        order_id, elapsed = _place_order(client)
+
+    assert elapsed < 2
+    assert _event_of(order_id).dispatched_at is None
+
+
+def test_with_the_shared_redis_hung_two_orders_are_placed_in_under_2_s_each(
+    transactional_db, settings, hung_broker
+):
+    _customer, _user, client = dealer()
+
+    with shared_redis_at(settings, hung_broker.url):
+        first, first_took = _place_order(client)
+        second, second_took = _place_order(client)
+
+    # the throttle and the pricing cache answer misses; the outbox keeps the events for the sweep
+    assert first_took < 2
+    assert second_took < 2
+    assert (
+        OutboxEvent.objects.filter(dispatched_at__isnull=True, aggregate_id__in=[first, second]).count() == 2
+    )
 
 
 def test_with_a_live_broker_the_request_hands_its_events_over_itself(transactional_db, queue):

@@ -258,6 +258,10 @@ WEBHOOK_TIMEOUT_SECONDS = float(env("WEBHOOK_TIMEOUT_SECONDS", "5"))
 WEBHOOK_MAX_ATTEMPTS = int(env("WEBHOOK_MAX_ATTEMPTS", "8"))
 WEBHOOK_DISABLE_AFTER_FAILURES = int(env("WEBHOOK_DISABLE_AFTER_FAILURES", "20"))
 
+# The cache holds only what can be recomputed; on a Redis error it answers misses (config.cache) and
+# leaves Redis alone for the pause, so a Redis outage (it is also the broker) costs requests nothing.
+CACHE_SOCKET_TIMEOUT_SECONDS = float(env("CACHE_SOCKET_TIMEOUT_SECONDS", "0.25"))
+CACHE_FAIL_OPEN_PAUSE_SECONDS = float(env("CACHE_FAIL_OPEN_PAUSE_SECONDS", "30"))
 CACHES = {
     "default": (
         # Django's RedisCache, minus a new redis client per cache operation (config.cache).
