@@ -43,7 +43,15 @@ class OutboxEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     The relay sweep retries pending events on its own (core.outbox); nothing here changes them.
     """
 
-    list_display = ("name", "aggregate_type", "aggregate_id", "occurred_at", "dispatched_at", "attempts")
+    list_display = (
+        "name",
+        "aggregate_type",
+        "aggregate_id",
+        "occurred_at",
+        "dispatched_at",
+        "attempts",
+        "next_attempt_at",
+    )
     list_filter = (OutboxStateFilter, "aggregate_type")
     search_fields = ("name", "aggregate_id")
     date_hierarchy = "occurred_at"
@@ -57,5 +65,6 @@ class OutboxEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "occurred_at",
         "dispatched_at",
         "attempts",
+        "next_attempt_at",
         "last_error",
     )

@@ -105,6 +105,8 @@ class OutboxEvent(models.Model):
     dispatched_at = models.DateTimeField(_("dispatched at"), null=True, blank=True)
     attempts = models.PositiveIntegerField(_("failed attempts"), default=0)
     last_error = models.TextField(_("last error"), blank=True)
+    # After a listener failed on it: the sweep leaves the event alone until then (exponential backoff).
+    next_attempt_at = models.DateTimeField(_("next attempt at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("outbox event")

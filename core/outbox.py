@@ -63,22 +63,33 @@ _TABLE = OutboxEvent._meta.db_table
 _PENDING_AND_FREE = (
     f"id = (SELECT id FROM {_TABLE} WHERE id = %s AND dispatched_at IS NULL FOR UPDATE SKIP LOCKED)"
 )
+# A listener's own failure backs the event off (base × 2^attempts, capped); a broker failure does not:
+# the broker's state is no fault of the event, and the sweep should deliver as soon as it is back.
 _RECORD_FAILURE_SQL = (
-    f"UPDATE {_TABLE} SET attempts = attempts + 1, last_error = %s WHERE {_PENDING_AND_FREE}"
+    f"UPDATE {_TABLE} SET attempts = attempts + 1, last_error = %s, "
+    "next_attempt_at = CASE WHEN %s THEN %s + LEAST(%s * power(2, attempts), %s) * interval '1 second' "
+    f"ELSE next_attempt_at END WHERE {_PENDING_AND_FREE}"
 )
 _MARK_DISPATCHED_SQL = f"UPDATE {_TABLE} SET dispatched_at = %s WHERE {_PENDING_AND_FREE}"
 
 
-def _record_failure(event_id, exc: BaseException) -> None:
+def _record_failure(event_id, exc: BaseException, *, backoff: bool) -> None:
     error = f"{type(exc).__name__}: {exc}"[:1000]
+    now = timezone.now()
+    base, cap = float(settings.OUTBOX_RETRY_BASE_SECONDS), float(settings.OUTBOX_RETRY_MAX_SECONDS)
     connection = transaction.get_connection()
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            cursor.execute(_RECORD_FAILURE_SQL, [error, event_id])
+            cursor.execute(_RECORD_FAILURE_SQL, [error, backoff, now, base, cap, event_id])
         return
-    OutboxEvent.objects.filter(pk=event_id, dispatched_at__isnull=True).update(
-        attempts=F("attempts") + 1, last_error=error
-    )
+    # Elsewhere (SQLite, the trial) there are no concurrent relays to skip: read, then write.
+    event = OutboxEvent.objects.filter(pk=event_id, dispatched_at__isnull=True).first()
+    if event is None:
+        return
+    changes = {"attempts": F("attempts") + 1, "last_error": error}
+    if backoff:
+        changes["next_attempt_at"] = now + dt.timedelta(seconds=min(base * 2**event.attempts, cap))
+    OutboxEvent.objects.filter(pk=event_id, dispatched_at__isnull=True).update(**changes)
 
 
 def relay_committed(*, event_id: uuid.UUID, name: str, payload: dict) -> bool:
@@ -98,11 +109,11 @@ def relay_committed(*, event_id: uuid.UUID, name: str, payload: dict) -> bool:
         logger.warning(
             "outbox event %s (%s) left to the relay sweep: broker unavailable: %s", event_id, name, exc
         )
-        _record_failure(event_id, exc)
+        _record_failure(event_id, exc, backoff=False)
         return False
     except Exception as exc:
         logger.exception("outbox event %s (%s) left to the relay sweep: a listener failed", event_id, name)
-        _record_failure(event_id, exc)
+        _record_failure(event_id, exc, backoff=True)
         return False
     _mark_dispatched(event_id)
     return True
@@ -127,13 +138,18 @@ def outbox_relay(*, after: list | None = None, batch: int = 200, grace_seconds: 
     """Sweep: dispatch up to `batch` pending events, oldest first, and mark them dispatched.
 
     `after` is the cursor ([occurred_at ISO, id]) a previous batch of the same chain stopped at.
-    A listener failing for its own reasons is recorded on the event (attempts, last_error) and the
-    sweep goes on; a broker failure ends the batch and the chain (the next beat tick tries again).
+    A listener failing for its own reasons is recorded on the event (attempts, last_error, and the
+    next attempt backed off exponentially: OUTBOX_RETRY_BASE_SECONDS × 2^attempts, at most
+    OUTBOX_RETRY_MAX_SECONDS) and the sweep goes on; a broker failure ends the batch and the chain
+    (the next beat tick tries again).
     Events locked by another relay are skipped. Call it outside any transaction.
     """
     grace = settings.OUTBOX_RELAY_GRACE_SECONDS if grace_seconds is None else grace_seconds
+    now = timezone.now()
     due = OutboxEvent.objects.filter(
-        dispatched_at__isnull=True, occurred_at__lte=timezone.now() - dt.timedelta(seconds=grace)
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now),
+        dispatched_at__isnull=True,
+        occurred_at__lte=now - dt.timedelta(seconds=grace),
     )
     if after:
         at, pk = parse_datetime(after[0]), uuid.UUID(after[1])
@@ -152,12 +168,12 @@ def outbox_relay(*, after: list | None = None, batch: int = 200, grace_seconds: 
                 except BROKER_ERRORS as exc:
                     publishing.discard()
                     logger.warning("outbox relay stopped at event %s: broker unavailable: %s", event.pk, exc)
-                    _record_failure(event.pk, exc)
+                    _record_failure(event.pk, exc, backoff=False)
                     broker_down = True
                     break
                 except Exception as exc:
                     logger.exception("outbox event %s (%s): a listener failed", event.pk, event.name)
-                    _record_failure(event.pk, exc)
+                    _record_failure(event.pk, exc, backoff=True)
                     continue
                 dispatched.append(event.pk)
         if dispatched:

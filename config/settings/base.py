@@ -201,6 +201,10 @@ if not 0 < OUTBOX_PUBLISH_TIMEOUT_SECONDS <= 1:
 OUTBOX_FAST_PATH_PAUSE_SECONDS = float(env("OUTBOX_FAST_PATH_PAUSE_SECONDS", "30"))
 # The relay sweep leaves events younger than this to the fast path of the process that wrote them.
 OUTBOX_RELAY_GRACE_SECONDS = float(env("OUTBOX_RELAY_GRACE_SECONDS", "5"))
+# An event a listener failed on is tried again after base × 2^failures seconds, at most the max (a broken
+# listener must not republish its event's other tasks every sweep); broker failures are not backed off.
+OUTBOX_RETRY_BASE_SECONDS = float(env("OUTBOX_RETRY_BASE_SECONDS", "30"))
+OUTBOX_RETRY_MAX_SECONDS = float(env("OUTBOX_RETRY_MAX_SECONDS", "3600"))
 # Dispatched events (and handlers' receipts, core.models.ProcessedEvent) are purged after this many days.
 OUTBOX_RETENTION_DAYS = float(env("OUTBOX_RETENTION_DAYS", "7"))
 
