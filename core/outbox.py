@@ -198,8 +198,10 @@ def outbox_purge(*, batch: int = 1000, older_than_days: float | None = None) -> 
             .values_list("pk", flat=True)[:batch]
         )
         events_deleted, _ = OutboxEvent.objects.filter(pk__in=ids).delete()
+        # A receipt stays while its event may still be redelivered (pending, e.g. backed off).
         receipt_ids = list(
             ProcessedEvent.objects.filter(processed_at__lt=cutoff)
+            .exclude(event_id__in=OutboxEvent.objects.filter(dispatched_at__isnull=True).values("pk"))
             .order_by("processed_at")
             .values_list("pk", flat=True)[:batch]
         )

@@ -8,7 +8,7 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
 from core import events, outbox
-from core.models import OutboxEvent
+from core.models import OutboxEvent, ProcessedEvent
 
 
 @pytest.fixture
@@ -78,3 +78,18 @@ def test_a_broker_failure_is_not_backed_off(monkeypatch):
 
     assert event.attempts == 1
     assert event.next_attempt_at is None
+
+
+@pytest.mark.django_db
+def test_a_receipt_outlives_the_retention_while_its_event_is_still_pending(settings):
+    settings.OUTBOX_RETENTION_DAYS = 7
+    long_ago = timezone.now() - dt.timedelta(days=30)
+    pending = _event(attempts=9, next_attempt_at=timezone.now() + dt.timedelta(hours=1))
+    done = _event(dispatched_at=long_ago)
+    ProcessedEvent.objects.create(handler="mail", event_id=pending.pk, processed_at=long_ago)
+    ProcessedEvent.objects.create(handler="mail", event_id=done.pk, processed_at=long_ago)
+
+    outbox.outbox_purge()
+
+    assert list(ProcessedEvent.objects.values_list("event_id", flat=True)) == [pending.pk]
+    assert list(OutboxEvent.objects.values_list("pk", flat=True)) == [pending.pk]
