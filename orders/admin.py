@@ -37,7 +37,7 @@ from core.admin_mixins import (
 from crm.models import Address, Customer
 from orders import services
 from orders.models import Channel, Order, OrderEvent, OrderLine
-from orders.states import TRANSITION_PERMISSION, OrderStatus, allowed_targets, can_edit
+from orders.states import LIFECYCLE, TRANSITION_PERMISSION, OrderStatus, allowed_targets, can_edit
 from pricing.services import LineRequest
 
 S = OrderStatus
@@ -390,6 +390,10 @@ class OrderEventInline(TimelineInline):
 # ---------------------------------------------------------------------------------------------
 
 
+# Every `<status>_at` the lifecycle stamps, in the order of the statuses (read-only, shown together).
+STAMP_FIELDS = tuple(LIFECYCLE.stamps.values())
+
+
 @admin.register(Order)
 class OrderAdmin(DomainErrorAdminMixin, ServiceAddViewMixin, admin.ModelAdmin):
     form = OrderChangeForm
@@ -439,19 +443,7 @@ class OrderAdmin(DomainErrorAdminMixin, ServiceAddViewMixin, admin.ModelAdmin):
         "tax_total",
         "shipping_fee",
         "total",
-        "submitted_at",
-        "in_review_at",
-        "approved_at",
-        "allocated_at",
-        "in_production_at",
-        "ready_to_ship_at",
-        "partially_shipped_at",
-        "shipped_at",
-        "delivered_at",
-        "completed_at",
-        "on_hold_at",
-        "rejected_at",
-        "cancelled_at",
+        *STAMP_FIELDS,
     )
     add_fieldsets = (
         (
@@ -542,19 +534,7 @@ class OrderAdmin(DomainErrorAdminMixin, ServiceAddViewMixin, admin.ModelAdmin):
                         "status_before_hold",
                         "version",
                         "updated_at",
-                        "submitted_at",
-                        "in_review_at",
-                        "approved_at",
-                        "allocated_at",
-                        "in_production_at",
-                        "ready_to_ship_at",
-                        "partially_shipped_at",
-                        "shipped_at",
-                        "delivered_at",
-                        "completed_at",
-                        "on_hold_at",
-                        "rejected_at",
-                        "cancelled_at",
+                        *STAMP_FIELDS,
                     ),
                 },
             ),
