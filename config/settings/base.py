@@ -9,6 +9,7 @@ collectstatic for STATIC_ROOT, the Dockerfile for the image).
 """
 
 import os
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -285,3 +286,38 @@ LOGGING = {
 # Webhook targets must resolve to public addresses; only for local development or tests may they
 # point at loopback/private networks (the SSRF guard in webhooks.services).
 WEBHOOK_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", DEBUG)
+
+# Sign-in protection (django-axes) and password reset. Every password sign-in (portal and admin) goes
+# through django.contrib.auth.authenticate(), where axes counts the failures; the dealer API authenticates
+# with its own tokens and never reaches it. Failures are counted per account and, separately, per client
+# address: either reaching AXES_FAILURE_LIMIT within the cool-off refuses further sign-ins, even with the
+# right password, until AXES_COOLOFF_MINUTES pass after the last failure (a failure during the lockout
+# restarts it), staff unlock the account (admin: Users → "Unlock sign-in", or Axes → Access attempts), or
+# the user resets the password. Counters are not cleared by a successful sign-in: an attacker holding
+# one account must not be able to reset the counter of the address they attack from.
+INSTALLED_APPS += ["axes"]
+# AxesMiddleware turns a lockout into the portal's lockout page; it must stay the last middleware.
+MIDDLEWARE += ["axes.middleware.AxesMiddleware"]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(env("AXES_FAILURE_LIMIT", "10"))
+AXES_COOLOFF_TIME = timedelta(minutes=float(env("AXES_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = False
+AXES_LOCKOUT_CALLABLE = "portal.views.lockout_response"
+# Every failed attempt is kept for investigation (Axes → Access failures), besides the counters.
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+# The client address is REMOTE_ADDR: gunicorn faces the clients directly in docker-compose.yml, and a
+# forwarded-for header a client sends itself is ignored. Behind a reverse proxy every client would share
+# the proxy's address (and lock each other out): make the proxy overwrite X-Forwarded-For with the
+# address it sees (nginx: `proxy_set_header X-Forwarded-For $remote_addr;`) and set
+# AXES_IPWARE_META_PRECEDENCE_ORDER=HTTP_X_FORWARDED_FOR,REMOTE_ADDR. Only with such a proxy in front:
+# a header the proxy passes through unchanged can be forged by anyone.
+AXES_IPWARE_META_PRECEDENCE_ORDER = tuple(env_list("AXES_IPWARE_META_PRECEDENCE_ORDER", "REMOTE_ADDR"))
+# With the order above, X-Forwarded-For must hold exactly this many proxies after the client (0: the
+# client alone, as the nginx line above writes it); a longer, forged chain is not trusted.
+AXES_IPWARE_PROXY_COUNT = int(env("AXES_IPWARE_PROXY_COUNT", "0"))
+# A password-reset link works once (it is bound to the password it replaces) and for this long.
+PASSWORD_RESET_TIMEOUT = int(env("PASSWORD_RESET_TIMEOUT", str(60 * 60)))
