@@ -116,7 +116,9 @@ def test_last_use_is_written_once_per_interval_with_one_conditional_update(deale
 
     with CaptureQueriesContext(connection) as first:
         assert client.get(URL).status_code == 200
-    stamped = ApiToken.objects.get(pk=token.pk).last_used_at
+    # Two minutes ago: within the interval (main wrote again after one minute).
+    stamped = ApiToken.objects.get(pk=token.pk).last_used_at - dt.timedelta(seconds=120)
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=stamped)
     with CaptureQueriesContext(connection) as second:
         assert client.get(URL).status_code == 200
 
@@ -129,7 +131,7 @@ def test_last_use_is_written_once_per_interval_with_one_conditional_update(deale
     assert ApiToken.objects.get(pk=token.pk).last_used_at == stamped
 
     # Once the interval has passed, the next request stamps again.
-    ApiToken.objects.filter(pk=token.pk).update(last_used_at=stamped - dt.timedelta(seconds=301))
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=stamped - dt.timedelta(seconds=181))
     with CaptureQueriesContext(connection) as third:
         assert client.get(URL).status_code == 200
     assert len([q for q in third.captured_queries if q["sql"].startswith("UPDATE")]) == 1
