@@ -22,7 +22,8 @@ class ApiTokenScheme(OpenApiAuthenticationExtension):
             "name": "Authorization",
             "description": "`Authorization: Token <key>` (or `Bearer <key>`). Keys are created in the portal "
             "(API tokens), by order managers in the admin, or with "
-            "`manage.py create_api_token <username>`.",
+            "`manage.py create_api_token <username>`. A key works until it is revoked (401 "
+            "`token_revoked`) or expires (401 `token_expired`).",
         }
 
 
@@ -60,14 +61,29 @@ ERRORS: dict[int, tuple[str, list[OpenApiExample]]] = {
         ],
     ),
     401: (
-        "Missing, malformed, unknown or revoked token.",
+        "Missing, malformed or unknown token (`not_authenticated`, `authentication_failed`), a revoked "
+        "token (`token_revoked`) or an expired one (`token_expired`: past the expiry chosen when it was "
+        "made, or older than the server's maximum token age). Create a new token for the last two.",
         [
             OpenApiExample(
                 "No credentials",
                 value=_error("not_authenticated", "Authentication credentials were not provided."),
             ),
+            OpenApiExample("Unknown token", value=_error("authentication_failed", "Invalid token.")),
             OpenApiExample(
-                "Revoked token", value=_error("authentication_failed", "Invalid or revoked token.")
+                "Revoked token",
+                value=_error(
+                    "token_revoked",
+                    "This token was revoked. Create a new one on the portal's API tokens page.",
+                ),
+            ),
+            OpenApiExample(
+                "Expired token",
+                value=_error(
+                    "token_expired",
+                    "This token expired on 2026-11-30T09:00:00+08:00. Create a new one on the portal's "
+                    "API tokens page.",
+                ),
             ),
         ],
     ),

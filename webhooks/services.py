@@ -108,8 +108,10 @@ def webhook_endpoint_validate(*, url: str, event_types: Sequence[str] | None) ->
     An empty list of event types subscribes to every event. Unless WEBHOOK_ALLOW_PRIVATE_TARGETS
     (local development, tests), the URL must be https and its host must resolve (DNS lookup here)
     only to public addresses: localhost, loopback, private, link-local (cloud metadata), CGNAT,
-    reserved and multicast addresses are refused. Link-local, multicast and unspecified addresses
-    are refused even then. Raises ValidationFailed (fields `url`, `event_types`).
+    reserved and multicast addresses are refused, also behind an IPv6 translation prefix (NAT64,
+    IPv4-compatible/-mapped/-translated, 6to4, Teredo: webhooks.transport.embedded_ipv4).
+    Link-local, multicast and unspecified addresses are refused even then. Raises ValidationFailed
+    (fields `url`, `event_types`).
     """
     fields: dict[str, list] = {}
     cleaned = []

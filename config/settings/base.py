@@ -239,6 +239,11 @@ IDEMPOTENCY_KEY_TTL_HOURS = int(env("IDEMPOTENCY_KEY_TTL_HOURS", "48"))
 # (restapi.idempotency).
 IDEMPOTENCY_WAIT_SECONDS = float(env("IDEMPOTENCY_WAIT_SECONDS", "5"))
 API_TOKENS_PER_USER = int(env("API_TOKENS_PER_USER", "10"))
+# No API token works longer than this many days after it was made, whatever expiry it was given
+# (0: no maximum). Checked on every request, so lowering it also ends older tokens.
+API_TOKEN_MAX_AGE_DAYS = int(env("API_TOKEN_MAX_AGE_DAYS", "365"))
+# A token's "last used" is written at most once per this many seconds (one UPDATE, skipped otherwise).
+API_TOKEN_LAST_USED_INTERVAL_SECONDS = int(env("API_TOKEN_LAST_USED_INTERVAL_SECONDS", "300"))
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "OMS Dealer API",
