@@ -34,6 +34,7 @@ from core.admin_mixins import (
     action_reason,
     use_autocomplete,
 )
+from core.errors import InvalidTransition
 from crm.models import Address, Customer
 from orders import services
 from orders.models import Channel, Order, OrderEvent, OrderLine
@@ -69,6 +70,17 @@ class Transition:
         if self.takes_reason:
             kwargs["reason"] = reason
         return self.service(**kwargs)
+
+    @property
+    def already(self) -> OrderStatus | None:
+        """The status an order that needs nothing is in (release has no such status: it is a refusal)."""
+        return None if self.release else S(self.target)
+
+    def refusal(self, order: Order) -> InvalidTransition:
+        """The error the service would raise for this move, worded by the lifecycle."""
+        # Release resumes to the held-from status (orders.services.order_release_hold words it so too).
+        target = (order.status_before_hold or S.SUBMITTED) if self.release else self.target
+        return LIFECYCLE.refusal(order, target)
 
     def is_offered(self, order: Order) -> bool:
         targets = allowed_targets(order.status, status_before_hold=order.status_before_hold)
@@ -593,6 +605,11 @@ class OrderAdmin(DomainErrorAdminMixin, ServiceAddViewMixin, admin.ModelAdmin):
         ):
             raise PermissionDenied
         change_url = reverse("admin:orders_order_change", args=[order.pk])
+        if not transition.is_offered(order):
+            # No confirmation form for a move the table forbids (a stale button, a typed URL); the
+            # service would refuse it anyway, and asking for a reason first would mislead.
+            self.message_domain_error(request, transition.refusal(order))
+            return HttpResponseRedirect(change_url)
         data = request.POST if request.method == "POST" else None
         form = TransitionForm(data, reason_required=transition.needs_reason)
         if request.method == "POST" and form.is_valid():
@@ -623,7 +640,8 @@ class OrderAdmin(DomainErrorAdminMixin, ServiceAddViewMixin, admin.ModelAdmin):
         return TemplateResponse(request, "admin/orders/order/transition.html", context)
 
     def run_bulk_transition(self, request, queryset, transition: Transition) -> None:
-        """Apply one transition to each selected order; report each refusal, then the successes."""
+        """Apply one transition to each selected order; report each refusal, then the orders moved and
+        those skipped because they already were where the transition leads."""
         reason = action_reason(request, label=transition.label, required=transition.needs_reason)
         if reason is None:
             return
@@ -633,6 +651,7 @@ class OrderAdmin(DomainErrorAdminMixin, ServiceAddViewMixin, admin.ModelAdmin):
             transition.run,
             id_kwarg="order_id",
             label=transition.label,
+            already=transition.already,
             actor=request.user,
             reason=reason,
         )
