@@ -20,6 +20,7 @@ from core.admin_mixins import (
 )
 from finance import services
 from finance.models import Invoice, InvoiceEvent, Payment
+from finance.states import InvoiceStatus
 from orders.models import Order
 
 
@@ -86,7 +87,12 @@ class InvoiceAdmin(DomainErrorAdminMixin, ServiceDocumentAdminMixin, ServiceAddV
     @admin.action(description=gettext_lazy("Mark selected invoices overdue"), permissions=["write"])
     def mark_overdue(self, request, queryset):
         self.call_service_each(
-            request, queryset, services.invoice_mark_overdue, id_kwarg="invoice_id", label=_("Mark overdue")
+            request,
+            queryset,
+            services.invoice_mark_overdue,
+            id_kwarg="invoice_id",
+            label=_("Mark overdue"),
+            already=InvoiceStatus.OVERDUE,
         )
 
     @admin.action(description=gettext_lazy("Void selected invoices (reason)"), permissions=["write"])
@@ -98,6 +104,7 @@ class InvoiceAdmin(DomainErrorAdminMixin, ServiceDocumentAdminMixin, ServiceAddV
                 queryset,
                 services.invoice_void,
                 id_kwarg="invoice_id",
+                already=InvoiceStatus.VOID,
                 label=_("Void"),
                 reason=reason,
                 actor=request.user,
