@@ -1,5 +1,7 @@
 """Invoices and payments are written by finance.services only."""
 
+from decimal import Decimal
+
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.widgets import AdminDateWidget
@@ -113,7 +115,9 @@ class InvoiceAdmin(DomainErrorAdminMixin, ServiceDocumentAdminMixin, ServiceAddV
 
 class PaymentRecordForm(forms.Form):
     invoice = forms.ModelChoiceField(label=capfirst(gettext_lazy("invoice")), queryset=Invoice.objects.all())
-    amount = forms.DecimalField(label=capfirst(gettext_lazy("amount")), max_digits=14, decimal_places=2)
+    amount = forms.DecimalField(
+        label=capfirst(gettext_lazy("amount")), max_digits=14, decimal_places=2, min_value=Decimal("0.01")
+    )
     received_on = forms.DateField(
         label=capfirst(gettext_lazy("received on")), widget=AdminDateWidget, initial=timezone.localdate
     )

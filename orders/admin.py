@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.admin.widgets import AdminDateWidget
@@ -276,6 +277,13 @@ class OrderCreateForm(forms.Form):
                 continue
             if len(tokens) < 2 or not tokens[1].isdecimal():
                 errors.append(_("Row %(row)d: write the SKU, then a whole quantity.") % {"row": row})
+                continue
+            # Bounded before int(), which raises on thousands of digits (a 500); the service checks the range.
+            if len(tokens[1].lstrip("0")) > len(str(settings.ORDER_LINE_MAX_QUANTITY)):
+                errors.append(
+                    _("Row %(row)d: the quantity must be between 1 and %(max)d.")
+                    % {"row": row, "max": settings.ORDER_LINE_MAX_QUANTITY}
+                )
                 continue
             options = {}
             for token in tokens[2:]:
