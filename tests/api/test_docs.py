@@ -55,7 +55,7 @@ def test_every_operation_documents_its_errors_with_the_envelope_and_examples(sch
         responses = operation["responses"]
         expected = {"400", "401", "403", "429"}
         if method != "get":
-            expected |= {"413", "415"}
+            expected |= {"411", "413", "415"}
         if "{number}" in path:
             expected.add("404")
         assert expected <= set(responses), (method, path, set(responses))
@@ -80,7 +80,7 @@ def test_every_request_body_has_examples(schema):
 def test_the_error_envelope_is_a_documented_component(schema):
     error = schema["components"]["schemas"]["Error"]
     assert set(error["properties"]) == {"code", "message", "fields", "extra"}
-    assert set(error["required"]) == {"code", "message", "fields"}
+    assert set(error["required"]) == {"code", "message", "fields", "extra"}
 
 
 def test_limits_are_in_the_schema(schema, settings):
