@@ -3,22 +3,19 @@
 On main before this change: deeply nested JSON was a 500 (RecursionError), a body over
 API_MAX_BODY_BYTES got Django's HTML 400, a chunked body was parsed as empty ("lines: required"),
 and too many form fields were Django's HTML 400. The raw-socket versions, through gunicorn, are in
-tests/api/test_request_bodies_wsgi.py.
+test_request_bodies_wsgi.py (same folder).
 """
 
-import io
 import json
 import logging
 
 import pytest
 from django.test import Client
-from rest_framework.exceptions import ParseError
 
 from crm.tests.factories import AddressFactory, CustomerFactory, dealer_user
 from inventory.tests.factories import ProductFactory
 from orders.models import Order, OrderEvent
 from restapi.models import IdempotencyKey
-from restapi.parsers import LimitedJSONParser, json_depth_exceeds
 from restapi.services import api_token_create
 
 URL = "/api/v1/orders/"
@@ -91,21 +88,6 @@ def test_the_depth_limit_is_a_setting(api, settings):
     assert refused.json()["code"] == "parse_error"
     assert accepted.status_code == 201, accepted.json()
     assert Order.objects.count() == 1
-
-
-def test_depth_counts_objects_and_arrays_only():
-    assert not json_depth_exceeds(1, 0)
-    assert not json_depth_exceeds({"lines": [{"options": {"cab": "x"}}]}, 4)
-    assert json_depth_exceeds({"lines": [{"options": {"cab": "x"}}]}, 3)
-    assert json_depth_exceeds([[[[]]]], 3)
-    assert not json_depth_exceeds([[], [[]], {}], 3)
-
-
-def test_the_parser_itself_refuses_deep_json_from_a_stream(settings):
-    settings.API_MAX_JSON_DEPTH = 2
-    with pytest.raises(ParseError):
-        LimitedJSONParser().parse(io.BytesIO(b'{"a": [[1]]}'), parser_context={})
-    assert LimitedJSONParser().parse(io.BytesIO(b'{"a": [1]}'), parser_context={}) == {"a": [1]}
 
 
 @pytest.mark.django_db
