@@ -104,3 +104,21 @@ def test_the_docs_page_loads_only_our_own_static_files():
         assert asset.startswith("/static/"), asset
         assert finders.find(asset.removeprefix("/static/")), asset
     assert not re.search(r"https?://|//cdn", html)
+
+
+def test_every_documented_error_example_has_the_four_envelope_keys(schema):
+    """On main before issue #7 the examples (like the real bodies) left `extra` out when empty."""
+    seen = 0
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            for status, response in operation.get("responses", {}).items():
+                if not status.startswith(("4", "5")):
+                    continue
+                for name, example in response["content"]["application/json"].get("examples", {}).items():
+                    assert set(example["value"]) == {"code", "message", "fields", "extra"}, (
+                        method,
+                        path,
+                        name,
+                    )
+                    seen += 1
+    assert seen > 50
