@@ -17,3 +17,9 @@ urlpatterns = [
     path("portal/", include(("config.portal_urls", "portal"), namespace="portal")),
     path("", RedirectView.as_view(pattern_name="portal:home", permanent=False)),
 ]
+
+# Under /api/ these answer in the API's error envelope; elsewhere they are Django's pages.
+handler400 = "restapi.exceptions.bad_request"
+handler403 = "restapi.exceptions.permission_denied"
+handler404 = "restapi.exceptions.page_not_found"
+handler500 = "restapi.exceptions.server_error"

@@ -8,6 +8,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
 
+from restapi.exceptions import error_body
 from restapi.serializers import ErrorSerializer
 
 
@@ -27,16 +28,18 @@ class ApiTokenScheme(OpenApiAuthenticationExtension):
         }
 
 
-def _error(code: str, message: str, fields: dict | None = None, extra: dict | None = None) -> dict:
-    body = {"code": code, "message": message, "fields": fields or {}}
-    if extra:
-        body["extra"] = extra
-    return body
+def error_example(code: str, message: str, fields: dict | None = None, extra: dict | None = None) -> dict:
+    """An error body for the schema's examples, built like the real ones (restapi.exceptions.error_body)."""
+    return error_body(code, message, fields, extra)
+
+
+_error = error_example
 
 
 ERRORS: dict[int, tuple[str, list[OpenApiExample]]] = {
     400: (
-        "Invalid input: bad JSON, wrong types, unknown fields, or business validation (unknown SKU, "
+        "Invalid input: bad JSON (or nested more than API_MAX_JSON_DEPTH levels), wrong types, unknown "
+        "fields, or business validation (unknown SKU, "
         "inactive product, invalid option, quantity out of range, too many lines, bad date). "
         "Nothing was written.",
         [
@@ -57,6 +60,12 @@ ERRORS: dict[int, tuple[str, list[OpenApiExample]]] = {
             OpenApiExample(
                 "Malformed JSON",
                 value=_error("parse_error", "JSON parse error - Expecting value: line 1 column 1 (char 0)"),
+            ),
+            OpenApiExample(
+                "Nested too deeply",
+                value=_error(
+                    "parse_error", "JSON parse error - the body is nested more than 20 levels deep."
+                ),
             ),
         ],
     ),
@@ -149,6 +158,18 @@ ERRORS: dict[int, tuple[str, list[OpenApiExample]]] = {
             ),
         ],
     ),
+    411: (
+        "The body was sent without a Content-Length (e.g. `Transfer-Encoding: chunked`); send it with one.",
+        [
+            OpenApiExample(
+                "Chunked body",
+                value=_error(
+                    "length_required",
+                    "Send the request body with a Content-Length header; chunked bodies are not accepted.",
+                ),
+            ),
+        ],
+    ),
     413: (
         "The body is larger than the server's limit (API_MAX_BODY_BYTES, 1 MiB by default).",
         [
@@ -192,7 +213,7 @@ ERRORS: dict[int, tuple[str, list[OpenApiExample]]] = {
 }
 
 READ = (400, 401, 403, 429)
-WRITE = (400, 401, 403, 413, 415, 429)
+WRITE = (400, 401, 403, 411, 413, 415, 429)
 
 
 def error_responses(*statuses: int) -> dict[int, OpenApiResponse]:

@@ -298,6 +298,8 @@ REST_FRAMEWORK = {
 }
 API_MAX_BODY_BYTES = int(env("API_MAX_BODY_BYTES", str(1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
+# JSON bodies nested deeper than this (objects and arrays; an order is 4 deep) are refused with 400.
+API_MAX_JSON_DEPTH = int(env("API_MAX_JSON_DEPTH", "20"))
 IDEMPOTENCY_KEY_TTL_HOURS = int(env("IDEMPOTENCY_KEY_TTL_HOURS", "48"))
 # A request with an Idempotency-Key waits this long for a concurrent one with the same key
 # (restapi.idempotency).

@@ -48,7 +48,7 @@ def test_an_expired_token_gets_401_token_expired_in_the_error_envelope_and_is_no
     body = response.json()
     assert response.status_code == 401
     assert response["WWW-Authenticate"] == "Token"
-    assert set(body) == {"code", "message", "fields"}
+    assert set(body) == {"code", "message", "fields", "extra"}
     assert body["code"] == "token_expired"
     assert "expired" in body["message"]
     assert body["fields"] == {}
