@@ -72,6 +72,10 @@ def _clean_url(url: str) -> str:
     if len(url) > WebhookEndpoint._meta.get_field("url").max_length:
         raise _url_error(_("The URL is too long."))
     parts = urlsplit(url)
+    # Credentials in the URL would be stored and shown in plain text wherever the URL is (portal,
+    # API, admin); deliveries are authenticated by the signature instead.
+    if parts.username is not None or parts.password is not None:
+        raise _url_error(_("Leave user names and passwords out of the URL: each delivery is signed."))
     allow_private = settings.WEBHOOK_ALLOW_PRIVATE_TARGETS
     if parts.scheme != "https" and not allow_private:
         raise _url_error(_("Use https://."))
