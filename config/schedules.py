@@ -21,6 +21,11 @@ BEAT_SCHEDULE = {
         "task": "core.tasks.session_clear_expired_task",
         "schedule": timedelta(hours=1),
     },
+    # django-axes records older than AXES_LOG_RETENTION_DAYS.
+    "crm-purge-sign-in-records": {
+        "task": "crm.tasks.sign_in_records_purge_task",
+        "schedule": timedelta(days=1),
+    },
     "orders-rescore-priority": {
         "task": "orders.tasks.order_rescore_open_task",
         "schedule": timedelta(minutes=15),

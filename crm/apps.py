@@ -7,6 +7,23 @@ from django.db.models.signals import post_migrate
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+# The listeners below only queue a task, passing the event id on (STYLE.md §2, §5); the services act
+# once per event id.
+
+
+def enqueue_password_reset_send(name: str, *, event_id: str, **payload) -> None:
+    """Queue the password-reset mail of a `user.password_reset_requested` event."""
+    from crm.tasks import user_password_reset_send_task  # noqa: PLC0415  (tasks import the app's models)
+
+    user_password_reset_send_task.delay(event_id=event_id, **payload)
+
+
+def enqueue_password_change_notify(name: str, *, event_id: str, **payload) -> None:
+    """Queue the "your password was changed" mail of a `user.password_changed` event."""
+    from crm.tasks import user_password_change_notify_task  # noqa: PLC0415
+
+    user_password_change_notify_task.delay(event_id=event_id, **payload)
+
 
 def sync_roles_after_migrate(sender, *, app_config, using, verbosity=1, plan=None, **kwargs) -> None:
     """Apply crm.roles once per migrate (or flush), after the last app's post_migrate.
@@ -39,4 +56,9 @@ class CrmConfig(AppConfig):
     verbose_name = _("Customers")
 
     def ready(self):
+        from core import events  # noqa: PLC0415  (models are loaded only now)
+        from crm.services import PASSWORD_CHANGED, PASSWORD_RESET_REQUESTED  # noqa: PLC0415
+
+        events.subscribe(PASSWORD_RESET_REQUESTED, enqueue_password_reset_send)
+        events.subscribe(PASSWORD_CHANGED, enqueue_password_change_notify)
         post_migrate.connect(sync_roles_after_migrate, dispatch_uid="crm.sync_roles_after_migrate")

@@ -4,20 +4,26 @@ sign-in lockout page."""
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
 
-from axes.helpers import get_cool_off
+from axes.helpers import get_client_ip_address, get_cool_off
 from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.contrib.sites.shortcuts import get_current_site
+from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse, reverse_lazy
-from django.utils import timezone
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.timesince import timeuntil
 from django.views.generic import TemplateView
 
-from crm.services import user_sign_in_unlock
+from crm.services import (
+    PasswordChangedVia,
+    password_reset_link_lifetime,
+    user_password_change_announce,
+    user_password_reset_request,
+    user_sign_in_unlock,
+)
 
 
 @dataclass
@@ -79,37 +85,54 @@ def lockout_response(request, original_response=None, credentials=None):
     )
 
 
-def reset_link_lifetime() -> str:
-    """How long a reset link works (settings.PASSWORD_RESET_TIMEOUT), in words: "1 hour"."""
-    now = timezone.now()
-    return timeuntil(now + timedelta(seconds=settings.PASSWORD_RESET_TIMEOUT), now)
+def link_target(request) -> dict:
+    """Where links in a mail sent later for this request point, and in which language it is written."""
+    return {
+        "domain": get_current_site(request).domain,
+        "protocol": "https" if request.is_secure() else "http",
+        "language": translation.get_language(),
+    }
+
+
+def announce_password_change(request, user, via: PasswordChangedVia) -> None:
+    """After a password was saved: the user gets a notice, by mail from a worker (ASVS 2.5.5)."""
+    user_password_change_announce(
+        user_id=user.pk, via=via, client_address=get_client_ip_address(request), **link_target(request)
+    )
 
 
 class PasswordResetView(auth_views.PasswordResetView):
-    """Ask for a reset link by e-mail. Known or not, every address gets the same answer and page."""
+    """Ask for a reset link by e-mail. Known or not, every address gets the same answer and page.
+
+    The request only records the wish (crm.services.user_password_reset_request); a worker builds
+    the link and sends the mail, so the response time says nothing about the address or the SMTP
+    server. Too many requests from one client address, or mails to one account, are dropped silently.
+    """
 
     template_name = "portal/registration/password_reset_form.html"
-    email_template_name = "portal/registration/password_reset_email.txt"
-    subject_template_name = "portal/registration/password_reset_subject.txt"
     success_url = reverse_lazy("portal:password-reset-done")
 
-    @property
-    def extra_email_context(self):
-        return {"valid_for": reset_link_lifetime()}
+    def form_valid(self, form):
+        user_password_reset_request(
+            email=form.cleaned_data["email"],
+            client_address=get_client_ip_address(self.request),
+            **link_target(self.request),
+        )
+        return HttpResponseRedirect(self.get_success_url())
 
 
 class PasswordResetDoneView(auth_views.PasswordResetDoneView):
     template_name = "portal/registration/password_reset_done.html"
 
     def get_context_data(self, **kwargs):
-        return {**super().get_context_data(**kwargs), "valid_for": reset_link_lifetime()}
+        return {**super().get_context_data(**kwargs), "valid_for": password_reset_link_lifetime()}
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     """Set a new password from the e-mailed link; a link that was used or has expired is refused.
 
     A successful reset also lifts a sign-in lockout of the account: whoever can read the account's
-    mailbox has proved more than a password would.
+    mailbox has proved more than a password would. The user is told of the change by mail.
     """
 
     template_name = "portal/registration/password_reset_confirm.html"
@@ -118,8 +141,21 @@ class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     def form_valid(self, form):
         response = super().form_valid(form)
         user_sign_in_unlock(username=form.user.get_username())
+        announce_password_change(self.request, form.user, PasswordChangedVia.RESET)
         return response
 
 
 class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
     template_name = "portal/registration/password_reset_complete.html"
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """The signed-in user changes their password (portal/account_urls.py); they are told by mail."""
+
+    template_name = "portal/account/password_change.html"
+    success_url = reverse_lazy("portal:password-change-done")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        announce_password_change(self.request, form.user, PasswordChangedVia.ACCOUNT)
+        return response

@@ -394,3 +394,11 @@ AXES_IPWARE_META_PRECEDENCE_ORDER = tuple(env_list("AXES_IPWARE_META_PRECEDENCE_
 AXES_IPWARE_PROXY_COUNT = int(env("AXES_IPWARE_PROXY_COUNT", "0"))
 # A password-reset link works once (it is bound to the password it replaces) and for this long.
 PASSWORD_RESET_TIMEOUT = int(env("PASSWORD_RESET_TIMEOUT", str(60 * 60)))
+# Reset mails are sent by a worker (crm.services.user_password_reset_send), at most this many per
+# account per hour; the reset form takes at most this many requests per client address per hour. Both
+# are counted in the cache (a fixed window opened by the first request) and lift while it is down.
+PASSWORD_RESET_MAX_PER_HOUR = int(env("PASSWORD_RESET_MAX_PER_HOUR", "3"))
+PASSWORD_RESET_MAX_PER_ADDRESS_PER_HOUR = int(env("PASSWORD_RESET_MAX_PER_ADDRESS_PER_HOUR", "10"))
+# Axes' records (attempt counters, failure log, sign-in log) older than this are deleted every day
+# (crm.services.sign_in_records_purge).
+AXES_LOG_RETENTION_DAYS = float(env("AXES_LOG_RETENTION_DAYS", "90"))
