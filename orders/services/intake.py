@@ -238,7 +238,9 @@ def order_create(
     quote = order_quote(customer=customer, lines=lines, shipping_region=address.get("region", ""))
     now = timezone.now()
     try:
-        with transaction.atomic():
+        # Inside a caller's transaction (an idempotent request), a savepoint is needed only to answer a
+        # duplicate external reference, whose unique violation would otherwise abort that transaction.
+        with transaction.atomic(savepoint=bool(external_reference)):
             order = Order(
                 customer=customer,
                 channel=channel,
@@ -287,6 +289,8 @@ def order_create(
             # A new order announces the status it starts in: `order.submitted` or `order.draft`.
             LIFECYCLE.announce(order, f"order.{order.status}")
     except IntegrityError:
+        if not external_reference:
+            raise
         # A concurrent request with the same external reference won the race.
         existing = order_find_by_external_reference(
             customer_id=customer.pk, external_reference=external_reference
