@@ -5,10 +5,10 @@ import pytest
 from django.db import close_old_connections, connection
 from django.utils import timezone
 
+from core.models import OutboxEvent
 from crm.tests.factories import AddressFactory, CustomerFactory, UserFactory, dealer_user
 from inventory.tests.factories import ProductFactory
 from orders.api import views
-from core.models import OutboxEvent
 from orders.models import Order, OrderEvent
 from orders.tests.api.support import client_for, dealer, dealer_order
 from restapi.idempotency import scope_for
