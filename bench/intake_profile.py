@@ -5,8 +5,8 @@
 No HTTP server and no load generator: Django's test Client calls the WSGI handler in this process,
 against the real PostgreSQL and Redis of the benchmark (BENCH_DATABASE_URL, BENCH_BROKER_URL). It
 reports time per request (wall clock: median, mean, p10; this process's CPU: mean), queries per
-request, and the ratio of the two paths — a steadier guide than wrk on a busy machine, since both are measured the
-same way, interleaved in rounds. `--cprofile FILE` writes a profile of the API requests.
+request, and the ratio of the two paths — a steadier guide than wrk on a busy machine, since both
+are measured the same way, interleaved in rounds. `--cprofile FILE` writes a profile of the API requests.
 """
 
 import argparse
