@@ -234,9 +234,6 @@ REST_FRAMEWORK = {
 API_MAX_BODY_BYTES = int(env("API_MAX_BODY_BYTES", str(1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 IDEMPOTENCY_KEY_TTL_HOURS = int(env("IDEMPOTENCY_KEY_TTL_HOURS", "48"))
-# A request with an Idempotency-Key waits this long for a concurrent one with the same key
-# (restapi.idempotency).
-IDEMPOTENCY_WAIT_SECONDS = float(env("IDEMPOTENCY_WAIT_SECONDS", "5"))
 API_TOKENS_PER_USER = int(env("API_TOKENS_PER_USER", "10"))
 
 SPECTACULAR_SETTINGS = {
