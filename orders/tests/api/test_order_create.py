@@ -507,3 +507,23 @@ def test_placing_an_order_costs_the_same_queries_for_1_and_100_lines(idempotency
 
     assert one == hundred
     assert hundred[1] <= 20
+
+
+@pytest.mark.django_db
+def test_one_requests_input_errors_never_reach_the_next_one():
+    # The create serializer's field tree is reused per thread (orders.api.serializers.order_create_input).
+    _customer, _user, client = dealer()
+    product = ProductFactory()
+
+    bad = client.post(URL, {"lines": [{"sku": product.sku, "quantity": "2"}]}, format="json")
+    good = client.post(URL, {"lines": [{"sku": product.sku, "quantity": 2}]}, format="json")
+    other_bad = client.post(
+        URL, {"lines": [{"sku": product.sku, "quantity": 2}], "status": "x"}, format="json"
+    )
+
+    assert bad.status_code == 400
+    assert set(bad.json()["fields"]) == {"lines[0].quantity"}
+    assert good.status_code == 201
+    assert other_bad.status_code == 400
+    assert set(other_bad.json()["fields"]) == {"status"}
+    assert Order.objects.count() == 1
