@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import events
-from core.db import CompiledQuery
+from core.db import BulkInsert, CompiledQuery
 from core.errors import ConcurrentModification, ValidationFailed
 from core.services import sequence_next
 from crm.models import Address, Customer
@@ -140,6 +140,9 @@ def _default_addresses(customer_id: int) -> QuerySet[Address]:
     return Address.objects.filter(customer_id=customer_id).order_by("-is_default_shipping", "pk")[:1]
 
 
+# Every order's lines and timeline: statements built once per process on PostgreSQL (core.db).
+_insert_lines = BulkInsert(OrderLine)
+_insert_events = BulkInsert(OrderEvent)
 # Read by nearly every order: compiled once per process on PostgreSQL (core.db; the marker is no id).
 _DEFAULT_ADDRESS = CompiledQuery(_default_addresses, -2_000_000_001)
 
@@ -272,7 +275,7 @@ def order_create(
             # The number is taken last: its counter row stays locked only for the few inserts below.
             order.number = _order_number(now)
             order.save(force_insert=True)
-            rows = OrderLine.objects.bulk_create(_line_rows(order, quote))
+            rows = _insert_lines(_line_rows(order, quote))
             # Hand the caller the lines it just wrote, as if prefetched (the shape Django's own
             # prefetch_related leaves): rendering needs no re-read; any further query still works.
             lines = order.lines.all()
@@ -300,7 +303,7 @@ def order_create(
                         created_at=now,
                     )
                 )
-            OrderEvent.objects.bulk_create(timeline)
+            _insert_events(timeline)
             # A new order announces the status it starts in: `order.submitted` or `order.draft`.
             LIFECYCLE.announce(order, f"order.{order.status}")
     except IntegrityError:
