@@ -9,7 +9,7 @@ from crm.tests.factories import AddressFactory, CustomerFactory
 from inventory.tests.factories import ProductFactory
 from orders.errors import DuplicateExternalReference
 from orders.models import Channel, Order, OrderEvent, OrderLine
-from orders.services import order_create
+from orders.services import intake, order_create
 from orders.states import OrderStatus
 from orders.tests.factories import make_order
 from pricing.models import TierDiscount
@@ -83,7 +83,7 @@ def test_a_crash_half_way_leaves_no_half_written_order(monkeypatch):
         raise RuntimeError("disk on fire")
 
     # The timeline is the last insert: order and lines are already written when it fails.
-    monkeypatch.setattr(OrderEvent.objects, "bulk_create", boom)
+    monkeypatch.setattr(intake, "_insert_events", boom)
     with pytest.raises(RuntimeError):
         make_order()
     assert Order.objects.count() == 0
