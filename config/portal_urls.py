@@ -22,4 +22,5 @@ urlpatterns = [
     ),
     path("", include("orders.portal.urls")),
     path("", include("webhooks.portal.urls")),
+    path("", include("portal.account_urls")),
 ]

@@ -16,6 +16,11 @@ BEAT_SCHEDULE = {
         "task": "core.tasks.outbox_purge_task",
         "schedule": timedelta(hours=1),
     },
+    # Expired browser sessions (core.sessions): what `manage.py clearsessions` does.
+    "core-clear-expired-sessions": {
+        "task": "core.tasks.session_clear_expired_task",
+        "schedule": timedelta(hours=1),
+    },
     "orders-rescore-priority": {
         "task": "orders.tasks.order_rescore_open_task",
         "schedule": timedelta(minutes=15),

@@ -12,20 +12,24 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.widgets import AutocompleteSelect
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
+from django.db import models
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from core.errors import DomainError
 
 
-def domain_error_text(exc: DomainError) -> str:
-    """The translated message of `exc`, followed by its field messages (`field: message`)."""
+def domain_error_text(exc: DomainError, *, label: Callable[[str], str] = str) -> str:
+    """The translated message of `exc`, followed by its field messages (`Field: message`), each field
+    named by `label(path)` (the path itself by default)."""
     parts = [str(exc.message)]
     for path, field_messages in exc.fields.items():
         parts.append(
-            _("%(field)s: %(messages)s") % {"field": path, "messages": " ".join(map(str, field_messages))}
+            _("%(field)s: %(messages)s")
+            % {"field": label(path), "messages": " ".join(map(str, field_messages))}
         )
     return " ".join(parts)
 
@@ -82,8 +86,27 @@ def action_reason(request: HttpRequest, *, label: str, required: bool) -> str | 
 class DomainErrorAdminMixin:
     """Report DomainErrors raised by services as admin error messages."""
 
+    def domain_error_label(self, path: str) -> str:
+        """A service's field path as the user knows it: the label of the action bar's field (the box the
+        value was typed in), else the model field's verbose name (`carrier_id` → "Carrier"), else the
+        path itself (nested paths such as `lines[2].sku` stay as they are)."""
+        action_form = getattr(self, "action_form", None)
+        field = action_form.base_fields.get(path) if action_form else None
+        if field is not None and field.label:
+            return str(field.label)
+        model: type[models.Model] | None = getattr(self, "model", None)
+        for name in (path, path.removesuffix("_id")) if model is not None else ():
+            try:
+                # Reverse relations (`lines`) have no verbose name: they keep the path.
+                verbose_name = getattr(model._meta.get_field(name), "verbose_name", None)
+            except FieldDoesNotExist:
+                continue
+            if verbose_name:
+                return capfirst(verbose_name)
+        return path
+
     def message_domain_error(self, request: HttpRequest, exc: DomainError, *, subject: str = "") -> None:
-        text = domain_error_text(exc)
+        text = domain_error_text(exc, label=self.domain_error_label)
         if subject and subject not in text:
             text = _("%(subject)s: %(message)s") % {"subject": subject, "message": text}
         messages.error(request, text)
@@ -107,14 +130,22 @@ class DomainErrorAdminMixin:
         id_kwarg: str,
         label: str,
         subject_field: str = "number",
+        already: models.TextChoices | None = None,
         **kwargs,
     ) -> list[str]:
         """Call `service` once per selected row (primary-key order), each in its own transaction.
 
-        Reports every refusal with the row's subject, then one message naming the rows done.
+        Rows whose status is `already` the one the service moves to are skipped, not called: the engine
+        would return them unchanged (core.lifecycle), and "done" would claim a change nobody made.
+        Reports every refusal with the row's subject, then one message naming the rows done and one
+        naming the rows skipped.
         """
-        done = []
-        for pk, subject in queryset.order_by("pk").values_list("pk", subject_field):
+        done, skipped = [], []
+        fields = ("pk", subject_field, "status") if already is not None else ("pk", subject_field)
+        for pk, subject, *status in queryset.order_by("pk").values_list(*fields):
+            if status and status[0] == already:
+                skipped.append(str(subject))
+                continue
             ok, _result = self.call_service(
                 request, service, subject=str(subject), **{id_kwarg: pk}, **kwargs
             )
@@ -129,6 +160,21 @@ class DomainErrorAdminMixin:
                     len(done),
                 )
                 % {"action": label, "count": len(done), "items": ", ".join(done)},
+            )
+        if skipped:
+            messages.warning(
+                request,
+                ngettext(
+                    "%(action)s: %(count)d skipped, already “%(status)s” (%(items)s).",
+                    "%(action)s: %(count)d skipped, already “%(status)s” (%(items)s).",
+                    len(skipped),
+                )
+                % {
+                    "action": label,
+                    "count": len(skipped),
+                    "status": already.label,
+                    "items": ", ".join(skipped),
+                },
             )
         return done
 

@@ -1,7 +1,9 @@
 import contextlib
 import uuid
 from collections.abc import Iterator
+from importlib import import_module
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 
 from core.models import ProcessedEvent, Sequence
@@ -45,3 +47,13 @@ def event_handle_once(*, handler: str, event_id: str | uuid.UUID | None) -> Iter
             yield False
             return
         yield True
+
+
+def session_clear_expired() -> None:
+    """Delete expired browser sessions: what `manage.py clearsessions` does, for the configured engine.
+
+    Not batched: sessions expire SESSION_IDLE_TIMEOUT_SECONDS after their last request
+    (core.sessions), so between two hourly runs at most about one row per sign-in has expired, and
+    the database engine removes them in one statement on the indexed expiry date.
+    """
+    import_module(settings.SESSION_ENGINE).SessionStore.clear_expired()

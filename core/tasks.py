@@ -1,6 +1,7 @@
 from celery import shared_task
 
 from core.outbox import outbox_purge, outbox_relay
+from core.services import session_clear_expired
 from core.sweeps import sweep_continue
 
 
@@ -13,3 +14,9 @@ def outbox_relay_task(after: list | None = None, batch: int = 200):
 @shared_task(ignore_result=True)
 def outbox_purge_task(batch: int = 1000):
     sweep_continue(outbox_purge_task, outbox_purge(batch=batch), batch=batch)
+
+
+@shared_task(ignore_result=True)
+def session_clear_expired_task():
+    """Purge expired browser sessions (ASVS 3.3.1, 8.3.8); `manage.py clearsessions` on a schedule."""
+    session_clear_expired()

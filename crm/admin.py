@@ -1,7 +1,11 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from crm.models import Address, Contact, Customer
+from crm.services import user_sign_in_unlock
 
 
 class ContactInline(admin.TabularInline):
@@ -73,3 +77,34 @@ class AddressAdmin(admin.ModelAdmin):
     search_fields = ("recipient", "city", "line1", "customer__name", "customer__code")
     list_select_related = ("customer",)
     autocomplete_fields = ("customer",)
+
+
+User = get_user_model()
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    """Django's user admin, plus the unlock of an account locked out after failed sign-ins."""
+
+    actions = ["unlock_sign_in"]
+
+    @admin.action(description=_("Unlock sign-in (forget failed attempts)"), permissions=["unlock"])
+    def unlock_sign_in(self, request, queryset):
+        usernames = [user.get_username() for user in queryset]
+        for username in usernames:
+            user_sign_in_unlock(username=username)
+        self.message_user(
+            request,
+            ngettext(
+                "Sign-in unlocked for %(count)d user.",
+                "Sign-in unlocked for %(count)d users.",
+                len(usernames),
+            )
+            % {"count": len(usernames)},
+            messages.SUCCESS,
+        )
+
+    def has_unlock_permission(self, request):
+        # The same right as deleting the attempt records in Axes → Access attempts.
+        return request.user.has_perm("axes.delete_accessattempt")

@@ -1,11 +1,15 @@
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from core.models import TimeStampedModel
+
+MAX_PAYMENT_TERMS_DAYS = 365
+LATITUDE = [MinValueValidator(Decimal("-90")), MaxValueValidator(Decimal("90"))]
+LONGITUDE = [MinValueValidator(Decimal("-180")), MaxValueValidator(Decimal("180"))]
 
 
 class CustomerKind(models.TextChoices):
@@ -41,9 +45,16 @@ class Customer(TimeStampedModel):
     )
     # Kept current by finance (STYLE.md §2: summaries are written down).
     credit_exposure = models.DecimalField(
-        _("open credit exposure"), max_digits=14, decimal_places=2, default=Decimal("0.00"), editable=False
+        _("open credit exposure"),
+        max_digits=14,
+        decimal_places=2,
+        default=Decimal("0.00"),
+        editable=False,
+        validators=[MinValueValidator(Decimal("0"))],
     )
-    payment_terms_days = models.PositiveSmallIntegerField(_("payment terms (days)"), default=30)
+    payment_terms_days = models.PositiveSmallIntegerField(
+        _("payment terms (days)"), default=30, validators=[MaxValueValidator(MAX_PAYMENT_TERMS_DAYS)]
+    )
     currency = models.CharField(_("currency"), max_length=3, default=settings.DEFAULT_CURRENCY)
     tax_id = models.CharField(_("tax ID"), max_length=32, blank=True)
     sales_rep = models.ForeignKey(
@@ -69,6 +80,13 @@ class Customer(TimeStampedModel):
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(credit_limit__gte=0), name="crm_customer_credit_limit_gte_0"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(credit_exposure__gte=0), name="crm_customer_credit_exposure_gte_0"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(payment_terms_days__lte=MAX_PAYMENT_TERMS_DAYS),
+                name="crm_customer_payment_terms_days_lte_365",
             ),
         ]
 
@@ -107,13 +125,28 @@ class Address(models.Model):
     district = models.CharField(_("district"), max_length=80, blank=True)
     line1 = models.CharField(_("street address"), max_length=200)
     postal_code = models.CharField(_("postal code"), max_length=20, blank=True)
-    latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
-    longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    latitude = models.DecimalField(
+        _("latitude"), max_digits=9, decimal_places=6, null=True, blank=True, validators=LATITUDE
+    )
+    longitude = models.DecimalField(
+        _("longitude"), max_digits=9, decimal_places=6, null=True, blank=True, validators=LONGITUDE
+    )
     is_default_shipping = models.BooleanField(_("default shipping address"), default=False)
 
     class Meta:
         verbose_name = _("address")
         verbose_name_plural = _("addresses")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(latitude__isnull=True) | models.Q(latitude__gte=-90, latitude__lte=90),
+                name="crm_address_latitude_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(longitude__isnull=True)
+                | models.Q(longitude__gte=-180, longitude__lte=180),
+                name="crm_address_longitude_range",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.label or self.recipient}: {self.city}, {self.line1}"

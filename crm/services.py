@@ -1,9 +1,10 @@
 """Writes for crm. Customer master data is edited in the admin; this module holds the summaries
 that higher apps keep current on the customer (STYLE.md §2: summaries are written down), and
-applies the roles of crm.roles to their groups."""
+applies the roles of crm.roles to their groups, and lifts sign-in lockouts."""
 
 from decimal import Decimal
 
+from axes.utils import reset as axes_reset
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ImproperlyConfigured
 from django.db import DEFAULT_DB_ALIAS, transaction
@@ -66,3 +67,16 @@ def roles_sync(*, using: str = DEFAULT_DB_ALIAS, prune: bool = False) -> dict[st
                 group.permissions.remove(*withdraw)
             changes[name] = (len(grant), len(withdraw))
     return changes
+
+
+def user_sign_in_unlock(*, username: str) -> int:
+    """Lift a sign-in lockout of the account `username`: forget its failed attempts (django-axes).
+
+    Only the account's own failures are forgotten; failures from a client address under other names
+    still count against that address. Unlocking an account that is not locked changes nothing.
+    Returns how many attempt records were removed.
+    """
+    if not username:
+        return 0
+    with transaction.atomic():
+        return axes_reset(username=username)

@@ -1,5 +1,7 @@
 """Invoices and payments are written by finance.services only."""
 
+from decimal import Decimal
+
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.widgets import AdminDateWidget
@@ -20,6 +22,7 @@ from core.admin_mixins import (
 )
 from finance import services
 from finance.models import Invoice, InvoiceEvent, Payment
+from finance.states import InvoiceStatus
 from orders.models import Order
 
 
@@ -86,7 +89,12 @@ class InvoiceAdmin(DomainErrorAdminMixin, ServiceDocumentAdminMixin, ServiceAddV
     @admin.action(description=gettext_lazy("Mark selected invoices overdue"), permissions=["write"])
     def mark_overdue(self, request, queryset):
         self.call_service_each(
-            request, queryset, services.invoice_mark_overdue, id_kwarg="invoice_id", label=_("Mark overdue")
+            request,
+            queryset,
+            services.invoice_mark_overdue,
+            id_kwarg="invoice_id",
+            label=_("Mark overdue"),
+            already=InvoiceStatus.OVERDUE,
         )
 
     @admin.action(description=gettext_lazy("Void selected invoices (reason)"), permissions=["write"])
@@ -98,6 +106,7 @@ class InvoiceAdmin(DomainErrorAdminMixin, ServiceDocumentAdminMixin, ServiceAddV
                 queryset,
                 services.invoice_void,
                 id_kwarg="invoice_id",
+                already=InvoiceStatus.VOID,
                 label=_("Void"),
                 reason=reason,
                 actor=request.user,
@@ -106,7 +115,9 @@ class InvoiceAdmin(DomainErrorAdminMixin, ServiceDocumentAdminMixin, ServiceAddV
 
 class PaymentRecordForm(forms.Form):
     invoice = forms.ModelChoiceField(label=capfirst(gettext_lazy("invoice")), queryset=Invoice.objects.all())
-    amount = forms.DecimalField(label=capfirst(gettext_lazy("amount")), max_digits=14, decimal_places=2)
+    amount = forms.DecimalField(
+        label=capfirst(gettext_lazy("amount")), max_digits=14, decimal_places=2, min_value=Decimal("0.01")
+    )
     received_on = forms.DateField(
         label=capfirst(gettext_lazy("received on")), widget=AdminDateWidget, initial=timezone.localdate
     )

@@ -1,11 +1,14 @@
 from decimal import Decimal
 
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from core.models import TimelineEvent, TimeStampedModel
 from finance.states import InvoiceEventKind, InvoiceStatus
+
+NOT_NEGATIVE = MinValueValidator(Decimal("0"))
 
 
 class Invoice(TimeStampedModel):
@@ -25,15 +28,28 @@ class Invoice(TimeStampedModel):
         editable=False,
     )
     currency = models.CharField(_("currency"), max_length=3)
-    subtotal = models.DecimalField(_("subtotal"), max_digits=14, decimal_places=2, default=Decimal("0"))
-    discount_total = models.DecimalField(_("discount"), max_digits=14, decimal_places=2, default=Decimal("0"))
-    tax_total = models.DecimalField(_("tax"), max_digits=14, decimal_places=2, default=Decimal("0"))
-    shipping_fee = models.DecimalField(
-        _("shipping fee"), max_digits=14, decimal_places=2, default=Decimal("0")
+    subtotal = models.DecimalField(
+        _("subtotal"), max_digits=14, decimal_places=2, default=Decimal("0"), validators=[NOT_NEGATIVE]
     )
-    total = models.DecimalField(_("total"), max_digits=14, decimal_places=2, default=Decimal("0"))
+    discount_total = models.DecimalField(
+        _("discount"), max_digits=14, decimal_places=2, default=Decimal("0"), validators=[NOT_NEGATIVE]
+    )
+    tax_total = models.DecimalField(
+        _("tax"), max_digits=14, decimal_places=2, default=Decimal("0"), validators=[NOT_NEGATIVE]
+    )
+    shipping_fee = models.DecimalField(
+        _("shipping fee"), max_digits=14, decimal_places=2, default=Decimal("0"), validators=[NOT_NEGATIVE]
+    )
+    total = models.DecimalField(
+        _("total"), max_digits=14, decimal_places=2, default=Decimal("0"), validators=[NOT_NEGATIVE]
+    )
     amount_paid = models.DecimalField(
-        _("amount paid"), max_digits=14, decimal_places=2, default=Decimal("0"), editable=False
+        _("amount paid"),
+        max_digits=14,
+        decimal_places=2,
+        default=Decimal("0"),
+        editable=False,
+        validators=[NOT_NEGATIVE],
     )
     issued_at = models.DateTimeField(_("issued at"), null=True, blank=True, editable=False)
     due_date = models.DateField(_("due date"), null=True, blank=True)
@@ -48,6 +64,14 @@ class Invoice(TimeStampedModel):
         indexes = [models.Index(fields=["status", "due_date"], name="finance_invoice_status_due_idx")]
         constraints = [
             models.CheckConstraint(condition=Q(amount_paid__gte=0), name="finance_invoice_paid_gte_0"),
+            models.CheckConstraint(condition=Q(subtotal__gte=0), name="finance_invoice_subtotal_gte_0"),
+            models.CheckConstraint(
+                condition=Q(discount_total__gte=0), name="finance_invoice_discount_total_gte_0"
+            ),
+            models.CheckConstraint(condition=Q(tax_total__gte=0), name="finance_invoice_tax_total_gte_0"),
+            models.CheckConstraint(
+                condition=Q(shipping_fee__gte=0), name="finance_invoice_shipping_fee_gte_0"
+            ),
             models.CheckConstraint(condition=Q(total__gte=0), name="finance_invoice_total_gte_0"),
             models.CheckConstraint(
                 condition=Q(amount_paid__lte=F("total")), name="finance_invoice_paid_lte_total"
@@ -73,7 +97,9 @@ class Payment(TimeStampedModel):
     invoice = models.ForeignKey(
         Invoice, on_delete=models.PROTECT, related_name="payments", verbose_name=_("invoice")
     )
-    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
+    amount = models.DecimalField(
+        _("amount"), max_digits=14, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))]
+    )
     received_on = models.DateField(_("received on"))
     reference = models.CharField(_("reference"), max_length=80, blank=True)
 

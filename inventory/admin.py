@@ -144,7 +144,7 @@ class StockLevelAdmin(admin.ModelAdmin):
     def below_reorder(self, obj: StockLevel):
         if obj.available > obj.reorder_point:
             return ""
-        return format_html('<span style="color:#b91c1c;font-weight:bold">{}</span>', _("reorder"))
+        return format_html('<span class="reorder-flag">{}</span>', _("reorder"))
 
     def get_readonly_fields(self, request, obj=None):
         # Reservations are moved only by inventory's services; a row's product and warehouse are its identity.

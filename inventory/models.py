@@ -1,11 +1,16 @@
 from decimal import Decimal
 
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from core.models import TimeStampedModel
+
+NOT_NEGATIVE = MinValueValidator(Decimal("0"))
+MAX_LEAD_TIME_DAYS = 365
+LATITUDE = [MinValueValidator(Decimal("-90")), MaxValueValidator(Decimal("90"))]
+LONGITUDE = [MinValueValidator(Decimal("-180")), MaxValueValidator(Decimal("180"))]
 
 
 class Category(models.Model):
@@ -36,15 +41,21 @@ class Product(TimeStampedModel):
     list_price = models.DecimalField(
         _("list price"), max_digits=14, decimal_places=2, validators=[MinValueValidator(Decimal("0"))]
     )
-    weight_kg = models.DecimalField(_("weight (kg)"), max_digits=10, decimal_places=3, default=Decimal("0"))
-    volume_m3 = models.DecimalField(_("volume (m³)"), max_digits=10, decimal_places=4, default=Decimal("0"))
+    weight_kg = models.DecimalField(
+        _("weight (kg)"), max_digits=10, decimal_places=3, default=Decimal("0"), validators=[NOT_NEGATIVE]
+    )
+    volume_m3 = models.DecimalField(
+        _("volume (m³)"), max_digits=10, decimal_places=4, default=Decimal("0"), validators=[NOT_NEGATIVE]
+    )
     is_fragile = models.BooleanField(_("fragile"), default=False)
     made_to_order = models.BooleanField(
         _("made to order"),
         default=False,
         help_text=_("Always built by production, never shipped from stock."),
     )
-    lead_time_days = models.PositiveSmallIntegerField(_("production lead time (days)"), default=0)
+    lead_time_days = models.PositiveSmallIntegerField(
+        _("production lead time (days)"), default=0, validators=[MaxValueValidator(MAX_LEAD_TIME_DAYS)]
+    )
     is_active = models.BooleanField(_("active"), default=True, db_index=True)
     description = models.TextField(_("description"), blank=True)
 
@@ -55,6 +66,13 @@ class Product(TimeStampedModel):
         constraints = [
             models.CheckConstraint(
                 condition=Q(list_price__gte=0) & Q(unit_cost__gte=0), name="inventory_product_prices_gte_0"
+            ),
+            models.CheckConstraint(condition=Q(pack_size__gte=1), name="inventory_product_pack_size_gte_1"),
+            models.CheckConstraint(condition=Q(weight_kg__gte=0), name="inventory_product_weight_kg_gte_0"),
+            models.CheckConstraint(condition=Q(volume_m3__gte=0), name="inventory_product_volume_m3_gte_0"),
+            models.CheckConstraint(
+                condition=Q(lead_time_days__lte=MAX_LEAD_TIME_DAYS),
+                name="inventory_product_lead_time_days_lte_365",
             ),
         ]
 
@@ -118,14 +136,28 @@ class Warehouse(models.Model):
     name = models.CharField(_("name"), max_length=120)
     region = models.CharField(_("region / province"), max_length=80)
     city = models.CharField(_("city"), max_length=80, blank=True)
-    latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
-    longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    latitude = models.DecimalField(
+        _("latitude"), max_digits=9, decimal_places=6, null=True, blank=True, validators=LATITUDE
+    )
+    longitude = models.DecimalField(
+        _("longitude"), max_digits=9, decimal_places=6, null=True, blank=True, validators=LONGITUDE
+    )
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
         verbose_name = _("warehouse")
         verbose_name_plural = _("warehouses")
         ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(latitude__isnull=True) | Q(latitude__gte=-90, latitude__lte=90),
+                name="inventory_warehouse_latitude_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(longitude__isnull=True) | Q(longitude__gte=-180, longitude__lte=180),
+                name="inventory_warehouse_longitude_range",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.code} {self.name}"
@@ -140,9 +172,9 @@ class StockLevel(models.Model):
     warehouse = models.ForeignKey(
         Warehouse, on_delete=models.CASCADE, related_name="stock_levels", verbose_name=_("warehouse")
     )
-    on_hand = models.IntegerField(_("on hand"), default=0)
-    reserved = models.IntegerField(_("reserved"), default=0)
-    reorder_point = models.IntegerField(_("reorder point"), default=0)
+    on_hand = models.IntegerField(_("on hand"), default=0, validators=[MinValueValidator(0)])
+    reserved = models.IntegerField(_("reserved"), default=0, validators=[MinValueValidator(0)])
+    reorder_point = models.IntegerField(_("reorder point"), default=0, validators=[MinValueValidator(0)])
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
@@ -156,6 +188,9 @@ class StockLevel(models.Model):
             models.CheckConstraint(condition=Q(reserved__gte=0), name="inventory_stock_reserved_gte_0"),
             models.CheckConstraint(
                 condition=Q(reserved__lte=F("on_hand")), name="inventory_stock_reserved_lte_on_hand"
+            ),
+            models.CheckConstraint(
+                condition=Q(reorder_point__gte=0), name="inventory_stocklevel_reorder_point_gte_0"
             ),
         ]
 

@@ -19,6 +19,7 @@ from core.admin_mixins import (
 from inventory.models import Warehouse
 from logistics import services
 from logistics.models import Carrier, Shipment, ShipmentEvent, ShipmentLine, TrackingEvent
+from logistics.states import ShipmentStatus
 from orders.models import Order
 
 
@@ -116,6 +117,7 @@ class ShipmentAdmin(DomainErrorAdminMixin, ServiceDocumentAdminMixin, ServiceAdd
             queryset,
             services.shipment_pack,
             id_kwarg="shipment_id",
+            already=ShipmentStatus.PACKED,
             label=_("Pack"),
             actor=request.user,
         )
@@ -134,6 +136,7 @@ class ShipmentAdmin(DomainErrorAdminMixin, ServiceDocumentAdminMixin, ServiceAdd
             queryset,
             services.shipment_dispatch,
             id_kwarg="shipment_id",
+            already=ShipmentStatus.IN_TRANSIT,
             label=_("Dispatch"),
             tracking_number=tracking_number,
             actor=request.user,
@@ -146,6 +149,7 @@ class ShipmentAdmin(DomainErrorAdminMixin, ServiceDocumentAdminMixin, ServiceAdd
             queryset,
             services.shipment_deliver,
             id_kwarg="shipment_id",
+            already=ShipmentStatus.DELIVERED,
             label=_("Deliver"),
             actor=request.user,
         )
@@ -159,6 +163,7 @@ class ShipmentAdmin(DomainErrorAdminMixin, ServiceDocumentAdminMixin, ServiceAdd
                 queryset,
                 services.shipment_cancel,
                 id_kwarg="shipment_id",
+                already=ShipmentStatus.CANCELLED,
                 label=_("Cancel"),
                 reason=reason,
                 actor=request.user,

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -91,7 +92,7 @@ class ShipmentLine(models.Model):
         related_name="shipment_lines",
         verbose_name=_("order line"),
     )
-    quantity = models.PositiveIntegerField(_("quantity"))
+    quantity = models.PositiveIntegerField(_("quantity"), validators=[MinValueValidator(1)])
 
     class Meta:
         verbose_name = _("shipment line")

@@ -9,6 +9,8 @@ from django.utils.translation import gettext_lazy as _
 from core.models import TimelineEvent, TimeStampedModel
 from orders.states import OrderEventKind, OrderStatus
 
+NOT_NEGATIVE = MinValueValidator(Decimal("0"))
+
 
 class Channel(models.TextChoices):
     DEALER_API = "dealer_api", _("Dealer API")
@@ -43,19 +45,44 @@ class Order(TimeStampedModel):
     shipping_address = models.JSONField(_("shipping address"), default=dict, blank=True)
     currency = models.CharField(_("currency"), max_length=3, default=settings.DEFAULT_CURRENCY)
     subtotal = models.DecimalField(
-        _("subtotal"), max_digits=14, decimal_places=2, default=Decimal("0.00"), editable=False
+        _("subtotal"),
+        max_digits=14,
+        decimal_places=2,
+        default=Decimal("0.00"),
+        editable=False,
+        validators=[NOT_NEGATIVE],
     )
     discount_total = models.DecimalField(
-        _("discount"), max_digits=14, decimal_places=2, default=Decimal("0.00"), editable=False
+        _("discount"),
+        max_digits=14,
+        decimal_places=2,
+        default=Decimal("0.00"),
+        editable=False,
+        validators=[NOT_NEGATIVE],
     )
     tax_total = models.DecimalField(
-        _("tax"), max_digits=14, decimal_places=2, default=Decimal("0.00"), editable=False
+        _("tax"),
+        max_digits=14,
+        decimal_places=2,
+        default=Decimal("0.00"),
+        editable=False,
+        validators=[NOT_NEGATIVE],
     )
     shipping_fee = models.DecimalField(
-        _("shipping fee"), max_digits=14, decimal_places=2, default=Decimal("0.00"), editable=False
+        _("shipping fee"),
+        max_digits=14,
+        decimal_places=2,
+        default=Decimal("0.00"),
+        editable=False,
+        validators=[NOT_NEGATIVE],
     )
     total = models.DecimalField(
-        _("total"), max_digits=14, decimal_places=2, default=Decimal("0.00"), editable=False
+        _("total"),
+        max_digits=14,
+        decimal_places=2,
+        default=Decimal("0.00"),
+        editable=False,
+        validators=[NOT_NEGATIVE],
     )
     priority = models.PositiveSmallIntegerField(
         _("priority"),
@@ -108,6 +135,13 @@ class Order(TimeStampedModel):
                 name="orders_customer_external_ref_uniq",
             ),
             models.CheckConstraint(condition=Q(total__gte=0), name="orders_order_total_gte_0"),
+            models.CheckConstraint(condition=Q(subtotal__gte=0), name="orders_order_subtotal_gte_0"),
+            models.CheckConstraint(
+                condition=Q(discount_total__gte=0), name="orders_order_discount_total_gte_0"
+            ),
+            models.CheckConstraint(condition=Q(tax_total__gte=0), name="orders_order_tax_total_gte_0"),
+            models.CheckConstraint(condition=Q(shipping_fee__gte=0), name="orders_order_shipping_fee_gte_0"),
+            models.CheckConstraint(condition=Q(priority__lte=100), name="orders_order_priority_lte_100"),
         ]
         permissions = [
             ("review_order", _("Can review, approve and reject orders")),
@@ -132,17 +166,33 @@ class OrderLine(models.Model):
     description = models.CharField(_("description"), max_length=255)
     quantity = models.PositiveIntegerField(_("quantity"), validators=[MinValueValidator(1)])
     options = models.JSONField(_("configuration"), default=dict, blank=True)
-    unit_price = models.DecimalField(_("unit price"), max_digits=14, decimal_places=2)
+    unit_price = models.DecimalField(
+        _("unit price"), max_digits=14, decimal_places=2, validators=[NOT_NEGATIVE]
+    )
     discount_percent = models.DecimalField(
-        _("discount %"), max_digits=5, decimal_places=2, default=Decimal("0")
+        _("discount %"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("0"),
+        validators=[NOT_NEGATIVE, MaxValueValidator(Decimal("100"))],
     )
     discount_amount = models.DecimalField(
-        _("discount amount"), max_digits=14, decimal_places=2, default=Decimal("0")
+        _("discount amount"), max_digits=14, decimal_places=2, default=Decimal("0"), validators=[NOT_NEGATIVE]
     )
-    net_amount = models.DecimalField(_("net amount"), max_digits=14, decimal_places=2)
-    tax_rate = models.DecimalField(_("tax rate"), max_digits=5, decimal_places=4)
-    tax_amount = models.DecimalField(_("tax"), max_digits=14, decimal_places=2)
-    line_total = models.DecimalField(_("line total"), max_digits=14, decimal_places=2)
+    net_amount = models.DecimalField(
+        _("net amount"), max_digits=14, decimal_places=2, validators=[NOT_NEGATIVE]
+    )
+    # A fraction (0.13 is 13 %), unlike discount_percent.
+    tax_rate = models.DecimalField(
+        _("tax rate"),
+        max_digits=5,
+        decimal_places=4,
+        validators=[NOT_NEGATIVE, MaxValueValidator(Decimal("1"))],
+    )
+    tax_amount = models.DecimalField(_("tax"), max_digits=14, decimal_places=2, validators=[NOT_NEGATIVE])
+    line_total = models.DecimalField(
+        _("line total"), max_digits=14, decimal_places=2, validators=[NOT_NEGATIVE]
+    )
     is_custom_build = models.BooleanField(_("custom build"), default=False)
     # Written by inventory/production/logistics through orders services (summaries are written down).
     quantity_allocated = models.PositiveIntegerField(_("allocated"), default=0)
@@ -155,6 +205,20 @@ class OrderLine(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["order", "position"], name="orders_line_position_uniq"),
             models.CheckConstraint(condition=Q(quantity__gt=0), name="orders_line_quantity_gt_0"),
+            models.CheckConstraint(condition=Q(unit_price__gte=0), name="orders_orderline_unit_price_gte_0"),
+            models.CheckConstraint(
+                condition=Q(discount_percent__gte=0, discount_percent__lte=100),
+                name="orders_orderline_discount_percent_0_100",
+            ),
+            models.CheckConstraint(
+                condition=Q(discount_amount__gte=0), name="orders_orderline_discount_amount_gte_0"
+            ),
+            models.CheckConstraint(condition=Q(net_amount__gte=0), name="orders_orderline_net_amount_gte_0"),
+            models.CheckConstraint(
+                condition=Q(tax_rate__gte=0, tax_rate__lte=1), name="orders_orderline_tax_rate_0_1"
+            ),
+            models.CheckConstraint(condition=Q(tax_amount__gte=0), name="orders_orderline_tax_amount_gte_0"),
+            models.CheckConstraint(condition=Q(line_total__gte=0), name="orders_orderline_line_total_gte_0"),
             models.CheckConstraint(
                 condition=Q(quantity_shipped__lte=models.F("quantity")),
                 name="orders_line_shipped_lte_quantity",

@@ -1,9 +1,11 @@
 """Reads for orders. Visibility lives here: a dealer reaches orders only through *_for_dealer."""
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Case, CharField, Exists, OuterRef, Prefetch, QuerySet, Value, When
+from django.db.models.functions import Coalesce, Concat, NullIf, Trim
+from django.utils.translation import gettext as _
 
 from core.errors import NotFound
-from crm.selectors import customer_list_for_user
+from crm.selectors import customer_list_for_user, is_dealer, is_sales_rep
 from orders.models import Order, OrderEvent, OrderLine
 from orders.states import INTERNAL_KINDS, OPEN
 
@@ -43,9 +45,38 @@ def order_event_list(*, order: Order) -> QuerySet[OrderEvent]:
     return OrderEvent.objects.filter(order=order).select_related("actor").order_by("-created_at", "-id")
 
 
-def order_event_list_for_dealer(*, order: Order) -> QuerySet[OrderEvent]:
-    """The order's timeline as a dealer sees it: without internal bookkeeping such as priority scores."""
-    return order_event_list(order=order).exclude(kind__in=INTERNAL_KINDS)
+def order_event_list_for_user(*, user, order: Order) -> QuerySet[OrderEvent]:
+    """The order's timeline, newest first, as `user` may see it: the one rule, shown alike by the portal's
+    order page and the dealer API's timeline. Each entry carries `actor_name`, who acted as this viewer
+    may know it (None: the system).
+
+    Decided by role, through crm's role helpers:
+    - a sales rep (`is_sales_rep`), staff of the seller, sees every entry, the system's own
+      bookkeeping (orders.states.INTERNAL_KINDS, e.g. `order.priority_scored`) included, and who acted
+      by name (full name, else username);
+    - a dealer (`is_dealer`) sees an order of a customer they act for without INTERNAL_KINDS; people
+      acting for that customer are named, anyone else (staff, reps, managers) is shown as "Staff":
+      names of the seller's people stay internal;
+    - anyone else, or a dealer asking about another customer's order, sees nothing.
+    Finding the order (order_get_for_dealer, order_list_for_rep) stays the caller's visibility check.
+    """
+    full_name = NullIf(Trim(Concat("actor__first_name", Value(" "), "actor__last_name")), Value(""))
+    name = Coalesce(full_name, "actor__username", output_field=CharField())
+    events = order_event_list(order=order)
+    if is_sales_rep(user):
+        return events.annotate(actor_name=name)
+    if not (is_dealer(user) and customer_list_for_user(user=user).filter(pk=order.customer_id).exists()):
+        return events.none()
+    acts_for_customer = Exists(customer_list_for_user(user=OuterRef("actor")).filter(pk=order.customer_id))
+    return events.exclude(kind__in=INTERNAL_KINDS).annotate(
+        actor_name=Case(
+            When(actor__isnull=True, then=Value(None)),
+            When(acts_for_customer, then=name),
+            # Translated now, in the language of the request that asks.
+            default=Value(_("Staff")),
+            output_field=CharField(),
+        )
+    )
 
 
 def order_list_open(*, limit: int | None = None) -> QuerySet[Order]:

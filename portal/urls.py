@@ -1,4 +1,4 @@
-"""The portal shell's routes: log in and out, pick a language.
+"""The portal shell's routes: log in and out, reset a forgotten password, pick a language.
 
 The home page is routed by config/portal_urls.py, which hands it the panels of the apps that know
 the user's roles, and includes these patterns and every app's portal/urls.py.
@@ -16,5 +16,13 @@ urlpatterns = [
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("password-reset/", views.PasswordResetView.as_view(), name="password-reset"),
+    path("password-reset/sent/", views.PasswordResetDoneView.as_view(), name="password-reset-done"),
+    path(
+        "password-reset/<uidb64>/<token>/",
+        views.PasswordResetConfirmView.as_view(),
+        name="password-reset-confirm",
+    ),
+    path("password-reset/done/", views.PasswordResetCompleteView.as_view(), name="password-reset-complete"),
     path("language/", views.LanguageView.as_view(), name="language"),
 ]

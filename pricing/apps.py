@@ -8,6 +8,8 @@ class PricingConfig(AppConfig):
     verbose_name = _("Pricing")
 
     def ready(self):
+        from pricing import checks  # noqa: F401, PLC0415 (registers the settings checks)
+
         # Models and selectors load only once the app registry is ready.
         from pricing.models import ShippingRate, TierDiscount  # noqa: PLC0415
         from pricing.selectors import pricing_reference_changed  # noqa: PLC0415

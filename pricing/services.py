@@ -29,8 +29,11 @@ from inventory.selectors import stock_available_expression
 from pricing.models import CustomerPrice
 from pricing.selectors import PricingReference, pricing_reference
 
-# Amounts are stored as numeric(14, 2); leave head-room for shipping fees added to the total.
+# Amounts are stored as numeric(14, 2): each stays below 10^12. The lines and the shipping fee share
+# that room, so an order's total (lines + fee) always fits and is never a database error.
 MAX_AMOUNT = Decimal("1000000000000")  # 10^12
+MAX_SHIPPING_FEE = Decimal("10000000000")  # 10^10
+MAX_LINES_AMOUNT = MAX_AMOUNT - MAX_SHIPPING_FEE
 
 
 @dataclass(frozen=True)
@@ -207,7 +210,7 @@ def price_lines(
             discount_percent=discount_percent,
             tax_rate=tax_rate,
         )
-        if total >= MAX_AMOUNT:
+        if total >= MAX_LINES_AMOUNT:
             errors[f"{prefix}.quantity"] = [_("The line amount is too large; split the order.")]
             continue
         priced.append(
@@ -230,7 +233,7 @@ def price_lines(
         )
     if errors:
         raise ValidationFailed(fields=errors)
-    if sum((p.line_total for p in priced), ZERO) >= MAX_AMOUNT:
+    if sum((p.line_total for p in priced), ZERO) >= MAX_LINES_AMOUNT:
         raise ValidationFailed(fields={"lines": [_("The order amount is too large; split the order.")]})
     return PricedLines(
         lines=priced,
@@ -248,6 +251,7 @@ def shipping_estimate(
     """Shipping fee and transit days to `region` (falls back to the `*` rate; none → free, 3 days).
 
     `reference`: the tables already read for this order (PricedLines.reference); else read now.
+    Raises ValidationFailed (`lines`) when the fee would reach MAX_SHIPPING_FEE.
     """
     rates = (pricing_reference() if reference is None else reference).shipping_rates
     rate = rates.get(region or "") or rates.get("*")
@@ -255,4 +259,8 @@ def shipping_estimate(
         return ZERO, 3
     if rate.free_above is not None and subtotal >= rate.free_above:
         return ZERO, rate.transit_days
-    return quantize_money(rate.base_fee + rate.per_kg * weight_kg), rate.transit_days
+    fee = rate.base_fee + rate.per_kg * weight_kg
+    # Compared before rounding: a fee of 10^26 cannot even be quantized to cents.
+    if fee >= MAX_SHIPPING_FEE:
+        raise ValidationFailed(fields={"lines": [_("The shipping fee is too large; split the order.")]})
+    return quantize_money(fee), rate.transit_days

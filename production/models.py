@@ -1,3 +1,4 @@
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -28,7 +29,7 @@ class WorkOrder(TimeStampedModel):
     plant = models.ForeignKey(
         Plant, on_delete=models.PROTECT, related_name="work_orders", verbose_name=_("plant")
     )
-    quantity = models.PositiveIntegerField(_("quantity"))
+    quantity = models.PositiveIntegerField(_("quantity"), validators=[MinValueValidator(1)])
     status = models.CharField(
         _("status"),
         max_length=20,
@@ -37,7 +38,9 @@ class WorkOrder(TimeStampedModel):
         db_index=True,
     )
     stage = models.CharField(_("stage"), max_length=40, blank=True)
-    progress_percent = models.PositiveSmallIntegerField(_("progress %"), default=0)
+    progress_percent = models.PositiveSmallIntegerField(
+        _("progress %"), default=0, validators=[MaxValueValidator(100)]
+    )
     eta = models.DateField(_("estimated completion"), null=True, blank=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     done_at = models.DateTimeField(_("done at"), null=True, blank=True)
@@ -47,7 +50,11 @@ class WorkOrder(TimeStampedModel):
         verbose_name_plural = _("work orders")
         ordering = ["-created_at"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(quantity__gt=0), name="production_wo_quantity_gt_0")
+            models.CheckConstraint(condition=models.Q(quantity__gt=0), name="production_wo_quantity_gt_0"),
+            models.CheckConstraint(
+                condition=models.Q(progress_percent__lte=100),
+                name="production_workorder_progress_percent_lte_100",
+            ),
         ]
 
     def __str__(self):

@@ -18,6 +18,7 @@ from core.errors import NotFound, ValidationFailed
 from crm.selectors import customer_list_for_user
 from restapi.idempotency import scope_for
 from restapi.pagination import CreatedCursorPagination
+from restapi.parsers import check_body_framing
 from restapi.selectors import api_token_with_customers
 
 MAX_NUMBER_LENGTH = 32
@@ -46,6 +47,11 @@ class DealerApiMixin:
     """Base of every dealer endpoint. The user's customers are read once per request."""
 
     permission_classes = [IsAuthenticated, IsDealer]
+
+    def initial(self, request, *args, **kwargs):
+        # First, before authentication or throttling: a body of unknown length is refused unread.
+        check_body_framing(request)
+        super().initial(request, *args, **kwargs)
 
     def read_api_token(self, digest: str):
         """Called by ApiTokenAuthentication: the token, with the user's customers read in the same query."""

@@ -1,16 +1,31 @@
-"""The one DRF error adapter: every error is `{code, message, fields}` (STYLE.md §6).
+"""The one DRF error adapter: every API error is `{code, message, fields, extra}` (STYLE.md §6).
 
-Field paths are flattened the way a client reads them: `lines[2].quantity`.
+`fields` maps a path in the request to its problems and `extra` carries details for some codes;
+both are `{}` when there is nothing to say, so clients never test whether a key is there. Field
+paths are flattened the way a client reads them: `lines[2].quantity`.
+
+Errors that never reach a DRF view under /api/ (an unknown URL, a bad Host header, a server error)
+get the same envelope from the Django error handlers at the end of this module (config/urls.py).
 """
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
+from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
+from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from core.errors import DomainError
+from restapi.parsers import RequestTooLarge
+
+API_PATH_PREFIX = "/api/"
+
+
+def error_body(code: str, message: str, fields: dict | None = None, extra: dict | None = None) -> dict:
+    """The error envelope: always these four keys, `fields` and `extra` `{}` when empty."""
+    return {"code": code, "message": str(message), "fields": fields or {}, "extra": extra or {}}
 
 
 def flatten_errors(detail, prefix: str = "") -> dict[str, list[str]]:
@@ -52,33 +67,76 @@ def _codes(detail):
         yield detail.code
 
 
+def _as_api_exception(exc):
+    """Django's own refusals of a request body, as the API exceptions a client is told about."""
+    if isinstance(exc, Http404):
+        return exceptions.NotFound()
+    if isinstance(exc, DjangoPermissionDenied):
+        return exceptions.PermissionDenied()
+    # Raised while Django reads the body (request.body, request.POST, multipart): without this they
+    # would leave DRF and become Django's HTML 400.
+    if isinstance(exc, RequestDataTooBig):
+        return RequestTooLarge()
+    if isinstance(exc, (TooManyFieldsSent, TooManyFilesSent)):
+        return exceptions.ParseError(_("The form has too many fields or files."))
+    return exc
+
+
 def exception_handler(exc, context):
     if isinstance(exc, DomainError):
-        return Response(exc.as_dict(), status=exc.status)
-    if isinstance(exc, Http404):
-        exc = exceptions.NotFound()
-    elif isinstance(exc, DjangoPermissionDenied):
-        exc = exceptions.PermissionDenied()
+        body = exc.as_dict()
+        return Response(
+            error_body(body["code"], body["message"], body["fields"], exc.extra), status=exc.status
+        )
+    exc = _as_api_exception(exc)
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
     if isinstance(exc, exceptions.ValidationError):
-        body = {
-            "code": "invalid",
-            "message": _("Some fields are not valid."),
-            "fields": flatten_errors(exc.detail),
-        }
+        body = error_body("invalid", _("Some fields are not valid."), flatten_errors(exc.detail))
     else:
-        detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
+        detail = exc.detail
         code = next(iter(_codes(detail)), None) or getattr(exc, "default_code", "error")
-        body = {
-            "code": code,
-            "message": str(detail if not isinstance(detail, (list, dict)) else exc.default_detail),
-            "fields": {},
-        }
+        message = detail if not isinstance(detail, (list, dict)) else exc.default_detail
+        extra = None
         if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
-            body["extra"] = {"retry_after": int(exc.wait) + 1}
-    response.data = body
+            extra = {"retry_after": int(exc.wait) + 1}
+        body = error_body(code, message, extra=extra)
     if response.status_code == status.HTTP_415_UNSUPPORTED_MEDIA_TYPE:
-        response.data["code"] = "unsupported_media_type"
+        body["code"] = "unsupported_media_type"
+    response.data = body
     return response
+
+
+# Django's error views (config/urls.py handler400/403/404/500): the envelope under /api/, Django's
+# own pages elsewhere. Django still logs and signals a server error before calling server_error.
+
+
+def _is_api(request) -> bool:
+    return request.path_info.startswith(API_PATH_PREFIX)
+
+
+def bad_request(request, exception):
+    if _is_api(request):
+        return JsonResponse(error_body("bad_request", _("The request could not be understood.")), status=400)
+    return defaults.bad_request(request, exception)
+
+
+def permission_denied(request, exception):
+    if _is_api(request):
+        body = error_body("permission_denied", _("You do not have permission to perform this action."))
+        return JsonResponse(body, status=403)
+    return defaults.permission_denied(request, exception)
+
+
+def page_not_found(request, exception):
+    if _is_api(request):
+        return JsonResponse(error_body("not_found", _("Not found.")), status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request):
+    if _is_api(request):
+        body = error_body("server_error", _("Something went wrong on our side. Try again later."))
+        return JsonResponse(body, status=500)
+    return defaults.server_error(request)

@@ -3,6 +3,7 @@
 Both moved here from core with their tables (issue #6), hence `db_table` and the constraint name.
 """
 
+import datetime as dt
 import hashlib
 import secrets
 
@@ -12,8 +13,19 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
+class ApiTokenStatus(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    EXPIRED = "expired", _("Expired")
+    REVOKED = "revoked", _("Revoked")
+
+
 class ApiToken(models.Model):
-    """A per-user API key. Only a SHA-256 digest is stored; the key is shown once at creation."""
+    """A per-user API key. Only a SHA-256 digest is stored; the key is shown once at creation.
+
+    A token stops working when it is revoked, at its own `expires_at` (optional), or once it is older
+    than settings.API_TOKEN_MAX_AGE_DAYS (0: no maximum) — whichever comes first (`valid_until`).
+    The maximum is read from the settings at each request, so lowering it also ends older tokens.
+    """
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("user")
@@ -24,6 +36,13 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
     last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True, editable=False)
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True, editable=False)
+    expires_at = models.DateTimeField(
+        _("expires at"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("Chosen when the token was made; empty: only the maximum age applies."),
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -45,8 +64,30 @@ class ApiToken(models.Model):
         return f"{self.prefix}… ({self.user})"
 
     @property
+    def valid_until(self) -> dt.datetime | None:
+        """When the token stops working: its own expiry or the maximum age, the earlier; None: never."""
+        limits = [self.expires_at] if self.expires_at is not None else []
+        max_age_days = settings.API_TOKEN_MAX_AGE_DAYS
+        if max_age_days > 0:
+            limits.append(self.created_at + dt.timedelta(days=max_age_days))
+        return min(limits, default=None)
+
+    def is_expired(self, now: dt.datetime | None = None) -> bool:
+        valid_until = self.valid_until
+        return valid_until is not None and (now or timezone.now()) >= valid_until
+
+    @property
+    def status(self) -> str:
+        if self.revoked_at is not None:
+            return ApiTokenStatus.REVOKED
+        return ApiTokenStatus.EXPIRED if self.is_expired() else ApiTokenStatus.ACTIVE
+
+    def get_status_display(self) -> str:
+        return str(ApiTokenStatus(self.status).label)
+
+    @property
     def is_active(self) -> bool:
-        return self.revoked_at is None
+        return self.status == ApiTokenStatus.ACTIVE
 
     @staticmethod
     def hash_key(key: str) -> str:

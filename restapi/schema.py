@@ -8,6 +8,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
 
+from restapi.exceptions import error_body
 from restapi.serializers import ErrorSerializer
 
 
@@ -22,20 +23,23 @@ class ApiTokenScheme(OpenApiAuthenticationExtension):
             "name": "Authorization",
             "description": "`Authorization: Token <key>` (or `Bearer <key>`). Keys are created in the portal "
             "(API tokens), by order managers in the admin, or with "
-            "`manage.py create_api_token <username>`.",
+            "`manage.py create_api_token <username>`. A key works until it is revoked (401 "
+            "`token_revoked`) or expires (401 `token_expired`).",
         }
 
 
-def _error(code: str, message: str, fields: dict | None = None, extra: dict | None = None) -> dict:
-    body = {"code": code, "message": message, "fields": fields or {}}
-    if extra:
-        body["extra"] = extra
-    return body
+def error_example(code: str, message: str, fields: dict | None = None, extra: dict | None = None) -> dict:
+    """An error body for the schema's examples, built like the real ones (restapi.exceptions.error_body)."""
+    return error_body(code, message, fields, extra)
+
+
+_error = error_example
 
 
 ERRORS: dict[int, tuple[str, list[OpenApiExample]]] = {
     400: (
-        "Invalid input: bad JSON, wrong types, unknown fields, or business validation (unknown SKU, "
+        "Invalid input: bad JSON (or nested more than API_MAX_JSON_DEPTH levels), wrong types, unknown "
+        "fields, or business validation (unknown SKU, "
         "inactive product, invalid option, quantity out of range, too many lines, bad date). "
         "Nothing was written.",
         [
@@ -57,17 +61,38 @@ ERRORS: dict[int, tuple[str, list[OpenApiExample]]] = {
                 "Malformed JSON",
                 value=_error("parse_error", "JSON parse error - Expecting value: line 1 column 1 (char 0)"),
             ),
+            OpenApiExample(
+                "Nested too deeply",
+                value=_error(
+                    "parse_error", "JSON parse error - the body is nested more than 20 levels deep."
+                ),
+            ),
         ],
     ),
     401: (
-        "Missing, malformed, unknown or revoked token.",
+        "Missing, malformed or unknown token (`not_authenticated`, `authentication_failed`), a revoked "
+        "token (`token_revoked`) or an expired one (`token_expired`: past the expiry chosen when it was "
+        "made, or older than the server's maximum token age). Create a new token for the last two.",
         [
             OpenApiExample(
                 "No credentials",
                 value=_error("not_authenticated", "Authentication credentials were not provided."),
             ),
+            OpenApiExample("Unknown token", value=_error("authentication_failed", "Invalid token.")),
             OpenApiExample(
-                "Revoked token", value=_error("authentication_failed", "Invalid or revoked token.")
+                "Revoked token",
+                value=_error(
+                    "token_revoked",
+                    "This token was revoked. Create a new one on the portal's API tokens page.",
+                ),
+            ),
+            OpenApiExample(
+                "Expired token",
+                value=_error(
+                    "token_expired",
+                    "This token expired on 2026-11-30T09:00:00+08:00. Create a new one on the portal's "
+                    "API tokens page.",
+                ),
             ),
         ],
     ),
@@ -133,6 +158,18 @@ ERRORS: dict[int, tuple[str, list[OpenApiExample]]] = {
             ),
         ],
     ),
+    411: (
+        "The body was sent without a Content-Length (e.g. `Transfer-Encoding: chunked`); send it with one.",
+        [
+            OpenApiExample(
+                "Chunked body",
+                value=_error(
+                    "length_required",
+                    "Send the request body with a Content-Length header; chunked bodies are not accepted.",
+                ),
+            ),
+        ],
+    ),
     413: (
         "The body is larger than the server's limit (API_MAX_BODY_BYTES, 1 MiB by default).",
         [
@@ -176,7 +213,7 @@ ERRORS: dict[int, tuple[str, list[OpenApiExample]]] = {
 }
 
 READ = (400, 401, 403, 429)
-WRITE = (400, 401, 403, 413, 415, 429)
+WRITE = (400, 401, 403, 411, 413, 415, 429)
 
 
 def error_responses(*statuses: int) -> dict[int, OpenApiResponse]:

@@ -101,7 +101,7 @@ class StrictCharField(serializers.CharField):
 
 
 class ErrorSerializer(serializers.Serializer):
-    """The one error envelope (restapi.exceptions): every 4xx body has this shape."""
+    """The one error envelope (restapi.exceptions): every error body (4xx and 5xx) has these four keys."""
 
     code = serializers.CharField(
         help_text=_("Stable, machine-readable error code, e.g. `invalid`, `not_found`, `invalid_transition`.")
@@ -115,11 +115,11 @@ class ErrorSerializer(serializers.Serializer):
         ),
     )
     extra = serializers.DictField(
-        required=False,
         help_text=_(
-            "Details for some codes: the existing order number for `duplicate_external_reference`, the "
-            "current version for `concurrent_modification`, `retry_after` seconds for `throttled`."
-        ),
+            "Details for some codes, `{}` for the others: the existing order number for "
+            "`duplicate_external_reference`, the current version for `concurrent_modification`, "
+            "`retry_after` seconds for `throttled`."
+        )
     )
 
 

@@ -2,20 +2,41 @@ import datetime as dt
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import NotFound, ValidationFailed
 from core.sweeps import Sweep
 from restapi.models import ApiToken, IdempotencyKey
+from restapi.selectors import api_token_list_usable
 
 
-def api_token_create(*, user, name: str = "", created_by=None) -> tuple[ApiToken, str]:
+def api_token_create(
+    *, user, name: str = "", created_by=None, expires_at: dt.datetime | None = None
+) -> tuple[ApiToken, str]:
     """Create an API token for `user`. Returns the row and the plain key, which is never stored.
 
-    Raises ValidationFailed when the user already has settings.API_TOKENS_PER_USER active tokens.
+    `expires_at` (optional) must lie in the future and, when settings.API_TOKEN_MAX_AGE_DAYS is set,
+    within that many days; without it the token lasts the maximum age (ApiToken.valid_until; with no
+    maximum, until it is revoked). Raises ValidationFailed (`expires_at`; `name` when the user already has
+    settings.API_TOKENS_PER_USER usable tokens). Nothing is written when it raises.
     """
-    active = ApiToken.objects.filter(user=user, revoked_at__isnull=True).count()
+    now = timezone.now()
+    max_age_days = settings.API_TOKEN_MAX_AGE_DAYS
+    latest = now + dt.timedelta(days=max_age_days) if max_age_days > 0 else None
+    if expires_at is not None and expires_at <= now:
+        raise ValidationFailed(fields={"expires_at": [_("The expiry must be in the future.")]})
+    if expires_at is not None and latest is not None and expires_at > latest:
+        raise ValidationFailed(
+            fields={
+                "expires_at": [
+                    _("A token may last at most %(days)d days; choose an earlier expiry.")
+                    % {"days": max_age_days}
+                ]
+            }
+        )
+    active = api_token_list_usable(user=user, now=now).count()
     if active >= settings.API_TOKENS_PER_USER:
         raise ValidationFailed(
             fields={
@@ -25,7 +46,13 @@ def api_token_create(*, user, name: str = "", created_by=None) -> tuple[ApiToken
     key = ApiToken.generate_key()
     with transaction.atomic():
         token = ApiToken.objects.create(
-            user=user, name=name, prefix=key[:12], digest=ApiToken.hash_key(key), created_by=created_by
+            user=user,
+            name=name,
+            prefix=key[:12],
+            digest=ApiToken.hash_key(key),
+            created_by=created_by,
+            created_at=now,
+            expires_at=expires_at,
         )
     return token, key
 
@@ -59,8 +86,16 @@ def idempotency_key_purge(*, older_than_hours: int | None = None, batch: int = 5
 
 
 def api_token_touch(*, token_id: int, now: dt.datetime) -> None:
-    """Record that a token was used (callers bound the rate: at most one write a minute per token)."""
-    ApiToken.objects.filter(pk=token_id).update(last_used_at=now)
+    """Record that a token was used: one UPDATE, which changes nothing if the token's last use was
+    stamped within settings.API_TOKEN_LAST_USED_INTERVAL_SECONDS (so concurrent requests write once).
+
+    Callers skip the call altogether when the row they already read says it is not due
+    (restapi.authentication), so a busy token costs one write per interval, not one per request.
+    """
+    due = now - dt.timedelta(seconds=settings.API_TOKEN_LAST_USED_INTERVAL_SECONDS)
+    ApiToken.objects.filter(Q(last_used_at__isnull=True) | Q(last_used_at__lte=due), pk=token_id).update(
+        last_used_at=now
+    )
 
 
 def idempotency_key_record(*, scope: str, key: str, request_hash: str, status: int, body: str) -> bool:

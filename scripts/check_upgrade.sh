@@ -85,7 +85,11 @@ MOVED = {('finance', 'tierdiscount'): 'pricing', ('finance', 'customerprice'): '
          ('finance', 'shippingrate'): 'pricing', ('core', 'apitoken'): 'restapi',
          ('core', 'idempotencykey'): 'restapi'}
 # Models that did not exist in the older release: their content types and role permissions are new.
-NEW = {('core', 'outboxevent'), ('core', 'processedevent')}
+NEW = {
+    ('core', 'outboxevent'), ('core', 'processedevent'),
+    ('axes', 'accessattempt'), ('axes', 'accessattemptexpiration'), ('axes', 'accesslog'),
+    ('axes', 'accessfailurelog'),
+}
 def moved(label, model):
     return MOVED.get((label, model), label)
 def model_of(codename):

@@ -64,3 +64,33 @@ def test_production_does_not_install_the_demo_app(tmp_path):
 
     assert result.returncode != 0
     assert "Unknown command: 'demo_data'" in result.stderr
+
+
+BROWSER_ASKS_FOR_HTML = """
+import django
+django.setup()
+from django.test import Client
+response = Client().get(
+    "/api/v1/orders/", secure=True, HTTP_HOST="oms.example.com",
+    HTTP_ACCEPT="text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+)
+print(response.status_code, response["Content-Type"])
+"""
+
+
+def test_production_serves_the_api_as_json_only_never_the_browsable_html_api(tmp_path):
+    # Failed on main: DRF's browsable API answered a browser with an HTML page. DEBUG=1 in the
+    # environment must not bring it back, since production forces DEBUG off.
+    env = _production_env(tmp_path, DEBUG="1")
+
+    result = subprocess.run(
+        [sys.executable, "-c", BROWSER_ASKS_FOR_HTML],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["401", "application/json"]

@@ -142,3 +142,53 @@ def test_a_publish_timeout_above_one_second_is_refused_at_start():
 
     assert result.returncode != 0
     assert "OUTBOX_PUBLISH_TIMEOUT_SECONDS must be above 0 and at most 1" in result.stderr
+
+
+SESSION_PROBE = """
+import json
+from django.conf import settings
+print(json.dumps({
+    "idle": settings.SESSION_IDLE_TIMEOUT_SECONDS, "absolute": settings.SESSION_ABSOLUTE_MAX_SECONDS,
+    "cookie_age": settings.SESSION_COOKIE_AGE,
+    "renderers": settings.REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"],
+}))
+"""
+
+
+def _probe(code: str, **env: str) -> subprocess.CompletedProcess:
+    clean = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "DJANGO_SETTINGS_MODULE": "config.settings.base",
+        **env,
+    }
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=clean, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_sessions_time_out_after_30_idle_minutes_and_12_hours_by_default_and_from_the_environment():
+    default = json.loads(_probe(SESSION_PROBE).stdout)
+    custom = json.loads(
+        _probe(SESSION_PROBE, SESSION_IDLE_TIMEOUT_SECONDS="600", SESSION_ABSOLUTE_MAX_SECONDS="3600").stdout
+    )
+
+    assert (default["idle"], default["absolute"], default["cookie_age"]) == (1800, 43200, 1800)
+    assert (custom["idle"], custom["absolute"], custom["cookie_age"]) == (600, 3600, 600)
+
+
+def test_an_idle_timeout_longer_than_the_absolute_maximum_is_refused_at_start():
+    result = _probe(SESSION_PROBE, SESSION_IDLE_TIMEOUT_SECONDS="7200", SESSION_ABSOLUTE_MAX_SECONDS="3600")
+
+    assert result.returncode != 0
+    assert (
+        "SESSION_IDLE_TIMEOUT_SECONDS must be above 0 and at most SESSION_ABSOLUTE_MAX_SECONDS"
+        in result.stderr
+    )
+
+
+def test_the_browsable_api_is_offered_only_with_debug_on():
+    assert json.loads(_probe(SESSION_PROBE).stdout)["renderers"] == ["rest_framework.renderers.JSONRenderer"]
+    assert json.loads(_probe(SESSION_PROBE, DEBUG="1").stdout)["renderers"] == [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ]

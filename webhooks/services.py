@@ -72,6 +72,10 @@ def _clean_url(url: str) -> str:
     if len(url) > WebhookEndpoint._meta.get_field("url").max_length:
         raise _url_error(_("The URL is too long."))
     parts = urlsplit(url)
+    # Credentials in the URL would be stored and shown in plain text wherever the URL is (portal,
+    # API, admin); deliveries are authenticated by the signature instead.
+    if parts.username is not None or parts.password is not None:
+        raise _url_error(_("Leave user names and passwords out of the URL: each delivery is signed."))
     allow_private = settings.WEBHOOK_ALLOW_PRIVATE_TARGETS
     if parts.scheme != "https" and not allow_private:
         raise _url_error(_("Use https://."))
@@ -108,8 +112,10 @@ def webhook_endpoint_validate(*, url: str, event_types: Sequence[str] | None) ->
     An empty list of event types subscribes to every event. Unless WEBHOOK_ALLOW_PRIVATE_TARGETS
     (local development, tests), the URL must be https and its host must resolve (DNS lookup here)
     only to public addresses: localhost, loopback, private, link-local (cloud metadata), CGNAT,
-    reserved and multicast addresses are refused. Link-local, multicast and unspecified addresses
-    are refused even then. Raises ValidationFailed (fields `url`, `event_types`).
+    reserved and multicast addresses are refused, also behind an IPv6 translation prefix (NAT64,
+    IPv4-compatible/-mapped/-translated, 6to4, Teredo: webhooks.transport.embedded_ipv4).
+    Link-local, multicast and unspecified addresses are refused even then. Raises ValidationFailed
+    (fields `url`, `event_types`).
     """
     fields: dict[str, list] = {}
     cleaned = []

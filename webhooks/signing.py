@@ -38,8 +38,9 @@ def verify(
     timestamp, signatures = None, []
     for part in (header or "").split(","):
         key, _sep, value = part.strip().partition("=")
-        # str.isdigit() is also true for "²" and other digits int() refuses.
-        if key == "t" and value.isascii() and value.isdigit():
+        # str.isdigit() is also true for "²" and other digits int() refuses; int() also refuses (raises
+        # on) thousands of digits, and no timestamp within the tolerance has more than 12.
+        if key == "t" and value.isascii() and value.isdigit() and len(value) <= 12:
             timestamp = int(value)
         elif key == SIGNATURE_SCHEME and value:
             signatures.append(value)

@@ -55,22 +55,47 @@ class Answer:
     address: str
 
 
+# IPv6 ranges whose last 32 bits are an IPv4 address that traffic is translated or tunnelled to.
+# Python 3.11's `is_global` judges these by the IPv6 prefix alone (64:ff9b::7f00:1 counts as public),
+# so the embedded address is judged as well.
+_NAT64_WELL_KNOWN = ipaddress.IPv6Network("64:ff9b::/96")  # RFC 6052
+_IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")  # RFC 4291 §2.5.5.1, deprecated
+_IPV4_TRANSLATED = ipaddress.IPv6Network("::ffff:0:0:0/96")  # RFC 2765 (SIIT)
+# Never a receiver, whatever is embedded: translation prefixes for a local network only (where the
+# IPv4 address may sit at several offsets), and special-purpose ranges Python 3.11 calls global.
+_NEVER_GLOBAL_V6 = (
+    ipaddress.IPv6Network("64:ff9b:1::/48"),  # RFC 8215 local-use NAT64
+    ipaddress.IPv6Network("3fff::/20"),  # RFC 9637 documentation
+    ipaddress.IPv6Network("5f00::/16"),  # RFC 9602 SRv6 SIDs
+)
+
+
+def embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address stands for: IPv4-mapped, IPv4-translated, IPv4-compatible,
+    NAT64 (well-known prefix), 6to4 and Teredo (server and client)."""
+    found = [ip.ipv4_mapped, ip.sixtofour, *(ip.teredo or ())]
+    if any(ip in network for network in (_NAT64_WELL_KNOWN, _IPV4_COMPATIBLE, _IPV4_TRANSLATED)):
+        found.append(ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF))
+    return [address for address in found if address is not None]
+
+
 def address_allowed(address: str, *, allow_private: bool) -> bool:
     """Whether webhooks may connect to `address` (an IP literal).
 
     Link-local (cloud metadata at 169.254.169.254), multicast and unspecified addresses are never
     a receiver. Everything else must be globally routable (`ipaddress` is_global: not private,
     loopback, reserved, shared/CGNAT 100.64/10 …) unless private targets are allowed (local
-    development and tests). An IPv6 address embedding an IPv4 one is judged by both.
+    development and tests). An IPv6 address embedding an IPv4 one (embedded_ipv4) is judged by both;
+    IPv4-compatible addresses (deprecated, never a real receiver) and local-use NAT64 are refused.
     """
     ip = ipaddress.ip_address(address.split("%", 1)[0])
     candidates = [ip]
     if isinstance(ip, ipaddress.IPv6Address):
-        candidates += [
-            embedded
-            for embedded in (ip.ipv4_mapped, ip.sixtofour, *(ip.teredo or ()))
-            if embedded is not None
-        ]
+        candidates += embedded_ipv4(ip)
+        if not allow_private and (
+            (ip in _IPV4_COMPATIBLE) or any(ip in network for network in _NEVER_GLOBAL_V6)
+        ):
+            return False
     for candidate in candidates:
         if candidate.is_link_local or candidate.is_multicast or candidate.is_unspecified:
             return False
@@ -130,10 +155,42 @@ def _host_header(host: str, port: int, scheme: str) -> str:
     return name if port == DEFAULT_PORTS[scheme] else f"{name}:{port}"
 
 
-def _connection(scheme: str, address: str, port: int, host: str, *, timeout: float, ca_bundle: str):
+class _PeerCheckedMixin:
+    """Checks the address the socket is actually connected to before a byte (or a TLS hello) is sent.
+
+    The address was checked before connecting; this is the last word on it, whatever the socket
+    layer made of the literal (an IPv4-mapped address on a dual-stack socket, a NAT64 gateway).
+    """
+
+    allow_private = False
+
+    def _new_conn(self):
+        sock = super()._new_conn()
+        try:
+            peer = sock.getpeername()[0]
+        except OSError:
+            sock.close()
+            raise
+        if not address_allowed(peer, allow_private=self.allow_private):
+            sock.close()
+            raise TargetRefused("address", f"{self.host} connected to a non-public address ({peer})")
+        return sock
+
+
+class _CheckedHTTPConnection(_PeerCheckedMixin, HTTPConnection):
+    pass
+
+
+class _CheckedHTTPSConnection(_PeerCheckedMixin, HTTPSConnection):
+    pass
+
+
+def _connection(
+    scheme: str, address: str, port: int, host: str, *, timeout: float, ca_bundle: str, allow_private: bool
+):
     if scheme == "https":
         # server_hostname: the SNI name, and (check_hostname stays on) the name the certificate must carry.
-        return HTTPSConnection(
+        connection = _CheckedHTTPSConnection(
             address,
             port,
             timeout=timeout,
@@ -141,7 +198,10 @@ def _connection(scheme: str, address: str, port: int, host: str, *, timeout: flo
             cert_reqs="CERT_REQUIRED",
             ca_certs=ca_bundle,
         )
-    return HTTPConnection(address, port, timeout=timeout)
+    else:
+        connection = _CheckedHTTPConnection(address, port, timeout=timeout)
+    connection.allow_private = allow_private
+    return connection
 
 
 def post(
@@ -159,11 +219,12 @@ def post(
     """POST `body` to `url` once, without redirects, connecting only to a checked address.
 
     Without `allow_private` only https is sent. Resolves the host and refuses (TargetRefused,
-    before any connection) unless every address is allowed. Tries the addresses in order until one
-    accepts a connection. The whole exchange —
-    connect, send, status line and headers, and reading at most `max_response_bytes` of the body
-    (then the connection is dropped) — ends after `total_timeout` seconds; each connect and each
-    read also has its own timeout. Userinfo in the URL becomes HTTP basic authentication.
+    before any connection) unless every address is allowed; the address the socket actually
+    connected to is checked again before anything is sent (TargetRefused too). Tries the
+    addresses in order until one accepts a connection. The whole exchange — connect, send, status
+    line and headers, and reading at most `max_response_bytes` of the body (then the connection
+    is dropped) — ends after `total_timeout` seconds; each connect and each read also has its own
+    timeout. Userinfo in the URL becomes HTTP basic authentication.
     Raises TargetRefused, SendFailed.
     """
     parts = urlsplit(url)
@@ -190,6 +251,7 @@ def post(
             host,
             timeout=min(connect_timeout, remaining),
             ca_bundle=ca_bundle or certifi.where(),
+            allow_private=allow_private,
         )
         try:
             connection.connect()
@@ -197,6 +259,9 @@ def post(
             connection.close()
             errors.append(f"{type(exc).__name__}: {exc}")
             continue
+        except TargetRefused:
+            connection.close()
+            raise
         return _exchange(
             connection,
             address=address,

@@ -9,10 +9,12 @@ collectstatic for STATIC_ROOT, the Dockerfile for the image).
 """
 
 import os
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -55,6 +57,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    "csp",
     "core",
     "crm",
     "inventory",
@@ -71,16 +74,61 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "core.cache_control.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "core.sessions.SessionTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
+
+# Security headers on every response (portal, admin, API, API docs); production adds HSTS and secure
+# cookies. The policy allows our own static files only: no inline script, style element or style
+# attribute anywhere (templates/ holds none; the API docs use drf-spectacular's split Swagger view,
+# whose init script is a file of its own, and the sidecar's assets). tests/test_security_headers.py
+# checks each interface, tests/browser/test_csp_browser.py that no page breaks the policy.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        # Swagger UI's and the admin's stylesheets draw their icons as data: SVGs.
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# Powerful browser features nothing here uses are switched off for every page (django-permissions-policy);
+# the portal copies a new API token or signing secret to the clipboard itself.
+PERMISSIONS_POLICY = {
+    "accelerometer": [],
+    "autoplay": [],
+    "camera": [],
+    "display-capture": [],
+    "geolocation": [],
+    "gyroscope": [],
+    "magnetometer": [],
+    "microphone": [],
+    "midi": [],
+    "payment": [],
+    "usb": [],
+    "clipboard-write": ["self"],
+}
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -115,12 +163,24 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# ASVS 2.1.1/2.1.2: at least 12 characters, at most 128; no composition rules (2.1.9).
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "core.passwords.MaximumLengthValidator", "OPTIONS": {"max_length": 128}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Browser sessions (ASVS 3.3.2, core.sessions): signed out after this long without a request, and at
+# the latest this long after signing in. The cookie and the database row expire with the idle timeout.
+SESSION_IDLE_TIMEOUT_SECONDS = int(env("SESSION_IDLE_TIMEOUT_SECONDS", str(30 * 60)))
+SESSION_ABSOLUTE_MAX_SECONDS = int(env("SESSION_ABSOLUTE_MAX_SECONDS", str(12 * 60 * 60)))
+if not 0 < SESSION_IDLE_TIMEOUT_SECONDS <= SESSION_ABSOLUTE_MAX_SECONDS:
+    raise ImproperlyConfigured(
+        "SESSION_IDLE_TIMEOUT_SECONDS must be above 0 and at most SESSION_ABSOLUTE_MAX_SECONDS."
+    )
+SESSION_COOKIE_AGE = SESSION_IDLE_TIMEOUT_SECONDS
 LOGIN_URL = "portal:login"
 LOGIN_REDIRECT_URL = "portal:home"
 LOGOUT_REDIRECT_URL = "portal:login"
@@ -219,6 +279,11 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "restapi.exceptions.exception_handler",
+    # JSON only; the browsable HTML API only for local development (production.py pins JSON only).
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        *(["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
+    ],
     # Bodies over API_MAX_BODY_BYTES are refused with 413 in the error envelope.
     "DEFAULT_PARSER_CLASSES": [
         "restapi.parsers.LimitedJSONParser",
@@ -233,8 +298,15 @@ REST_FRAMEWORK = {
 }
 API_MAX_BODY_BYTES = int(env("API_MAX_BODY_BYTES", str(1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
+# JSON bodies nested deeper than this (objects and arrays; an order is 4 deep) are refused with 400.
+API_MAX_JSON_DEPTH = int(env("API_MAX_JSON_DEPTH", "20"))
 IDEMPOTENCY_KEY_TTL_HOURS = int(env("IDEMPOTENCY_KEY_TTL_HOURS", "48"))
 API_TOKENS_PER_USER = int(env("API_TOKENS_PER_USER", "10"))
+# No API token works longer than this many days after it was made, whatever expiry it was given
+# (0: no maximum). Checked on every request, so lowering it also ends older tokens.
+API_TOKEN_MAX_AGE_DAYS = int(env("API_TOKEN_MAX_AGE_DAYS", "365"))
+# A token's "last used" is written at most once per this many seconds (one UPDATE, skipped otherwise).
+API_TOKEN_LAST_USED_INTERVAL_SECONDS = int(env("API_TOKEN_LAST_USED_INTERVAL_SECONDS", "300"))
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "OMS Dealer API",
@@ -243,6 +315,8 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # No badge fetched from the public validator: the docs page loads our own files only.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     # One OpenAPI enum per status table (the dealer API shows the same statuses in several places).
@@ -282,3 +356,38 @@ LOGGING = {
 # Webhook targets must resolve to public addresses; only for local development or tests may they
 # point at loopback/private networks (the SSRF guard in webhooks.services).
 WEBHOOK_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", DEBUG)
+
+# Sign-in protection (django-axes) and password reset. Every password sign-in (portal and admin) goes
+# through django.contrib.auth.authenticate(), where axes counts the failures; the dealer API authenticates
+# with its own tokens and never reaches it. Failures are counted per account and, separately, per client
+# address: either reaching AXES_FAILURE_LIMIT within the cool-off refuses further sign-ins, even with the
+# right password, until AXES_COOLOFF_MINUTES pass after the last failure (a failure during the lockout
+# restarts it), staff unlock the account (admin: Users → "Unlock sign-in", or Axes → Access attempts), or
+# the user resets the password. Counters are not cleared by a successful sign-in: an attacker holding
+# one account must not be able to reset the counter of the address they attack from.
+INSTALLED_APPS += ["axes"]
+# AxesMiddleware turns a lockout into the portal's lockout page; it must stay the last middleware.
+MIDDLEWARE += ["axes.middleware.AxesMiddleware"]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(env("AXES_FAILURE_LIMIT", "10"))
+AXES_COOLOFF_TIME = timedelta(minutes=float(env("AXES_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = False
+AXES_LOCKOUT_CALLABLE = "portal.views.lockout_response"
+# Every failed attempt is kept for investigation (Axes → Access failures), besides the counters.
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+# The client address is REMOTE_ADDR: gunicorn faces the clients directly in docker-compose.yml, and a
+# forwarded-for header a client sends itself is ignored. Behind a reverse proxy every client would share
+# the proxy's address (and lock each other out): make the proxy overwrite X-Forwarded-For with the
+# address it sees (nginx: `proxy_set_header X-Forwarded-For $remote_addr;`) and set
+# AXES_IPWARE_META_PRECEDENCE_ORDER=HTTP_X_FORWARDED_FOR,REMOTE_ADDR. Only with such a proxy in front:
+# a header the proxy passes through unchanged can be forged by anyone.
+AXES_IPWARE_META_PRECEDENCE_ORDER = tuple(env_list("AXES_IPWARE_META_PRECEDENCE_ORDER", "REMOTE_ADDR"))
+# With the order above, X-Forwarded-For must hold exactly this many proxies after the client (0: the
+# client alone, as the nginx line above writes it); a longer, forged chain is not trusted.
+AXES_IPWARE_PROXY_COUNT = int(env("AXES_IPWARE_PROXY_COUNT", "0"))
+# A password-reset link works once (it is bound to the password it replaces) and for this long.
+PASSWORD_RESET_TIMEOUT = int(env("PASSWORD_RESET_TIMEOUT", str(60 * 60)))

@@ -2,6 +2,7 @@
 
 from .base import *  # noqa: F403
 from .base import INSTALLED_APPS as _BASE_APPS
+from .base import REST_FRAMEWORK as _BASE_REST_FRAMEWORK
 from .base import env, env_bool
 
 # The demo app creates an `admin` superuser with a published password: never part of production.
@@ -23,3 +24,8 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 # Base derives this from DEBUG; production never inherits it by accident.
 WEBHOOK_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", False)
+# Base offers DRF's browsable HTML API when DEBUG is on in the environment; production never does.
+REST_FRAMEWORK = {
+    **_BASE_REST_FRAMEWORK,
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+}

@@ -609,18 +609,16 @@ class OrderEventSerializer(CachedModelFieldsMixin, serializers.ModelSerializer):
         source="kind",
         help_text=_("What happened, in the language of the request, e.g. “Approved”."),
     )
-    actor = serializers.SerializerMethodField(help_text=_("Who did it; null for the system."))
+    # Named, or "Staff" for the seller's people, by orders.selectors.order_event_list_for_user.
+    actor = serializers.CharField(
+        source="actor_name",
+        read_only=True,
+        allow_null=True,
+        help_text=_("Who did it: one of your people by name, “Staff” for ours; null for the system."),
+    )
     data = serializers.DictField(read_only=True)
 
     class Meta:
         model = OrderEvent
         fields = ["kind", "kind_label", "from_status", "to_status", "actor", "note", "data", "created_at"]
         read_only_fields = fields
-
-    def get_actor(self, event) -> str | None:
-        if event.actor is None:
-            return None
-        if event.actor.is_staff:
-            # Dealers see that our staff acted, not who: names of internal people stay internal.
-            return str(_("Staff"))
-        return event.actor.get_full_name() or event.actor.get_username()

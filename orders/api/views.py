@@ -35,7 +35,7 @@ from orders.api.serializers import (
 )
 from orders.models import Channel, Order, OrderEvent
 from orders.selectors import (
-    order_event_list_for_dealer,
+    order_event_list_for_user,
     order_get_for_dealer,
     order_list_for_dealer,
 )
@@ -449,6 +449,7 @@ class OrderTimelineApi(DealerListApi):
     model = OrderEvent
 
     def dealer_queryset(self):
-        return order_event_list_for_dealer(
-            order=dealer_order(self.request, self.kwargs["number"], with_lines=False)
+        return order_event_list_for_user(
+            user=self.request.user,
+            order=dealer_order(self.request, self.kwargs["number"], with_lines=False),
         )

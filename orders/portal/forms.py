@@ -101,7 +101,9 @@ def parse_options(text: str) -> dict[str, str]:
 
 class OrderLineForm(forms.Form):
     sku = forms.CharField(label=_("SKU"), max_length=64)
-    quantity = forms.IntegerField(label=_("Quantity"), widget=forms.NumberInput(attrs={"min": 1}))
+    quantity = forms.IntegerField(
+        label=_("Quantity"), min_value=1, max_value=settings.ORDER_LINE_MAX_QUANTITY
+    )
     options = forms.CharField(
         label=_("Options"),
         required=False,

@@ -20,8 +20,7 @@ from orders.models import Channel
 from orders.portal import access
 from orders.portal.forms import OrderCancelForm, OrderCreateForm, OrderFilterForm, OrderLineFormSet
 from orders.selectors import (
-    order_event_list,
-    order_event_list_for_dealer,
+    order_event_list_for_user,
     order_list_for_dealer,
     order_list_for_rep,
 )
@@ -103,11 +102,9 @@ def _detail_context(request, order, *, cancel_form=None) -> dict:
     return {
         "order": order,
         "lines": order.lines.all(),
-        # A dealer sees the timeline the dealer API shows, without the system's own bookkeeping.
-        "events": order_event_list_for_dealer(order=order) if own else order_event_list(order=order),
+        # What a rep or a dealer may see of the timeline is the selector's to decide, as in the dealer API.
+        "events": order_event_list_for_user(user=request.user, order=order),
         "cancel_form": cancel_form if show_cancel else None,
-        # As in the dealer API: a dealer sees that our staff acted, not who.
-        "hide_staff_names": own,
     }
 
 

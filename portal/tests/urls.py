@@ -26,6 +26,7 @@ def _elsewhere(request, **kwargs):
 shell_patterns = [
     path("", HomeView.as_view(panels=[panel_for_panel_group]), name="home"),
     path("", include("portal.urls")),
+    path("", include("portal.account_urls")),
     path("orders/", _elsewhere, name="order-list"),
     path("orders/new/", _elsewhere, name="order-create"),
     path("webhooks/", _elsewhere, name="webhook-list"),

@@ -1,4 +1,5 @@
-"""The dealer's API token pages in the portal: list, create (the key shown once) and revoke."""
+"""The dealer's API token pages in the portal: list (expiry, last use), create (with an expiry; the key
+shown once, on a page nobody caches) and revoke."""
 
 from django import forms
 from django.contrib import messages
@@ -8,7 +9,8 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 
 from core.errors import DomainError
-from portal.mixins import PortalAccessMixin, domain_error_message
+from portal.mixins import PortalAccessMixin, apply_domain_error, domain_error_message
+from restapi.forms import expires_at_for, expiry_field
 from restapi.selectors import api_token_list_for_user
 from restapi.services import api_token_create, api_token_revoke
 
@@ -20,6 +22,10 @@ class ApiTokenCreateForm(forms.Form):
         required=False,
         help_text=gettext_lazy("Where the key is used, e.g. “ERP production”."),
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["expires_in"] = expiry_field()
 
 
 class ApiTokenListView(PortalAccessMixin, View):
@@ -33,9 +39,16 @@ class ApiTokenListView(PortalAccessMixin, View):
         form = ApiTokenCreateForm(request.POST)
         if not form.is_valid():
             return self.render_list(request, form, status=400)
-        token, key = api_token_create(
-            user=request.user, name=form.cleaned_data["name"], created_by=request.user
-        )
+        try:
+            token, key = api_token_create(
+                user=request.user,
+                name=form.cleaned_data["name"],
+                created_by=request.user,
+                expires_at=expires_at_for(form.cleaned_data["expires_in"]),
+            )
+        except DomainError as exc:
+            apply_domain_error(exc, form)
+            return self.render_list(request, form, status=400)
         response = render(request, "portal/tokens/created.html", {"token": token, "key": key})
         # The plain key is in this page only; keep it out of every cache.
         response["Cache-Control"] = "no-store"

@@ -44,11 +44,16 @@ def test_a_user_acting_for_no_customer_still_has_a_token():
 
 
 @pytest.mark.django_db
-def test_a_revoked_or_unknown_token_is_none():
+def test_a_revoked_token_is_still_read_so_authentication_can_say_so_and_an_unknown_one_is_none():
     user = UserFactory()
-    CustomerFactory().users.add(user)
+    customer = CustomerFactory()
+    customer.users.add(user)
     token, key = api_token_create(user=user)
     api_token_revoke(token_id=token.pk)
 
-    assert api_token_with_customers(digest=_digest(key)) == (None, [])
+    found, customers = api_token_with_customers(digest=_digest(key))
+
+    assert found.pk == token.pk
+    assert found.revoked_at is not None
+    assert customers == [customer]
     assert api_token_with_customers(digest=_digest("nope")) == (None, [])

@@ -118,3 +118,51 @@ def test_shipment_refused_by_its_lifecycle_reports_the_error(roles, client):
     assert [str(m) for m in get_messages(response.wsgi_request)] == [
         f"Shipment {shipment.number} cannot go from “Delivered” to “Packed”."
     ]
+
+
+@pytest.mark.django_db
+def test_a_refused_dispatch_names_the_field_by_its_label(roles, client):
+    """Fails on main: the message read “tracking_number: This field is required.”."""
+    shipment = ShipmentFactory()
+    Shipment.objects.filter(pk=shipment.pk).update(status="packed")
+    client.force_login(staff_in("Logistics specialist", username="shipper"))
+
+    response = client.post(
+        reverse("admin:logistics_shipment_changelist"),
+        {"action": "dispatch", "index": 0, "tracking_number": " ", "_selected_action": [shipment.pk]},
+    )
+
+    shipment.refresh_from_db()
+    assert (shipment.status, shipment.tracking_number) == ("packed", "")
+    assert [str(m) for m in get_messages(response.wsgi_request)] == [
+        f"{shipment.number}: Some fields are not valid. Tracking number: This field is required."
+    ]
+
+
+@pytest.mark.django_db
+def test_field_paths_without_a_form_field_are_named_by_the_model_fields_label():
+    shipment_admin = admin.site.get_model_admin(Shipment)
+
+    assert shipment_admin.domain_error_label("carrier_id") == "Carrier"
+    assert shipment_admin.domain_error_label("reason") == "Reason"
+    assert shipment_admin.domain_error_label("lines[2].sku") == "lines[2].sku"
+
+
+@pytest.mark.django_db
+def test_bulk_void_skips_invoices_already_void(finance_client):
+    issued, void = _issued_invoice(), _issued_invoice()
+    Invoice.objects.filter(pk=void.pk).update(status="void")
+    events_before = void.events.count()
+
+    response = finance_client.post(
+        reverse("admin:finance_invoice_changelist"),
+        {"action": "void", "index": 0, "reason": "Duplicate", "_selected_action": [issued.pk, void.pk]},
+    )
+
+    issued.refresh_from_db()
+    assert issued.status == "void"
+    assert void.events.count() == events_before
+    assert [str(m) for m in get_messages(response.wsgi_request)] == [
+        f"Void: 1 done ({issued.number}).",
+        f"Void: 1 skipped, already “Void” ({void.number}).",
+    ]

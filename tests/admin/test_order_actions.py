@@ -192,3 +192,47 @@ def test_the_order_timeline_shows_labels_not_codes(manager_client):
 
     assert "Priority recalculated" in page
     assert "order.priority_scored" not in page
+
+
+@pytest.mark.django_db
+def test_bulk_approve_reports_already_approved_orders_as_skipped_not_done(manager_client):
+    """Fails on main: the engine returns an approved order unchanged and the action counted it as done."""
+    submitted, approved = make_order(), make_order(status=S.APPROVED)
+    events_before, version_before = approved.events.count(), approved.version
+
+    response = _run_action(manager_client, "approve", [submitted, approved])
+
+    submitted.refresh_from_db()
+    approved.refresh_from_db()
+    assert submitted.status == S.APPROVED
+    assert (approved.status, approved.version) == (S.APPROVED, version_before)
+    assert approved.events.count() == events_before
+    assert _messages(response) == [
+        f"Approve: 1 done ({submitted.number}).",
+        f"Approve: 1 skipped, already “Approved” ({approved.number}).",
+    ]
+
+
+@pytest.mark.django_db
+def test_a_transition_the_table_forbids_gets_no_confirmation_form(manager_client):
+    """Fails on main: the confirmation page (with its reason box) was shown for any transition."""
+    order = make_order(status=S.SHIPPED)
+    url = reverse("admin:orders_order_transition", args=[order.pk, "cancel"])
+
+    response = manager_client.get(url)
+
+    order.refresh_from_db()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("admin:orders_order_change", args=[order.pk])
+    assert _messages(response) == [f"Order {order.number} cannot go from “Shipped” to “Cancelled”."]
+    assert order.status == S.SHIPPED
+
+
+@pytest.mark.django_db
+def test_release_of_an_order_not_on_hold_gets_no_confirmation_form(manager_client):
+    order = make_order()
+
+    response = manager_client.get(reverse("admin:orders_order_transition", args=[order.pk, "release_hold"]))
+
+    assert response.status_code == 302
+    assert "cannot go from “Submitted”" in _messages(response)[0]

@@ -74,7 +74,16 @@ def test_another_dealers_object_is_404_like_a_missing_one_and_nothing_changes(th
     )
 
     assert response.status_code == 404
-    assert response.json() == missing.json() == {"code": "not_found", "message": "Not found.", "fields": {}}
+    assert (
+        response.json()
+        == missing.json()
+        == {
+            "code": "not_found",
+            "message": "Not found.",
+            "fields": {},
+            "extra": {},
+        }
+    )
     assert snapshot() == before
 
 

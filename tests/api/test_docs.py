@@ -55,7 +55,7 @@ def test_every_operation_documents_its_errors_with_the_envelope_and_examples(sch
         responses = operation["responses"]
         expected = {"400", "401", "403", "429"}
         if method != "get":
-            expected |= {"413", "415"}
+            expected |= {"411", "413", "415"}
         if "{number}" in path:
             expected.add("404")
         assert expected <= set(responses), (method, path, set(responses))
@@ -80,7 +80,7 @@ def test_every_request_body_has_examples(schema):
 def test_the_error_envelope_is_a_documented_component(schema):
     error = schema["components"]["schemas"]["Error"]
     assert set(error["properties"]) == {"code", "message", "fields", "extra"}
-    assert set(error["required"]) == {"code", "message", "fields"}
+    assert set(error["required"]) == {"code", "message", "fields", "extra"}
 
 
 def test_limits_are_in_the_schema(schema, settings):
@@ -99,6 +99,26 @@ def test_the_docs_page_loads_only_our_own_static_files():
     assets = re.findall(r'(?:src|href)="([^"]+)"', html)
     assert assets, "the page should load the Swagger UI bundle"
     for asset in assets:
+        if asset.startswith("/api/docs/?"):
+            continue  # Swagger UI's init script, served by the docs view itself (the split view)
         assert asset.startswith("/static/"), asset
         assert finders.find(asset.removeprefix("/static/")), asset
     assert not re.search(r"https?://|//cdn", html)
+
+
+def test_every_documented_error_example_has_the_four_envelope_keys(schema):
+    """On main before issue #7 the examples (like the real bodies) left `extra` out when empty."""
+    seen = 0
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            for status, response in operation.get("responses", {}).items():
+                if not status.startswith(("4", "5")):
+                    continue
+                for name, example in response["content"]["application/json"].get("examples", {}).items():
+                    assert set(example["value"]) == {"code", "message", "fields", "extra"}, (
+                        method,
+                        path,
+                        name,
+                    )
+                    seen += 1
+    assert seen > 50

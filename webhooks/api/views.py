@@ -18,7 +18,7 @@ from rest_framework.response import Response
 
 from core.errors import NotFound
 from restapi.base import DealerApi, DealerListApi
-from restapi.schema import ERRORS, READ, WRITE, error_responses
+from restapi.schema import ERRORS, READ, WRITE, error_example, error_responses
 from restapi.serializers import ErrorSerializer
 from webhooks import selectors, services
 from webhooks.api.serializers import (
@@ -50,8 +50,7 @@ ENDPOINT_EXAMPLE = {
 SECRET_EXAMPLE = {**ENDPOINT_EXAMPLE, "secret": "whsec_3q2-7wE0xk8fQm3bS1y4Jb2Yt8Zr5nV0aP9cL6dH1uI"}
 
 
-def _error(code: str, message: str, fields: dict | None = None) -> dict:
-    return {"code": code, "message": message, "fields": fields or {}}
+_error = error_example
 
 
 INVALID_RESPONSE = OpenApiResponse(

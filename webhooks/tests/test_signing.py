@@ -65,3 +65,8 @@ def test_the_signature_is_hmac_sha256_over_timestamp_dot_body():
 )
 def test_a_malformed_header_is_rejected_without_an_error(header):
     assert verify(secret=SECRET, header=header.format(now=int(time.time())), body=BODY) is False
+
+
+def test_a_timestamp_of_thousands_of_digits_is_rejected_without_an_error():
+    """Failed on main: int() raised ValueError on a 5000-digit `t=` instead of answering False."""
+    assert verify(secret=SECRET, header="t=" + "9" * 5000 + ",v1=abc", body=BODY) is False

@@ -389,6 +389,7 @@ def test_a_body_over_the_limit_is_refused_with_413_in_the_error_envelope(setting
         "code": "request_too_large",
         "message": "The request body is too large.",
         "fields": {},
+        "extra": {},
     }
     assert nothing_written()
 

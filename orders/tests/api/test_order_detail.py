@@ -326,3 +326,22 @@ def test_cancel_with_a_stale_version_is_409():
     assert response.json()["code"] == "concurrent_modification"
     order.refresh_from_db()
     assert order.status == S.SUBMITTED
+
+
+@pytest.mark.django_db
+def test_the_timeline_names_the_dealers_people_and_shows_the_sellers_as_staff():
+    """Fails on main: the API hid only `is_staff` actors, so the rep who placed the order was named."""
+    rep = UserFactory(username="rep.li", first_name="Na", last_name="Li")
+    customer, user, client = dealer(sales_rep=rep)
+    order = move(dealer_order(customer, actor=rep), S.APPROVED)
+    OrderEvent.record(order=order, kind="order.updated", actor=user, data={"fields": ["notes"]})
+    OrderEvent.record(order=order, kind="order.priority_scored", data={"from": 0, "to": 10})
+
+    events = client.get(f"/api/v1/orders/{order.number}/timeline/").json()["results"]
+
+    assert [(event["kind"], event["actor"]) for event in events] == [
+        ("order.updated", user.username),
+        ("order.approved", None),
+        ("order.submitted", "Staff"),
+        ("order.created", "Staff"),
+    ]

@@ -41,3 +41,19 @@ def test_the_creation_entry_reads_as_an_event_in_chinese(client, dealer, dealer_
         page = client.get(f"/portal/orders/{order.number}/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
 
     assert '<span class="kind" data-kind="order.created">已创建</span>' in page
+
+
+@pytest.mark.django_db
+def test_a_dealer_does_not_see_the_name_of_the_rep_who_placed_the_order(client, dealer, dealer_customer):
+    """Fails on main: the portal hid only `is_staff` actors, and sales reps use the portal, not the admin."""
+    rep = UserFactory(username="rep.li")
+    dealer_customer.sales_rep = rep
+    dealer_customer.save(update_fields=["sales_rep"])
+    order = make_order(customer=dealer_customer, actor=rep)
+    client.force_login(dealer)
+
+    response = client.get(f"/portal/orders/{order.number}/")
+
+    page = response.content.decode()
+    assert "rep.li" not in page
+    assert [event.actor_name for event in response.context["events"]] == ["Staff", "Staff"]

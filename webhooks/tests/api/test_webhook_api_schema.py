@@ -7,7 +7,7 @@ from drf_spectacular.generators import SchemaGenerator
 ERROR_REF = "#/components/schemas/Error"
 EXPECTED_STATUSES = {
     ("get", "/api/v1/webhook-endpoints/"): {"200", "400", "401", "403", "429"},
-    ("post", "/api/v1/webhook-endpoints/"): {"201", "400", "401", "403", "413", "415", "429"},
+    ("post", "/api/v1/webhook-endpoints/"): {"201", "400", "401", "403", "411", "413", "415", "429"},
     ("get", "/api/v1/webhook-endpoints/{endpoint_id}/"): {"200", "401", "403", "404", "429"},
     ("patch", "/api/v1/webhook-endpoints/{endpoint_id}/"): {
         "200",
@@ -15,6 +15,7 @@ EXPECTED_STATUSES = {
         "401",
         "403",
         "404",
+        "411",
         "413",
         "415",
         "429",
