@@ -11,7 +11,8 @@ Every API order carries its own Idempotency-Key (bench/post.lua) and the app pub
 tasks to a real Redis broker, as dealers' requests do; no worker runs, the queue is purged before
 and after. Needs PostgreSQL (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/oms_bench),
 Redis (BENCH_BROKER_URL, default redis://127.0.0.1:6379/8, also the cache) and `wrk` (Debian package;
-installed if missing). Throughput is only meaningful on an otherwise idle machine.
+installed if missing). Throughput is only meaningful on an otherwise idle machine; on a busy one,
+bench/intake_profile.py compares the two paths' cost per request in process (CPU time, queries).
 """
 
 import argparse

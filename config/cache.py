@@ -5,8 +5,8 @@
   several times a request on the order intake path, more machine time than the round trip to Redis.
   The client holds no connection of its own (the pool lends one per command, and is safe across
   threads and after fork), so one client per pool behaves exactly the same.
-- Fail open: the cache only holds what can be recomputed (the API throttle's request history, the
-  pricing reference tables). In the documented stack it shares its Redis server with the Celery
+- Fail open: the cache only holds what can be recomputed (the API throttle's counters, the pricing
+  reference tables). In the documented stack it shares its Redis server with the Celery
   broker, and a broker outage must cost a request nothing (the outbox's promise), so a Redis error is
   logged and answered as a miss; the process then leaves the cache alone for
   CACHE_FAIL_OPEN_PAUSE_SECONDS instead of paying the socket timeout (CACHE_SOCKET_TIMEOUT_SECONDS)
@@ -82,6 +82,21 @@ class RedisCache(redis.RedisCache):
         super().__init__(server, {**params, "OPTIONS": options})
         self._class = RedisCacheClient
 
+    def count_hit(self, key, timeout, version=None) -> tuple[int, float]:
+        """Count one hit under `key` in a window of `timeout` seconds that opens with its first hit.
+
+        Returns (hits so far in the window, seconds until it closes), in one round trip: the counter is
+        created with its expiry only when absent (SET NX EX), then incremented. Stored as a plain
+        integer, which cache.get() reads back as one.
+        """
+        key = self.make_and_validate_key(key, version=version)
+        client = self._cache.get_client(key, write=True)
+        pipe = client.pipeline(transaction=False)
+        pipe.set(key, 0, ex=max(1, int(timeout)), nx=True).incr(key).pttl(key)
+        _created, hits, pttl = pipe.execute()
+        return hits, (pttl / 1000 if pttl and pttl > 0 else float(timeout))
+
+    count_hit = _fail_open(lambda *args, **kwargs: None)(count_hit)
     get = _fail_open(_default)(redis.RedisCache.get)
     get_many = _fail_open(lambda keys, version=None: {})(redis.RedisCache.get_many)
     has_key = _fail_open(lambda key, version=None: False)(redis.RedisCache.has_key)

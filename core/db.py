@@ -1,4 +1,6 @@
-"""Statements that commit without waiting for their WAL flush, where losing them in a crash is harmless.
+"""Database helpers for the request path: lazy commits, and queries compiled once per process.
+
+Statements that commit without waiting for their WAL flush, where losing them in a crash is harmless:
 
 A single statement run in autocommit is its own transaction. Adding `LAZY_COMMIT` to its RETURNING list
 sets `synchronous_commit = off` for that transaction only (set_config(..., is_local => true)), so its
@@ -8,7 +10,11 @@ write is redone or never mattered (each caller says why), and it is no risk to a
 later: the WAL is flushed in order, so any later synchronous commit makes the lazy one durable too.
 """
 
+from collections.abc import Callable
+
+from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import Lookup, QuerySet
 
 LAZY_COMMIT = "set_config('synchronous_commit', 'off', true)"
 
@@ -18,3 +24,140 @@ def can_commit_lazily(connection: BaseDatabaseWrapper) -> bool:
     return (
         connection.vendor == "postgresql" and connection.get_autocommit() and not connection.in_atomic_block
     )
+
+
+class AnyOf(Lookup):
+    """`field = ANY(%s)`: the list is one array parameter, so the SQL is the same for any length.
+
+    PostgreSQL only; for queries compiled once (CompiledQuery), where `field__in` would give a list
+    of a different length a different statement.
+    """
+
+    lookup_name = "any_of"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} = ANY({rhs})", [*lhs_params, *rhs_params]
+
+
+class CompiledQuery:
+    """A queryset's SQL built once per process, then run with new parameter values (PostgreSQL).
+
+    On the order intake path, building and compiling a queryset with joins and subqueries costs more
+    machine time than the database takes to run it. `build(*markers)` returns the queryset for
+    placeholder values; it is compiled on first use, and each later call only puts its values where
+    the markers' parameters were. Markers must stand out among the query's other parameters: scalars
+    are matched by type and value, lists (bound with AnyOf) by identity.
+    """
+
+    def __init__(self, build: Callable[..., QuerySet], *markers):
+        self._build, self._markers = build, markers
+        self._compiled = None
+
+    def _compile(self):
+        queryset = self._build(*self._markers)
+        compiler = queryset.query.get_compiler(queryset.db)
+        sql, params = compiler.as_sql()
+        slots = [self._slot(param) for param in params]
+        missing = set(range(len(self._markers))) - set(slots)
+        if missing:
+            raise ValueError(f"markers {sorted(missing)} do not appear among the query's parameters")
+        converters = compiler.get_converters([expression for expression, _sql, _alias in compiler.select])
+        self._compiled = (sql, list(params), slots, queryset.db, converters)
+        return self._compiled
+
+    def _slot(self, param) -> int | None:
+        for index, marker in enumerate(self._markers):
+            if isinstance(marker, list):
+                if param is marker:
+                    return index
+            elif type(param) is type(marker) and param == marker:
+                return index
+        return None
+
+    def sql(self, *values) -> tuple[str, list]:
+        """The statement and its parameters for these values (in the markers' order)."""
+        sql, params, slots, _alias, _converters = self._compiled or self._compile()
+        bound = [param if slot is None else values[slot] for param, slot in zip(params, slots, strict=True)]
+        return sql, bound
+
+    def rows(self, *values) -> list[tuple]:
+        """Run the statement: the rows as the queryset's values_list() would give them."""
+        sql, params = self.sql(*values)
+        _sql, _params, _slots, alias, converters = self._compiled
+        connection = connections[alias]  # this thread's connection, not the compiling thread's
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        if not converters:
+            return rows
+        converted = []
+        for row in rows:
+            row = list(row)
+            for position, (functions, expression) in converters.items():
+                for function in functions:
+                    row[position] = function(row[position], expression, connection)
+            converted.append(tuple(row))
+        return converted
+
+
+class BulkInsert:
+    """`Model.objects.bulk_create(objs)` for the request path, with its statement built once (PostgreSQL).
+
+    The same statement Django writes for several rows on PostgreSQL — one array per column, unnested,
+    RETURNING the primary key — and the same values (each field's pre_save and get_db_prep_save); only the
+    bulk_create machinery around them is skipped, which cost more machine time than the insert itself.
+    For models whose fields Django would unnest: no database defaults, no fields with their own SQL
+    placeholders; other databases and other models use bulk_create.
+    """
+
+    def __init__(self, model):
+        self.model = model
+        self._plan = None
+
+    def _compile(self, connection):
+        opts = self.model._meta
+        fields = [f for f in opts.concrete_fields if not f.generated and f is not opts.pk]
+        if (
+            not opts.pk.db_returning
+            or any(f.has_db_default() or hasattr(f, "get_placeholder") for f in [*fields, opts.pk])
+            or any(
+                (f.target_field if f.is_relation else f).get_internal_type() not in connection.data_types
+                for f in fields
+            )
+        ):
+            self._plan = False
+            return self._plan
+        quote = connection.ops.quote_name
+        casts = ", ".join(f"(%s)::{f.db_type(connection).split('(')[0]}[]" for f in fields)
+        sql = (
+            f"INSERT INTO {quote(opts.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
+            f"SELECT * FROM UNNEST({casts}) RETURNING {quote(opts.pk.column)}"
+        )
+        self._plan = (sql, fields)
+        return self._plan
+
+    def __call__(self, objs: list, *, using: str = "default") -> list:
+        """Insert `objs` (new, without primary keys) and set their primary keys; returns them."""
+        connection = connections[using]
+        plan = None
+        if connection.vendor == "postgresql" and objs and all(obj.pk is None for obj in objs):
+            plan = self._plan if self._plan is not None else self._compile(connection)
+        if not plan:
+            return self.model._default_manager.db_manager(using).bulk_create(objs)
+        sql, fields = plan
+        for obj in objs:
+            obj._prepare_related_fields_for_save(operation_name="bulk_create")
+        columns = [
+            [field.get_db_prep_save(field.pre_save(obj, True), connection) for obj in objs]
+            for field in fields
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, columns)
+            ids = [row[0] for row in cursor.fetchall()]
+        for obj, pk in zip(objs, ids, strict=True):
+            obj.pk = pk
+            obj._state.adding, obj._state.db = False, using
+        return objs

@@ -10,18 +10,22 @@ Order totals are sums of the rounded line amounts, so they always equal the sum 
 Prices are tax-exclusive. A customer's negotiated price replaces list price and tier discount.
 """
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Subquery, prefetch_related_objects
+from django.db import connection
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery, prefetch_related_objects
 from django.utils.translation import gettext as _
 
+from core.db import AnyOf, CompiledQuery
 from core.errors import ValidationFailed
 from core.money import ZERO, percent_of, quantize_money
 from crm.models import Customer
 from inventory.models import Product, ProductOption
+from inventory.selectors import stock_available_expression
 from pricing.models import CustomerPrice
 from pricing.selectors import PricingReference, pricing_reference
 
@@ -114,13 +118,42 @@ def _validate_options(
     return delta, custom, "; ".join(labels)
 
 
+def _pricing_products(customer_id: int, skus, *, with_stock: bool, compiled: bool) -> QuerySet[Product]:
+    """The products priced for an order, with what pricing needs of them in the same query.
+
+    Negotiated price and whether the product has options, plus (`with_stock`) the quantity available.
+    `compiled`: filter with AnyOf (one statement for any number of SKUs; PostgreSQL) for CompiledQuery.
+    """
+    annotations = {
+        "negotiated_price": Subquery(
+            CustomerPrice.objects.filter(customer_id=customer_id, product=OuterRef("pk")).values("price")[:1]
+        ),
+        "has_options": Exists(ProductOption.objects.filter(product=OuterRef("pk"))),
+    }
+    if with_stock:
+        annotations["stock_available"] = stock_available_expression()
+    products = Product.objects.filter(AnyOf(F("sku"), skus) if compiled else Q(sku__in=skus))
+    return products.annotate(**annotations)
+
+
+# Building and compiling that query took more machine time than running it: on PostgreSQL it is
+# compiled once per process (markers: a customer id and a SKU list that cannot occur; the id fits
+# an integer column, else Django would compile its comparison as always false).
+_PRICING_PRODUCTS = {
+    with_stock: CompiledQuery(
+        functools.partial(_pricing_products, with_stock=with_stock, compiled=True), -2_000_000_001, ["\0sku"]
+    )
+    for with_stock in (False, True)
+}
+
+
 def price_lines(
-    *, customer: Customer, lines: Sequence[LineRequest], product_annotations: dict | None = None
+    *, customer: Customer, lines: Sequence[LineRequest], with_stock_available: bool = False
 ) -> PricedLines:
     """Validate and price requested lines for `customer`. Query count does not grow with the lines.
 
-    `product_annotations`: further values the caller needs on the same products (name → expression),
-    read in the same query and found as attributes of each PricedLine.product.
+    `with_stock_available`: also read each product's available quantity (inventory's figure, over all
+    active warehouses) in the same query, as `PricedLine.product.stock_available`.
     Raises ValidationFailed with field paths like `lines[2].quantity` and writes nothing.
     """
     errors: dict[str, list[str]] = {}
@@ -130,18 +163,14 @@ def price_lines(
         raise ValidationFailed(
             fields={"lines": [_("At most %(max)d lines per order.") % {"max": settings.ORDER_MAX_LINES}]}
         )
-    skus = {line.sku for line in lines}
+    skus = list({line.sku for line in lines})
     # One query for the products with their negotiated price; options only for products that have any.
-    products = {
-        p.sku: p
-        for p in Product.objects.filter(sku__in=skus).annotate(
-            negotiated_price=Subquery(
-                CustomerPrice.objects.filter(customer=customer, product=OuterRef("pk")).values("price")[:1]
-            ),
-            has_options=Exists(ProductOption.objects.filter(product=OuterRef("pk"))),
-            **(product_annotations or {}),
-        )
-    }
+    if connection.vendor == "postgresql":
+        sql, params = _PRICING_PRODUCTS[with_stock_available].sql(customer.pk, skus)
+        found = Product.objects.raw(sql, params)
+    else:
+        found = _pricing_products(customer.pk, skus, with_stock=with_stock_available, compiled=False)
+    products = {p.sku: p for p in found}
     prefetch_related_objects([p for p in products.values() if p.has_options], "options__values")
     negotiated = {sku: p.negotiated_price for sku, p in products.items() if p.negotiated_price is not None}
     reference = pricing_reference()

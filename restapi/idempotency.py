@@ -1,29 +1,30 @@
 """`Idempotency-Key` for unsafe API requests: a retry gets the original response, never a second write.
 
-How a keyed request runs:
-1. Its key row (scope, key, request hash, no response yet) is inserted and committed on its own.
-   The unique (scope, key) constraint is the backstop: of two concurrent requests with one key,
-   exactly one inserts the row; the other waits for that row's stored response and replays it.
-2. The handler runs inside one transaction together with storing its response on the key row, so
-   a crash leaves either both the write and the stored response, or neither. That transaction holds
-   the key row's lock: a key still without a response after STALE_AFTER is taken over only when no
-   running request holds the lock (a slow request is never run twice).
-3. What is stored follows Stripe: the result of a request that was carried out or refused by a
-   business rule (2xx, 409, 422) is kept and replayed for the key's lifetime. A request refused
-   before anything could happen — invalid input (400), 401/403/404, 413, 415, 429 — and any server
-   error (5xx) leaves nothing behind, so the client may fix the input and retry with the same key.
+How a keyed request runs: its handler runs inside one transaction, and a response worth keeping is
+stored under the key (scope, key, request hash, status, body) as the last write of that transaction,
+so the write and its stored response commit together or not at all. The unique (scope, key)
+constraint decides: of two requests with one key, the first to commit keeps its result; the other's
+insert finds the key taken (waiting, if need be, for the first transaction to end), its transaction
+rolls back — order, events and all — and it answers with the stored response instead. A request whose
+transaction fails leaves nothing behind, key included, so no key is ever left waiting for a dead
+request. (Each request costs one statement for its key instead of claim, lock and store.)
+
+What is stored follows Stripe: the result of a request that was carried out or refused by a business
+rule (2xx, 409, 422) is kept and replayed for the key's lifetime. A request refused before anything
+could happen — invalid input (400), 401/403/404, 413, 415, 429 — and any server error (5xx) is rolled
+back and leaves nothing behind, so the client may fix the input and retry with the same key.
 
 Same key, same request (method, path, If-Match and canonical JSON body): the stored response, with the
-header `Idempotent-Replayed: true`. Same key, different request: 422 `idempotency_key_mismatch`.
-Still running after settings.IDEMPOTENCY_WAIT_SECONDS: 409 `idempotency_request_in_progress` with
-Retry-After. Keys are kept IDEMPOTENCY_KEY_TTL_HOURS (restapi.services.idempotency_key_purge); a key
-older than that is treated as new.
+header `Idempotent-Replayed: true`. Same key, different request: 422 `idempotency_key_mismatch`. Keys
+are kept IDEMPOTENCY_KEY_TTL_HOURS (restapi.services.idempotency_key_purge); a key older than that is
+treated as new. A key row without a response (written by a version that committed keys before the
+work) answers 409 `idempotency_request_in_progress` with Retry-After for a minute, then is taken over.
 """
 
 import datetime as dt
+import functools
 import hashlib
 import json
-import time
 from collections.abc import Callable
 
 from django.conf import settings
@@ -37,19 +38,11 @@ from rest_framework.response import Response
 
 from core.errors import Conflict, DomainError
 from restapi.models import IdempotencyKey
-from restapi.services import (
-    idempotency_key_claim,
-    idempotency_key_expire,
-    idempotency_key_lock,
-    idempotency_key_release,
-    idempotency_key_store,
-    idempotency_key_take_over,
-)
+from restapi.services import idempotency_key_drop_abandoned, idempotency_key_expire, idempotency_key_record
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
 STALE_AFTER = dt.timedelta(seconds=60)
-POLL_INTERVAL = 0.05
 REPLAYED_HEADER = "Idempotent-Replayed"
 # Response headers worth replaying along with the body.
 KEPT_HEADERS = ("Location", "ETag")
@@ -111,16 +104,11 @@ def _replay(record: IdempotencyKey) -> Response:
     return Response(stored.get("body"), status=record.response_status, headers=headers)
 
 
-def _store(record: IdempotencyKey, response: Response) -> None:
-    body = json.loads(JSONRenderer().render(response.data)) if response.data is not None else None
+def _stored_document(response: Response) -> str:
+    """The key row's JSON document: the kept headers and the body as the JSON renderer writes it."""
     headers = {name: response[name] for name in KEPT_HEADERS if response.has_header(name)}
-    idempotency_key_store(
-        key_id=record.pk, status=response.status_code, body={"headers": headers, "body": body}
-    )
-
-
-def _release(record: IdempotencyKey) -> None:
-    idempotency_key_release(key_id=record.pk)
+    body = JSONRenderer().render(response.data).decode() if response.data is not None else "null"
+    return f'{{"headers": {json.dumps(headers)}, "body": {body or "null"}}}'
 
 
 def _busy() -> Response:
@@ -128,64 +116,95 @@ def _busy() -> Response:
     return Response(busy.as_dict(), status=busy.status, headers={"Retry-After": "1"})
 
 
-def _acquire(scope: str, key: str, digest: str) -> tuple[IdempotencyKey | None, Response | None]:
-    """Own the key (record, None) or get the response to answer with instead (None, response)."""
-    deadline = time.monotonic() + settings.IDEMPOTENCY_WAIT_SECONDS
-    while True:
-        record = idempotency_key_claim(scope=scope, key=key, request_hash=digest)
-        if record is not None:
-            return record, None
-        existing = IdempotencyKey.objects.filter(scope=scope, key=key).first()
+def _is_expired(record: IdempotencyKey, now: dt.datetime) -> bool:
+    return record.created_at < now - dt.timedelta(hours=settings.IDEMPOTENCY_KEY_TTL_HOURS)
+
+
+def _is_abandoned(record: IdempotencyKey, now: dt.datetime) -> bool:
+    return record.response_status is None and record.created_at < now - STALE_AFTER
+
+
+def _existing(scope: str, key: str) -> IdempotencyKey | None:
+    return IdempotencyKey.objects.filter(scope=scope, key=key).first()
+
+
+def _answer_from(record: IdempotencyKey | None, digest: str) -> Response | None:
+    """What an earlier request with this key answers for this one; None when it answers nothing."""
+    now = timezone.now()
+    if record is None or _is_expired(record, now):
+        return None
+    if record.request_hash != digest:
+        raise IdempotencyKeyMismatch()
+    if record.response_status is not None:
+        return _replay(record)
+    return None if _is_abandoned(record, now) else _busy()
+
+
+class _RolledBack(Exception):
+    """Leaves the request's transaction so that it rolls back; carries what is known for the answer."""
+
+    def __init__(self, response: Response | None = None, existing: IdempotencyKey | None = None):
+        super().__init__()
+        self.response, self.existing = response, existing
+
+
+def _store(scope: str, key: str, digest: str, response: Response) -> None:
+    """Store the response under the key, in the request's transaction; raise _RolledBack if it is taken.
+
+    A taken key that has expired, or that an older version left without a response, is dropped and
+    the key used afresh in the same transaction.
+    """
+    document = _stored_document(response)
+    record = functools.partial(
+        idempotency_key_record, scope=scope, key=key, request_hash=digest, status=response.status_code
+    )
+    if record(body=document):
+        return
+    existing = _existing(scope, key)
+    if existing is not None:
         now = timezone.now()
-        if existing is not None and existing.created_at < now - dt.timedelta(
-            hours=settings.IDEMPOTENCY_KEY_TTL_HOURS
-        ):
-            idempotency_key_expire(key_id=existing.pk, created_at=existing.created_at)
-            existing = None
-        if existing is not None:
-            if existing.request_hash != digest:
-                raise IdempotencyKeyMismatch()
-            if existing.response_status is not None:
-                return None, _replay(existing)
-            if existing.created_at < now - STALE_AFTER:
-                # Only a request that died lets go of the row lock; a slow one keeps its key.
-                taken = idempotency_key_take_over(key_id=existing.pk)
-                if taken is not None:
-                    return taken, None
-        if time.monotonic() >= deadline:
-            return None, _busy()
-        if existing is not None:
-            time.sleep(POLL_INTERVAL)
-        # else: the other request released or expired the key a moment ago; claim it again at once
+        if _is_expired(existing, now):
+            dropped = idempotency_key_expire(key_id=existing.pk, created_at=existing.created_at)
+        elif _is_abandoned(existing, now) and existing.request_hash == digest:
+            dropped = idempotency_key_drop_abandoned(key_id=existing.pk, created_at=existing.created_at)
+        else:
+            dropped = False
+        if dropped and record(body=document):
+            return
+    raise _RolledBack(existing=existing)
 
 
 def idempotent(view, request, *, scope: str, handler: Callable[[], Response]) -> Response:
-    """Run `handler` at most once per (scope, Idempotency-Key); without the header, just run it.
+    """Run `handler` so that its effect happens at most once per (scope, Idempotency-Key).
 
-    `view` is the DRF view: its `handle_exception` turns the handler's errors into responses so
-    that refusals by business rules (409, 422) can be stored like successes.
+    Without the header, just run it. `view` is the DRF view: its `handle_exception` turns the handler's
+    errors into responses so that refusals by business rules (409, 422) can be stored like successes.
     """
     key = _key_from(request)
     if key is None:
         return handler()
     digest = request_hash(request)
-    record, answer = _acquire(scope, key, digest)
-    if answer is not None:
-        return answer
     try:
-        # The write and its stored response commit together (see the module docstring); the key's row
-        # lock, held to that commit, tells waiters this request is alive.
         with transaction.atomic():
-            idempotency_key_lock(key_id=record.pk)
             try:
                 response = handler()
             except Exception as exc:
                 response = view.handle_exception(exc)
-            if is_stored(response.status_code):
-                _store(record, response)
-            else:
-                _release(record)
-    except BaseException:
-        _release(record)
-        raise
-    return response
+            if not is_stored(response.status_code):
+                raise _RolledBack(response=response)
+            _store(scope, key, digest, response)
+        return response
+    except _RolledBack as rolled_back:
+        if rolled_back.response is None:
+            # The key was taken by a request that committed first (read in the rolled-back transaction;
+            # its row may have been dropped since as expired, in which case the client retries).
+            return _answer_from(rolled_back.existing, digest) or _busy()
+        # A refusal that is not kept; but a retry whose input no longer passes (say, a product was
+        # withdrawn since) must still get the original answer.
+        return _answer_from(_existing(scope, key), digest) or rolled_back.response
+    except Exception:
+        # Likewise for a server error: an earlier request's stored answer wins over the error.
+        answer = _answer_from(_existing(scope, key), digest)
+        if answer is None:
+            raise
+        return answer

@@ -1,13 +1,11 @@
-import contextlib
 import datetime as dt
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.db import LAZY_COMMIT, can_commit_lazily
 from core.errors import NotFound, ValidationFailed
 from core.sweeps import Sweep
 from restapi.models import ApiToken, IdempotencyKey
@@ -100,85 +98,45 @@ def api_token_touch(*, token_id: int, now: dt.datetime) -> None:
     )
 
 
-def idempotency_key_claim(*, scope: str, key: str, request_hash: str) -> IdempotencyKey | None:
-    """Insert the key row (no response yet) and commit it; None when the (scope, key) row exists.
+def idempotency_key_record(*, scope: str, key: str, request_hash: str, status: int, body: str) -> bool:
+    """Keep the response of a carried-out request under its key, in the caller's transaction.
 
-    The unique constraint decides between concurrent requests with the same key. Outside a transaction
-    the single insert commits by itself (no BEGIN/COMMIT round trips), and on PostgreSQL without waiting
-    for its WAL flush (core.db): the request's own transaction commits after it, and that synchronous
-    commit makes the claim durable too, so a crash can lose the claim only of a request that left
-    nothing else behind, which a retry then starts afresh. Inside a transaction, a savepoint keeps the
-    caller's transaction usable after a unique violation.
+    `body` is the stored JSON document, already encoded (the response is rendered once, not converted
+    back to Python for the JSON column to encode again). Returns False and writes nothing when the
+    (scope, key) row exists: the unique constraint decides between concurrent requests with one key.
+    A row another transaction has written but not yet committed makes the insert wait for that
+    transaction's outcome. No exception, so no savepoint: the caller's transaction stays usable.
     """
     connection = transaction.get_connection()
-    if can_commit_lazily(connection):
-        record = IdempotencyKey(scope=scope, key=key, request_hash=request_hash)
-        with connection.cursor() as cursor:
-            cursor.execute(_CLAIM_SQL, [scope, key, request_hash, record.created_at])
-            row = cursor.fetchone()
-        if row is None:
-            return None
-        record.pk = row[0]
-        record._state.adding, record._state.db = False, connection.alias
-        return record
-    in_transaction = connection.in_atomic_block
-    try:
-        with transaction.atomic() if in_transaction else contextlib.nullcontext():
-            return IdempotencyKey.objects.create(scope=scope, key=key, request_hash=request_hash)
-    except IntegrityError:
-        return None
-
-
-# The table and constraint keep their names from core (restapi.models); ON CONFLICT names the unique
-# (scope, key) constraint, so a taken key returns no row instead of raising.
-_CLAIM_SQL = (
-    "INSERT INTO core_idempotencykey (scope, key, request_hash, created_at) VALUES (%s, %s, %s, %s) "
-    f"ON CONFLICT ON CONSTRAINT core_idempotency_scope_key_uniq DO NOTHING RETURNING id, {LAZY_COMMIT}"
-)
-_LOCK_SQL = "SELECT 1 FROM core_idempotencykey WHERE id = %s FOR UPDATE"
-
-
-def idempotency_key_lock(*, key_id: int) -> None:
-    """Hold the key row's lock for the caller's transaction: proof that its request is still running."""
-    connection = transaction.get_connection()
-    if connection.vendor != "postgresql":
-        # SQLite (the trial) has no row locks and no FOR UPDATE: one writer at a time anyway.
-        list(IdempotencyKey.objects.select_for_update().filter(pk=key_id).values_list("pk"))
-        return
-    # Plain SQL: the statement is fixed, and building it through the ORM costs more than running it.
     with connection.cursor() as cursor:
-        cursor.execute(_LOCK_SQL, [key_id])
-
-
-def idempotency_key_take_over(*, key_id: int) -> IdempotencyKey | None:
-    """Take over a key whose request left no response — only if no running request holds its lock.
-
-    A request that died released its lock with its transaction; a slow one still holds it, so it is
-    never run twice (skip_locked answers at once instead of waiting).
-    """
-    with transaction.atomic():
-        record = (
-            IdempotencyKey.objects.select_for_update(skip_locked=True)
-            .filter(pk=key_id, response_status__isnull=True)
-            .first()
+        cursor.execute(
+            _RECORD_SQL.format(table=_KEY_TABLE), [scope, key, request_hash, status, body, timezone.now()]
         )
-        if record is None:
-            return None
-        record.created_at = timezone.now()
-        record.save(update_fields=["created_at"])
-    return record
+        return cursor.rowcount == 1
 
 
-def idempotency_key_store(*, key_id: int, status: int, body: dict) -> None:
-    """Keep the response of a carried-out request for replay."""
-    IdempotencyKey.objects.filter(pk=key_id).update(response_status=status, response_body=body)
+_KEY_TABLE = IdempotencyKey._meta.db_table
+# Plain SQL: ON CONFLICT DO NOTHING (PostgreSQL, SQLite) reports a taken key as no row instead of raising.
+_RECORD_SQL = (
+    'INSERT INTO {table} ("scope", "key", "request_hash", "response_status", "response_body", "created_at") '
+    'VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT ("scope", "key") DO NOTHING'
+)
 
 
-def idempotency_key_release(*, key_id: int) -> None:
-    """Forget a key whose request stored no response, so the client may retry with it."""
-    IdempotencyKey.objects.filter(pk=key_id, response_status__isnull=True).delete()
-
-
-def idempotency_key_expire(*, key_id: int, created_at: dt.datetime) -> None:
+def idempotency_key_expire(*, key_id: int, created_at: dt.datetime) -> bool:
     """Drop a key older than the TTL so it can be used afresh (compare-and-delete on created_at)."""
-    IdempotencyKey.objects.filter(pk=key_id, created_at=created_at).delete()
+    deleted, _ = IdempotencyKey.objects.filter(pk=key_id, created_at=created_at).delete()
+    return bool(deleted)
+
+
+def idempotency_key_drop_abandoned(*, key_id: int, created_at: dt.datetime) -> bool:
+    """Drop a key row that was committed without a response and never got one.
+
+    Only versions before issue #6 §5 committed a key before its request's work; such a row still
+    unanswered after a minute belongs to a request that died. If a live request of such a version
+    holds the row's lock, the delete waits for it, then sees its stored response and deletes nothing.
+    """
+    deleted, _ = IdempotencyKey.objects.filter(
+        pk=key_id, created_at=created_at, response_status__isnull=True
+    ).delete()
+    return bool(deleted)

@@ -301,9 +301,6 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = API_MAX_BODY_BYTES
 # JSON bodies nested deeper than this (objects and arrays; an order is 4 deep) are refused with 400.
 API_MAX_JSON_DEPTH = int(env("API_MAX_JSON_DEPTH", "20"))
 IDEMPOTENCY_KEY_TTL_HOURS = int(env("IDEMPOTENCY_KEY_TTL_HOURS", "48"))
-# A request with an Idempotency-Key waits this long for a concurrent one with the same key
-# (restapi.idempotency).
-IDEMPOTENCY_WAIT_SECONDS = float(env("IDEMPOTENCY_WAIT_SECONDS", "5"))
 API_TOKENS_PER_USER = int(env("API_TOKENS_PER_USER", "10"))
 # No API token works longer than this many days after it was made, whatever expiry it was given
 # (0: no maximum). Checked on every request, so lowering it also ends older tokens.

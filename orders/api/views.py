@@ -30,6 +30,7 @@ from orders.api.serializers import (
     QuoteSerializer,
     address_for_service,
     line_requests,
+    order_create_input,
     order_data,
 )
 from orders.models import Channel, Order, OrderEvent
@@ -257,9 +258,7 @@ class ProductListApi(DealerListApi):
 )
 class QuoteCreateApi(DealerApi):
     def post(self, request):
-        serializer = OrderCreateSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+        data = order_create_input(request.data)
         customer = self.dealer_customer(data.get("customer"))
         quote = order_quote_request(
             customer=customer,
@@ -325,9 +324,7 @@ class OrderListCreateApi(DealerListApi):
         return idempotent(self, request, scope=self.dealer_scope(), handler=lambda: self._create(request))
 
     def _create(self, request) -> Response:
-        serializer = OrderCreateSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+        data = order_create_input(request.data)
         customer = self.dealer_customer(data.get("customer"))
         order = order_create(
             customer=customer,

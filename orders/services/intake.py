@@ -6,15 +6,17 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import events
+from core.db import BulkInsert, CompiledQuery
 from core.errors import ConcurrentModification, ValidationFailed
 from core.services import sequence_next
 from crm.models import Address, Customer
-from inventory.selectors import atp_date, stock_available_expression
+from inventory.selectors import atp_date
 from orders import locks
 from orders.errors import (
     DuplicateExternalReference,
@@ -67,9 +69,7 @@ def order_quote(
     Raises ValidationFailed (field paths `lines[i].…`).
     """
     # Availability comes with the products priced: one query fewer than asking inventory separately.
-    priced = price_lines(
-        customer=customer, lines=lines, product_annotations={"stock_available": stock_available_expression()}
-    )
+    priced = price_lines(customer=customer, lines=lines, with_stock_available=True)
     fee, transit_days = shipping_estimate(
         region=shipping_region,
         subtotal=priced.subtotal,
@@ -128,12 +128,29 @@ def _resolve_shipping_address(
         snap = {name: str(shipping_address.get(name) or "").strip() for name in ADDRESS_FIELDS}
         snap["country"] = snap["country"] or "CN"
         return snap
-    default = Address.objects.filter(customer=customer).order_by("-is_default_shipping", "pk").first()
+    default = _default_address(customer.pk)
     if default is None:
         raise ValidationFailed(
             fields={"shipping_address": [_("The customer has no saved address; give one.")]}
         )
     return default.snapshot()
+
+
+def _default_addresses(customer_id: int) -> QuerySet[Address]:
+    return Address.objects.filter(customer_id=customer_id).order_by("-is_default_shipping", "pk")[:1]
+
+
+# Every order's lines and timeline: statements built once per process on PostgreSQL (core.db).
+_insert_lines = BulkInsert(OrderLine)
+_insert_events = BulkInsert(OrderEvent)
+# Read by nearly every order: compiled once per process on PostgreSQL (core.db; the marker is no id).
+_DEFAULT_ADDRESS = CompiledQuery(_default_addresses, -2_000_000_001)
+
+
+def _default_address(customer_id: int) -> Address | None:
+    if connection.vendor == "postgresql":
+        return next(iter(Address.objects.raw(*_DEFAULT_ADDRESS.sql(customer_id))), None)
+    return _default_addresses(customer_id).first()
 
 
 def _validate_requested_date(requested_delivery_date: dt.date | None) -> None:
@@ -217,7 +234,8 @@ def order_create(
     Preconditions: the customer is active; lines are validated and priced by pricing.
     Side effects: domain event `order.submitted` (`order.draft`), whose listener queues priority scoring.
     Raises ValidationFailed (nothing written), DuplicateExternalReference (409).
-    Query count does not depend on the number of lines.
+    Query count does not depend on the number of lines. Inside a caller's transaction, a savepoint is
+    taken only with an external reference: any other database error leaves that transaction to roll back.
     """
     if channel not in Channel.values:
         raise ValidationFailed(fields={"channel": [_("Unknown channel.")]})
@@ -238,7 +256,9 @@ def order_create(
     quote = order_quote(customer=customer, lines=lines, shipping_region=address.get("region", ""))
     now = timezone.now()
     try:
-        with transaction.atomic():
+        # Inside a caller's transaction (an idempotent request), a savepoint is needed only to answer a
+        # duplicate external reference, whose unique violation would otherwise abort that transaction.
+        with transaction.atomic(savepoint=bool(external_reference)):
             order = Order(
                 customer=customer,
                 channel=channel,
@@ -255,7 +275,7 @@ def order_create(
             # The number is taken last: its counter row stays locked only for the few inserts below.
             order.number = _order_number(now)
             order.save(force_insert=True)
-            rows = OrderLine.objects.bulk_create(_line_rows(order, quote))
+            rows = _insert_lines(_line_rows(order, quote))
             # Hand the caller the lines it just wrote, as if prefetched (the shape Django's own
             # prefetch_related leaves): rendering needs no re-read; any further query still works.
             lines = order.lines.all()
@@ -283,10 +303,12 @@ def order_create(
                         created_at=now,
                     )
                 )
-            OrderEvent.objects.bulk_create(timeline)
+            _insert_events(timeline)
             # A new order announces the status it starts in: `order.submitted` or `order.draft`.
             LIFECYCLE.announce(order, f"order.{order.status}")
     except IntegrityError:
+        if not external_reference:
+            raise
         # A concurrent request with the same external reference won the race.
         existing = order_find_by_external_reference(
             customer_id=customer.pk, external_reference=external_reference

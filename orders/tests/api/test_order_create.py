@@ -1,6 +1,5 @@
 import io
 import json
-import time
 
 import pytest
 from django.core.cache import cache
@@ -460,21 +459,6 @@ def test_throttled_requests_get_429_with_retry_after(monkeypatch):
 
 
 @pytest.mark.django_db
-def test_a_request_history_cached_as_a_list_still_counts(monkeypatch):
-    # The history is cached as an array of doubles now; one written by an older process is a list.
-    monkeypatch.setattr(TokenRateThrottle, "rate", "2/min", raising=False)
-    cache.clear()
-    _customer, user, client = dealer()
-    now = time.time()
-    cache.set(f"throttle_token_u{user.pk}", [now - 1, now - 2], 60)
-
-    response = client.get(URL)
-
-    assert response.status_code == 429
-    cache.clear()
-
-
-@pytest.mark.django_db
 def test_the_throttle_counts_per_user_across_tokens(monkeypatch):
     # Per user, not per token: minting a second token must not buy a second allowance.
     monkeypatch.setattr(TokenRateThrottle, "rate", "1/min", raising=False)
@@ -524,3 +508,23 @@ def test_placing_an_order_costs_the_same_queries_for_1_and_100_lines(idempotency
 
     assert one == hundred
     assert hundred[1] <= 20
+
+
+@pytest.mark.django_db
+def test_one_requests_input_errors_never_reach_the_next_one():
+    # The create serializer's field tree is reused per thread (orders.api.serializers.order_create_input).
+    _customer, _user, client = dealer()
+    product = ProductFactory()
+
+    bad = client.post(URL, {"lines": [{"sku": product.sku, "quantity": "2"}]}, format="json")
+    good = client.post(URL, {"lines": [{"sku": product.sku, "quantity": 2}]}, format="json")
+    other_bad = client.post(
+        URL, {"lines": [{"sku": product.sku, "quantity": 2}], "status": "x"}, format="json"
+    )
+
+    assert bad.status_code == 400
+    assert set(bad.json()["fields"]) == {"lines[0].quantity"}
+    assert good.status_code == 201
+    assert other_bad.status_code == 400
+    assert set(other_bad.json()["fields"]) == {"status"}
+    assert Order.objects.count() == 1

@@ -41,16 +41,32 @@ def test_placing_an_order_costs_at_most_11_queries_for_1_and_100_lines():
 
     one = _count(client, products[:1])
     hundred = _count(client, products)
-    keyed_one = _count(client, products[:1], key="k-1")
-    keyed_hundred = _count(client, products, key="k-100")
     with_reference = _count(client, products, reference="PO-1")
 
     assert one == hundred <= 11
-    # The key's own work: its claim (committed alone), its row lock, the savepoint around the order and
-    # the stored response.
-    assert keyed_one == keyed_hundred <= one + 5
     # An external reference is checked for duplicates before anything is priced.
     assert with_reference == one + 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_placing_an_order_with_an_idempotency_key_costs_at_most_12_queries_for_1_and_100_lines():
+    """Fails before issue #6 §5: the key cost five statements (claim, lock, savepoint pair, store) → 16."""
+    _customer, _user, client = dealer()
+    products = [ProductFactory() for _ in range(100)]
+    _place(client, products[:1])
+
+    plain = _count(client, products[:1])
+    keyed_one = _count(client, products[:1], key="k-1")
+    keyed_hundred = _count(client, products, key="k-100")
+    keyed_with_reference = _count(client, products, key="k-ref", reference="PO-1")
+
+    assert keyed_one == keyed_hundred <= 12
+    # The key's own work is one insert: its response, the last write of the order's transaction.
+    assert keyed_one == plain + 1
+    # With an external reference: its duplicate check, and the savepoint pair that lets a duplicate be
+    # answered inside the request's transaction.
+    assert keyed_with_reference == keyed_one + 3
 
 
 @pytest.mark.django_db

@@ -5,6 +5,7 @@ import pytest
 from django.db import close_old_connections, connection
 from django.utils import timezone
 
+from core.models import OutboxEvent
 from crm.tests.factories import AddressFactory, CustomerFactory, UserFactory, dealer_user
 from inventory.tests.factories import ProductFactory
 from orders.api import views
@@ -41,6 +42,69 @@ def test_a_retry_with_the_same_key_and_body_returns_the_original_response_and_cr
     assert not first.has_header("Idempotent-Replayed")
     assert Order.objects.count() == 1
     assert OrderEvent.objects.filter(kind="order.created").count() == 1
+
+
+@pytest.mark.django_db
+def test_a_retry_leaves_no_trace_of_running_again():
+    """A retry's own work is rolled back: no event, no outbox message, no order number used up."""
+    _customer, _user, client = dealer()
+    product = ProductFactory()
+
+    first = post(client, body(product))
+    post(client, body(product))
+    after = post(client, body(product), key="k-2")
+
+    assert OrderEvent.objects.filter(kind="order.created").count() == 2
+    assert OutboxEvent.objects.filter(name="order.submitted").count() == 2
+    assert int(after.json()["number"].rsplit("-", 1)[1]) == int(first.json()["number"].rsplit("-", 1)[1]) + 1
+    assert IdempotencyKey.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_a_retry_whose_input_no_longer_passes_still_gets_the_original_answer():
+    _customer, _user, client = dealer()
+    product = ProductFactory()
+    first = post(client, body(product))
+    product.is_active = False
+    product.save()
+
+    retry = post(client, body(product))
+
+    assert retry.status_code == 201
+    assert retry.json() == first.json()
+    assert retry["Idempotent-Replayed"] == "true"
+    assert Order.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_server_error_on_a_retry_still_gets_the_original_answer(monkeypatch):
+    _customer, _user, client = dealer()
+    client.raise_request_exception = False
+    product = ProductFactory()
+    first = post(client, body(product))
+
+    def boom(**kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(views, "order_create", boom)
+    retry = post(client, body(product))
+
+    assert retry.status_code == 201
+    assert retry.json() == first.json()
+    assert retry["Idempotent-Replayed"] == "true"
+    assert Order.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_the_same_key_with_a_different_invalid_body_is_refused_with_422():
+    _customer, _user, client = dealer()
+    post(client, body(ProductFactory()))
+
+    response = post(client, {"lines": [{"sku": "NOPE", "quantity": 1}]})
+
+    assert response.status_code == 422
+    assert response.json()["code"] == "idempotency_key_mismatch"
+    assert Order.objects.count() == 1
 
 
 @pytest.mark.django_db
@@ -181,8 +245,8 @@ def test_a_key_of_255_characters_is_fine():
 
 
 @pytest.mark.django_db
-def test_a_request_still_in_progress_is_answered_409_with_retry_after(settings):
-    settings.IDEMPOTENCY_WAIT_SECONDS = 0.1
+def test_a_request_still_in_progress_is_answered_409_with_retry_after():
+    # A key row without a response, as versions before issue #6 §5 committed while their request ran.
     _customer, _user, client = dealer()
     product = ProductFactory()
 
@@ -316,3 +380,34 @@ def test_concurrent_requests_with_different_keys_and_one_external_reference_crea
 
     assert sorted(r.status_code for r in responses) == [201, 409, 409]
     assert Order.objects.count() == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_different_requests_with_one_key_write_one_order_and_refuse_the_other():
+    customer = CustomerFactory()
+    AddressFactory(customer=customer)
+    user = dealer_user(customer)
+    product = ProductFactory()
+    clients = [client_for(user), client_for(user)]
+    barrier = threading.Barrier(2)
+    responses: list = [None, None]
+
+    def place(index: int):
+        try:
+            barrier.wait(timeout=10)
+            responses[index] = post(clients[index], body(product, quantity=index + 1), key="race")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=place, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert sorted(r.status_code for r in responses) == [201, 422]
+    assert Order.objects.count() == 1
+    assert OrderEvent.objects.filter(kind="order.created").count() == 1
+    assert OutboxEvent.objects.filter(name="order.submitted").count() == 1
+    assert IdempotencyKey.objects.get(key="race").response_status == 201
