@@ -9,8 +9,9 @@ The rules, in order:
 
 1. **One warehouse** that can ship every line in full: the nearest to the destination (great-circle
    km, haversine) or, when a cost table is given, the cheapest (per-shipment cost plus per-unit cost
-   times the units). Warehouses without coordinates (or the destination without them), or missing
-   from the cost table, rank after every known one; ties go to the lower warehouse code.
+   times the units). Warehouses without coordinates (or the destination without them) rank after
+   every located one; warehouses missing from the cost table rank after every costed one, by
+   distance among themselves; ties go to the lower warehouse code.
 2. Otherwise **the fewest warehouses** that together can ship everything: an exact minimum set
    cover. Warehouses without which some product falls short are in every cover and are fixed
    first; the search then enumerates combinations of the remaining warehouses that hold any of
@@ -270,15 +271,18 @@ class _Ranker:
         self.distance = {w.id: _distance(w, destination) for w in warehouses}
 
     def key(self, wid: int) -> tuple:
-        """Preference for filling a line: nearest (or cheapest per unit), unknowns last, then code."""
+        """Preference for filling a line: cheapest per unit (with a cost table) or nearest, then code.
+
+        Warehouses missing from the cost table come after every costed one, by distance among
+        themselves; warehouses whose distance is unknown come after every located one.
+        """
         code = self.by_id[wid].code
+        d = self.distance[wid]
+        by_distance = (1, 0.0, code, wid) if d is None else (0, d, code, wid)
         if self.costs is not None:
             cost = self.costs.get(wid)
-            if cost is None:
-                return (1, Decimal("0"), Decimal("0"), code, wid)
-            return (0, cost.per_unit, cost.per_shipment, code, wid)
-        d = self.distance[wid]
-        return (1, 0.0, code, wid) if d is None else (0, d, code, wid)
+            return (1, by_distance) if cost is None else (0, (cost.per_unit, cost.per_shipment, code, wid))
+        return by_distance
 
     def order(self, wids: Iterable[int]) -> list[int]:
         return sorted(wids, key=self.key)
@@ -454,9 +458,9 @@ def plan_allocation(
             best = min(
                 singles,
                 key=lambda w: (
-                    (0, costs[w].for_units(units)) if w in costs else (1, Decimal("0")),
-                    ranker.by_id[w].code,
-                    w,
+                    (0, costs[w].for_units(units), ranker.by_id[w].code, w)
+                    if w in costs
+                    else (1, ranker.key(w))
                 ),
             )
         else:
@@ -503,11 +507,10 @@ def plan_allocation(
     elif len(chosen) == 1:
         wid = chosen[0]
         ships_now = True
-        if costs is not None:
+        if costs is not None and wid in costs:
             reason = PlanReason.SINGLE_WAREHOUSE_CHEAPEST
-            cost = costs[wid].for_units(sum(demand.values())) if wid in costs else None
-            plan_params = {"warehouse": code[wid], "cost": "?" if cost is None else str(cost)}
-        else:
+            plan_params = {"warehouse": code[wid], "cost": str(costs[wid].for_units(sum(demand.values())))}
+        else:  # no cost table, or no warehouse that has everything is in it: distance decided
             reason = PlanReason.SINGLE_WAREHOUSE_NEAREST
             plan_params = {"warehouse": code[wid], "distance_km": _km(ranker.distance[wid])}
     else:

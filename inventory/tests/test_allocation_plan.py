@@ -536,3 +536,24 @@ def test_a_warehouse_that_alone_holds_a_product_is_always_in_the_set():
 
     assert plan.warehouse_ids == (SH.id, BJ.id)
     assert _shipped(plan)[3] == [(SH.id, 4), (BJ.id, 1)]
+
+
+def test_warehouses_missing_from_the_cost_table_rank_last_and_by_distance():
+    costs = {CD.id: ShippingCost(per_shipment=Decimal("999"))}
+    stock = {(A, CD.id): 1, (A, BJ.id): 1, (A, SH.id): 1}
+
+    costed = plan_allocation(
+        lines=[Line(1, A, 1)], stock=stock, warehouses=NETWORK, destination=HANGZHOU, costs=costs
+    )
+    uncosted = plan_allocation(
+        lines=[Line(1, A, 1)],
+        stock={(A, BJ.id): 1, (A, SH.id): 1},
+        warehouses=NETWORK,
+        destination=HANGZHOU,
+        costs=costs,
+    )
+
+    assert costed.warehouse_ids == (CD.id,)
+    assert costed.reason == PlanReason.SINGLE_WAREHOUSE_CHEAPEST
+    assert uncosted.warehouse_ids == (SH.id,)
+    assert uncosted.reason == PlanReason.SINGLE_WAREHOUSE_NEAREST
