@@ -88,7 +88,7 @@ MOVED = {('finance', 'tierdiscount'): 'pricing', ('finance', 'customerprice'): '
 NEW = {
     ('core', 'outboxevent'), ('core', 'processedevent'),
     ('axes', 'accessattempt'), ('axes', 'accessattemptexpiration'), ('axes', 'accesslog'),
-    ('axes', 'accessfailurelog'),
+    ('axes', 'accessfailurelog'), ('inventory', 'stockmovement'),
 }
 def moved(label, model):
     return MOVED.get((label, model), label)
