@@ -37,19 +37,24 @@ def stock_levels_for_update(keys: Iterable[Key]) -> dict[Key, StockLevel]:
     return {(row.product_id, row.warehouse_id): row for row in rows}
 
 
-def stock_levels_ensure_for_update(keys: Iterable[Key]) -> dict[Key, StockLevel]:
-    """Lock the StockLevel rows of `keys`, creating the missing ones (zero balances) first.
+def stock_levels_create_missing(keys: Iterable[Key]) -> None:
+    """Create the missing StockLevel rows of `keys` (zero balances) without locking anything.
 
-    The creation is INSERT … ON CONFLICT DO NOTHING, so two writers creating the same row at once
-    both go on, and then lock it in the usual order.
+    INSERT … ON CONFLICT DO NOTHING: two writers creating the same row at once both go on.
     """
     keys = sorted(set(keys))
     if not keys:
-        return {}
+        return
     existing = set(StockLevel.objects.filter(match(keys)).values_list("product_id", "warehouse_id"))
     missing = [key for key in keys if key not in existing]
     if missing:
         StockLevel.objects.bulk_create(
             [StockLevel(product_id=p, warehouse_id=w) for p, w in missing], ignore_conflicts=True
         )
+
+
+def stock_levels_ensure_for_update(keys: Iterable[Key]) -> dict[Key, StockLevel]:
+    """Lock the StockLevel rows of `keys` in the usual order, creating the missing ones first."""
+    keys = sorted(set(keys))
+    stock_levels_create_missing(keys)
     return stock_levels_for_update(keys)

@@ -498,3 +498,58 @@ def stock_ship(
         idempotency_key=idempotency_key,
         ships=True,
     )
+
+
+def stock_transfer(
+    *,
+    product_id: int,
+    from_warehouse_id: int,
+    to_warehouse_id: int,
+    quantity: int,
+    actor=None,
+    document: DocumentRef | None = None,
+    reason: str = "",
+    idempotency_key: str = "",
+) -> tuple[StockMovement, StockMovement]:
+    """Move available stock of one product between warehouses: a transfer_out and a transfer_in.
+
+    Raises InsufficientStock when the source has less available (on hand − reserved) than `quantity`.
+    """
+    quantity = _quantity(quantity)
+    if from_warehouse_id == to_warehouse_id:
+        raise InvalidStockMovement(fields={"to_warehouse": [_("Choose a different warehouse.")]})
+    document = _document(document)
+    source, target = (product_id, from_warehouse_id), (product_id, to_warehouse_id)
+    _check_exist([source, target])
+    with transaction.atomic():
+        # The target row may be new; the source must exist. Both are locked in the one global order.
+        locks.stock_levels_create_missing([target])
+        rows = locks.stock_levels_for_update([source, target])
+        replay = _replayed(
+            kind=MovementKind.TRANSFER_OUT, document=document, idempotency_key=idempotency_key, keys=[source]
+        )
+        if replay is not None:
+            incoming = _replayed(
+                kind=MovementKind.TRANSFER_IN,
+                document=document,
+                idempotency_key=idempotency_key,
+                keys=[target],
+            )
+            return replay[0], incoming[0]
+        available = _available(rows.get(source))
+        if quantity > available:
+            raise InsufficientStock(lines=[_short_line(source, quantity, max(0, available))])
+        common = {"rows": rows, "document": document, "actor": actor, "reason": (reason or "").strip()}
+        (out,) = _write(
+            kind=MovementKind.TRANSFER_OUT,
+            changes=[(Demand(*source, quantity), -quantity, 0)],
+            idempotency_key=idempotency_key,
+            **common,
+        )
+        (into,) = _write(
+            kind=MovementKind.TRANSFER_IN,
+            changes=[(Demand(*target, quantity), quantity, 0)],
+            idempotency_key=idempotency_key,
+            **common,
+        )
+        return out, into

@@ -19,6 +19,7 @@ from inventory.services import (
     stock_reserve_available,
     stock_return,
     stock_ship,
+    stock_transfer,
 )
 from inventory.tests.factories import ProductFactory, StockLevelFactory, WarehouseFactory
 
@@ -54,6 +55,7 @@ def _two_rows():
 def _calls(a, b):
     both = [(b.product_id, b.warehouse_id, 1), (a.product_id, a.warehouse_id, 1)]
     new_product = ProductFactory()
+    other = WarehouseFactory()
     return {
         "receive": lambda: stock_receive(product_id=a.product_id, warehouse_id=a.warehouse_id, quantity=1),
         "receive (new row)": lambda: stock_receive(
@@ -67,6 +69,9 @@ def _calls(a, b):
         "reserve available": lambda: stock_reserve_available(demands=both, document=ORDER),
         "release": lambda: stock_release(demands=both, document=ORDER),
         "ship": lambda: stock_ship(demands=both, document=ORDER),
+        "transfer": lambda: stock_transfer(
+            product_id=a.product_id, from_warehouse_id=a.warehouse_id, to_warehouse_id=other.pk, quantity=1
+        ),
     }
 
 

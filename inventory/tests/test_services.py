@@ -19,6 +19,7 @@ from inventory.services import (
     stock_reserve_available,
     stock_return,
     stock_ship,
+    stock_transfer,
 )
 from inventory.tests.factories import ProductFactory, StockLevelFactory, WarehouseFactory
 
@@ -325,3 +326,46 @@ def test_a_full_cycle_leaves_no_drift():
     level = StockLevel.objects.get(product=product, warehouse=warehouse)
     assert (level.on_hand, level.reserved) == (10, 0)
     assert stock_drift() == []
+
+
+def test_transfer_moves_available_stock_between_warehouses():
+    level = StockLevelFactory(on_hand=10, reserved=4)
+    target = WarehouseFactory()
+
+    out, into = stock_transfer(
+        product_id=level.product_id,
+        from_warehouse_id=level.warehouse_id,
+        to_warehouse_id=target.pk,
+        quantity=6,
+    )
+
+    assert _balance(level) == (4, 4)
+    assert StockLevel.objects.get(product_id=level.product_id, warehouse=target).on_hand == 6
+    assert (out.kind, out.on_hand_delta, into.kind, into.on_hand_delta) == (
+        MovementKind.TRANSFER_OUT,
+        -6,
+        MovementKind.TRANSFER_IN,
+        6,
+    )
+
+
+def test_transfer_of_reserved_stock_is_refused_and_changes_nothing():
+    level = StockLevelFactory(on_hand=10, reserved=4)
+    target = WarehouseFactory()
+    before = _snapshot()
+    with pytest.raises(InsufficientStock):
+        stock_transfer(
+            product_id=level.product_id,
+            from_warehouse_id=level.warehouse_id,
+            to_warehouse_id=target.pk,
+            quantity=7,
+        )
+    with pytest.raises(InvalidStockMovement):
+        stock_transfer(
+            product_id=level.product_id,
+            from_warehouse_id=level.warehouse_id,
+            to_warehouse_id=level.warehouse_id,
+            quantity=1,
+        )
+    assert StockMovement.objects.count() == before[1]
+    assert _balance(level) == (10, 4)
