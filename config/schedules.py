@@ -6,6 +6,8 @@ batch; the task re-enqueues itself while rows remain.
 
 from datetime import timedelta
 
+from celery.schedules import crontab
+
 BEAT_SCHEDULE = {
     # The catch-up path of the outbox relay: events whose fast path failed (broker down or hung).
     "core-relay-outbox": {
@@ -25,6 +27,11 @@ BEAT_SCHEDULE = {
     "crm-purge-sign-in-records": {
         "task": "crm.tasks.sign_in_records_purge_task",
         "schedule": timedelta(days=1),
+    },
+    # Balances recomputed from the stock ledger; any drift is logged at ERROR level.
+    "inventory-stock-check": {
+        "task": "inventory.tasks.stock_check_task",
+        "schedule": crontab(hour=3, minute=15),
     },
     "orders-rescore-priority": {
         "task": "orders.tasks.order_rescore_open_task",

@@ -18,7 +18,15 @@ APP_MODELS: dict[str, tuple[str, ...]] = {
     "core": ("sequence", "outboxevent"),
     "restapi": ("apitoken", "idempotencykey"),
     "crm": ("customer", "contact", "address"),
-    "inventory": ("category", "product", "productoption", "productoptionvalue", "warehouse", "stocklevel"),
+    "inventory": (
+        "category",
+        "product",
+        "productoption",
+        "productoptionvalue",
+        "warehouse",
+        "stocklevel",
+        "stockmovement",
+    ),
     "pricing": ("tierdiscount", "customerprice", "shippingrate"),
     "orders": ("order", "orderline", "orderevent"),
     "production": ("plant", "workorder"),
@@ -78,7 +86,7 @@ ROLES: dict[str, frozenset[str]] = {
     LOGISTICS_SPECIALIST: frozenset(
         _model_perms("orders", None, (VIEW,))
         | _model_perms("logistics", None, (VIEW, ADD, CHANGE))
-        | _model_perms("inventory", ("stocklevel", "warehouse"), (VIEW,))
+        | _model_perms("inventory", ("stocklevel", "stockmovement", "warehouse"), (VIEW,))
         | {"orders.ship_order"}
     ),
     FINANCE: frozenset(

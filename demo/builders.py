@@ -17,6 +17,7 @@ from django.db import models, transaction
 from crm.models import Address, Contact, Customer
 from demo import data
 from inventory.models import Category, Product, ProductOption, ProductOptionValue, StockLevel, Warehouse
+from inventory.services import stock_receive
 from logistics.models import Carrier
 from pricing.models import CustomerPrice, ShippingRate, TierDiscount
 from production.models import Plant
@@ -159,6 +160,23 @@ def _stock_quantity(spec: data.ProductSpec, warehouse: data.WarehouseSpec) -> tu
     return on_hand // spec.pack_size * spec.pack_size, reorder_point
 
 
+def _seed_stock(
+    tally: Tally, *, product: Product, warehouse: Warehouse, on_hand: int, reorder_point: int
+) -> None:
+    """A stock row with its reorder point; its opening stock is received through the ledger (once)."""
+    level, created = StockLevel.objects.get_or_create(
+        product=product, warehouse=warehouse, defaults={"reorder_point": reorder_point}
+    )
+    tally.add(StockLevel, created)
+    if created and on_hand:
+        stock_receive(
+            product_id=product.pk,
+            warehouse_id=warehouse.pk,
+            quantity=on_hand,
+            reason="demo opening stock",
+        )
+
+
 def seed_places(*, tally: Tally, products: dict[str, Product]) -> None:
     warehouses = {}
     for spec in data.WAREHOUSES:
@@ -181,12 +199,12 @@ def seed_places(*, tally: Tally, products: dict[str, Product]) -> None:
             stock = _stock_quantity(product_spec, warehouse_spec)
             if stock is None:
                 continue
-            _get_or_create(
+            _seed_stock(
                 tally,
-                StockLevel,
                 product=products[product_spec.sku],
                 warehouse=warehouses[warehouse_spec.code],
-                defaults={"on_hand": stock[0], "reorder_point": stock[1]},
+                on_hand=stock[0],
+                reorder_point=stock[1],
             )
     for code, name, region, capacity in data.PLANTS:
         _get_or_create(

@@ -1,10 +1,27 @@
+from functools import partial
+
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import F
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from inventory.models import Category, Product, ProductOption, ProductOptionValue, StockLevel, Warehouse
+from core.admin_mixins import DomainErrorAdminMixin, ReadOnlyAdminMixin, form_add_domain_error
+from core.errors import DomainError
+from inventory import services
+from inventory.models import (
+    Category,
+    Product,
+    ProductOption,
+    ProductOptionValue,
+    StockLevel,
+    StockMovement,
+    Warehouse,
+)
 
 
 @admin.register(Category)
@@ -102,24 +119,71 @@ class WarehouseAdmin(admin.ModelAdmin):
 
 
 class StockLevelForm(forms.ModelForm):
+    """Only the reorder point is edited here; balances move through the Receive and Adjust forms."""
+
     class Meta:
         model = StockLevel
-        fields = ("product", "warehouse", "on_hand", "reorder_point")
+        fields = ("product", "warehouse", "reorder_point")
 
-    def clean_on_hand(self):
-        # Mirrors the database check reserved <= on_hand, so a too-low count is a form error, not a 500.
-        on_hand = self.cleaned_data["on_hand"]
-        if on_hand is not None and on_hand < self.instance.reserved:
-            raise forms.ValidationError(
-                _("%(reserved)d are reserved here; on hand cannot be lower.")
-                % {"reserved": self.instance.reserved}
-            )
-        return on_hand
+
+class _StockMoveForm(forms.Form):
+    product = forms.ModelChoiceField(label=_("Product"), queryset=Product.objects.order_by("sku"))
+    warehouse = forms.ModelChoiceField(label=_("Warehouse"), queryset=Warehouse.objects.order_by("code"))
+
+    def domain_error_field(self, path: str) -> tuple[str | None, str]:
+        name = path if path in self.fields else None
+        return name, "" if name else path
+
+
+class StockReceiveForm(_StockMoveForm):
+    quantity = forms.IntegerField(label=_("Quantity received"), min_value=1, max_value=services.MAX_QUANTITY)
+    reason = forms.CharField(label=_("Note"), required=False, max_length=500)
+
+    def service_kwargs(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "product_id": data["product"].pk,
+            "warehouse_id": data["warehouse"].pk,
+            "quantity": data["quantity"],
+            "reason": data["reason"],
+        }
+
+
+class StockAdjustForm(_StockMoveForm):
+    delta = forms.IntegerField(
+        label=_("Change of on hand"),
+        min_value=-services.MAX_QUANTITY,
+        max_value=services.MAX_QUANTITY,
+        help_text=_("Positive adds stock, negative takes it off (count differences, damage, loss)."),
+    )
+    reason = forms.CharField(label=_("Reason"), max_length=500)
+
+    def clean_delta(self):
+        delta = self.cleaned_data["delta"]
+        if delta == 0:
+            raise forms.ValidationError(_("Enter a change other than zero."))
+        return delta
+
+    def service_kwargs(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "product_id": data["product"].pk,
+            "warehouse_id": data["warehouse"].pk,
+            "delta": data["delta"],
+            "reason": data["reason"],
+        }
+
+
+STOCK_FORMS = {
+    "receive": (StockReceiveForm, services.stock_receive, _("Receive stock")),
+    "adjust": (StockAdjustForm, services.stock_adjust, _("Adjust stock")),
+}
 
 
 @admin.register(StockLevel)
-class StockLevelAdmin(admin.ModelAdmin):
+class StockLevelAdmin(DomainErrorAdminMixin, admin.ModelAdmin):
     form = StockLevelForm
+    change_list_template = "admin/inventory/stocklevel/change_list.html"
     list_display = (
         "product",
         "warehouse",
@@ -134,7 +198,8 @@ class StockLevelAdmin(admin.ModelAdmin):
     search_fields = ("product__sku", "product__name", "warehouse__code")
     list_select_related = ("product", "warehouse")
     autocomplete_fields = ("product",)
-    readonly_fields = ("reserved", "available", "updated_at")
+    # Balances move only through inventory's services (Receive stock, Adjust stock), never a form save.
+    readonly_fields = ("on_hand", "reserved", "available", "updated_at")
 
     @admin.display(description=_("available"), ordering=F("on_hand") - F("reserved"))
     def available(self, obj: StockLevel) -> int:
@@ -147,10 +212,108 @@ class StockLevelAdmin(admin.ModelAdmin):
         return format_html('<span class="reorder-flag">{}</span>', _("reorder"))
 
     def get_readonly_fields(self, request, obj=None):
-        # Reservations are moved only by inventory's services; a row's product and warehouse are its identity.
+        # A row's product and warehouse are its identity.
         if obj is None:
             return self.readonly_fields
         return ("product", "warehouse", *self.readonly_fields)
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("product", "warehouse")
+
+    def save_model(self, request, obj, form, change):
+        """A new row starts at zero; a change saves the reorder point only, so a reservation or receipt
+        made while the form was open is never overwritten."""
+        if change:
+            obj.save(update_fields=["reorder_point", "updated_at"])
+        else:
+            obj.save()
+
+    def get_urls(self):
+        return [
+            path(
+                f"{key}/",
+                self.admin_site.admin_view(partial(self.stock_form_view, key=key)),
+                name=f"inventory_stocklevel_{key}",
+            )
+            for key in STOCK_FORMS
+        ] + super().get_urls()
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "stock_form_links": [
+                {"label": label, "url": reverse(f"admin:inventory_stocklevel_{key}")}
+                for key, (_form, _service, label) in STOCK_FORMS.items()
+            ]
+            if self.has_change_permission(request)
+            else [],
+        }
+        return super().changelist_view(request, extra_context)
+
+    def stock_form_view(self, request, key: str):
+        """Receive or adjust stock through its service; a refusal lands on the form, nothing is written."""
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        form_class, service, label = STOCK_FORMS[key]
+        initial = {name: request.GET[name] for name in ("product", "warehouse") if request.GET.get(name)}
+        form = form_class(request.POST if request.method == "POST" else None, initial=initial)
+        changelist_url = reverse("admin:inventory_stocklevel_changelist")
+        if request.method == "POST" and form.is_valid():
+            try:
+                movement = service(actor=request.user, **form.service_kwargs())
+            except DomainError as exc:
+                form_add_domain_error(form, exc)
+            else:
+                messages.success(
+                    request,
+                    _("%(action)s: %(product)s in %(warehouse)s, on hand %(delta)+d.")
+                    % {
+                        "action": label,
+                        "product": form.cleaned_data["product"].sku,
+                        "warehouse": form.cleaned_data["warehouse"].code,
+                        "delta": movement.on_hand_delta,
+                    },
+                )
+                return HttpResponseRedirect(changelist_url)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": label,
+            "form": form,
+            "changelist_url": changelist_url,
+            "media": self.media + form.media,
+        }
+        return TemplateResponse(request, "admin/inventory/stocklevel/stock_form.html", context)
+
+
+@admin.register(StockMovement)
+class StockMovementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The stock ledger: immutable, shown for reference."""
+
+    list_display = (
+        "created_at",
+        "kind",
+        "product",
+        "warehouse",
+        "on_hand_delta",
+        "reserved_delta",
+        "document",
+        "reason",
+        "actor",
+    )
+    list_filter = (
+        "kind",
+        "warehouse",
+        ("product", admin.RelatedOnlyFieldListFilter),
+        ("created_at", admin.DateFieldListFilter),
+    )
+    search_fields = ("product__sku", "document_id", "reason")
+    list_select_related = ("product", "warehouse", "actor")
+    date_hierarchy = "created_at"
+
+    @admin.display(description=_("document"))
+    def document(self, obj: StockMovement) -> str:
+        if not obj.document_type:
+            return ""
+        line = f" / {obj.document_line_id}" if obj.document_line_id else ""
+        return f"{obj.document_type} {obj.document_id}{line}"

@@ -1,5 +1,6 @@
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
@@ -200,3 +201,87 @@ class StockLevel(models.Model):
     @property
     def available(self) -> int:
         return self.on_hand - self.reserved
+
+
+class MovementKind(models.TextChoices):
+    RECEIPT = "receipt", _("receipt")
+    RESERVATION = "reservation", _("reservation")
+    RELEASE = "release", _("release")
+    SHIPMENT = "shipment", _("shipment")
+    TRANSFER_OUT = "transfer_out", _("transfer out")
+    TRANSFER_IN = "transfer_in", _("transfer in")
+    ADJUSTMENT = "adjustment", _("adjustment")
+    RETURN = "return", _("return")
+
+
+class StockMovement(models.Model):
+    """One immutable change of a stock balance: the ledger. Written only by inventory.services.
+
+    The balances of StockLevel always equal the sums of these deltas per product × warehouse
+    (`manage.py stock_check`). The document that caused a movement is named generically
+    (`document_type` such as "orders.order", `document_id`, `document_line_id`): inventory never
+    imports the apps above it.
+    """
+
+    kind = models.CharField(_("kind"), max_length=16, choices=MovementKind.choices)
+    product = models.ForeignKey(
+        Product, on_delete=models.PROTECT, related_name="stock_movements", verbose_name=_("product")
+    )
+    warehouse = models.ForeignKey(
+        Warehouse, on_delete=models.PROTECT, related_name="stock_movements", verbose_name=_("warehouse")
+    )
+    on_hand_delta = models.IntegerField(_("on hand change"), default=0)
+    reserved_delta = models.IntegerField(_("reserved change"), default=0)
+    reason = models.CharField(_("reason"), max_length=500, blank=True)
+    document_type = models.CharField(_("document type"), max_length=60, blank=True)
+    document_id = models.CharField(_("document id"), max_length=64, blank=True)
+    document_line_id = models.CharField(_("document line id"), max_length=64, blank=True)
+    idempotency_key = models.CharField(
+        _("idempotency key"),
+        max_length=100,
+        blank=True,
+        help_text=_("The same key for the same document and kind moves stock once."),
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("actor"),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("stock movement")
+        verbose_name_plural = _("stock movements")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["product", "warehouse"], name="inventory_move_product_wh_idx"),
+            models.Index(fields=["document_type", "document_id"], name="inventory_move_document_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(kind="adjustment") | ~Q(reason=""), name="inventory_move_adjustment_has_reason"
+            ),
+            models.CheckConstraint(
+                condition=~Q(on_hand_delta=0) | ~Q(reserved_delta=0), name="inventory_move_not_empty"
+            ),
+            models.UniqueConstraint(
+                fields=[
+                    "document_type",
+                    "document_id",
+                    "document_line_id",
+                    "kind",
+                    "idempotency_key",
+                    "product",
+                    "warehouse",
+                ],
+                condition=~Q(idempotency_key=""),
+                name="inventory_move_idempotency_uniq",
+            ),
+        ]
+
+    def __str__(self):
+        deltas = f"{self.on_hand_delta:+d}/{self.reserved_delta:+d}"
+        return f"{self.kind} {self.product_id}@{self.warehouse_id}: {deltas}"

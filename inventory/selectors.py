@@ -1,10 +1,12 @@
 import datetime as dt
+from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import F, OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from inventory.models import Product, StockLevel, Warehouse
+from inventory.models import Product, StockLevel, StockMovement, Warehouse
 
 
 def stock_available_by_product(*, product_ids) -> dict[int, int]:
@@ -57,3 +59,71 @@ def product_list_active():
 
 def warehouse_list_active():
     return Warehouse.objects.filter(is_active=True).order_by("code")
+
+
+def stock_level_list(*, product_ids=None, warehouse_ids=None):
+    """Stock balances with their product and warehouse, by SKU then warehouse code."""
+    levels = StockLevel.objects.select_related("product", "warehouse").order_by(
+        "product__sku", "warehouse__code"
+    )
+    if product_ids is not None:
+        levels = levels.filter(product_id__in=product_ids)
+    if warehouse_ids is not None:
+        levels = levels.filter(warehouse_id__in=warehouse_ids)
+    return levels
+
+
+def stock_available(*, product_ids) -> dict[int, dict[int, int]]:
+    """Available (on hand − reserved) per product, per active warehouse: {product_id: {warehouse_id: n}}."""
+    available: dict[int, dict[int, int]] = {}
+    rows = StockLevel.objects.filter(product_id__in=product_ids, warehouse__is_active=True).values_list(
+        "product_id", "warehouse_id", "on_hand", "reserved"
+    )
+    for product_id, warehouse_id, on_hand, reserved in rows:
+        available.setdefault(product_id, {})[warehouse_id] = on_hand - reserved
+    return available
+
+
+def stock_movement_list(*, product_id=None, warehouse_id=None, document_type=None, document_id=None):
+    """Ledger rows, newest first, optionally for one balance or one document."""
+    movements = StockMovement.objects.select_related("product", "warehouse", "actor")
+    if product_id is not None:
+        movements = movements.filter(product_id=product_id)
+    if warehouse_id is not None:
+        movements = movements.filter(warehouse_id=warehouse_id)
+    if document_type is not None:
+        movements = movements.filter(document_type=document_type, document_id=str(document_id))
+    return movements
+
+
+@dataclass(frozen=True)
+class StockDrift:
+    """A balance that differs from the sum of its ledger (or a ledger without a balance row)."""
+
+    product_id: int
+    warehouse_id: int
+    on_hand: int
+    reserved: int
+    ledger_on_hand: int
+    ledger_reserved: int
+
+
+_DRIFT_SQL = f"""
+WITH ledger AS (
+    SELECT product_id, warehouse_id, SUM(on_hand_delta) AS on_hand, SUM(reserved_delta) AS reserved
+    FROM {StockMovement._meta.db_table} GROUP BY product_id, warehouse_id
+)
+SELECT COALESCE(s.product_id, l.product_id), COALESCE(s.warehouse_id, l.warehouse_id),
+       COALESCE(s.on_hand, 0), COALESCE(s.reserved, 0), COALESCE(l.on_hand, 0), COALESCE(l.reserved, 0)
+FROM {StockLevel._meta.db_table} s
+FULL OUTER JOIN ledger l ON l.product_id = s.product_id AND l.warehouse_id = s.warehouse_id
+WHERE COALESCE(s.on_hand, 0) <> COALESCE(l.on_hand, 0) OR COALESCE(s.reserved, 0) <> COALESCE(l.reserved, 0)
+ORDER BY 1, 2
+"""
+
+
+def stock_drift() -> list[StockDrift]:
+    """Every balance whose on hand or reserved differs from its ledger sums; one aggregate query."""
+    with connection.cursor() as cursor:
+        cursor.execute(_DRIFT_SQL)
+        return [StockDrift(*(int(value) for value in row)) for row in cursor.fetchall()]

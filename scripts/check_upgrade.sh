@@ -80,6 +80,8 @@ from django.contrib.auth.models import Group
 from crm.roles import ROLES
 from pricing.models import CustomerPrice, ShippingRate, TierDiscount
 from restapi.models import ApiToken
+from inventory.models import StockMovement
+from inventory.selectors import stock_drift
 before, after = (json.load(open('$WORK/' + name)) for name in ('before.json', 'after.json'))
 MOVED = {('finance', 'tierdiscount'): 'pricing', ('finance', 'customerprice'): 'pricing',
          ('finance', 'shippingrate'): 'pricing', ('core', 'apitoken'): 'restapi',
@@ -88,7 +90,7 @@ MOVED = {('finance', 'tierdiscount'): 'pricing', ('finance', 'customerprice'): '
 NEW = {
     ('core', 'outboxevent'), ('core', 'processedevent'),
     ('axes', 'accessattempt'), ('axes', 'accessattemptexpiration'), ('axes', 'accesslog'),
-    ('axes', 'accessfailurelog'),
+    ('axes', 'accessfailurelog'), ('inventory', 'stockmovement'),
 }
 def moved(label, model):
     return MOVED.get((label, model), label)
@@ -115,6 +117,8 @@ checks = {
         >= perms for name, perms in ROLES.items()),
     'a grant added by hand is kept': ['Sales rep', 'finance', 'view_invoice'] in [
         row[:3] for row in after['group_perms']],
+    'stock balances have opening movements and equal the ledger': StockMovement.objects.exists()
+        and stock_drift() == [],
 }
 print('  rows:', {t: len(after[t]) for t in ('tierdiscount', 'customerprice', 'shippingrate')},
       'group permissions:', len(after['group_perms']), 'user permissions:', len(after['user_perms']),

@@ -34,7 +34,15 @@ def _group_perms(name: str) -> set[str]:
 
 ORDERS = ("order", "orderline", "orderevent")
 CRM = ("customer", "contact", "address")
-INVENTORY = ("category", "product", "productoption", "productoptionvalue", "warehouse", "stocklevel")
+INVENTORY = (
+    "category",
+    "product",
+    "productoption",
+    "productoptionvalue",
+    "warehouse",
+    "stocklevel",
+    "stockmovement",
+)
 FINANCE = ("invoice", "payment")
 PRICING = ("tierdiscount", "customerprice", "shippingrate")
 PRODUCTION = ("plant", "workorder")
@@ -76,7 +84,7 @@ EXPECTED = {
         _perms("orders", ORDERS, ["view"])
         | {"orders.ship_order"}
         | _perms("logistics", LOGISTICS, VAC)
-        | {"inventory.view_stocklevel", "inventory.view_warehouse"}
+        | {"inventory.view_stocklevel", "inventory.view_stockmovement", "inventory.view_warehouse"}
     ),
     "Finance": (
         _perms("orders", ORDERS, ["view"])

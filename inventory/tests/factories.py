@@ -2,7 +2,16 @@ from decimal import Decimal
 
 import factory
 
-from inventory.models import Category, Product, ProductOption, ProductOptionValue, StockLevel, Warehouse
+from inventory.models import (
+    Category,
+    MovementKind,
+    Product,
+    ProductOption,
+    ProductOptionValue,
+    StockLevel,
+    StockMovement,
+    Warehouse,
+)
 
 
 class CategoryFactory(factory.django.DjangoModelFactory):
@@ -62,3 +71,31 @@ class StockLevelFactory(factory.django.DjangoModelFactory):
     product = factory.SubFactory(ProductFactory)
     warehouse = factory.SubFactory(WarehouseFactory)
     on_hand = 100
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        """The row with opening movements for its balances, so the ledger agrees (no drift in tests)."""
+        level = super()._create(model_class, *args, **kwargs)
+        movements = []
+        if level.on_hand:
+            movements.append(
+                StockMovement(
+                    kind=MovementKind.ADJUSTMENT,
+                    product_id=level.product_id,
+                    warehouse_id=level.warehouse_id,
+                    on_hand_delta=level.on_hand,
+                    reason="opening balance",
+                )
+            )
+        if level.reserved:
+            movements.append(
+                StockMovement(
+                    kind=MovementKind.RESERVATION,
+                    product_id=level.product_id,
+                    warehouse_id=level.warehouse_id,
+                    reserved_delta=level.reserved,
+                    reason="opening balance",
+                )
+            )
+        StockMovement.objects.bulk_create(movements)
+        return level

@@ -11,7 +11,7 @@ from crm.models import Address, Contact, Customer
 from crm.tests.factories import AddressFactory, ContactFactory, CustomerFactory, UserFactory
 from finance.models import Invoice, Payment
 from finance.tests.factories import InvoiceFactory, PaymentFactory
-from inventory.models import Category, Product, ProductOption, StockLevel, Warehouse
+from inventory.models import Category, Product, ProductOption, StockLevel, StockMovement, Warehouse
 from inventory.tests.factories import (
     CategoryFactory,
     ProductFactory,
@@ -55,6 +55,8 @@ BUILDERS = {
     ProductOption: ProductOptionFactory,
     Warehouse: WarehouseFactory,
     StockLevel: StockLevelFactory,
+    # The ledger is written by services only; a factory row's opening movement stands in.
+    StockMovement: lambda: StockMovement.objects.filter(product=StockLevelFactory().product).first(),
     Order: make_order,
     Invoice: InvoiceFactory,
     Payment: PaymentFactory,

@@ -1,0 +1,555 @@
+"""Stock writes: every change of a balance is a StockMovement written in the same transaction.
+
+Each public service is keyword-only and atomic. It locks the StockLevel rows it moves through
+`inventory.locks` (one global order, evaluated before any write), checks the locked balances, moves
+them with F() and writes one movement per row and document line. Nothing else writes `on_hand` or
+`reserved`.
+
+Idempotency: a call given an `idempotency_key` is done once per (document, kind, key); a repeat
+returns the movements of the first call and moves nothing.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from inventory import locks
+from inventory.errors import InsufficientStock, InvalidStockMovement
+from inventory.models import MovementKind, Product, StockLevel, StockMovement, Warehouse
+
+# Far above any real quantity, far below the 32-bit columns' limit.
+MAX_QUANTITY = 100_000_000
+OPENING_BALANCE_REASON = "opening balance"
+
+
+@dataclass(frozen=True)
+class DocumentRef:
+    """The document that causes a movement, named generically: `type` is "app_label.model"."""
+
+    type: str
+    id: str | int
+    line_id: str | int = ""
+
+
+class Demand(NamedTuple):
+    """Quantity of one product in one warehouse, optionally for one line of the document."""
+
+    product_id: int
+    warehouse_id: int
+    quantity: int
+    line_id: str | int = ""
+
+
+@dataclass(frozen=True)
+class ReserveResult:
+    """What `stock_reserve_available` reserved and what it could not (the shortfall per demand)."""
+
+    reserved: list[Demand] = field(default_factory=list)
+    short: list[Demand] = field(default_factory=list)
+    movements: list[StockMovement] = field(default_factory=list)
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+
+def _quantity(value, *, name: str = "quantity", allow_negative: bool = False) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidStockMovement(fields={name: [_("Enter a whole number.")]})
+    if value == 0 or (value < 0 and not allow_negative):
+        raise InvalidStockMovement(fields={name: [_("Enter a quantity greater than zero.")]})
+    if abs(value) > MAX_QUANTITY:
+        raise InvalidStockMovement(fields={name: [_("Enter at most %(max)d.") % {"max": MAX_QUANTITY}]})
+    return value
+
+
+def _document(document: DocumentRef | None) -> DocumentRef:
+    if document is None:
+        return DocumentRef(type="", id="")
+    if isinstance(document, tuple):
+        document = DocumentRef(*document)
+    return document
+
+
+def _demands(demands: Iterable) -> list[Demand]:
+    """Demands as Demand tuples, those for the same row and line merged; refused when empty or bad."""
+    merged: dict[tuple, int] = {}
+    for raw in demands:
+        demand = Demand(*raw)
+        quantity = _quantity(demand.quantity, name="demands")
+        key = (demand.product_id, demand.warehouse_id, str(demand.line_id or ""))
+        merged[key] = merged.get(key, 0) + quantity
+    if not merged:
+        raise InvalidStockMovement(fields={"demands": [_("Name at least one product and warehouse.")]})
+    return [Demand(p, w, q, line) for (p, w, line), q in merged.items()]
+
+
+def _check_exist(keys: Iterable[locks.Key]) -> None:
+    keys = set(keys)
+    product_ids = {p for p, _w in keys}
+    warehouse_ids = {w for _p, w in keys}
+    if Product.objects.filter(pk__in=product_ids).count() != len(product_ids):
+        raise InvalidStockMovement(fields={"product": [_("Unknown product.")]})
+    if Warehouse.objects.filter(pk__in=warehouse_ids).count() != len(warehouse_ids):
+        raise InvalidStockMovement(fields={"warehouse": [_("Unknown warehouse.")]})
+
+
+def _replayed(
+    *, kind: str, document: DocumentRef, idempotency_key: str, keys: Iterable[locks.Key]
+) -> list[StockMovement] | None:
+    """The movements an earlier call with the same key wrote on these rows, or None.
+
+    Run after taking the rows' locks, so a concurrent first call has committed (or rolled back).
+    """
+    if not idempotency_key:
+        return None
+    movements = list(
+        StockMovement.objects.filter(
+            locks.match(sorted(set(keys))),
+            kind=kind,
+            document_type=document.type,
+            document_id=str(document.id),
+            idempotency_key=idempotency_key,
+        ).order_by("id")
+    )
+    return movements or None
+
+
+def _available(row: StockLevel | None) -> int:
+    return row.on_hand - row.reserved if row is not None else 0
+
+
+def _write(
+    *,
+    kind: str,
+    rows: dict[locks.Key, StockLevel],
+    changes: list[tuple[Demand, int, int]],
+    document: DocumentRef,
+    actor,
+    reason: str = "",
+    idempotency_key: str = "",
+) -> list[StockMovement]:
+    """Move the locked rows by the summed deltas (F(), one UPDATE per row) and write the movements.
+
+    changes: (demand, on_hand_delta, reserved_delta) per movement.
+    """
+    per_row: dict[locks.Key, list[int]] = defaultdict(lambda: [0, 0])
+    for demand, on_hand_delta, reserved_delta in changes:
+        total = per_row[(demand.product_id, demand.warehouse_id)]
+        total[0] += on_hand_delta
+        total[1] += reserved_delta
+    now = timezone.now()
+    for key in sorted(per_row):
+        on_hand_delta, reserved_delta = per_row[key]
+        StockLevel.objects.filter(pk=rows[key].pk).update(
+            on_hand=F("on_hand") + on_hand_delta, reserved=F("reserved") + reserved_delta, updated_at=now
+        )
+    return StockMovement.objects.bulk_create(
+        [
+            StockMovement(
+                kind=kind,
+                product_id=demand.product_id,
+                warehouse_id=demand.warehouse_id,
+                on_hand_delta=on_hand_delta,
+                reserved_delta=reserved_delta,
+                reason=reason,
+                document_type=document.type,
+                document_id=str(document.id),
+                document_line_id=str(demand.line_id or document.line_id or ""),
+                idempotency_key=idempotency_key,
+                actor=actor if getattr(actor, "pk", None) else None,
+            )
+            for demand, on_hand_delta, reserved_delta in changes
+        ]
+    )
+
+
+def _short_line(key: locks.Key, requested: int, available: int) -> dict:
+    return {"product_id": key[0], "warehouse_id": key[1], "requested": requested, "available": available}
+
+
+# --- receipts, adjustments, returns ---------------------------------------------------------------
+
+
+def _receive_like(
+    *,
+    kind: str,
+    product_id: int,
+    warehouse_id: int,
+    quantity: int,
+    actor,
+    document: DocumentRef | None,
+    reason: str,
+    idempotency_key: str,
+) -> StockMovement:
+    quantity = _quantity(quantity)
+    document = _document(document)
+    key = (product_id, warehouse_id)
+    _check_exist([key])
+    with transaction.atomic():
+        rows = locks.stock_levels_ensure_for_update([key])
+        replay = _replayed(kind=kind, document=document, idempotency_key=idempotency_key, keys=[key])
+        if replay is not None:
+            return replay[0]
+        (movement,) = _write(
+            kind=kind,
+            rows=rows,
+            changes=[(Demand(product_id, warehouse_id, quantity), quantity, 0)],
+            document=document,
+            actor=actor,
+            reason=reason.strip(),
+            idempotency_key=idempotency_key,
+        )
+        return movement
+
+
+def stock_receive(
+    *,
+    product_id: int,
+    warehouse_id: int,
+    quantity: int,
+    actor=None,
+    document: DocumentRef | None = None,
+    reason: str = "",
+    idempotency_key: str = "",
+) -> StockMovement:
+    """Goods received into a warehouse: on hand goes up by `quantity` (> 0).
+
+    Creates the product's StockLevel row in the warehouse if there is none.
+    """
+    return _receive_like(
+        kind=MovementKind.RECEIPT,
+        product_id=product_id,
+        warehouse_id=warehouse_id,
+        quantity=quantity,
+        actor=actor,
+        document=document,
+        reason=reason,
+        idempotency_key=idempotency_key,
+    )
+
+
+def stock_return(
+    *,
+    product_id: int,
+    warehouse_id: int,
+    quantity: int,
+    actor=None,
+    document: DocumentRef | None = None,
+    reason: str = "",
+    idempotency_key: str = "",
+) -> StockMovement:
+    """Goods a customer sent back, put on hand again (`quantity` > 0)."""
+    return _receive_like(
+        kind=MovementKind.RETURN,
+        product_id=product_id,
+        warehouse_id=warehouse_id,
+        quantity=quantity,
+        actor=actor,
+        document=document,
+        reason=reason,
+        idempotency_key=idempotency_key,
+    )
+
+
+def stock_adjust(
+    *,
+    product_id: int,
+    warehouse_id: int,
+    delta: int,
+    reason: str,
+    actor=None,
+    document: DocumentRef | None = None,
+    idempotency_key: str = "",
+) -> StockMovement:
+    """Correct on hand by `delta` (a count found different, damage, loss); `reason` is required.
+
+    Refused with InsufficientStock when on hand would fall below what is reserved (or below zero).
+    """
+    delta = _quantity(delta, name="delta", allow_negative=True)
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidStockMovement(fields={"reason": [_("An adjustment needs a reason.")]})
+    document = _document(document)
+    key = (product_id, warehouse_id)
+    _check_exist([key])
+    with transaction.atomic():
+        if delta > 0:
+            rows = locks.stock_levels_ensure_for_update([key])
+        else:
+            rows = locks.stock_levels_for_update([key])
+        replay = _replayed(
+            kind=MovementKind.ADJUSTMENT, document=document, idempotency_key=idempotency_key, keys=[key]
+        )
+        if replay is not None:
+            return replay[0]
+        row = rows.get(key)
+        on_hand, reserved = (row.on_hand, row.reserved) if row is not None else (0, 0)
+        if on_hand + delta < reserved:
+            raise InsufficientStock(
+                _("On hand cannot go below what is reserved (%(reserved)d) or below zero.")
+                % {"reserved": reserved},
+                lines=[_short_line(key, -delta, on_hand - reserved)],
+                fields={"delta": [_("At most %(max)d can be taken off.") % {"max": on_hand - reserved}]},
+            )
+        (movement,) = _write(
+            kind=MovementKind.ADJUSTMENT,
+            rows=rows,
+            changes=[(Demand(product_id, warehouse_id, abs(delta)), delta, 0)],
+            document=document,
+            actor=actor,
+            reason=reason,
+            idempotency_key=idempotency_key,
+        )
+        return movement
+
+
+# --- reservations ---------------------------------------------------------------------------------
+
+
+def _need_per_row(demands: list[Demand]) -> dict[locks.Key, int]:
+    need: dict[locks.Key, int] = defaultdict(int)
+    for demand in demands:
+        need[(demand.product_id, demand.warehouse_id)] += demand.quantity
+    return need
+
+
+def stock_reserve(
+    *,
+    demands: Iterable,
+    document: DocumentRef,
+    actor=None,
+    idempotency_key: str = "",
+) -> list[StockMovement]:
+    """Reserve every demand `(product_id, warehouse_id, quantity[, line_id])` or nothing.
+
+    Raises InsufficientStock naming each short row (requested, available) when any row cannot cover
+    what is asked of it; nothing is reserved then.
+    """
+    demands = _demands(demands)
+    document = _document(document)
+    need = _need_per_row(demands)
+    with transaction.atomic():
+        rows = locks.stock_levels_for_update(need)
+        replay = _replayed(
+            kind=MovementKind.RESERVATION, document=document, idempotency_key=idempotency_key, keys=need
+        )
+        if replay is not None:
+            return replay
+        short = [
+            _short_line(key, quantity, max(0, _available(rows.get(key))))
+            for key, quantity in sorted(need.items())
+            if quantity > _available(rows.get(key))
+        ]
+        if short:
+            raise InsufficientStock(lines=short)
+        return _write(
+            kind=MovementKind.RESERVATION,
+            rows=rows,
+            changes=[(demand, 0, demand.quantity) for demand in demands],
+            document=document,
+            actor=actor,
+            idempotency_key=idempotency_key,
+        )
+
+
+def stock_reserve_available(
+    *,
+    demands: Iterable,
+    document: DocumentRef,
+    actor=None,
+    idempotency_key: str = "",
+) -> ReserveResult:
+    """Reserve what is available of each demand, in the order given; report the rest as short.
+
+    Never raises for lack of stock. A repeat with the same key returns the first call's reservations
+    (and the shortfall against today's demands) without reserving again.
+    """
+    demands = _demands(demands)
+    document = _document(document)
+    with transaction.atomic():
+        need = _need_per_row(demands)
+        rows = locks.stock_levels_for_update(need)
+        replay = _replayed(
+            kind=MovementKind.RESERVATION, document=document, idempotency_key=idempotency_key, keys=need
+        )
+        if replay is not None:
+            done: dict[tuple, int] = defaultdict(int)
+            for movement in replay:
+                done[(movement.product_id, movement.warehouse_id, movement.document_line_id)] += (
+                    movement.reserved_delta
+                )
+            reserved, short = [], []
+            for demand in demands:
+                got = min(
+                    demand.quantity, done[(demand.product_id, demand.warehouse_id, str(demand.line_id))]
+                )
+                if got:
+                    reserved.append(demand._replace(quantity=got))
+                if demand.quantity > got:
+                    short.append(demand._replace(quantity=demand.quantity - got))
+            return ReserveResult(reserved=reserved, short=short, movements=replay)
+        left = {key: max(0, _available(row)) for key, row in rows.items()}
+        reserved, short = [], []
+        for demand in demands:
+            key = (demand.product_id, demand.warehouse_id)
+            got = min(demand.quantity, left.get(key, 0))
+            if got:
+                left[key] -= got
+                reserved.append(demand._replace(quantity=got))
+            if demand.quantity > got:
+                short.append(demand._replace(quantity=demand.quantity - got))
+        movements = (
+            _write(
+                kind=MovementKind.RESERVATION,
+                rows=rows,
+                changes=[(demand, 0, demand.quantity) for demand in reserved],
+                document=document,
+                actor=actor,
+                idempotency_key=idempotency_key,
+            )
+            if reserved
+            else []
+        )
+        return ReserveResult(reserved=reserved, short=short, movements=movements)
+
+
+def _consume_reservation(
+    *,
+    kind: str,
+    demands: Iterable,
+    document: DocumentRef,
+    actor,
+    reason: str,
+    idempotency_key: str,
+    ships: bool,
+) -> list[StockMovement]:
+    demands = _demands(demands)
+    document = _document(document)
+    need = _need_per_row(demands)
+    with transaction.atomic():
+        rows = locks.stock_levels_for_update(need)
+        replay = _replayed(kind=kind, document=document, idempotency_key=idempotency_key, keys=need)
+        if replay is not None:
+            return replay
+        short = [
+            _short_line(key, quantity, rows[key].reserved if key in rows else 0)
+            for key, quantity in sorted(need.items())
+            if key not in rows or quantity > rows[key].reserved
+        ]
+        if short:
+            raise InsufficientStock(_("Less is reserved than asked for on some lines."), lines=short)
+        return _write(
+            kind=kind,
+            rows=rows,
+            changes=[(demand, -demand.quantity if ships else 0, -demand.quantity) for demand in demands],
+            document=document,
+            actor=actor,
+            reason=(reason or "").strip(),
+            idempotency_key=idempotency_key,
+        )
+
+
+def stock_release(
+    *,
+    demands: Iterable,
+    document: DocumentRef,
+    actor=None,
+    reason: str = "",
+    idempotency_key: str = "",
+) -> list[StockMovement]:
+    """Give reserved stock back to available (an order cancelled or changed); all or nothing.
+
+    Raises InsufficientStock when a row holds less reserved than asked to release.
+    """
+    return _consume_reservation(
+        kind=MovementKind.RELEASE,
+        demands=demands,
+        document=document,
+        actor=actor,
+        reason=reason,
+        idempotency_key=idempotency_key,
+        ships=False,
+    )
+
+
+def stock_ship(
+    *,
+    demands: Iterable,
+    document: DocumentRef,
+    actor=None,
+    idempotency_key: str = "",
+) -> list[StockMovement]:
+    """Reserved goods leave the warehouse: on hand and reserved both go down; all or nothing.
+
+    Raises InsufficientStock when a row holds less reserved than asked to ship.
+    """
+    return _consume_reservation(
+        kind=MovementKind.SHIPMENT,
+        demands=demands,
+        document=document,
+        actor=actor,
+        reason="",
+        idempotency_key=idempotency_key,
+        ships=True,
+    )
+
+
+def stock_transfer(
+    *,
+    product_id: int,
+    from_warehouse_id: int,
+    to_warehouse_id: int,
+    quantity: int,
+    actor=None,
+    document: DocumentRef | None = None,
+    reason: str = "",
+    idempotency_key: str = "",
+) -> tuple[StockMovement, StockMovement]:
+    """Move available stock of one product between warehouses: a transfer_out and a transfer_in.
+
+    Raises InsufficientStock when the source has less available (on hand − reserved) than `quantity`.
+    """
+    quantity = _quantity(quantity)
+    if from_warehouse_id == to_warehouse_id:
+        raise InvalidStockMovement(fields={"to_warehouse": [_("Choose a different warehouse.")]})
+    document = _document(document)
+    source, target = (product_id, from_warehouse_id), (product_id, to_warehouse_id)
+    _check_exist([source, target])
+    with transaction.atomic():
+        # The target row may be new; the source must exist. Both are locked in the one global order.
+        locks.stock_levels_create_missing([target])
+        rows = locks.stock_levels_for_update([source, target])
+        replay = _replayed(
+            kind=MovementKind.TRANSFER_OUT, document=document, idempotency_key=idempotency_key, keys=[source]
+        )
+        if replay is not None:
+            incoming = _replayed(
+                kind=MovementKind.TRANSFER_IN,
+                document=document,
+                idempotency_key=idempotency_key,
+                keys=[target],
+            )
+            return replay[0], incoming[0]
+        available = _available(rows.get(source))
+        if quantity > available:
+            raise InsufficientStock(lines=[_short_line(source, quantity, max(0, available))])
+        common = {"rows": rows, "document": document, "actor": actor, "reason": (reason or "").strip()}
+        (out,) = _write(
+            kind=MovementKind.TRANSFER_OUT,
+            changes=[(Demand(*source, quantity), -quantity, 0)],
+            idempotency_key=idempotency_key,
+            **common,
+        )
+        (into,) = _write(
+            kind=MovementKind.TRANSFER_IN,
+            changes=[(Demand(*target, quantity), quantity, 0)],
+            idempotency_key=idempotency_key,
+            **common,
+        )
+        return out, into
