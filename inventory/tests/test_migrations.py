@@ -30,7 +30,8 @@ def test_existing_balances_get_opening_movements():
             cursor.execute(
                 "INSERT INTO inventory_stocklevel"
                 " (product_id, warehouse_id, on_hand, reserved, reorder_point,"
-                " updated_at) VALUES (%s, %s, 40, 15, 0, CURRENT_TIMESTAMP), (%s, %s, 0, 0, 0, CURRENT_TIMESTAMP)",
+                " updated_at) VALUES (%s, %s, 40, 15, 0, CURRENT_TIMESTAMP),"
+                " (%s, %s, 0, 0, 0, CURRENT_TIMESTAMP)",
                 [product.pk, warehouse.pk, other.pk, warehouse.pk],
             )
     finally:
