@@ -33,6 +33,11 @@ BEAT_SCHEDULE = {
         "task": "inventory.tasks.stock_check_task",
         "schedule": crontab(hour=3, minute=15),
     },
+    # Approved orders no allocation message reached, then every backorder, most urgent first.
+    "orders-allocation-sweep": {
+        "task": "orders.tasks.order_allocation_sweep_task",
+        "schedule": timedelta(minutes=10),
+    },
     "orders-rescore-priority": {
         "task": "orders.tasks.order_rescore_open_task",
         "schedule": timedelta(minutes=15),

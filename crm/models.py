@@ -70,6 +70,14 @@ class Customer(TimeStampedModel):
     users = models.ManyToManyField(
         settings.AUTH_USER_MODEL, blank=True, related_name="customers", verbose_name=_("portal/API users")
     )
+    accepts_partial_shipments = models.BooleanField(
+        _("accepts partial shipments"),
+        default=True,
+        help_text=_(
+            "When some lines are short, ship what is in stock now and the rest later. Otherwise the "
+            "order waits and ships complete. New orders take this as their default."
+        ),
+    )
     is_active = models.BooleanField(_("active"), default=True)
     notes = models.TextField(_("notes"), blank=True)
 

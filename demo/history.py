@@ -23,7 +23,9 @@ from demo.plans import PRODUCTS_BY_SKU, OrderPlan, Step
 from finance.models import Invoice, InvoiceEvent, Payment
 from finance.services import invoice_issue, payment_record
 from finance.states import InvoiceStatus
-from inventory.models import Warehouse
+from inventory.models import StockMovement, Warehouse
+from inventory.selectors import stock_available_by_product
+from inventory.services import stock_receive
 from logistics.models import Carrier, Shipment, ShipmentEvent
 from logistics.services import (
     shipment_create,
@@ -34,7 +36,9 @@ from logistics.services import (
 )
 from logistics.states import ShipmentStatus
 from orders.models import Channel, Order, OrderEvent
+from orders.selectors import line_allocations_held
 from orders.services import (
+    order_allocate,
     order_approve,
     order_cancel,
     order_create,
@@ -181,6 +185,8 @@ class _Walker:
         if step.action in simple:
             with self.clock.at(at):
                 simple[step.action]()
+        elif step.to == S.ALLOCATED:
+            self.allocate(at, actor)
         elif step.to in (S.PARTIALLY_SHIPPED, S.SHIPPED):
             self.ship(at, previous, actor, partial=step.to == S.PARTIALLY_SHIPPED)
         elif step.to == S.DELIVERED:
@@ -191,26 +197,60 @@ class _Walker:
             with self.clock.at(at):
                 order_transition(order_id=order_id, to=step.to, actor=actor, reason=step.reason)
 
+    def allocate(self, at: dt.datetime, actor) -> None:
+        """Allocation reserves the order's stock through inventory; what the network lacks is first
+        received into the nearest warehouse (a demo replenishment), so the story can go on."""
+        warehouse = _nearest_warehouse(self.plan, self.ctx)
+        with self.clock.at(at - dt.timedelta(hours=1)):
+            lines = self.order.lines.select_related("product").order_by("position")
+            wanted: dict[int, int] = {}
+            for line in lines:
+                if not line.is_custom_build and not line.product.made_to_order:
+                    wanted[line.product_id] = wanted.get(line.product_id, 0) + line.quantity
+            available = stock_available_by_product(product_ids=list(wanted))
+            for product_id, quantity in wanted.items():
+                short = quantity - available.get(product_id, 0)
+                if short > 0 and warehouse is not None:
+                    stock_receive(
+                        product_id=product_id,
+                        warehouse_id=warehouse.pk,
+                        quantity=short,
+                        actor=actor,
+                        reason="demo replenishment",
+                    )
+        with self.clock.at(at):
+            order_allocate(order_id=self.order.pk, actor=actor)
+
     def ship(self, at: dt.datetime, previous: dt.datetime, actor, *, partial: bool) -> None:
-        """Create, pack and dispatch a shipment; dispatch moves the order. A full shipment is invoiced."""
+        """Create, pack and dispatch shipments from the warehouses allocation reserved in (one per
+        warehouse); dispatch moves the order. A full shipment is invoiced."""
         gap = at - previous
         carrier, tracking = _carrier_and_tracking(self.plan, self.ctx, self.rng)
-        trucks = carrier is not None and carrier.code == "OWNFLEET"
-        with self.clock.at(at - gap / 2):
-            shipment = shipment_create(
-                order_id=self.order.pk,
-                lines=_partial_lines(self.order) if partial else None,
-                warehouse=None if trucks else _nearest_warehouse(self.plan, self.ctx),
-                carrier=carrier,
-                actor=actor,
-            )
-        with self.clock.at(at - gap / 4):
-            shipment_pack(shipment_id=shipment.pk, actor=actor)
-        with self.clock.at(at):
-            shipment_dispatch(shipment_id=shipment.pk, tracking_number=tracking, actor=actor)
-        origin = shipment.warehouse.city if shipment.warehouse else "Shiyan"
-        self.scan(shipment, "Picked up", origin, at + dt.timedelta(minutes=40))
-        self.scan(shipment, "In transit", f"{self.address.region} hub", at + dt.timedelta(hours=16))
+        held = sorted({row.warehouse for row in line_allocations_held(order_id=self.order.pk)}, key=str)
+        plans: list[tuple[Warehouse | None, list | None]]
+        if partial:
+            plans = [(held[0], None)] if len(held) > 1 else [(None, _partial_lines(self.order))]
+        else:
+            plans = [(warehouse, None) for warehouse in held] or [(None, None)]
+        shipments = []
+        for number, (warehouse, lines) in enumerate(plans):
+            with self.clock.at(at - gap / 2):
+                shipment = shipment_create(
+                    order_id=self.order.pk, lines=lines, warehouse=warehouse, carrier=carrier, actor=actor
+                )
+            with self.clock.at(at - gap / 4):
+                shipment_pack(shipment_id=shipment.pk, actor=actor)
+            with self.clock.at(at):
+                shipment_dispatch(
+                    shipment_id=shipment.pk,
+                    tracking_number=tracking if number == 0 else f"{tracking}-{number + 1}",
+                    actor=actor,
+                )
+            shipments.append(shipment)
+        for shipment in shipments:
+            origin = shipment.warehouse.city if shipment.warehouse else "Shiyan"
+            self.scan(shipment, "Picked up", origin, at + dt.timedelta(minutes=40))
+            self.scan(shipment, "In transit", f"{self.address.region} hub", at + dt.timedelta(hours=16))
         if not partial:
             with self.clock.at(at):
                 invoice_issue(order_id=self.order.pk, actor=self.ctx.users["finance"])
@@ -296,6 +336,10 @@ def backdate_order(*, order_id: int, clock: Clock, requested_in_days: int | None
             (ShipmentEvent, ShipmentEvent.objects.filter(shipment__order_id=order_id)),
             (InvoiceEvent, InvoiceEvent.objects.filter(invoice__order_id=order_id)),
             (Payment, Payment.objects.filter(invoice__order_id=order_id)),
+            (
+                StockMovement,
+                StockMovement.objects.filter(document_type="orders.order", document_id=str(order_id)),
+            ),
         )
         for model, queryset in related:
             rows = list(queryset)

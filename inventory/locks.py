@@ -58,3 +58,20 @@ def stock_levels_ensure_for_update(keys: Iterable[Key]) -> dict[Key, StockLevel]
     keys = sorted(set(keys))
     stock_levels_create_missing(keys)
     return stock_levels_for_update(keys)
+
+
+def stock_levels_of_products_for_update(product_ids, warehouse_ids) -> dict[Key, StockLevel]:
+    """Lock every existing StockLevel row of these products in these warehouses, in the usual order.
+
+    The same global (product_id, warehouse_id) order as `stock_levels_for_update`, so the two mix
+    without deadlocks; one `IN × IN` query instead of one OR per key. Must run inside a transaction.
+    """
+    product_ids, warehouse_ids = sorted(set(product_ids)), sorted(set(warehouse_ids))
+    if not product_ids or not warehouse_ids:
+        return {}
+    rows = list(
+        StockLevel.objects.select_for_update(of=("self",))
+        .filter(product_id__in=product_ids, warehouse_id__in=warehouse_ids)
+        .order_by("product_id", "warehouse_id")
+    )
+    return {(row.product_id, row.warehouse_id): row for row in rows}

@@ -19,6 +19,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core import events
 from inventory import locks
 from inventory.errors import InsufficientStock, InvalidStockMovement
 from inventory.models import MovementKind, Product, StockLevel, StockMovement, Warehouse
@@ -136,7 +137,9 @@ def _write(
 ) -> list[StockMovement]:
     """Move the locked rows by the summed deltas (F(), one UPDATE per row) and write the movements.
 
-    changes: (demand, on_hand_delta, reserved_delta) per movement.
+    changes: (demand, on_hand_delta, reserved_delta) per movement. A write that makes stock available
+    (a receipt, a return, a transfer in, an upward count, a released reservation) emits
+    `stock.replenished` naming its products and warehouses: orders waiting on a backorder listen.
     """
     per_row: dict[locks.Key, list[int]] = defaultdict(lambda: [0, 0])
     for demand, on_hand_delta, reserved_delta in changes:
@@ -144,10 +147,20 @@ def _write(
         total[0] += on_hand_delta
         total[1] += reserved_delta
     now = timezone.now()
+    replenished: list[locks.Key] = []
     for key in sorted(per_row):
         on_hand_delta, reserved_delta = per_row[key]
         StockLevel.objects.filter(pk=rows[key].pk).update(
             on_hand=F("on_hand") + on_hand_delta, reserved=F("reserved") + reserved_delta, updated_at=now
+        )
+        if on_hand_delta - reserved_delta > 0:
+            replenished.append(key)
+    if replenished:
+        events.emit(
+            "stock.replenished",
+            kind=kind,
+            product_ids=sorted({p for p, _w in replenished}),
+            warehouse_ids=sorted({w for _p, w in replenished}),
         )
     return StockMovement.objects.bulk_create(
         [
@@ -553,3 +566,18 @@ def stock_transfer(
             **common,
         )
         return out, into
+
+
+def stock_lock_available(*, product_ids: Iterable[int], warehouse_ids: Iterable[int]) -> dict[locks.Key, int]:
+    """Lock the balances of these products in these warehouses and return what is available there.
+
+    For a caller that decides what to reserve from the balances (order allocation): it calls this
+    first, plans, then reserves in the same transaction, so the plan sees what the reservation
+    will. Rows are locked in the one global order; a missing row counts as 0 and is not created.
+    Returns {(product_id, warehouse_id): on_hand − reserved} for the rows that exist. Must run inside
+    the caller's transaction (the locks last until it ends).
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("stock_lock_available must run inside a transaction")
+    rows = locks.stock_levels_of_products_for_update(product_ids, warehouse_ids)
+    return {key: max(0, _available(row)) for key, row in rows.items()}

@@ -21,6 +21,7 @@ from logistics import locks
 from logistics.models import Carrier, Shipment, ShipmentEvent, ShipmentLine, TrackingEvent
 from logistics.states import LIFECYCLE, NOT_DISPATCHED, ShipmentEventKind, ShipmentStatus
 from orders.models import OrderLine
+from orders.selectors import line_allocations_held
 from orders.services import order_record_delivered, order_record_shipped_quantities
 from orders.states import OrderStatus
 
@@ -54,6 +55,55 @@ def _requested_lines(lines: Sequence[tuple[int, int]], remaining: dict[int, int]
     if errors:
         raise ValidationFailed(fields=errors)
     return list(lines)
+
+
+def _allocated_warehouse(order_id: int, line_ids: list[int]):
+    """The one warehouse where these lines' units are reserved, None when nothing is; the picked
+    warehouse is the allocated one. Refuses lines reserved in several warehouses."""
+    held = line_allocations_held(order_id=order_id, line_ids=line_ids)
+    warehouses = {row.warehouse for row in held}
+    if len(warehouses) > 1:
+        codes = ", ".join(sorted(w.code for w in warehouses))
+        raise ValidationFailed(
+            fields={
+                "warehouse": [
+                    _(
+                        "These lines are reserved in several warehouses (%(codes)s): create one "
+                        "shipment per warehouse."
+                    )
+                    % {"codes": codes}
+                ]
+            }
+        )
+    return next(iter(warehouses), None)
+
+
+def _default_lines(order_id: int, remaining: dict[int, int], warehouse) -> list[tuple[int, int]]:
+    """Every quantity not yet in a shipment; a line reserved in stock only as far as its units
+    reserved in `warehouse` are not yet in a shipment from there."""
+    held = line_allocations_held(order_id=order_id, line_ids=list(remaining))
+    reserved: dict[int, dict[int, int]] = {}
+    for row in held:
+        reserved.setdefault(row.line_id, {})[row.warehouse_id] = row.quantity_reserved
+    pending = dict(
+        ShipmentLine.objects.filter(
+            order_line__order_id=order_id,
+            shipment__status__in=list(NOT_DISPATCHED),
+            shipment__warehouse=warehouse,
+        )
+        .exclude(shipment__status=H.CANCELLED)
+        .values("order_line_id")
+        .annotate(quantity=Sum("quantity"))
+        .values_list("order_line_id", "quantity")
+    )
+    wanted = []
+    for line_id, left in remaining.items():
+        if line_id in reserved:
+            here = reserved[line_id].get(getattr(warehouse, "pk", None), 0) - pending.get(line_id, 0)
+            left = min(left, here)
+        if left > 0:
+            wanted.append((line_id, left))
+    return wanted
 
 
 def shipment_create(
@@ -99,13 +149,17 @@ def shipment_create(
             for line_id, quantity in order_lines.values_list("pk", "quantity")
         }
         if lines is None:
-            wanted = [(line_id, left) for line_id, left in remaining.items() if left > 0]
+            if warehouse is None:
+                warehouse = _allocated_warehouse(order.pk, list(remaining))
+            wanted = _default_lines(order.pk, remaining, warehouse)
             if not wanted:
                 raise ValidationFailed(
                     fields={"lines": [_("Everything on this order is already in a shipment.")]}
                 )
         else:
             wanted = _requested_lines(lines, remaining)
+        if warehouse is None:
+            warehouse = _allocated_warehouse(order.pk, [line_id for line_id, _qty in wanted])
         now = timezone.now()
         shipment = Shipment.objects.create(
             number=_shipment_number(now),
@@ -187,7 +241,11 @@ def shipment_dispatch(
         )
         quantities = dict(shipment.lines.values_list("order_line_id", "quantity"))
         order_record_shipped_quantities(
-            order_id=shipment.order_id, quantities=quantities, actor=actor, reference=shipment.number
+            order_id=shipment.order_id,
+            quantities=quantities,
+            actor=actor,
+            reference=shipment.number,
+            warehouse_id=shipment.warehouse_id,
         )
     return shipment
 

@@ -155,12 +155,15 @@ TRANSITIONS: tuple[Transition, ...] = (
         services.order_cancel,
         needs_reason=True,
     ),
+    # Runs the allocation process now (as the worker does after approval): reserves stock through
+    # inventory, or records the backorder. "Allocated" is never set by hand.
     Transition(
         "allocate",
         S.ALLOCATED,
-        gettext_lazy("Mark allocated"),
-        gettext_lazy("Mark selected orders allocated"),
-        _to(S.ALLOCATED),
+        gettext_lazy("Allocate stock"),
+        gettext_lazy("Allocate stock for selected orders"),
+        services.order_allocate_now,
+        takes_reason=False,
     ),
     Transition(
         "start_production",

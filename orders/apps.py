@@ -14,6 +14,29 @@ def enqueue_priority_scoring(name: str, *, event_id: str, order_id: int, **paylo
     order_score_priority_task.delay(order_id=order_id, event_id=event_id)
 
 
+def enqueue_allocation(name: str, *, event_id: str, order_id: int, **payload) -> None:
+    """Approved (or resumed to approved): queue its stock allocation."""
+    from orders.tasks import order_allocate_task  # noqa: PLC0415
+
+    if name == "order.released" and payload.get("status") != "approved":
+        return
+    order_allocate_task.delay(order_id=order_id, event_id=event_id)
+
+
+def enqueue_release(name: str, *, event_id: str, order_id: int, **payload) -> None:
+    """Cancelled: queue the release of whatever stock the order still holds."""
+    from orders.tasks import order_release_stock_task  # noqa: PLC0415
+
+    order_release_stock_task.delay(order_id=order_id, event_id=event_id)
+
+
+def enqueue_backorder_retry(name: str, *, event_id: str, product_ids=(), **payload) -> None:
+    """Stock became available somewhere: queue a retry of the backorders on those products."""
+    from orders.tasks import order_backorders_retry_task  # noqa: PLC0415
+
+    order_backorders_retry_task.delay(product_ids=list(product_ids), event_id=event_id)
+
+
 class OrdersConfig(AppConfig):
     name = "orders"
     verbose_name = _("Orders")
@@ -28,3 +51,7 @@ class OrdersConfig(AppConfig):
             "order.updated",
         ]:
             events.subscribe(name, enqueue_priority_scoring)
+        events.subscribe("order.approved", enqueue_allocation)
+        events.subscribe("order.released", enqueue_allocation)
+        events.subscribe("order.cancelled", enqueue_release)
+        events.subscribe("stock.replenished", enqueue_backorder_retry)

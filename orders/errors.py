@@ -46,3 +46,17 @@ class StatusSetByFulfilment(Conflict):
             % {"number": order_number, "target": OrderStatus(target).label},
             extra={"order": order_number, "target": str(target)},
         )
+
+
+class StatusSetByAllocation(Conflict):
+    code = "status_set_by_allocation"
+
+    def __init__(self, *, order_number: str):
+        super().__init__(
+            _(
+                "Order %(number)s becomes “Allocated” when stock allocation has reserved its stock, "
+                "not by hand."
+            )
+            % {"number": order_number},
+            extra={"order": order_number, "target": "allocated"},
+        )

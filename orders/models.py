@@ -23,6 +23,17 @@ class Channel(models.TextChoices):
     ADMIN = "admin", _("Admin")
 
 
+class AllocationStatus(models.TextChoices):
+    """Where an order's stock lines stand in inventory (built-to-order lines are production's)."""
+
+    NONE = "", _("Not allocated")
+    ALLOCATED = "allocated", _("Fully reserved")
+    PARTIAL = "partial", _("Partly reserved, rest backordered")
+    BACKORDERED = "backordered", _("Backordered")
+    NOT_NEEDED = "not_needed", _("Nothing to take from stock")
+    RELEASED = "released", _("Reservations released")
+
+
 class Order(TimeStampedModel):
     number = models.CharField(_("number"), max_length=32, unique=True, editable=False)
     customer = models.ForeignKey(
@@ -90,6 +101,27 @@ class Order(TimeStampedModel):
         db_index=True,
         validators=[MaxValueValidator(100)],
         help_text=_("0–100, higher first; scored by the system."),
+    )
+    accepts_partial_shipments = models.BooleanField(
+        _("accepts partial shipments"),
+        default=True,
+        help_text=_("Ship the lines in stock now and backorders later; otherwise ship complete."),
+    )
+    # Written only by orders.services.allocation (stock reserved through inventory).
+    allocation_status = models.CharField(
+        _("allocation"),
+        max_length=16,
+        choices=AllocationStatus.choices,
+        default=AllocationStatus.NONE,
+        db_index=True,
+        editable=False,
+    )
+    allocation = models.JSONField(
+        _("allocation decision"),
+        default=dict,
+        blank=True,
+        editable=False,
+        help_text=_("Which warehouse ships each line and why; what is backordered."),
     )
     external_reference = models.CharField(_("external reference"), max_length=80, blank=True, db_index=True)
     notes = models.TextField(_("notes"), blank=True)
@@ -223,6 +255,10 @@ class OrderLine(models.Model):
                 condition=Q(quantity_shipped__lte=models.F("quantity")),
                 name="orders_line_shipped_lte_quantity",
             ),
+            models.CheckConstraint(
+                condition=Q(quantity_allocated__lte=models.F("quantity")),
+                name="orders_line_allocated_lte_quantity",
+            ),
         ]
 
     def __str__(self):
@@ -245,3 +281,44 @@ class OrderEvent(TimelineEvent):
 
     def __str__(self):
         return f"{self.order_id} {self.kind_label}"
+
+
+class LineAllocation(models.Model):
+    """Units of one order line reserved in one warehouse (through inventory's ledger) and shipped from it.
+
+    `quantity` counts every unit reserved there for the line, shipped ones included; what is still
+    reserved is `quantity - quantity_shipped`. Written only by orders.services.allocation and the
+    shipping record; the ledger's reservations for the line always agree.
+    """
+
+    order = models.ForeignKey(
+        Order, on_delete=models.CASCADE, related_name="allocations", verbose_name=_("order")
+    )
+    line = models.ForeignKey(
+        OrderLine, on_delete=models.CASCADE, related_name="allocations", verbose_name=_("order line")
+    )
+    warehouse = models.ForeignKey(
+        "inventory.Warehouse", on_delete=models.PROTECT, related_name="+", verbose_name=_("warehouse")
+    )
+    quantity = models.PositiveIntegerField(_("reserved"), default=0)
+    quantity_shipped = models.PositiveIntegerField(_("shipped"), default=0)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("line allocation")
+        verbose_name_plural = _("line allocations")
+        ordering = ["line_id", "warehouse_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["line", "warehouse"], name="orders_allocation_line_wh_uniq"),
+            models.CheckConstraint(
+                condition=Q(quantity_shipped__lte=models.F("quantity")),
+                name="orders_allocation_shipped_lte_quantity",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.line_id}@{self.warehouse_id}: {self.quantity}/{self.quantity_shipped}"
+
+    @property
+    def quantity_reserved(self) -> int:
+        return self.quantity - self.quantity_shipped

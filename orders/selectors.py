@@ -1,12 +1,15 @@
 """Reads for orders. Visibility lives here: a dealer reaches orders only through *_for_dealer."""
 
-from django.db.models import Case, CharField, Exists, OuterRef, Prefetch, QuerySet, Value, When
+from dataclasses import dataclass
+
+from django.db.models import Case, CharField, Exists, F, OuterRef, Prefetch, QuerySet, Value, When
 from django.db.models.functions import Coalesce, Concat, NullIf, Trim
 from django.utils.translation import gettext as _
 
 from core.errors import NotFound
 from crm.selectors import customer_list_for_user, is_dealer, is_sales_rep
-from orders.models import Order, OrderEvent, OrderLine
+from inventory import allocation as planner
+from orders.models import AllocationStatus, LineAllocation, Order, OrderEvent, OrderLine
 from orders.states import INTERNAL_KINDS, OPEN
 
 
@@ -89,3 +92,102 @@ def order_find_by_external_reference(*, customer_id: int, external_reference: st
     if not external_reference:
         return None
     return Order.objects.filter(customer_id=customer_id, external_reference=external_reference).first()
+
+
+@dataclass(frozen=True)
+class LineAllocationView:
+    """One order line as allocation left it: where its units are reserved, what waits, and why."""
+
+    line_id: int
+    position: int
+    sku: str
+    ordered: int
+    from_stock: bool
+    warehouses: list[dict]  # {"code", "name", "reserved", "shipped"}
+    backordered: int
+    explanation: str
+
+
+@dataclass(frozen=True)
+class AllocationView:
+    status: str
+    status_label: str
+    explanation: str
+    decided_at: str | None
+    lines: list[LineAllocationView]
+
+    @property
+    def backordered(self) -> int:
+        return sum(line.backordered for line in self.lines)
+
+
+def order_allocation_view(*, order: Order) -> AllocationView:
+    """The allocation decision of an order in words (current language), for admin, portal and API.
+
+    Two queries: the lines with their products, the allocation rows with their warehouses.
+    """
+    decision = order.allocation or {}
+    per_line = decision.get("lines", {})
+    rows: dict[int, list[LineAllocation]] = {}
+    for row in (
+        LineAllocation.objects.filter(order_id=order.pk)
+        .select_related("warehouse")
+        .order_by("warehouse__code")
+    ):
+        rows.setdefault(row.line_id, []).append(row)
+    lines = []
+    for line in OrderLine.objects.filter(order_id=order.pk).select_related("product").order_by("position"):
+        stock = not line.is_custom_build and not line.product.made_to_order
+        entry = per_line.get(str(line.pk), {})
+        explanation = ""
+        if not stock:
+            explanation = _("Built to order by production; not taken from stock.")
+        elif entry.get("reason") in planner.LineReason.__members__.values():
+            explanation = str(
+                planner.render_lazy(planner.LINE_MESSAGES[entry["reason"]], entry.get("params", {}))
+            )
+        lines.append(
+            LineAllocationView(
+                line_id=line.pk,
+                position=line.position,
+                sku=line.sku,
+                ordered=line.quantity,
+                from_stock=stock,
+                warehouses=[
+                    {
+                        "code": row.warehouse.code,
+                        "name": row.warehouse.name,
+                        "reserved": row.quantity_reserved,
+                        "shipped": row.quantity_shipped,
+                    }
+                    for row in rows.get(line.pk, [])
+                ],
+                backordered=(line.quantity - line.quantity_allocated)
+                if stock and order.allocation_status
+                else 0,
+                explanation=explanation,
+            )
+        )
+    reason = decision.get("reason")
+    explanation = (
+        str(planner.render_lazy(planner.PLAN_MESSAGES[reason], decision.get("params", {})))
+        if reason in planner.PlanReason.__members__.values()
+        else ""
+    )
+    return AllocationView(
+        status=order.allocation_status,
+        status_label=str(AllocationStatus(order.allocation_status).label),
+        explanation=explanation,
+        decided_at=decision.get("at"),
+        lines=lines,
+    )
+
+
+def line_allocations_held(*, order_id: int, line_ids=None):
+    """The order's allocation rows still holding reserved units, with their warehouses."""
+    rows = LineAllocation.objects.filter(
+        order_id=order_id, quantity__gt=F("quantity_shipped")
+    ).select_related("warehouse")
+    if line_ids is not None:
+        rows = rows.filter(line_id__in=list(line_ids))
+    return rows.order_by("warehouse__code", "line_id")

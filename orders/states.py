@@ -36,6 +36,9 @@ class OrderEventKind(models.TextChoices):
     IN_REVIEW = "order.in_review", _("Review started")
     APPROVED = "order.approved", _("Approved")
     ALLOCATED = "order.allocated", _("Stock allocated")
+    BACKORDERED = "order.backordered", _("Backordered")
+    BACKORDER_FILLED = "order.backorder_filled", _("Backorder filled")
+    STOCK_RELEASED = "order.stock_released", _("Reserved stock released")
     IN_PRODUCTION = "order.in_production", _("Sent to production")
     READY_TO_SHIP = "order.ready_to_ship", _("Ready to ship")
     LINES_SHIPPED = "order.lines_shipped", _("Quantities shipped")
@@ -58,6 +61,8 @@ HOLDABLE = {S.SUBMITTED, S.IN_REVIEW, S.APPROVED, S.ALLOCATED, S.IN_PRODUCTION, 
 # Reached only through what logistics records (shipments dispatched, delivered), never set by hand:
 # an order marked shipped without a shipment could no longer be shipped, nor invoiced correctly.
 FULFILMENT_ONLY = {S.PARTIALLY_SHIPPED, S.SHIPPED, S.DELIVERED}
+# Reached only when orders.services.allocation has reserved the stock (issue #8), never by hand.
+ALLOCATION_ONLY = {S.ALLOCATED}
 # A dealer may still change lines, dates and address.
 EDITABLE = {S.DRAFT, S.SUBMITTED}
 

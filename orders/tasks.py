@@ -3,6 +3,12 @@ from django.db import OperationalError
 
 from core.sweeps import sweep_continue
 from orders.services import order_rescore_open, order_score_priority
+from orders.services.allocation import (
+    order_allocate,
+    order_backorders_retry,
+    order_release_cancelled,
+    orders_approved_unallocated,
+)
 
 
 @shared_task(
@@ -21,3 +27,36 @@ def order_score_priority_task(order_id: int, event_id: str | None = None):
 def order_rescore_open_task(after: int | None = None, batch: int = 500):
     """Sweep: rescore open orders in bounded batches, re-enqueued while a batch comes back full."""
     sweep_continue(order_rescore_open_task, order_rescore_open(after=after, batch=batch), batch=batch)
+
+
+# Stock allocation (orders.services.allocation). Every handler is idempotent by construction: it
+# reserves only what an order still needs and releases only what it still holds, under the order lock.
+_RETRY = {
+    "autoretry_for": (OperationalError,),  # a deadlock victim or a lost connection: try again
+    "retry_backoff": 2,
+    "retry_backoff_max": 120,
+    "max_retries": 8,
+}
+
+
+@shared_task(ignore_result=True, **_RETRY)
+def order_allocate_task(order_id: int, event_id: str | None = None):
+    order_allocate(order_id=order_id)
+
+
+@shared_task(ignore_result=True, **_RETRY)
+def order_release_stock_task(order_id: int, event_id: str | None = None):
+    order_release_cancelled(order_id=order_id)
+
+
+@shared_task(ignore_result=True, **_RETRY)
+def order_backorders_retry_task(product_ids: list[int] | None = None, event_id: str | None = None):
+    order_backorders_retry(product_ids=product_ids)
+
+
+@shared_task(ignore_result=True)
+def order_allocation_sweep_task():
+    """Periodic catch-up: approved orders nobody allocated yet, then every backorder, most urgent first."""
+    for order_id in orders_approved_unallocated():
+        order_allocate_task.delay(order_id=order_id)
+    order_backorders_retry_task.delay()

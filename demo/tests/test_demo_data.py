@@ -147,3 +147,26 @@ def test_refuses_to_run_with_debug_off_and_writes_nothing(settings, options):
         _run(**options)
 
     assert _row_counts() == before
+
+
+@pytest.mark.django_db
+def test_allocated_orders_hold_real_reservations_and_the_ledger_has_no_drift():
+    from django.db.models import Sum  # noqa: PLC0415
+
+    from inventory.models import StockMovement  # noqa: PLC0415
+    from inventory.selectors import stock_drift  # noqa: PLC0415
+    from orders.models import LineAllocation  # noqa: PLC0415
+
+    _run(size="small", orders=FEW_ORDERS * 2)
+
+    assert stock_drift() == []
+    for order in Order.objects.filter(status__in=[S.ALLOCATED, S.READY_TO_SHIP]):
+        held = sum(row.quantity_reserved for row in LineAllocation.objects.filter(order=order))
+        ledger = StockMovement.objects.filter(
+            document_type="orders.order", document_id=str(order.pk)
+        ).aggregate(reserved=Sum("reserved_delta"))["reserved"]
+        assert (
+            held > 0 or not order.lines.filter(is_custom_build=False, product__made_to_order=False).exists()
+        )
+        assert held == (ledger or 0), order.number
+        assert order.allocation_status in ("allocated", "partial")

@@ -5,6 +5,12 @@ the outbox in that transaction (core.events), so nothing leaves the database for
 rolled back, and nothing is lost for one that committed.
 """
 
+from orders.services.allocation import (
+    order_allocate,
+    order_allocate_now,
+    order_allocation_release,
+    order_backorders_retry,
+)
 from orders.services.fulfilment import order_record_delivered, order_record_shipped_quantities
 from orders.services.intake import (
     ADDRESS_FIELDS,
@@ -29,6 +35,10 @@ from orders.services.lifecycle import (
 from orders.services.priority import order_priority_score, order_rescore_open, order_score_priority
 
 __all__ = [
+    "order_allocate",
+    "order_allocate_now",
+    "order_allocation_release",
+    "order_backorders_retry",
     "ADDRESS_FIELDS",
     "ADDRESS_REQUIRED",
     "Quote",

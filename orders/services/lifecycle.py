@@ -6,9 +6,9 @@ from django.utils.translation import gettext as _
 from core.errors import ValidationFailed
 from core.lifecycle import transition
 from orders import locks
-from orders.errors import StatusSetByFulfilment
+from orders.errors import StatusSetByAllocation, StatusSetByFulfilment
 from orders.models import Order
-from orders.states import FULFILMENT_ONLY, HOLDABLE, LIFECYCLE, OrderStatus
+from orders.states import ALLOCATION_ONLY, FULFILMENT_ONLY, HOLDABLE, LIFECYCLE, OrderStatus
 
 S = OrderStatus
 
@@ -37,7 +37,8 @@ def order_transition(
     """Move an order to any status the lifecycle allows (admin actions, tests). See `_move`.
 
     Raises InvalidTransition (409) for a move the table forbids, StatusSetByFulfilment (409) for the
-    shipping statuses logistics sets, ConcurrentModification (409), NotFound (404), ValidationFailed.
+    shipping statuses logistics sets, StatusSetByAllocation (409) for "allocated",
+    ConcurrentModification (409), NotFound (404), ValidationFailed.
     """
     if to not in S.values:
         raise ValidationFailed(fields={"status": [_("Unknown status.")]})
@@ -46,6 +47,11 @@ def order_transition(
             order_number=Order.objects.values_list("number", flat=True).filter(pk=order_id).first()
             or str(order_id),
             target=to,
+        )
+    if to in ALLOCATION_ONLY:
+        raise StatusSetByAllocation(
+            order_number=Order.objects.values_list("number", flat=True).filter(pk=order_id).first()
+            or str(order_id)
         )
     if to in (S.REJECTED, S.ON_HOLD, S.CANCELLED) and not reason.strip():
         raise ValidationFailed(fields={"reason": [_("Give a reason.")]})

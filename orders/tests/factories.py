@@ -1,11 +1,48 @@
 from django.utils import timezone
 
 from crm.tests.factories import AddressFactory, CustomerFactory
+from inventory.models import Warehouse
+from inventory.services import stock_receive
 from inventory.tests.factories import ProductFactory
 from orders.models import Channel, Order
 from orders.services import order_create
+from orders.services.allocation import order_allocate
 from orders.states import HOLDABLE, LIFECYCLE, OrderStatus
 from pricing.services import LineRequest
+
+S = OrderStatus
+ALLOCATED_OR_BEYOND = {
+    S.ALLOCATED,
+    S.READY_TO_SHIP,
+    S.PARTIALLY_SHIPPED,
+    S.SHIPPED,
+    S.DELIVERED,
+    S.COMPLETED,
+}
+
+
+def factory_warehouse():
+    warehouse, _created = Warehouse.objects.get_or_create(
+        code="FAC", defaults={"name": "Factory test warehouse", "region": "Test"}
+    )
+    return warehouse
+
+
+def stock_and_allocate(order):
+    """Receive every stock line's units into the factory warehouse, then allocate the (approved)
+    order through the real service; returns the order re-read."""
+    warehouse = factory_warehouse()
+    for line in order.lines.select_related("product"):
+        if not line.is_custom_build and not line.product.made_to_order:
+            stock_receive(product_id=line.product_id, warehouse_id=warehouse.pk, quantity=line.quantity)
+    order_allocate(order_id=order.pk)
+    order.refresh_from_db()
+    return order
+
+
+def _allocate_real_stock(order) -> None:
+    Order.objects.filter(pk=order.pk).update(status=S.APPROVED, approved_at=timezone.now())
+    stock_and_allocate(order)
 
 
 def make_order(
@@ -18,6 +55,7 @@ def make_order(
     actor=None,
     status=None,
     held_from="",
+    stock=True,
     **kwargs,
 ):
     """An order created through the real service (so totals, number and timeline are real).
@@ -31,6 +69,11 @@ def make_order(
     version bump and no event. It is needed because an order cannot reach the fulfilment statuses
     (allocated, ready to ship, shipped …) without the processes that own them. An order on hold must
     say where it was held from (`held_from`), as the engine records it in `status_before_hold`.
+
+    An order set to "allocated" or beyond (or held from there) holds real stock, as allocation would
+    have left it: each stock line's units are received into one warehouse ("FAC", created on first
+    use) and reserved by orders.services.allocation.order_allocate. `stock=False` skips that (an
+    order allocated before the stock ledger existed).
     """
     if held_from and status != OrderStatus.ON_HOLD:
         raise ValueError("held_from is only for an order on hold")
@@ -56,6 +99,8 @@ def make_order(
     )
     if status is None or status == order.status:
         return order
+    if stock and ({status, held_from} & ALLOCATED_OR_BEYOND):
+        _allocate_real_stock(order)
     now = timezone.now()
     changes = {"status": status}
     for reached in (held_from, status):

@@ -10,6 +10,7 @@ from orders.models import Order, OrderEvent, OrderLine
 from orders.services import order_transition
 from orders.states import OrderStatus
 from orders.tests.api.support import client_for, dealer, dealer_order
+from orders.tests.factories import stock_and_allocate
 
 S = OrderStatus
 
@@ -20,6 +21,9 @@ def detail(order) -> str:
 
 def move(order, *statuses):
     for status in statuses:
+        if status == S.ALLOCATED:  # reached only through allocation, with real stock
+            stock_and_allocate(order)
+            continue
         order_transition(order_id=order.pk, to=status, reason="test")
     order.refresh_from_db()
     return order

@@ -4,7 +4,7 @@ from crm.tests.factories import CustomerFactory, dealer_user
 from orders.models import OrderEvent
 from orders.services import order_transition
 from orders.states import OrderStatus
-from orders.tests.factories import make_order
+from orders.tests.factories import make_order, stock_and_allocate
 
 
 @pytest.mark.django_db
@@ -44,8 +44,9 @@ def test_cancel_without_a_reason_is_refused_and_nothing_changes(client, dealer, 
 @pytest.mark.django_db
 def test_the_services_refusal_is_shown_on_the_form_and_nothing_changes(client, dealer, dealer_customer):
     order = make_order(customer=dealer_customer)
-    for status in (OrderStatus.APPROVED, OrderStatus.ALLOCATED, OrderStatus.READY_TO_SHIP):
-        order = order_transition(order_id=order.pk, to=status)
+    order = order_transition(order_id=order.pk, to=OrderStatus.APPROVED)
+    order = stock_and_allocate(order)
+    order = order_transition(order_id=order.pk, to=OrderStatus.READY_TO_SHIP)
     events_before = OrderEvent.objects.count()
     client.force_login(dealer)
 

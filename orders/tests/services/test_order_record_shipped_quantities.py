@@ -6,9 +6,13 @@ from core.errors import InvalidTransition, ValidationFailed
 from orders.models import OrderEvent
 from orders.services import order_record_shipped_quantities
 from orders.states import OrderStatus
-from orders.tests.factories import make_order
+from orders.tests.factories import factory_warehouse, make_order
 
 S = OrderStatus
+
+
+def WH() -> int:  # noqa: N802  (the factory warehouse the orders' stock is reserved in)
+    return factory_warehouse().pk
 
 
 def _state(order) -> tuple:
@@ -26,8 +30,12 @@ def test_quantities_add_up_across_calls():
     order = make_order(quantities=[3, 2], status=S.READY_TO_SHIP)
     first, second = order.lines.order_by("position").values_list("pk", flat=True)
 
-    order_record_shipped_quantities(order_id=order.pk, quantities={first: 1}, reference="SHP-1")
-    order_record_shipped_quantities(order_id=order.pk, quantities={first: 1, second: 1}, reference="SHP-2")
+    order_record_shipped_quantities(
+        order_id=order.pk, warehouse_id=WH(), quantities={first: 1}, reference="SHP-1"
+    )
+    order_record_shipped_quantities(
+        order_id=order.pk, warehouse_id=WH(), quantities={first: 1, second: 1}, reference="SHP-2"
+    )
     status, _version, shipped, _events = _state(order)
 
     assert (status, shipped) == (S.PARTIALLY_SHIPPED, [2, 1])
@@ -52,7 +60,9 @@ def test_bad_quantities_are_refused_and_nothing_is_written(quantities):
     before = _state(order)
 
     with pytest.raises(ValidationFailed):
-        order_record_shipped_quantities(order_id=order.pk, quantities=quantities(first, second))
+        order_record_shipped_quantities(
+            order_id=order.pk, warehouse_id=WH(), quantities=quantities(first, second)
+        )
 
     assert _state(order) == before
 
@@ -64,6 +74,6 @@ def test_an_order_that_cannot_ship_is_refused_and_nothing_is_written():
     before = _state(order)
 
     with pytest.raises(InvalidTransition):
-        order_record_shipped_quantities(order_id=order.pk, quantities={line.pk: 3})
+        order_record_shipped_quantities(order_id=order.pk, warehouse_id=WH(), quantities={line.pk: 3})
 
     assert _state(order) == before

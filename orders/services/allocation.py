@@ -1,0 +1,385 @@
+"""Stock allocation of approved orders (issue #8): reserve through inventory's ledger, record why.
+
+One order is allocated in one transaction:
+
+1. lock the order (every writer of an order's allocation holds this lock, so two workers given the
+   same order — or the same message twice — queue, and the second finds nothing left to allocate);
+2. work out what each stock line still needs (`quantity - quantity_allocated`; built-to-order lines
+   are production's and never taken from stock);
+3. lock the balances of those products in every active warehouse (inventory.services
+   .stock_lock_available, the one global row order) and plan with inventory.allocation
+   .plan_allocation — one nearest warehouse, else the fewest, else reserve what exists and backorder;
+4. reserve exactly the plan through inventory.services.stock_reserve_available (the ledger), write
+   the order's LineAllocation rows and line summaries, the decision (`Order.allocation`) and the
+   status: `allocated` when everything is reserved, or when part is and the customer accepts partial
+   shipments; otherwise the order stays approved with its backorder recorded (`order.backordered`).
+
+Nothing slow happens under the stock locks: no mail, no HTTP; follow-up work listens to the events.
+Locks are always taken order first, stock rows second (allocation, release, shipping alike).
+
+Backorders are retried in priority order (the stored score, then the older approval) whenever stock
+becomes available (`stock.replenished`, emitted by inventory for receipts, returns, transfers in,
+upward counts and released reservations) and by a periodic sweep.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import defaultdict
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from core import events
+from inventory import allocation as planner
+from inventory.models import Warehouse
+from inventory.services import DocumentRef, stock_lock_available, stock_release, stock_reserve_available
+from orders import locks
+from orders.models import AllocationStatus, LineAllocation, Order, OrderEvent, OrderLine
+from orders.services.lifecycle import _move
+from orders.states import LIFECYCLE, OrderEventKind, OrderStatus
+
+S = OrderStatus
+A = AllocationStatus
+K = OrderEventKind
+DOCUMENT_TYPE = "orders.order"
+# Statuses in which an order's stock lines may (still) be reserved: the first allocation after
+# approval, and backorders filled later while the order is being produced or partly shipped.
+ALLOCATABLE = frozenset({S.APPROVED, S.ALLOCATED, S.IN_PRODUCTION, S.READY_TO_SHIP, S.PARTIALLY_SHIPPED})
+WAITING = frozenset({A.PARTIAL, A.BACKORDERED})
+
+
+@dataclasses.dataclass(frozen=True)
+class AllocationOutcome:
+    order: Order
+    reserved: int  # units reserved by this call
+    backordered: int  # units of stock lines still waiting after it
+    changed: bool
+
+
+def document(order_id: int) -> DocumentRef:
+    return DocumentRef(type=DOCUMENT_TYPE, id=order_id)
+
+
+def from_stock(line: OrderLine) -> bool:
+    """A line taken from stock: neither a custom build nor a made-to-order product."""
+    return not line.is_custom_build and not line.product.made_to_order
+
+
+def _destination(order: Order) -> planner.Destination | None:
+    address = order.shipping_address or {}
+    lat, lon = address.get("latitude"), address.get("longitude")
+    if lat in (None, "") or lon in (None, ""):
+        return None
+    try:
+        return planner.Destination(latitude=float(lat), longitude=float(lon))
+    except (TypeError, ValueError):
+        return None
+
+
+def _warehouses() -> list[planner.Warehouse]:
+    return [
+        planner.Warehouse(id=w.pk, code=w.code, latitude=w.latitude, longitude=w.longitude)
+        for w in Warehouse.objects.filter(is_active=True).order_by("code")
+    ]
+
+
+def _status_of(stock_lines: list[OrderLine], allocated: dict[int, int]) -> str:
+    if not stock_lines:
+        return A.NOT_NEEDED
+    short = sum(line.quantity - allocated[line.pk] for line in stock_lines)
+    if short == 0:
+        return A.ALLOCATED
+    return A.PARTIAL if any(allocated[line.pk] for line in stock_lines) else A.BACKORDERED
+
+
+def _decision(order: Order, plan: planner.Plan | None, stock_lines, allocated, codes) -> dict:
+    """The decision stored on the order: the plan's reason, and per line why and what is short."""
+    previous = (order.allocation or {}).get("lines", {})
+    lines = {}
+    planned = {d.line_id: d for d in plan.lines} if plan else {}
+    for line in stock_lines:
+        key = str(line.pk)
+        entry = dict(previous.get(key, {}))
+        decision = planned.get(line.pk)
+        if decision is not None:
+            entry = {"reason": str(decision.reason), "params": dict(decision.params)}
+        entry["backordered"] = line.quantity - allocated[line.pk]
+        lines[key] = entry
+    result = {
+        "at": timezone.now().isoformat(),
+        "lines": lines,
+        "warehouses": {str(wid): code for wid, code in codes.items()},
+    }
+    if plan is not None:
+        result.update(reason=str(plan.reason), params=dict(plan.params), ships_now=plan.ships_now)
+    else:
+        result.update(
+            {k: v for k, v in (order.allocation or {}).items() if k in ("reason", "params", "ships_now")}
+        )
+    return result
+
+
+def _short_lines(stock_lines: list[OrderLine], allocated: dict[int, int]) -> list[dict]:
+    return [
+        {"line_id": line.pk, "sku": line.sku, "quantity_short": line.quantity - allocated[line.pk]}
+        for line in stock_lines
+        if line.quantity > allocated[line.pk]
+    ]
+
+
+def order_allocate(*, order_id: int, actor=None) -> AllocationOutcome:
+    """Reserve stock for what an order's stock lines still need, and record the decision.
+
+    Preconditions: none — an order that is not in an allocatable status (approved, allocated, in
+    production, ready to ship, partially shipped), or has nothing left to reserve, is returned
+    unchanged (`changed` False), so redelivered messages and sweeps are harmless.
+    Side effects, in one transaction: stock reservations in inventory's ledger (document
+    "orders.order", line ids), LineAllocation rows and `quantity_allocated`, `allocation_status` and
+    `allocation` on the order, version bumped; approved → allocated through the lifecycle
+    (`order.allocated`) when everything is reserved or part is and partial shipments are accepted;
+    a timeline entry and `order.backordered` (with the short lines) when a backorder is recorded or
+    grows; a "backorder filled" entry when a retry reserves more for an allocated order.
+    """
+    with transaction.atomic():
+        order = locks.order_for_update(order_id)
+        if order.status not in ALLOCATABLE:
+            return AllocationOutcome(order=order, reserved=0, backordered=0, changed=False)
+        lines = list(
+            OrderLine.objects.filter(order_id=order.pk).select_related("product").order_by("position")
+        )
+        stock_lines = [line for line in lines if from_stock(line)]
+        allocated = {line.pk: line.quantity_allocated for line in stock_lines}
+        need = {line.pk: line.quantity - line.quantity_allocated for line in stock_lines}
+        need = {pk: qty for pk, qty in need.items() if qty > 0}
+        before = _status_of(stock_lines, allocated)
+        if not need:
+            if order.allocation_status != before:
+                order.allocation_status = before
+                order.save(update_fields=["allocation_status", "updated_at"])
+            if order.status == S.APPROVED and before == A.ALLOCATED and stock_lines:
+                order = _move(order.pk, S.ALLOCATED, actor=actor)[0]
+            return AllocationOutcome(order=order, reserved=0, backordered=0, changed=False)
+
+        warehouses = _warehouses()
+        codes = {w.id: w.code for w in warehouses}
+        by_pk = {line.pk: line for line in stock_lines}
+        available = stock_lock_available(
+            product_ids={by_pk[pk].product_id for pk in need}, warehouse_ids=list(codes)
+        )
+        plan = planner.plan_allocation(
+            lines=[
+                planner.Line(line_id=pk, product_id=by_pk[pk].product_id, quantity=qty)
+                for pk, qty in need.items()
+            ],
+            stock=available,
+            warehouses=warehouses,
+            destination=_destination(order),
+            accepts_partial=order.accepts_partial_shipments,
+        )
+        demands = [
+            (decision.product_id, part.warehouse_id, part.quantity, decision.line_id)
+            for decision in plan.lines
+            for part in decision.allocations
+        ]
+        reserved = 0
+        if demands:
+            result = stock_reserve_available(demands=demands, document=document(order.pk), actor=actor)
+            _record_reservations(order, result.reserved)
+            for demand in result.reserved:
+                allocated[int(demand.line_id)] += demand.quantity
+                reserved += demand.quantity
+        after = _status_of(stock_lines, allocated)
+        short_lines = _short_lines(stock_lines, allocated)
+        backordered = sum(item["quantity_short"] for item in short_lines)
+        was_short = sum(
+            int(entry.get("backordered", 0)) for entry in (order.allocation or {}).get("lines", {}).values()
+        )
+        order.allocation = _decision(order, plan, stock_lines, allocated, codes)
+        order.allocation_status = after
+        order.version = F("version") + 1
+        order.save(update_fields=["allocation", "allocation_status", "version", "updated_at"])
+        order.refresh_from_db(fields=["version"])
+        summary = {
+            "reason": str(plan.reason),
+            "reserved": reserved,
+            "backordered": backordered,
+            "warehouses": [codes[w] for w in plan.warehouse_ids],
+        }
+        ships = after == A.ALLOCATED or (after == A.PARTIAL and order.accepts_partial_shipments)
+        if order.status == S.APPROVED and ships:
+            order = _move(order.pk, S.ALLOCATED, actor=actor, data=summary)[0]
+        elif reserved and order.status != S.APPROVED:
+            OrderEvent.record(order=order, kind=K.BACKORDER_FILLED, actor=actor, data=summary)
+        if backordered > was_short:  # a new backorder (or one that grew): said once, not on every retry
+            _announce_backorder(order, actor=actor, short_lines=short_lines, summary=summary)
+        return AllocationOutcome(order=order, reserved=reserved, backordered=backordered, changed=True)
+
+
+def order_allocate_now(*, order_id: int, actor=None) -> Order:
+    """The admin's "Allocate stock": run allocation at once for an approved order; returns the order.
+
+    Raises InvalidTransition (409) unless the order is approved or in production (what allocation
+    may move on); a backorder is not an error — the order stays approved with it recorded.
+    """
+    with transaction.atomic():
+        order = locks.order_for_update(order_id)
+        if order.status not in (S.APPROVED, S.IN_PRODUCTION):
+            raise LIFECYCLE.refusal(order, S.ALLOCATED)
+        return order_allocate(order_id=order_id, actor=actor).order
+
+
+def _announce_backorder(order: Order, *, actor, short_lines: list[dict], summary: dict) -> None:
+    OrderEvent.record(order=order, kind=K.BACKORDERED, actor=actor, data={**summary, "lines": short_lines})
+    events.emit(
+        K.BACKORDERED,
+        order_id=order.pk,
+        number=order.number,
+        customer_id=order.customer_id,
+        status=order.status,
+        lines=[{"sku": item["sku"], "quantity_short": item["quantity_short"]} for item in short_lines],
+    )
+
+
+def _record_reservations(order: Order, reserved) -> None:
+    """Add reserved units to the LineAllocation rows and the lines' `quantity_allocated` (order locked)."""
+    per_row: dict[tuple[int, int], int] = defaultdict(int)
+    per_line: dict[int, int] = defaultdict(int)
+    for demand in reserved:
+        per_row[(int(demand.line_id), demand.warehouse_id)] += demand.quantity
+        per_line[int(demand.line_id)] += demand.quantity
+    existing = {
+        (row.line_id, row.warehouse_id): row
+        for row in LineAllocation.objects.filter(order_id=order.pk, line_id__in=list(per_line))
+    }
+    new = []
+    for (line_id, warehouse_id), quantity in per_row.items():
+        row = existing.get((line_id, warehouse_id))
+        if row is None:
+            new.append(
+                LineAllocation(
+                    order_id=order.pk, line_id=line_id, warehouse_id=warehouse_id, quantity=quantity
+                )
+            )
+        else:
+            LineAllocation.objects.filter(pk=row.pk).update(
+                quantity=F("quantity") + quantity, updated_at=timezone.now()
+            )
+    LineAllocation.objects.bulk_create(new)
+    for line_id, quantity in per_line.items():
+        OrderLine.objects.filter(pk=line_id).update(quantity_allocated=F("quantity_allocated") + quantity)
+
+
+def order_allocation_release(*, order_id: int, actor=None, reason: str = "", line_ids=None) -> int:
+    """Give back every unit still reserved for the order (or for `line_ids`); returns how many.
+
+    Runs when an order is cancelled (from the `order.cancelled` event) and before a changed order is
+    allocated again. Exactly once by construction: it releases what the order's LineAllocation rows
+    still hold, under the order lock, and leaves them holding nothing — a second call finds nothing.
+    Shipped units are never released. Writes the ledger's release movements, an `order.stock_released`
+    timeline entry, and (when everything is released) `allocation_status` "released".
+    """
+    with transaction.atomic():
+        order = locks.order_for_update(order_id)
+        rows = LineAllocation.objects.filter(
+            order_id=order.pk, quantity__gt=F("quantity_shipped")
+        ).select_related("line")
+        if line_ids is not None:
+            rows = rows.filter(line_id__in=list(line_ids))
+        rows = list(rows.order_by("line_id", "warehouse_id"))
+        if not rows:
+            return 0
+        demands = [
+            (row.line.product_id, row.warehouse_id, row.quantity_reserved, row.line_id) for row in rows
+        ]
+        stock_release(demands=demands, document=document(order.pk), actor=actor, reason=reason)
+        released = sum(row.quantity_reserved for row in rows)
+        per_line: dict[int, int] = defaultdict(int)
+        for row in rows:
+            per_line[row.line_id] += row.quantity_reserved
+        LineAllocation.objects.filter(pk__in=[row.pk for row in rows]).update(
+            quantity=F("quantity_shipped"), updated_at=timezone.now()
+        )
+        LineAllocation.objects.filter(pk__in=[row.pk for row in rows], quantity=0).delete()
+        for line_id, quantity in per_line.items():
+            OrderLine.objects.filter(pk=line_id).update(quantity_allocated=F("quantity_allocated") - quantity)
+        still = LineAllocation.objects.filter(order_id=order.pk, quantity__gt=F("quantity_shipped")).exists()
+        changes = ["version", "updated_at"]
+        if not still:
+            order.allocation_status = A.RELEASED
+            changes.append("allocation_status")
+        order.version = F("version") + 1
+        order.save(update_fields=changes)
+        order.refresh_from_db(fields=["version"])
+        OrderEvent.record(
+            order=order,
+            kind=K.STOCK_RELEASED,
+            actor=actor,
+            note=reason,
+            data={"released": released, "lines": {str(k): v for k, v in sorted(per_line.items())}},
+        )
+        return released
+
+
+def order_release_cancelled(*, order_id: int) -> int:
+    """Release what a cancelled order still holds (the `order.cancelled` listener's task)."""
+    with transaction.atomic():
+        order = locks.order_for_update(order_id)
+        if order.status != S.CANCELLED:
+            return 0
+        return order_allocation_release(order_id=order.pk, reason=order.status)
+
+
+def orders_waiting_for_stock(*, product_ids=None, limit: int = 200) -> list[int]:
+    """Orders with a backorder on a stock line, most urgent first: priority, then the older approval."""
+    lines = OrderLine.objects.filter(
+        order__allocation_status__in=list(WAITING),
+        order__status__in=list(ALLOCATABLE),
+        is_custom_build=False,
+        product__made_to_order=False,
+        quantity_allocated__lt=F("quantity"),
+    )
+    if product_ids is not None:
+        lines = lines.filter(product_id__in=list(product_ids))
+    order_ids = set(lines.values_list("order_id", flat=True).distinct()[: limit * 5])
+    return list(
+        Order.objects.filter(pk__in=order_ids)
+        .order_by("-priority", F("approved_at").asc(nulls_last=True), "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def order_backorders_retry(*, product_ids=None, limit: int = 200) -> int:
+    """Try again to reserve stock for waiting orders, most urgent first; returns units reserved.
+
+    Each order is its own transaction (order lock, then stock rows), so a long retry never holds
+    many locks and a failure on one order leaves the others done.
+    """
+    reserved = 0
+    for order_id in orders_waiting_for_stock(product_ids=product_ids, limit=limit):
+        reserved += order_allocate(order_id=order_id).reserved
+    return reserved
+
+
+def orders_approved_unallocated(*, limit: int = 500) -> list[int]:
+    """Approved orders allocation has not looked at yet (a lost message, a worker down): most urgent first."""
+    return list(
+        Order.objects.filter(status=S.APPROVED, allocation_status=A.NONE)
+        .order_by("-priority", F("approved_at").asc(nulls_last=True), "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+__all__ = [
+    "ALLOCATABLE",
+    "AllocationOutcome",
+    "DOCUMENT_TYPE",
+    "order_allocate",
+    "order_allocate_now",
+    "order_allocation_release",
+    "order_backorders_retry",
+    "order_release_cancelled",
+    "orders_approved_unallocated",
+    "orders_waiting_for_stock",
+]
