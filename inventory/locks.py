@@ -11,7 +11,7 @@ from functools import reduce
 
 from django.db.models import Q
 
-from inventory.models import StockLevel
+from inventory.models import StockLevel, StockTransfer
 
 Key = tuple[int, int]  # (product_id, warehouse_id)
 
@@ -58,3 +58,12 @@ def stock_levels_ensure_for_update(keys: Iterable[Key]) -> dict[Key, StockLevel]
     keys = sorted(set(keys))
     stock_levels_create_missing(keys)
     return stock_levels_for_update(keys)
+
+
+def transfer_for_update(transfer_id: int):
+    """Lock one StockTransfer row; evaluated. None when there is none.
+
+    A transfer service locks its transfer first and its stock rows after (in the order above);
+    no stock writer locks a transfer, so the two orders never cross.
+    """
+    return StockTransfer.objects.select_for_update(of=("self",)).filter(pk=transfer_id).first()
