@@ -3,11 +3,14 @@
 Fails on main: there was no transfer document, only the immediate `stock_transfer` move.
 """
 
+import contextlib
+import multiprocessing
 from decimal import Decimal
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
+from django.db import connection, connections
 from django.urls import reverse
 
 from core.errors import Conflict, InvalidTransition, ValidationFailed
@@ -15,6 +18,7 @@ from core.models import OutboxEvent
 from inventory.errors import InsufficientStock
 from inventory.models import MovementKind, StockLevel, StockMovement, StockTransfer, StockTransferEvent
 from inventory.selectors import stock_drift, stock_in_transit, transfer_in_transit, transfer_suggestions
+from inventory.services import DocumentRef, stock_receive, stock_reserve
 from inventory.states import ALLOWED, TransferStatus
 from inventory.tests.factories import ProductFactory, StockLevelFactory, WarehouseFactory
 from inventory.transfers import (
@@ -493,3 +497,105 @@ def test_stock_level_list_shows_in_transit_without_a_query_per_row(
         if r.product_id == first.pk and r.warehouse_id == destination.pk
     )
     assert row.in_transit == 3
+
+
+# --- concurrency (PostgreSQL) ---------------------------------------------------------------------
+# Eight worker processes, each with its own PostgreSQL connection, ship transfers that all draw on the
+# same source row while orders reserve on it; only the row locks keep available (on hand − reserved)
+# at or above zero (without them the workers would trip the reserved ≤ on hand check, or oversell).
+
+PROCESSES = 8
+ON_HAND = 40
+
+
+def _worker(number: int, transfer_ids: list[int], product_id: int, source_id: int, results) -> None:
+    for conn in connections.all(initialized_only=True):
+        conn.connection = None
+    shipped = refused = reserved = 0
+    try:
+        for i, transfer_id in enumerate(transfer_ids):
+            try:
+                transfer_ship(transfer_id=transfer_id)
+                shipped += 1
+            except InsufficientStock:
+                refused += 1
+            if i % 3 == 0:
+                try:
+                    stock_reserve(
+                        demands=[(product_id, source_id, 1)],
+                        document=DocumentRef("orders.order", f"{number}-{i}"),
+                    )
+                    reserved += 1
+                except InsufficientStock:
+                    pass
+            # Ship the same transfer again: a retry moves nothing more.
+            if i % 4 == 0:
+                with contextlib.suppress(InsufficientStock):
+                    transfer_ship(transfer_id=transfer_id)
+        results.put((number, "ok", shipped, refused, reserved))
+    except Exception as exc:  # reported to the parent, which fails the test
+        results.put((number, "error", repr(exc), 0, 0))
+    finally:
+        connection.close()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_shipments_from_one_hot_row_never_go_below_available():
+    # given 40 on hand at the source, and 8 × 6 transfers of 1–3 units each (~96 units asked for)
+    source, north, south = WarehouseFactory(), WarehouseFactory(), WarehouseFactory()
+    product = ProductFactory()
+    stock_receive(product_id=product.pk, warehouse_id=source.pk, quantity=ON_HAND)
+    batches = []
+    for number in range(PROCESSES):
+        batch = []
+        for i in range(6):
+            transfer = transfer_request(
+                from_warehouse_id=source.pk,
+                to_warehouse_id=(north if (number + i) % 2 else south).pk,
+                lines=[(product.pk, 1 + (number + i) % 3)],
+            )
+            batch.append(transfer.pk)
+        batches.append(batch)
+    connection.close()
+
+    # when eight processes ship them (and reserve on the same row) at once
+    context = multiprocessing.get_context("fork")
+    results = context.Queue()
+    workers = [
+        context.Process(target=_worker, args=(n, batches[n], product.pk, source.pk, results))
+        for n in range(PROCESSES)
+    ]
+    for worker in workers:
+        worker.start()
+    outcomes = [results.get(timeout=120) for _ in workers]
+    for worker in workers:
+        worker.join(timeout=30)
+
+    # then no worker failed, available never went below zero, what left equals what is in transit,
+    # some shipments were refused (demand outran supply), and the ledger equals the balances
+    assert [outcome for outcome in outcomes if outcome[1] != "ok"] == []
+    level = StockLevel.objects.get(product=product, warehouse=source)
+    assert 0 <= level.reserved <= level.on_hand
+    shipped = StockTransfer.objects.filter(status=TransferStatus.SHIPPED)
+    assert shipped.count() == sum(outcome[2] for outcome in outcomes)
+    assert sum(outcome[3] for outcome in outcomes) > 0
+    assert level.reserved == sum(outcome[4] for outcome in outcomes)
+    in_transit = sum(stock_in_transit(product_ids=[product.pk]).values())
+    assert level.on_hand == ON_HAND - in_transit
+    out = StockMovement.objects.filter(kind=MovementKind.TRANSFER_OUT)
+    assert out.count() == shipped.count()  # each shipped once, retries included
+    assert stock_drift() == []
+
+    # and receiving them all puts every unit shipped at its destination
+    for transfer_id in shipped.values_list("pk", flat=True):
+        transfer_receive(transfer_id=transfer_id)
+    assert (
+        sum(
+            StockLevel.objects.filter(product=product, warehouse__in=[north, south]).values_list(
+                "on_hand", flat=True
+            )
+        )
+        == in_transit
+    )
+    assert stock_drift() == []
