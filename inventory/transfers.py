@@ -198,6 +198,9 @@ def transfer_ship(*, transfer_id: int, actor=None) -> StockTransfer:
         if not LIFECYCLE.allows(transfer, T.SHIPPED):
             raise LIFECYCLE.refusal(transfer, T.SHIPPED)
         lines = list(transfer.lines.order_by("pk"))
+        # The destination's balance rows exist from now on (zero, no movement), so the stock list shows
+        # what is on its way to them; created without locks (INSERT … ON CONFLICT DO NOTHING).
+        locks.stock_levels_create_missing([(line.product_id, transfer.to_warehouse_id) for line in lines])
         stock_transfer_out(
             demands=[(line.product_id, transfer.from_warehouse_id, line.quantity, line.pk) for line in lines],
             document=_document(transfer),
