@@ -2,6 +2,7 @@ from functools import partial
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db.models import F
 from django.http import HttpResponseRedirect
@@ -35,7 +36,7 @@ from inventory.models import (
     StockTransferLine,
     Warehouse,
 )
-from inventory.states import TRANSITION_PERMISSION, TransferStatus, can_edit
+from inventory.states import LIFECYCLE, TRANSITION_PERMISSION, TransferStatus, can_edit
 
 
 @admin.register(Category)
@@ -405,6 +406,40 @@ class StockTransferCreateForm(forms.Form):
         return (root, "") if root in self.fields else (None, path)
 
 
+class TransferReceiveForm(forms.Form):
+    """What arrived of each shipped line (all of it by default), and why when less did."""
+
+    def __init__(self, *args, lines: list[StockTransferLine], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.products: dict[str, int] = {}
+        for line in lines:
+            name = f"line_{line.pk}"
+            self.products[name] = line.product_id
+            self.fields[name] = forms.IntegerField(
+                label=str(line.product),
+                min_value=0,
+                max_value=line.quantity_shipped,
+                initial=line.quantity_shipped,
+                help_text=_("%(shipped)d shipped") % {"shipped": line.quantity_shipped},
+            )
+        self.fields["reason"] = forms.CharField(
+            label=capfirst(_("reason")),
+            required=False,
+            max_length=500,
+            help_text=_("Required when less arrived than was shipped: the rest is written off."),
+        )
+
+    def received(self) -> dict[int, int]:
+        return {product_id: self.cleaned_data[name] for name, product_id in self.products.items()}
+
+    def domain_error_field(self, path: str) -> tuple[str | None, str]:
+        by_product = {str(product_id): name for name, product_id in self.products.items()}
+        if path.startswith("received."):
+            name = by_product.get(path.removeprefix("received."))
+            return name, "" if name else path
+        return (path, "") if path in self.fields else (None, path)
+
+
 class StockTransferLineInline(admin.TabularInline):
     """Lines are edited here only while the transfer is requested; the save goes through
     transfers.transfer_update_lines (StockTransferAdmin.save_related), never the formset."""
@@ -481,6 +516,69 @@ class StockTransferAdmin(DomainErrorAdminMixin, ServiceAddViewMixin, admin.Model
     @admin.display(description=_("in transit"), ordering="in_transit")
     def in_transit(self, obj: StockTransfer) -> int:
         return getattr(obj, "in_transit", 0)
+
+    @admin.display(description=_("receive"))
+    def receive_link(self, obj: StockTransfer):
+        url = reverse("admin:inventory_stocktransfer_receive", args=[obj.pk])
+        return format_html('<a class="button" href="{}">{}</a>', url, _("Receive, counting what arrived…"))
+
+    def _offers_receiving(self, request, obj) -> bool:
+        return obj is not None and obj.status == T.SHIPPED and self.has_receive_permission(request)
+
+    def get_fields(self, request, obj=None):
+        if self._offers_receiving(request, obj):
+            return (*self.fields, "receive_link")
+        return self.fields
+
+    def get_readonly_fields(self, request, obj=None):
+        if self._offers_receiving(request, obj):
+            return (*self.readonly_fields, "receive_link")
+        return self.readonly_fields
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/receive/",
+                self.admin_site.admin_view(self.receive_view),
+                name="inventory_stocktransfer_receive",
+            )
+        ] + super().get_urls()
+
+    def receive_view(self, request, object_id):
+        """Receive a shipped transfer line by line; less than shipped needs a reason (written off)."""
+        if not self.has_receive_permission(request):
+            raise PermissionDenied
+        transfer = self.get_object(request, unquote(object_id))
+        if transfer is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        change_url = reverse("admin:inventory_stocktransfer_change", args=[transfer.pk])
+        if transfer.status != T.SHIPPED:
+            self.message_domain_error(request, LIFECYCLE.refusal(transfer, T.RECEIVED))
+            return HttpResponseRedirect(change_url)
+        lines = list(transfer.lines.select_related("product").order_by("pk"))
+        form = TransferReceiveForm(request.POST if request.method == "POST" else None, lines=lines)
+        if request.method == "POST" and form.is_valid():
+            try:
+                transfers.transfer_receive(
+                    transfer_id=transfer.pk,
+                    received=form.received(),
+                    reason=form.cleaned_data["reason"],
+                    actor=request.user,
+                )
+            except DomainError as exc:
+                form_add_domain_error(form, exc)
+            else:
+                messages.success(request, _("Transfer %(number)s received.") % {"number": transfer.number})
+                return HttpResponseRedirect(change_url)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Receive transfer %(number)s") % {"number": transfer.number},
+            "form": form,
+            "changelist_url": change_url,
+            "media": self.media + form.media,
+        }
+        return TemplateResponse(request, "admin/inventory/stocklevel/stock_form.html", context)
 
     def get_queryset(self, request):
         return selectors.transfer_list().select_related("requested_by")

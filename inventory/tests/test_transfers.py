@@ -617,3 +617,39 @@ def test_concurrent_shipments_from_one_hot_row_never_go_below_available():
         == in_transit
     )
     assert stock_drift() == []
+
+
+def test_admin_receive_page_counts_what_arrived_and_writes_off_the_rest_with_a_reason(client, setup):
+    _source, destination, first, second = setup
+    client.force_login(_staff(TRANSFER_KEEPER))
+    transfer = transfer_ship(transfer_id=_request(setup).pk)
+    lines = dict(transfer.lines.values_list("product_id", "pk"))
+    change_page = client.get(reverse("admin:inventory_stocktransfer_change", args=[transfer.pk]))
+    url = reverse("admin:inventory_stocktransfer_receive", args=[transfer.pk])
+    assert url in change_page.content.decode()
+    counted = {f"line_{lines[first.pk]}": "4", f"line_{lines[second.pk]}": "6"}
+
+    refused = client.post(url, {**counted, "reason": ""})  # less arrived, no reason: stays on the form
+
+    assert refused.status_code == 200
+    assert "Say why less arrived" in refused.content.decode()
+    assert StockMovement.objects.filter(kind=MovementKind.TRANSFER_IN).count() == 0
+
+    response = client.post(url, {**counted, "reason": "One crushed"})
+
+    assert response.status_code == 302
+    transfer.refresh_from_db()
+    assert transfer.status == T.RECEIVED
+    assert _level(first, destination) == (4, 0)
+    assert _level(second, destination) == (6, 0)
+    assert stock_drift() == []
+    assert client.get(url).status_code == 302  # received: nothing left to count
+
+
+def test_admin_receive_page_needs_the_receive_permission(client, setup):
+    client.force_login(_staff([c for c in TRANSFER_KEEPER if c != "receive_stocktransfer"]))
+    transfer = transfer_ship(transfer_id=_request(setup).pk)
+
+    response = client.get(reverse("admin:inventory_stocktransfer_receive", args=[transfer.pk]))
+
+    assert response.status_code == 403
