@@ -26,6 +26,7 @@ APP_MODELS: dict[str, tuple[str, ...]] = {
         "warehouse",
         "stocklevel",
         "stockmovement",
+        "stocktransfer",
     ),
     "pricing": ("tierdiscount", "customerprice", "shippingrate"),
     "orders": ("order", "orderline", "orderevent"),
@@ -35,6 +36,8 @@ APP_MODELS: dict[str, tuple[str, ...]] = {
     "webhooks": ("webhookendpoint", "webhookdelivery", "webhookattempt"),
     "analytics": ("dailysales",),
 }
+# Moving a transfer between warehouses (inventory.states.TRANSITION_PERMISSION).
+TRANSFER_WORKFLOW = ("inventory.ship_stocktransfer", "inventory.receive_stocktransfer")
 ORDER_WORKFLOW = (
     "review_order",
     "hold_order",
@@ -69,6 +72,7 @@ ROLES: dict[str, frozenset[str]] = {
         | _model_perms("analytics", None, (VIEW,))
         | _model_perms("webhooks", None, (VIEW, CHANGE))
         | {f"orders.{codename}" for codename in ORDER_WORKFLOW}
+        | set(TRANSFER_WORKFLOW)
     ),
     SALES_REP: frozenset(
         _model_perms("orders", None, (VIEW,))
@@ -87,6 +91,9 @@ ROLES: dict[str, frozenset[str]] = {
         _model_perms("orders", None, (VIEW,))
         | _model_perms("logistics", None, (VIEW, ADD, CHANGE))
         | _model_perms("inventory", ("stocklevel", "stockmovement", "warehouse"), (VIEW,))
+        # Logistics ships and receives transfers between warehouses, and may request them.
+        | _model_perms("inventory", ("stocktransfer",), (VIEW, ADD, CHANGE))
+        | set(TRANSFER_WORKFLOW)
         | {"orders.ship_order"}
     ),
     FINANCE: frozenset(

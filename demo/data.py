@@ -540,6 +540,13 @@ WAREHOUSES: tuple[WarehouseSpec, ...] = (
     WarehouseSpec("WH01", "Wuhan Dongxihu DC", "Hubei", "Wuhan", D("30.619700"), D("114.137500")),
 )
 
+# Stock transfers between warehouses, made through inventory's services after the order history:
+# (reason — also the key a second run finds them by, received?). One arrives, one stays in transit.
+TRANSFERS: tuple[tuple[str, bool], ...] = (
+    ("Demo: rebalance stock to the emptiest warehouse", True),
+    ("Demo: rebalance stock, on its way", False),
+)
+
 # (code, name, region, daily capacity in units)
 PLANTS: tuple[tuple[str, str, str, int], ...] = (
     ("SY01", "Shiyan Truck Assembly Plant", "Hubei", 12),

@@ -17,7 +17,8 @@ from demo.builders import Tally
 from demo.history import Context, order_from_plan
 from demo.plans import plan_order, reference_for
 from finance.models import Invoice, Payment
-from inventory.models import Warehouse
+from inventory.models import StockLevel, StockTransfer, Warehouse
+from inventory.transfers import transfer_receive, transfer_request, transfer_ship
 from logistics.models import Carrier, Shipment
 from orders.models import Order, OrderEvent
 
@@ -86,6 +87,7 @@ def demo_seed(
             result.problems.append(outcome.problem)
         if progress and index % 250 == 0:
             progress(index, count)
+    _seed_transfers(result, actor=users.get("logistics"))
     for model in followers:
         tally.add(model, False, before[model])
         tally.add(model, True, model.objects.count() - before[model])
@@ -95,6 +97,61 @@ def demo_seed(
         )
     )
     return result
+
+
+def _transfer_pick(*, used: set[int]) -> tuple[StockLevel, Warehouse, int] | None:
+    """The fullest stock row of a product not used yet, the active warehouse holding least of that
+    product, and about a fifth of what is available (whole packs)."""
+    levels = (
+        StockLevel.objects.filter(
+            warehouse__is_active=True, product__is_active=True, product__made_to_order=False, on_hand__gt=0
+        )
+        .exclude(product_id__in=used)
+        .select_related("product", "warehouse")
+        .order_by("product__sku", "warehouse__code")
+    )
+    best = max(levels, key=lambda level: level.available, default=None)
+    if best is None or best.available < 2:
+        return None
+    held = dict(StockLevel.objects.filter(product=best.product).values_list("warehouse_id", "on_hand"))
+    others = Warehouse.objects.filter(is_active=True).exclude(pk=best.warehouse_id).order_by("code")
+    target = min(others, key=lambda warehouse: held.get(warehouse.pk, 0), default=None)
+    if target is None:
+        return None
+    pack = best.product.pack_size
+    quantity = max(1, best.available // 5 // pack * pack)
+    return best, target, quantity
+
+
+def _seed_transfers(result: SeedResult, *, actor) -> None:
+    """Two transfers through inventory's services: one received, one in transit. Keyed by reason."""
+    existing = set(
+        StockTransfer.objects.filter(reason__in=[reason for reason, _received in data.TRANSFERS]).values_list(
+            "reason", flat=True
+        )
+    )
+    used: set[int] = set()
+    for reason, received in data.TRANSFERS:
+        if reason in existing:
+            result.tally.add(StockTransfer, False)
+            continue
+        pick = _transfer_pick(used=used)
+        if pick is None:
+            result.problems.append(f"{reason}: no stock to transfer")
+            continue
+        level, target, quantity = pick
+        used.add(level.product_id)
+        transfer = transfer_request(
+            from_warehouse_id=level.warehouse_id,
+            to_warehouse_id=target.pk,
+            lines=[(level.product_id, quantity)],
+            reason=reason,
+            actor=actor,
+        )
+        transfer_ship(transfer_id=transfer.pk, actor=actor)
+        if received:
+            transfer_receive(transfer_id=transfer.pk, actor=actor)
+        result.tally.add(StockTransfer, True)
 
 
 @dataclass(frozen=True)

@@ -2,17 +2,28 @@ from functools import partial
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db.models import F
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.text import capfirst
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from core.admin_mixins import DomainErrorAdminMixin, ReadOnlyAdminMixin, form_add_domain_error
+from core.admin_mixins import (
+    DomainErrorAdminMixin,
+    ReadOnlyAdminMixin,
+    ReasonActionForm,
+    ServiceAddViewMixin,
+    TimelineInline,
+    action_reason,
+    form_add_domain_error,
+)
 from core.errors import DomainError
-from inventory import services
+from inventory import selectors, services, transfers
 from inventory.models import (
     Category,
     Product,
@@ -20,8 +31,12 @@ from inventory.models import (
     ProductOptionValue,
     StockLevel,
     StockMovement,
+    StockTransfer,
+    StockTransferEvent,
+    StockTransferLine,
     Warehouse,
 )
+from inventory.states import LIFECYCLE, TRANSITION_PERMISSION, TransferStatus, can_edit
 
 
 @admin.register(Category)
@@ -190,6 +205,7 @@ class StockLevelAdmin(DomainErrorAdminMixin, admin.ModelAdmin):
         "on_hand",
         "reserved",
         "available",
+        "in_transit",
         "reorder_point",
         "below_reorder",
         "updated_at",
@@ -205,6 +221,11 @@ class StockLevelAdmin(DomainErrorAdminMixin, admin.ModelAdmin):
     def available(self, obj: StockLevel) -> int:
         return obj.available
 
+    @admin.display(description=_("in transit"), ordering="in_transit")
+    def in_transit(self, obj: StockLevel) -> int:
+        # Annotated in get_queryset (one subquery, no query per row); shipped transfers to this row.
+        return getattr(obj, "in_transit", 0)
+
     @admin.display(description=_("reorder"))
     def below_reorder(self, obj: StockLevel):
         if obj.available > obj.reorder_point:
@@ -218,7 +239,12 @@ class StockLevelAdmin(DomainErrorAdminMixin, admin.ModelAdmin):
         return ("product", "warehouse", *self.readonly_fields)
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("product", "warehouse")
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("product", "warehouse")
+            .annotate(in_transit=selectors.stock_in_transit_expression())
+        )
 
     def save_model(self, request, obj, form, change):
         """A new row starts at zero; a change saves the reorder point only, so a reservation or receipt
@@ -317,3 +343,337 @@ class StockMovementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             return ""
         line = f" / {obj.document_line_id}" if obj.document_line_id else ""
         return f"{obj.document_type} {obj.document_id}{line}"
+
+
+# --- transfers between warehouses -------------------------------------------------------------------
+
+T = TransferStatus
+
+
+class StockTransferCreateForm(forms.Form):
+    """Header and lines of a new transfer; checked by inventory.transfers.transfer_request."""
+
+    from_warehouse = forms.ModelChoiceField(
+        label=capfirst(_("from warehouse")), queryset=Warehouse.objects.filter(is_active=True)
+    )
+    to_warehouse = forms.ModelChoiceField(
+        label=capfirst(_("to warehouse")), queryset=Warehouse.objects.filter(is_active=True)
+    )
+    reason = forms.CharField(label=capfirst(_("reason")), required=False, max_length=500)
+    # Not stripped: row numbers in messages must match the rows the user sees.
+    lines = forms.CharField(
+        label=capfirst(_("lines")),
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 6, "cols": 50, "placeholder": "LGT-200 40"}),
+        help_text=_("One line per row: SKU quantity."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.row_numbers: list[int] = []
+
+    def clean_lines(self) -> list[tuple[int, int]]:
+        rows, errors, self.row_numbers = [], [], []
+        for row, text in enumerate(self.cleaned_data["lines"].splitlines(), start=1):
+            tokens = text.split()
+            if not tokens:
+                continue
+            if len(tokens) != 2 or not tokens[1].isdecimal() or len(tokens[1]) > 9:
+                errors.append(gettext("Row %(row)d: write the SKU, then a whole quantity.") % {"row": row})
+                continue
+            rows.append((row, tokens[0], int(tokens[1])))
+        products = dict(
+            Product.objects.filter(sku__in=[sku for _r, sku, _q in rows]).values_list("sku", "pk")
+        )
+        lines = []
+        for row, sku, quantity in rows:
+            if sku not in products:
+                errors.append(gettext("Row %(row)d: unknown SKU “%(sku)s”.") % {"row": row, "sku": sku})
+                continue
+            lines.append((products[sku], quantity))
+            self.row_numbers.append(row)
+        if errors:
+            raise forms.ValidationError(errors)
+        return lines
+
+    def domain_error_field(self, path: str) -> tuple[str | None, str]:
+        """`lines[2].quantity` → the lines box, labelled with the row the user typed it on."""
+        if path.startswith("lines["):
+            index = int(path[len("lines[") : path.index("]")])
+            row = self.row_numbers[index] if index < len(self.row_numbers) else index + 1
+            return "lines", gettext("Row %(row)d") % {"row": row}
+        root = path.split(".")[0].split("[")[0]
+        return (root, "") if root in self.fields else (None, path)
+
+
+class TransferReceiveForm(forms.Form):
+    """What arrived of each shipped line (all of it by default), and why when less did."""
+
+    def __init__(self, *args, lines: list[StockTransferLine], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.products: dict[str, int] = {}
+        for line in lines:
+            name = f"line_{line.pk}"
+            self.products[name] = line.product_id
+            self.fields[name] = forms.IntegerField(
+                label=str(line.product),
+                min_value=0,
+                max_value=line.quantity_shipped,
+                initial=line.quantity_shipped,
+                help_text=_("%(shipped)d shipped") % {"shipped": line.quantity_shipped},
+            )
+        self.fields["reason"] = forms.CharField(
+            label=capfirst(_("reason")),
+            required=False,
+            max_length=500,
+            help_text=_("Required when less arrived than was shipped: the rest is written off."),
+        )
+
+    def received(self) -> dict[int, int]:
+        return {product_id: self.cleaned_data[name] for name, product_id in self.products.items()}
+
+    def domain_error_field(self, path: str) -> tuple[str | None, str]:
+        by_product = {str(product_id): name for name, product_id in self.products.items()}
+        if path.startswith("received."):
+            name = by_product.get(path.removeprefix("received."))
+            return name, "" if name else path
+        return (path, "") if path in self.fields else (None, path)
+
+
+class StockTransferLineInline(admin.TabularInline):
+    """Lines are edited here only while the transfer is requested; the save goes through
+    transfers.transfer_update_lines (StockTransferAdmin.save_related), never the formset."""
+
+    model = StockTransferLine
+    extra = 0
+    fields = ("product", "quantity", "quantity_shipped", "quantity_received")
+    readonly_fields = ("quantity_shipped", "quantity_received")
+    autocomplete_fields = ("product",)
+
+    def _editable(self, request, obj) -> bool:
+        return (
+            obj is not None
+            and can_edit(obj.status)
+            and request.user.has_perm("inventory.change_stocktransfer")
+        )
+
+    def has_view_permission(self, request, obj=None):
+        return self.admin_site.get_model_admin(StockTransfer).has_view_or_change_permission(request, obj)
+
+    def has_add_permission(self, request, obj=None):
+        return self._editable(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return self._editable(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._editable(request, obj)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("product")
+
+
+class StockTransferEventInline(TimelineInline):
+    model = StockTransferEvent
+
+
+@admin.register(StockTransfer)
+class StockTransferAdmin(DomainErrorAdminMixin, ServiceAddViewMixin, admin.ModelAdmin):
+    add_form = StockTransferCreateForm
+    add_fieldsets = ((None, {"fields": ("from_warehouse", "to_warehouse", "reason", "lines")}),)
+    action_form = ReasonActionForm
+    actions = ["ship", "receive", "cancel"]
+    list_display = (
+        "number",
+        "status",
+        "from_warehouse",
+        "to_warehouse",
+        "in_transit",
+        "requested_by",
+        "created_at",
+        "shipped_at",
+        "received_at",
+    )
+    list_filter = ("status", "from_warehouse", "to_warehouse", "created_at")
+    search_fields = ("number", "reason", "lines__product__sku")
+    date_hierarchy = "created_at"
+    inlines = (StockTransferLineInline, StockTransferEventInline)
+    readonly_fields = (
+        "number",
+        "status",
+        "from_warehouse",
+        "to_warehouse",
+        "reason",
+        "requested_by",
+        "in_transit",
+        "created_at",
+        "shipped_at",
+        "received_at",
+        "cancelled_at",
+    )
+    fields = readonly_fields
+
+    @admin.display(description=_("in transit"), ordering="in_transit")
+    def in_transit(self, obj: StockTransfer) -> int:
+        return getattr(obj, "in_transit", 0)
+
+    @admin.display(description=_("receive"))
+    def receive_link(self, obj: StockTransfer):
+        url = reverse("admin:inventory_stocktransfer_receive", args=[obj.pk])
+        return format_html('<a class="button" href="{}">{}</a>', url, _("Receive, counting what arrived…"))
+
+    def _offers_receiving(self, request, obj) -> bool:
+        return obj is not None and obj.status == T.SHIPPED and self.has_receive_permission(request)
+
+    def get_fields(self, request, obj=None):
+        if self._offers_receiving(request, obj):
+            return (*self.fields, "receive_link")
+        return self.fields
+
+    def get_readonly_fields(self, request, obj=None):
+        if self._offers_receiving(request, obj):
+            return (*self.readonly_fields, "receive_link")
+        return self.readonly_fields
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/receive/",
+                self.admin_site.admin_view(self.receive_view),
+                name="inventory_stocktransfer_receive",
+            )
+        ] + super().get_urls()
+
+    def receive_view(self, request, object_id):
+        """Receive a shipped transfer line by line; less than shipped needs a reason (written off)."""
+        if not self.has_receive_permission(request):
+            raise PermissionDenied
+        transfer = self.get_object(request, unquote(object_id))
+        if transfer is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        change_url = reverse("admin:inventory_stocktransfer_change", args=[transfer.pk])
+        if transfer.status != T.SHIPPED:
+            self.message_domain_error(request, LIFECYCLE.refusal(transfer, T.RECEIVED))
+            return HttpResponseRedirect(change_url)
+        lines = list(transfer.lines.select_related("product").order_by("pk"))
+        form = TransferReceiveForm(request.POST if request.method == "POST" else None, lines=lines)
+        if request.method == "POST" and form.is_valid():
+            try:
+                transfers.transfer_receive(
+                    transfer_id=transfer.pk,
+                    received=form.received(),
+                    reason=form.cleaned_data["reason"],
+                    actor=request.user,
+                )
+            except DomainError as exc:
+                form_add_domain_error(form, exc)
+            else:
+                messages.success(request, _("Transfer %(number)s received.") % {"number": transfer.number})
+                return HttpResponseRedirect(change_url)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Receive transfer %(number)s") % {"number": transfer.number},
+            "form": form,
+            "changelist_url": change_url,
+            "media": self.media + form.media,
+        }
+        return TemplateResponse(request, "admin/inventory/stocklevel/stock_form.html", context)
+
+    def get_queryset(self, request):
+        return selectors.transfer_list().select_related("requested_by")
+
+    # --- permissions: the lifecycle's, per move -------------------------------------------------
+
+    def has_delete_permission(self, request, obj=None):
+        # Transfers are cancelled, never deleted: the ledger names them.
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        # Only the lines of a requested transfer are edited on its page; later it is view-only.
+        if obj is not None and not can_edit(obj.status):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_ship_permission(self, request):
+        return request.user.has_perm(TRANSITION_PERMISSION[T.SHIPPED])
+
+    def has_receive_permission(self, request):
+        return request.user.has_perm(TRANSITION_PERMISSION[T.RECEIVED])
+
+    def has_cancel_permission(self, request):
+        return request.user.has_perm(TRANSITION_PERMISSION[T.CANCELLED])
+
+    # --- writes: each through one service --------------------------------------------------------
+
+    def create_through_service(self, request, form: StockTransferCreateForm) -> StockTransfer:
+        data = form.cleaned_data
+        return transfers.transfer_request(
+            from_warehouse_id=data["from_warehouse"].pk,
+            to_warehouse_id=data["to_warehouse"].pk,
+            lines=data["lines"],
+            reason=data["reason"],
+            actor=request.user,
+        )
+
+    def save_model(self, request, obj, form, change):
+        """Only the change form reaches here, and its header is read-only: nothing to save."""
+
+    def save_related(self, request, form, formsets, change):
+        """The lines formset is the new set of lines, handed to transfer_update_lines as a whole."""
+        for formset in formsets:
+            if formset.model is not StockTransferLine or not formset.has_changed():
+                continue
+            lines = [
+                (line_form.cleaned_data["product"].pk, line_form.cleaned_data["quantity"])
+                for line_form in formset.forms
+                if line_form.cleaned_data
+                and not line_form.cleaned_data.get("DELETE")
+                and line_form.cleaned_data.get("product") is not None
+            ]
+            transfers.transfer_update_lines(transfer_id=form.instance.pk, lines=lines, actor=request.user)
+
+    def construct_change_message(self, request, form, formsets, add=False):
+        # The formset was not saved (the service replaced the lines): it has no saved objects to list.
+        return [{"changed": {"fields": ["lines"]}}] if any(f.has_changed() for f in formsets) else []
+
+    @admin.action(description=_("Ship selected transfers (stock leaves the source)"), permissions=["ship"])
+    def ship(self, request, queryset):
+        self.call_service_each(
+            request,
+            queryset,
+            transfers.transfer_ship,
+            id_kwarg="transfer_id",
+            already=T.SHIPPED,
+            label=gettext("Ship"),
+            actor=request.user,
+        )
+
+    @admin.action(
+        description=_("Receive selected transfers (everything shipped arrived)"), permissions=["receive"]
+    )
+    def receive(self, request, queryset):
+        self.call_service_each(
+            request,
+            queryset,
+            transfers.transfer_receive,
+            id_kwarg="transfer_id",
+            already=T.RECEIVED,
+            label=gettext("Receive"),
+            actor=request.user,
+        )
+
+    @admin.action(description=_("Cancel selected transfers (reason)"), permissions=["cancel"])
+    def cancel(self, request, queryset):
+        reason = action_reason(request, label=gettext("Cancel"), required=True)
+        if reason is not None:
+            self.call_service_each(
+                request,
+                queryset,
+                transfers.transfer_cancel,
+                id_kwarg="transfer_id",
+                already=T.CANCELLED,
+                label=gettext("Cancel"),
+                reason=reason,
+                actor=request.user,
+            )

@@ -11,7 +11,7 @@ from functools import reduce
 
 from django.db.models import Q
 
-from inventory.models import StockLevel
+from inventory.models import StockLevel, StockTransfer
 
 Key = tuple[int, int]  # (product_id, warehouse_id)
 
@@ -75,3 +75,12 @@ def stock_levels_of_products_for_update(product_ids, warehouse_ids) -> dict[Key,
         .order_by("product_id", "warehouse_id")
     )
     return {(row.product_id, row.warehouse_id): row for row in rows}
+
+
+def transfer_for_update(transfer_id: int):
+    """Lock one StockTransfer row; evaluated. None when there is none.
+
+    A transfer service locks its transfer first and its stock rows after (in the order above);
+    no stock writer locks a transfer, so the two orders never cross.
+    """
+    return StockTransfer.objects.select_for_update(of=("self",)).filter(pk=transfer_id).first()

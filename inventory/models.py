@@ -6,7 +6,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from core.models import TimeStampedModel
+from core.models import TimelineEvent, TimeStampedModel
+from inventory.states import TransferEventKind, TransferStatus
 
 NOT_NEGATIVE = MinValueValidator(Decimal("0"))
 MAX_LEAD_TIME_DAYS = 365
@@ -285,3 +286,114 @@ class StockMovement(models.Model):
     def __str__(self):
         deltas = f"{self.on_hand_delta:+d}/{self.reserved_delta:+d}"
         return f"{self.kind} {self.product_id}@{self.warehouse_id}: {deltas}"
+
+
+class StockTransfer(TimeStampedModel):
+    """Goods moving from one warehouse to another: requested → shipped (in transit) → received.
+
+    Its status moves only through inventory.transfers (the lifecycle in inventory.states); its stock
+    moves are ledger rows naming it as "inventory.stocktransfer". Between shipping and receiving the
+    shipped quantities are in transit: off the source's books, not yet on the destination's.
+    """
+
+    number = models.CharField(_("number"), max_length=32, unique=True, editable=False)
+    from_warehouse = models.ForeignKey(
+        Warehouse, on_delete=models.PROTECT, related_name="transfers_out", verbose_name=_("from warehouse")
+    )
+    to_warehouse = models.ForeignKey(
+        Warehouse, on_delete=models.PROTECT, related_name="transfers_in", verbose_name=_("to warehouse")
+    )
+    status = models.CharField(
+        _("status"),
+        max_length=20,
+        choices=TransferStatus.choices,
+        default=TransferStatus.REQUESTED,
+        db_index=True,
+        editable=False,
+    )
+    reason = models.CharField(_("reason"), max_length=500, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("requested by"),
+        editable=False,
+    )
+    shipped_at = models.DateTimeField(_("shipped at"), null=True, blank=True, editable=False)
+    received_at = models.DateTimeField(_("received at"), null=True, blank=True, editable=False)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("stock transfer")
+        verbose_name_plural = _("stock transfers")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(from_warehouse=F("to_warehouse")), name="inventory_transfer_two_warehouses"
+            ),
+        ]
+        permissions = [
+            ("ship_stocktransfer", _("Can ship stock transfers")),
+            ("receive_stocktransfer", _("Can receive stock transfers")),
+        ]
+
+    def __str__(self):
+        return self.number
+
+
+class StockTransferLine(models.Model):
+    transfer = models.ForeignKey(
+        StockTransfer, on_delete=models.CASCADE, related_name="lines", verbose_name=_("transfer")
+    )
+    product = models.ForeignKey(
+        Product, on_delete=models.PROTECT, related_name="transfer_lines", verbose_name=_("product")
+    )
+    quantity = models.PositiveIntegerField(_("quantity"), validators=[MinValueValidator(1)])
+    quantity_shipped = models.PositiveIntegerField(_("quantity shipped"), default=0, editable=False)
+    quantity_received = models.PositiveIntegerField(_("quantity received"), default=0, editable=False)
+
+    class Meta:
+        verbose_name = _("stock transfer line")
+        verbose_name_plural = _("stock transfer lines")
+        ordering = ["transfer_id", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["transfer", "product"], name="inventory_transferline_product_uniq"
+            ),
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="inventory_transferline_quantity_gt_0"),
+            models.CheckConstraint(
+                condition=Q(quantity_shipped__lte=F("quantity")),
+                name="inventory_transferline_shipped_lte_qty",
+            ),
+            models.CheckConstraint(
+                condition=Q(quantity_received__lte=F("quantity_shipped")),
+                name="inventory_transferline_received_lte_shipped",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.transfer_id}: {self.product_id} × {self.quantity}"
+
+
+class StockTransferEvent(TimelineEvent):
+    """Append-only timeline of a stock transfer: who, when, what, from → to."""
+
+    kinds = TransferEventKind
+
+    transfer = models.ForeignKey(
+        StockTransfer, on_delete=models.CASCADE, related_name="events", verbose_name=_("transfer")
+    )
+    from_status = models.CharField(_("from"), max_length=20, choices=TransferStatus.choices, blank=True)
+    to_status = models.CharField(_("to"), max_length=20, choices=TransferStatus.choices, blank=True)
+
+    class Meta(TimelineEvent.Meta):
+        verbose_name = _("stock transfer event")
+        verbose_name_plural = _("stock transfer events")
+        indexes = [
+            models.Index(fields=["transfer", "-created_at", "-id"], name="inventory_trevent_transfer_idx")
+        ]
+
+    def __str__(self):
+        return f"{self.transfer_id} {self.kind_label}"

@@ -1,12 +1,22 @@
 import datetime as dt
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.db import connection
 from django.db.models import F, OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from inventory.models import Product, StockLevel, StockMovement, Warehouse
+from inventory.allocation import haversine_km
+from inventory.models import (
+    Product,
+    StockLevel,
+    StockMovement,
+    StockTransfer,
+    StockTransferLine,
+    Warehouse,
+)
+from inventory.states import TransferStatus
 
 
 def stock_available_by_product(*, product_ids) -> dict[int, int]:
@@ -127,3 +137,143 @@ def stock_drift() -> list[StockDrift]:
     with connection.cursor() as cursor:
         cursor.execute(_DRIFT_SQL)
         return [StockDrift(*(int(value) for value in row)) for row in cursor.fetchall()]
+
+
+# --- transfers ------------------------------------------------------------------------------------
+
+
+def _lines_in_transit():
+    """Lines of shipped transfers, with what left the source and has not arrived yet."""
+    return StockTransferLine.objects.filter(transfer__status=TransferStatus.SHIPPED).annotate(
+        in_transit=F("quantity_shipped") - F("quantity_received")
+    )
+
+
+def stock_in_transit(*, product_ids=None, warehouse_ids=None) -> dict[tuple[int, int], int]:
+    """Units on their way to a warehouse: {(product_id, destination warehouse_id): quantity}, one query.
+
+    Shipped transfers only: their units are off the source's on hand and not yet on the destination's.
+    """
+    lines = _lines_in_transit()
+    if product_ids is not None:
+        lines = lines.filter(product_id__in=product_ids)
+    if warehouse_ids is not None:
+        lines = lines.filter(transfer__to_warehouse_id__in=warehouse_ids)
+    rows = (
+        lines.values("product_id", "transfer__to_warehouse_id")
+        .annotate(quantity=Sum(F("quantity_shipped") - F("quantity_received")))
+        .values_list("product_id", "transfer__to_warehouse_id", "quantity")
+    )
+    return {(product_id, warehouse_id): quantity for product_id, warehouse_id, quantity in rows if quantity}
+
+
+def stock_in_transit_expression(*, product: str = "product_id", warehouse: str = "warehouse_id"):
+    """The same figure for the balance at OuterRef(`product`, `warehouse`), as an expression (0 if none).
+
+    For lists of stock levels: annotating them costs no query per row.
+    """
+    quantity = (
+        _lines_in_transit()
+        .filter(product_id=OuterRef(product), transfer__to_warehouse_id=OuterRef(warehouse))
+        .values("product_id")
+        .annotate(total=Sum(F("quantity_shipped") - F("quantity_received")))
+        .values("total")
+    )
+    return Coalesce(Subquery(quantity[:1]), 0)
+
+
+def transfer_in_transit(*, transfer_id: int) -> dict[int, int]:
+    """Units of one transfer on their way: {product_id: quantity}; empty unless it is shipped."""
+    return {
+        product_id: quantity
+        for product_id, quantity in _lines_in_transit()
+        .filter(transfer_id=transfer_id)
+        .values_list("product_id", "in_transit")
+        if quantity
+    }
+
+
+def transfer_list(*, status=None, warehouse_id=None):
+    """Transfers, newest first, with both warehouses and the units each has in transit (`in_transit`)."""
+    in_transit = Coalesce(
+        Subquery(
+            _lines_in_transit()
+            .filter(transfer_id=OuterRef("pk"))
+            .values("transfer_id")
+            .annotate(total=Sum(F("quantity_shipped") - F("quantity_received")))
+            .values("total")[:1]
+        ),
+        0,
+    )
+    transfers = StockTransfer.objects.select_related("from_warehouse", "to_warehouse").annotate(
+        in_transit=in_transit
+    )
+    if status is not None:
+        transfers = transfers.filter(status=status)
+    if warehouse_id is not None:
+        transfers = transfers.filter(from_warehouse_id=warehouse_id) | transfers.filter(
+            to_warehouse_id=warehouse_id
+        )
+    return transfers
+
+
+class TransferSuggestion(NamedTuple):
+    """A warehouse that could send stock to fill a shortfall, and how much."""
+
+    warehouse: Warehouse
+    available: int  # on hand − reserved − already requested away by open transfers
+    quantity: int  # what to transfer: the shortfall, or all that is available when less
+    distance_km: float | None
+
+
+def transfer_suggestions(*, product_id: int, warehouse_id: int, quantity: int) -> list[TransferSuggestion]:
+    """Where `quantity` units of a product missing at `warehouse_id` could come from, nearest first.
+
+    Every other active warehouse with available stock of the product, less what requested (not yet
+    shipped) transfers will take from it. Nearest by great-circle distance; warehouses without
+    coordinates (or a destination without them) come last, by code. Reads only: two queries.
+    """
+    destination = Warehouse.objects.filter(pk=warehouse_id).first()
+    levels = list(
+        StockLevel.objects.filter(product_id=product_id, warehouse__is_active=True)
+        .exclude(warehouse_id=warehouse_id)
+        .select_related("warehouse")
+        .annotate(
+            requested_away=Coalesce(
+                Subquery(
+                    StockTransferLine.objects.filter(
+                        product_id=OuterRef("product_id"),
+                        transfer__from_warehouse_id=OuterRef("warehouse_id"),
+                        transfer__status=TransferStatus.REQUESTED,
+                    )
+                    .values("product_id")
+                    .annotate(total=Sum("quantity"))
+                    .values("total")[:1]
+                ),
+                0,
+            )
+        )
+    )
+    suggestions = []
+    for level in levels:
+        available = level.on_hand - level.reserved - level.requested_away
+        if available <= 0:
+            continue
+        source = level.warehouse
+        distance = None
+        if destination is not None and None not in (
+            source.latitude,
+            source.longitude,
+            destination.latitude,
+            destination.longitude,
+        ):
+            distance = haversine_km(
+                source.latitude, source.longitude, destination.latitude, destination.longitude
+            )
+        suggestions.append(
+            TransferSuggestion(
+                warehouse=source, available=available, quantity=min(available, quantity), distance_km=distance
+            )
+        )
+    suggestions.sort(key=lambda s: (s.distance_km is None, s.distance_km or 0.0, s.warehouse.code))
+    return suggestions

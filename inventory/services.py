@@ -581,3 +581,107 @@ def stock_lock_available(*, product_ids: Iterable[int], warehouse_ids: Iterable[
         raise RuntimeError("stock_lock_available must run inside a transaction")
     rows = locks.stock_levels_of_products_for_update(product_ids, warehouse_ids)
     return {key: max(0, _available(row)) for key, row in rows.items()}
+
+
+# --- transfer documents (inventory.transfers) -----------------------------------------------------
+
+
+def stock_transfer_out(
+    *,
+    demands: Iterable,
+    document: DocumentRef,
+    actor=None,
+    reason: str = "",
+    idempotency_key: str = "",
+) -> list[StockMovement]:
+    """Goods leave their warehouses for another one (a transfer shipped): on hand goes down; all or nothing.
+
+    Each demand `(product_id, warehouse_id, quantity[, line_id])` is taken from what is available
+    (on hand − reserved): reservations of other documents are never shipped away.
+    Raises InsufficientStock naming each short row; nothing moves then.
+    """
+    demands = _demands(demands)
+    document = _document(document)
+    need = _need_per_row(demands)
+    with transaction.atomic():
+        rows = locks.stock_levels_for_update(need)
+        replay = _replayed(
+            kind=MovementKind.TRANSFER_OUT, document=document, idempotency_key=idempotency_key, keys=need
+        )
+        if replay is not None:
+            return replay
+        short = [
+            _short_line(key, quantity, max(0, _available(rows.get(key))))
+            for key, quantity in sorted(need.items())
+            if quantity > _available(rows.get(key))
+        ]
+        if short:
+            raise InsufficientStock(lines=short)
+        return _write(
+            kind=MovementKind.TRANSFER_OUT,
+            rows=rows,
+            changes=[(demand, -demand.quantity, 0) for demand in demands],
+            document=document,
+            actor=actor,
+            reason=(reason or "").strip(),
+            idempotency_key=idempotency_key,
+        )
+
+
+def stock_transfer_in(
+    *,
+    demands: Iterable,
+    document: DocumentRef,
+    actor=None,
+    write_offs: Iterable = (),
+    reason: str = "",
+    idempotency_key: str = "",
+) -> list[StockMovement]:
+    """Goods of a transfer arrive: on hand goes up by each demand (rows created when missing).
+
+    `write_offs` `(product_id, warehouse_id, quantity[, line_id])` are what was shipped but did not
+    arrive: each is booked in full as arrived and then taken off by an adjustment with `reason`
+    (required then), so the ledger shows the loss where it was found.
+    """
+    demands = _demands(demands)
+    write_offs = _demands(write_offs) if write_offs else []
+    document = _document(document)
+    reason = (reason or "").strip()
+    if write_offs and not reason:
+        raise InvalidStockMovement(fields={"reason": [_("Say why less arrived than was shipped.")]})
+    need = _need_per_row(demands)
+    _check_exist(need)
+    with transaction.atomic():
+        rows = locks.stock_levels_ensure_for_update(need)
+        replay = _replayed(
+            kind=MovementKind.TRANSFER_IN, document=document, idempotency_key=idempotency_key, keys=need
+        )
+        if replay is not None:
+            return replay
+        movements = _write(
+            kind=MovementKind.TRANSFER_IN,
+            rows=rows,
+            changes=[(demand, demand.quantity, 0) for demand in demands],
+            document=document,
+            actor=actor,
+            idempotency_key=idempotency_key,
+        )
+        if write_offs:
+            lost = _need_per_row(write_offs)
+            over = [
+                _short_line(key, quantity, need.get(key, 0))
+                for key, quantity in sorted(lost.items())
+                if quantity > need.get(key, 0)
+            ]
+            if over:
+                raise InsufficientStock(_("More is written off than arrived."), lines=over)
+            movements += _write(
+                kind=MovementKind.ADJUSTMENT,
+                rows=rows,
+                changes=[(demand, -demand.quantity, 0) for demand in write_offs],
+                document=document,
+                actor=actor,
+                reason=reason,
+                idempotency_key=idempotency_key,
+            )
+        return movements

@@ -42,7 +42,9 @@ INVENTORY = (
     "warehouse",
     "stocklevel",
     "stockmovement",
+    "stocktransfer",
 )
+TRANSFERS = {"inventory.ship_stocktransfer", "inventory.receive_stocktransfer"}
 FINANCE = ("invoice", "payment")
 PRICING = ("tierdiscount", "customerprice", "shippingrate")
 PRODUCTION = ("plant", "workorder")
@@ -59,6 +61,7 @@ EXPECTED = {
         | _perms("crm", CRM, VAC)
         | _perms("inventory", INVENTORY, VAC)
         | WORKFLOW
+        | TRANSFERS
         | _perms("finance", FINANCE, ["view"])
         | _perms("pricing", PRICING, ["view"])
         | _perms("logistics", LOGISTICS, ["view"])
@@ -85,6 +88,8 @@ EXPECTED = {
         | {"orders.ship_order"}
         | _perms("logistics", LOGISTICS, VAC)
         | {"inventory.view_stocklevel", "inventory.view_stockmovement", "inventory.view_warehouse"}
+        | _perms("inventory", ["stocktransfer"], VAC)
+        | TRANSFERS
     ),
     "Finance": (
         _perms("orders", ORDERS, ["view"])

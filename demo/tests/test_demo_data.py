@@ -8,6 +8,8 @@ from django.utils import timezone
 
 from demo import data
 from finance.models import Invoice
+from inventory.models import StockTransfer
+from inventory.selectors import stock_drift, stock_in_transit
 from logistics.models import Shipment
 from orders.models import Order
 from orders.states import OrderStatus
@@ -170,3 +172,18 @@ def test_allocated_orders_hold_real_reservations_and_the_ledger_has_no_drift():
         )
         assert held == (ledger or 0), order.number
         assert order.allocation_status in ("allocated", "partial")
+
+
+def test_one_transfer_is_in_transit_and_one_received_and_the_ledger_agrees():
+    _run(size="small", orders=FEW_ORDERS)
+
+    transfers = StockTransfer.objects.filter(reason__in=[reason for reason, _received in data.TRANSFERS])
+    assert sorted(transfers.values_list("status", flat=True)) == ["received", "shipped"]
+    shipped = transfers.get(status="shipped")
+    line = shipped.lines.get()
+    assert stock_in_transit(product_ids=[line.product_id]) == {
+        (line.product_id, shipped.to_warehouse_id): line.quantity_shipped
+    }
+    assert stock_drift() == []
+    out = io.StringIO()
+    call_command("stock_check", stdout=out, stderr=io.StringIO())

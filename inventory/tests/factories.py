@@ -12,6 +12,7 @@ from inventory.models import (
     StockMovement,
     Warehouse,
 )
+from inventory.transfers import transfer_request
 
 
 class CategoryFactory(factory.django.DjangoModelFactory):
@@ -99,3 +100,14 @@ class StockLevelFactory(factory.django.DjangoModelFactory):
             )
         StockMovement.objects.bulk_create(movements)
         return level
+
+
+def make_transfer(*, quantity: int = 1, **kwargs):
+    """A requested transfer of one stocked product to a new warehouse, made by its service."""
+    level = StockLevelFactory()
+    return transfer_request(
+        from_warehouse_id=level.warehouse_id,
+        to_warehouse_id=WarehouseFactory().pk,
+        lines=[(level.product_id, quantity)],
+        **kwargs,
+    )

@@ -20,6 +20,8 @@ from inventory.services import (
     stock_return,
     stock_ship,
     stock_transfer,
+    stock_transfer_in,
+    stock_transfer_out,
 )
 from inventory.tests.factories import ProductFactory, StockLevelFactory, WarehouseFactory
 
@@ -27,6 +29,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
 TABLE = '"inventory_stocklevel"'
 ORDER = DocumentRef("orders.order", 1)
+TRANSFER = DocumentRef("inventory.stocktransfer", 1)
 
 
 def _writes_after_locks(queries) -> list[str]:
@@ -71,6 +74,14 @@ def _calls(a, b):
         "ship": lambda: stock_ship(demands=both, document=ORDER),
         "transfer": lambda: stock_transfer(
             product_id=a.product_id, from_warehouse_id=a.warehouse_id, to_warehouse_id=other.pk, quantity=1
+        ),
+        "transfer out": lambda: stock_transfer_out(demands=both, document=TRANSFER),
+        "transfer in": lambda: stock_transfer_in(demands=both, document=TRANSFER),
+        "transfer in (write-off)": lambda: stock_transfer_in(
+            demands=both,
+            write_offs=both[:1],
+            reason="lost",
+            document=DocumentRef("inventory.stocktransfer", 2),
         ),
     }
 

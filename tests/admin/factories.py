@@ -11,13 +11,22 @@ from crm.models import Address, Contact, Customer
 from crm.tests.factories import AddressFactory, ContactFactory, CustomerFactory, UserFactory
 from finance.models import Invoice, Payment
 from finance.tests.factories import InvoiceFactory, PaymentFactory
-from inventory.models import Category, Product, ProductOption, StockLevel, StockMovement, Warehouse
+from inventory.models import (
+    Category,
+    Product,
+    ProductOption,
+    StockLevel,
+    StockMovement,
+    StockTransfer,
+    Warehouse,
+)
 from inventory.tests.factories import (
     CategoryFactory,
     ProductFactory,
     ProductOptionFactory,
     StockLevelFactory,
     WarehouseFactory,
+    make_transfer,
 )
 from logistics.models import Carrier, Shipment
 from logistics.tests.factories import CarrierFactory, ShipmentFactory
@@ -57,6 +66,7 @@ BUILDERS = {
     StockLevel: StockLevelFactory,
     # The ledger is written by services only; a factory row's opening movement stands in.
     StockMovement: lambda: StockMovement.objects.filter(product=StockLevelFactory().product).first(),
+    StockTransfer: make_transfer,
     Order: make_order,
     Invoice: InvoiceFactory,
     Payment: PaymentFactory,

@@ -12,6 +12,7 @@ from finance import states as invoice_states
 from finance.models import Invoice, InvoiceEvent
 from finance.services import invoice_issue, payment_record
 from finance.states import InvoiceStatus
+from inventory import states as transfer_states
 from logistics import states as shipment_states
 from logistics.models import Shipment, ShipmentEvent
 from logistics.services import shipment_create
@@ -23,7 +24,12 @@ from orders.tests.factories import make_order
 from production import states as work_order_states
 
 S, INV, H = OrderStatus, InvoiceStatus, ShipmentStatus
-LIFECYCLES = [order_states.LIFECYCLE, invoice_states.LIFECYCLE, shipment_states.LIFECYCLE]
+LIFECYCLES = [
+    order_states.LIFECYCLE,
+    invoice_states.LIFECYCLE,
+    shipment_states.LIFECYCLE,
+    transfer_states.LIFECYCLE,
+]
 
 
 def _invoice() -> Invoice:
