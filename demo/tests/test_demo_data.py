@@ -174,6 +174,7 @@ def test_allocated_orders_hold_real_reservations_and_the_ledger_has_no_drift():
         assert order.allocation_status in ("allocated", "partial")
 
 
+@pytest.mark.django_db
 def test_one_transfer_is_in_transit_and_one_received_and_the_ledger_agrees():
     _run(size="small", orders=FEW_ORDERS)
 

@@ -120,11 +120,14 @@ def test_request_ship_receive_moves_the_ledger_and_announces_each_step(
         ]
     )
     assert stock_drift() == []
+    # Receiving makes stock available: inventory also says so (orders retry their backorders).
     assert [name for name, _payload in emitted] == [
         "transfer.requested",
         "transfer.shipped",
+        "stock.replenished",
         "transfer.received",
     ]
+    assert emitted[2][1]["warehouse_ids"] == [destination.pk]
     received = emitted[-1][1]
     assert received["to_warehouse_id"] == destination.pk
     assert received["product_ids"] == sorted([first.pk, second.pk])
