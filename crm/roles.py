@@ -26,6 +26,7 @@ APP_MODELS: dict[str, tuple[str, ...]] = {
         "warehouse",
         "stocklevel",
         "stockmovement",
+        "stockalert",
     ),
     "pricing": ("tierdiscount", "customerprice", "shippingrate"),
     "orders": ("order", "orderline", "orderevent"),

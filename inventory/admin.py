@@ -2,12 +2,14 @@ from functools import partial
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
 from django.db.models import F
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core.admin_mixins import DomainErrorAdminMixin, ReadOnlyAdminMixin, form_add_domain_error
@@ -18,15 +20,18 @@ from inventory.models import (
     Product,
     ProductOption,
     ProductOptionValue,
+    StockAlert,
+    StockAlertStatus,
     StockLevel,
     StockMovement,
     Warehouse,
 )
+from inventory.selectors import stock_threshold_annotations
 
 
 @admin.register(Category)
 class CategoryAdmin(admin.ModelAdmin):
-    list_display = ("code", "name")
+    list_display = ("code", "name", "default_low_stock", "default_over_stock")
     search_fields = ("code", "name")
 
 
@@ -42,7 +47,7 @@ class ProductOptionInline(admin.TabularInline):
 class StockLevelInline(admin.TabularInline):
     model = StockLevel
     extra = 0
-    fields = ("warehouse", "on_hand", "reserved", "available", "reorder_point")
+    fields = ("warehouse", "on_hand", "reserved", "available", "reorder_point", "over_stock_threshold")
     readonly_fields = fields
     can_delete = False
 
@@ -118,12 +123,16 @@ class WarehouseAdmin(admin.ModelAdmin):
     search_fields = ("code", "name", "city")
 
 
+# What the stock level's change form may write (save_model saves these fields only).
+THRESHOLD_FIELDS = ("reorder_point", "over_stock_threshold")
+
+
 class StockLevelForm(forms.ModelForm):
-    """Only the reorder point is edited here; balances move through the Receive and Adjust forms."""
+    """Only the thresholds are edited here; balances move through the Receive and Adjust forms."""
 
     class Meta:
         model = StockLevel
-        fields = ("product", "warehouse", "reorder_point")
+        fields = ("product", "warehouse", *THRESHOLD_FIELDS)
 
 
 class _StockMoveForm(forms.Form):
@@ -180,6 +189,15 @@ STOCK_FORMS = {
 }
 
 
+def _threshold_text(own, effective) -> str:
+    """A row's threshold; one taken from its category's default is marked so."""
+    if effective is None:
+        return "—"
+    if own is None:
+        return _("%(value)s (category)") % {"value": effective}
+    return str(effective)
+
+
 @admin.register(StockLevel)
 class StockLevelAdmin(DomainErrorAdminMixin, admin.ModelAdmin):
     form = StockLevelForm
@@ -190,8 +208,9 @@ class StockLevelAdmin(DomainErrorAdminMixin, admin.ModelAdmin):
         "on_hand",
         "reserved",
         "available",
-        "reorder_point",
-        "below_reorder",
+        "low_threshold",
+        "over_threshold",
+        "stock_flag",
         "updated_at",
     )
     list_filter = ("warehouse", "product__category")
@@ -205,11 +224,22 @@ class StockLevelAdmin(DomainErrorAdminMixin, admin.ModelAdmin):
     def available(self, obj: StockLevel) -> int:
         return obj.available
 
-    @admin.display(description=_("reorder"))
-    def below_reorder(self, obj: StockLevel):
-        if obj.available > obj.reorder_point:
-            return ""
-        return format_html('<span class="reorder-flag">{}</span>', _("reorder"))
+    @admin.display(description=_("low-stock threshold"), ordering="low_at")
+    def low_threshold(self, obj: StockLevel):
+        return _threshold_text(obj.reorder_point, obj.low_at)
+
+    @admin.display(description=_("over-stock threshold"), ordering="over_at")
+    def over_threshold(self, obj: StockLevel):
+        return _threshold_text(obj.over_stock_threshold, obj.over_at)
+
+    @admin.display(description=_("stock"))
+    def stock_flag(self, obj: StockLevel):
+        """Low and over stock flagged by CSS class (static/oms/admin.css; the CSP allows no inline style)."""
+        if obj.low_at is not None and obj.available <= obj.low_at:
+            return format_html('<span class="stock-flag stock-flag-low">{}</span>', _("low"))
+        if obj.over_at is not None and obj.on_hand > obj.over_at:
+            return format_html('<span class="stock-flag stock-flag-over">{}</span>', _("over"))
+        return ""
 
     def get_readonly_fields(self, request, obj=None):
         # A row's product and warehouse are its identity.
@@ -218,13 +248,18 @@ class StockLevelAdmin(DomainErrorAdminMixin, admin.ModelAdmin):
         return ("product", "warehouse", *self.readonly_fields)
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("product", "warehouse")
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("product__category", "warehouse")
+            .annotate(**stock_threshold_annotations())
+        )
 
     def save_model(self, request, obj, form, change):
-        """A new row starts at zero; a change saves the reorder point only, so a reservation or receipt
+        """A new row starts at zero; a change saves the thresholds only, so a reservation or receipt
         made while the form was open is never overwritten."""
         if change:
-            obj.save(update_fields=["reorder_point", "updated_at"])
+            obj.save(update_fields=[*THRESHOLD_FIELDS, "updated_at"])
         else:
             obj.save()
 
@@ -317,3 +352,75 @@ class StockMovementAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
             return ""
         line = f" / {obj.document_line_id}" if obj.document_line_id else ""
         return f"{obj.document_type} {obj.document_id}{line}"
+
+
+class StockAlertActionForm(helpers.ActionForm):
+    """The alert list's action bar, with a box for the note the "resolve" action keeps."""
+
+    note = forms.CharField(label=_("Note"), required=False, max_length=500)
+
+
+@admin.register(StockAlert)
+class StockAlertAdmin(DomainErrorAdminMixin, admin.ModelAdmin):
+    """Alerts are raised and resolved by inventory.alerts; by hand only the "resolve" action writes."""
+
+    action_form = StockAlertActionForm
+    actions = ["resolve"]
+    list_display = (
+        "raised_at",
+        "kind",
+        "status",
+        "product",
+        "warehouse",
+        "available",
+        "on_hand",
+        "threshold",
+        "suggested_quantity",
+        "notified_at",
+        "resolved_at",
+    )
+    list_filter = ("kind", "status", "warehouse", ("raised_at", admin.DateFieldListFilter))
+    search_fields = ("product__sku", "product__name", "warehouse__code")
+    list_select_related = ("product", "warehouse")
+    date_hierarchy = "raised_at"
+    fields = (
+        "product",
+        "warehouse",
+        "kind",
+        "status",
+        "raised_at",
+        "on_hand",
+        "available",
+        "threshold",
+        "suggested_quantity",
+        "notified_at",
+        "recovered_at",
+        "resolved_at",
+        "resolved_by",
+        "resolution_note",
+    )
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        # The change permission is the "resolve" action's; an alert's page is never saved from a form.
+        return obj is None and super().has_change_permission(request)
+
+    @admin.action(description=_("Resolve selected alerts (note optional)"), permissions=["change"])
+    def resolve(self, request, queryset):
+        self.call_service_each(
+            request,
+            queryset,
+            services.stock_alert_resolve,
+            id_kwarg="alert_id",
+            label=gettext("Resolve"),
+            subject_field="id",
+            already=StockAlertStatus.RESOLVED,
+            actor=request.user,
+            note=request.POST.get("note", ""),
+        )

@@ -42,6 +42,7 @@ INVENTORY = (
     "warehouse",
     "stocklevel",
     "stockmovement",
+    "stockalert",
 )
 FINANCE = ("invoice", "payment")
 PRICING = ("tierdiscount", "customerprice", "shippingrate")
