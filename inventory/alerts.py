@@ -162,11 +162,25 @@ def _insert_alerts(rows: list[tuple]) -> list[tuple[int, int, int, str]]:
 
 def _resolve_recovered(kind: str, *, now) -> int:
     """Resolve the open alerts of `kind` whose row is back on the right side (or no longer watched, or
-    without a threshold now) and mark them, and those resolved by hand before, recovered. One UPDATE."""
+    without a threshold now) and mark them, and those resolved by hand before, recovered.
+
+    The alerts are locked in primary-key order first, so two evaluations at once queue on them rather
+    than deadlock; a row the other one recovered meanwhile no longer matches and is left alone.
+    Returns how many open alerts it resolved.
+    """
     still_crossed = _crossing(kind).filter(
         product_id=OuterRef("product_id"), warehouse_id=OuterRef("warehouse_id")
     )
-    recovered = StockAlert.objects.filter(kind=kind, recovered_at__isnull=True).exclude(Exists(still_crossed))
+    ids = list(
+        StockAlert.objects.select_for_update(of=("self",))
+        .filter(kind=kind, recovered_at__isnull=True)
+        .exclude(Exists(still_crossed))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    if not ids:
+        return 0
+    recovered = StockAlert.objects.filter(pk__in=ids)
     opened = recovered.filter(status=StockAlertStatus.OPEN).count()
     recovered.update(
         status=StockAlertStatus.RESOLVED,
@@ -243,8 +257,9 @@ def stock_alerts_evaluate() -> EvaluateResult:
     Safe to run twice or in two workers at once: the partial unique constraint (one open alert per
     product × warehouse × kind) turns a second insert into a no-op, and only the inserting run emits.
 
-    Set-based: per kind one UPDATE resolves, one query finds the new crossings (with their demand)
-    and one INSERT (per 500 rows) raises, whatever the number of rows.
+    Set-based: per kind one query finds (and locks) the alerts to resolve and one UPDATE resolves
+    them, one query finds the new crossings with their demand and one INSERT (per 500 rows) raises
+    them, whatever the number of rows; then one outbox row per raised alert.
 
     Suggested reorder quantity of a low-stock alert (`reorder_quantity_suggest`): demand is the
     larger of what was shipped and what was committed (reservations less releases) from the row

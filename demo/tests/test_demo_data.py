@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from demo import data
 from finance.models import Invoice
+from inventory.models import StockAlert, StockAlertKind, StockAlertStatus
 from logistics.models import Shipment
 from orders.models import Order
 from orders.states import OrderStatus
@@ -54,6 +55,13 @@ def test_a_larger_run_only_adds_the_missing_orders():
     after = set(Order.objects.values_list("external_reference", "number", "status"))
     assert first < after
     assert len(after) == FEW_ORDERS + 3
+
+
+@pytest.mark.django_db
+def test_the_demo_leaves_some_stock_low_with_its_alert_raised():
+    _run(size="small", orders=FEW_ORDERS)
+
+    assert StockAlert.objects.filter(kind=StockAlertKind.LOW, status=StockAlertStatus.OPEN).exists()
 
 
 @pytest.mark.django_db

@@ -12,6 +12,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.core import mail
 from django.db import connection, connections
+from django.db.migrations.executor import MigrationExecutor
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
 
@@ -34,7 +36,7 @@ from inventory.services import (
     stock_ship,
 )
 from inventory.tasks import stock_alert_notify_task
-from inventory.tests.factories import CategoryFactory, ProductFactory, StockLevelFactory
+from inventory.tests.factories import CategoryFactory, ProductFactory, StockLevelFactory, WarehouseFactory
 
 LOW, OVER = StockAlertKind.LOW, StockAlertKind.OVER
 OPEN, RESOLVED = StockAlertStatus.OPEN, StockAlertStatus.RESOLVED
@@ -596,13 +598,45 @@ def test_the_notice_is_not_shown_to_others_nor_without_alerts(client):
     assert 'id="low-stock-notice"' not in client.get("/portal/").content.decode()
 
 
+@pytest.mark.django_db
+def test_the_notice_shows_ten_worst_and_its_queries_do_not_grow_with_the_alerts(client):
+    category = CategoryFactory(code="notice", name="Notice", default_low_stock=50)
+    for on_hand in range(12):
+        _level(on_hand=on_hand, category=category)
+    stock_alerts_evaluate()
+    client.force_login(_portal_user("rita", "Sales rep"))
+    client.get("/portal/")
+    with CaptureQueriesContext(connection) as few:
+        first = client.get("/portal/").content.decode()
+    for on_hand in range(12, 20):
+        _level(on_hand=on_hand, category=category)
+    stock_alerts_evaluate()
+    with CaptureQueriesContext(connection) as more:
+        second = client.get("/portal/").content.decode()
+
+    assert len(more.captured_queries) == len(few.captured_queries)
+    notices = [page.split('id="low-stock-notice"')[1].split("</section>")[0] for page in (first, second)]
+    assert [notice.count('<td class="num">') for notice in notices] == [10, 10]
+    assert '<td class="num">0</td>' in notices[1]  # worst first
+    assert "2 more not shown." in first
+    assert "10 more not shown." in second
+
+
 # --- concurrency ---------------------------------------------------------------------------------
 
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_evaluations_running_at_once_in_several_threads_raise_one_alert_and_one_event():
+    # given five rows just gone low and three whose alerts are open but whose stock came back
     levels = [_level(on_hand=2, reorder_point=5) for _ in range(5)]
+    back = [_level(on_hand=2, reorder_point=5) for _ in range(3)]
+    StockAlert.objects.bulk_create(
+        StockAlert(product=b.product, warehouse=b.warehouse, kind=LOW, on_hand=2, available=2, threshold=5)
+        for b in back
+    )
+    for level in back:
+        _put(level, 10)
     barrier = threading.Barrier(4)
     errors = []
 
@@ -621,7 +655,45 @@ def test_evaluations_running_at_once_in_several_threads_raise_one_alert_and_one_
     for thread in threads:
         thread.join(timeout=60)
 
+    # then no worker failed, each new crossing has one alert and one event, the recovered ones resolved
     assert errors == []
     assert StockAlert.objects.filter(status=OPEN).count() == len(levels)
+    assert StockAlert.objects.filter(status=RESOLVED, recovered_at__isnull=False).count() == len(back)
     assert OutboxEvent.objects.filter(name=STOCK_ALERT_RAISED).count() == len(levels)
     connection.close()
+
+
+# --- migration -----------------------------------------------------------------------------------
+
+
+def _migrate(targets):
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(targets)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_upgrading_keeps_every_reorder_point_as_the_rows_low_threshold_and_downgrading_restores_zero():
+    kept, zero = ProductFactory(), ProductFactory()
+    warehouse = WarehouseFactory()
+    _migrate([("inventory", "0003_stock_ledger")])
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO inventory_stocklevel"
+                " (product_id, warehouse_id, on_hand, reserved, reorder_point, updated_at)"
+                " VALUES (%s, %s, 0, 0, 7, CURRENT_TIMESTAMP), (%s, %s, 0, 0, 0, CURRENT_TIMESTAMP)",
+                [kept.pk, warehouse.pk, zero.pk, warehouse.pk],
+            )
+    finally:
+        _migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+
+    assert dict(StockLevel.objects.values_list("product_id", "reorder_point")) == {kept.pk: 7, zero.pk: 0}
+    StockLevel.objects.filter(product=kept).update(reorder_point=None)
+    _migrate([("inventory", "0003_stock_ledger")])
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT product_id, reorder_point FROM inventory_stocklevel")
+            assert dict(cursor.fetchall()) == {kept.pk: 0, zero.pk: 0}
+    finally:
+        _migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())

@@ -11,7 +11,16 @@ from crm.models import Address, Contact, Customer
 from crm.tests.factories import AddressFactory, ContactFactory, CustomerFactory, UserFactory
 from finance.models import Invoice, Payment
 from finance.tests.factories import InvoiceFactory, PaymentFactory
-from inventory.models import Category, Product, ProductOption, StockLevel, StockMovement, Warehouse
+from inventory.models import (
+    Category,
+    Product,
+    ProductOption,
+    StockAlert,
+    StockLevel,
+    StockMovement,
+    Warehouse,
+)
+from inventory.services import stock_alerts_evaluate
 from inventory.tests.factories import (
     CategoryFactory,
     ProductFactory,
@@ -31,6 +40,13 @@ from restapi.models import ApiToken, IdempotencyKey
 from restapi.services import api_token_create
 from webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from webhooks.tests.factories import WebhookAttemptFactory, WebhookDeliveryFactory, WebhookEndpointFactory
+
+
+def _stock_alert() -> StockAlert:
+    level = StockLevelFactory(on_hand=1, reorder_point=5)
+    stock_alerts_evaluate()
+    return StockAlert.objects.get(product=level.product, warehouse=level.warehouse)
+
 
 BUILDERS = {
     Sequence: lambda: Sequence.objects.create(name="order:2026", value=3),
@@ -57,6 +73,8 @@ BUILDERS = {
     StockLevel: StockLevelFactory,
     # The ledger is written by services only; a factory row's opening movement stands in.
     StockMovement: lambda: StockMovement.objects.filter(product=StockLevelFactory().product).first(),
+    # Alerts are raised by the evaluation only: a row below its threshold, evaluated.
+    StockAlert: _stock_alert,
     Order: make_order,
     Invoice: InvoiceFactory,
     Payment: PaymentFactory,
