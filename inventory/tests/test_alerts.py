@@ -18,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from config.celery import app as celery_app
+from config.schedules import BEAT_SCHEDULE
 from core.models import OutboxEvent
 from core.outbox import outbox_relay
 from inventory import alerts
@@ -35,7 +36,7 @@ from inventory.services import (
     stock_reserve,
     stock_ship,
 )
-from inventory.tasks import stock_alert_notify_task
+from inventory.tasks import stock_alert_notify_task, stock_alerts_evaluate_task
 from inventory.tests.factories import CategoryFactory, ProductFactory, StockLevelFactory, WarehouseFactory
 
 LOW, OVER = StockAlertKind.LOW, StockAlertKind.OVER
@@ -245,6 +246,23 @@ def test_evaluation_takes_a_fixed_number_of_queries_whatever_the_number_of_rows(
     assert len(result.raised) == 60
     with django_assert_max_num_queries(8):
         assert stock_alerts_evaluate().raised == []
+
+
+def test_the_evaluation_is_scheduled_every_fifteen_minutes_by_default():
+    (schedule,) = [
+        entry["schedule"]
+        for entry in BEAT_SCHEDULE.values()
+        if entry["task"] == "inventory.tasks.stock_alerts_evaluate_task"
+    ]
+    assert schedule == dt.timedelta(minutes=15)
+
+
+@pytest.mark.django_db
+def test_the_periodic_task_evaluates():
+    _level(on_hand=1, reorder_point=5)
+
+    assert stock_alerts_evaluate_task.apply().get() == 1
+    assert stock_alerts_evaluate_task.apply().get() == 0
 
 
 # --- suggested reorder quantity ------------------------------------------------------------------
