@@ -189,6 +189,24 @@ STOCK_FORMS = {
 }
 
 
+class StockStateFilter(admin.SimpleListFilter):
+    """Rows at or below their low-stock threshold, or above their over-stock one (the queryset carries
+    the effective thresholds, StockLevelAdmin.get_queryset)."""
+
+    title = _("stock")
+    parameter_name = "stock"
+
+    def lookups(self, request, model_admin):
+        return (("low", _("low")), ("over", _("over")))
+
+    def queryset(self, request, queryset):
+        if self.value() == "low":
+            return queryset.filter(low_at__isnull=False, available_now__lte=F("low_at"))
+        if self.value() == "over":
+            return queryset.filter(over_at__isnull=False, on_hand__gt=F("over_at"))
+        return queryset
+
+
 def _threshold_text(own, effective) -> str:
     """A row's threshold; one taken from its category's default is marked so."""
     if effective is None:
@@ -213,7 +231,7 @@ class StockLevelAdmin(DomainErrorAdminMixin, admin.ModelAdmin):
         "stock_flag",
         "updated_at",
     )
-    list_filter = ("warehouse", "product__category")
+    list_filter = (StockStateFilter, "warehouse", "product__category")
     search_fields = ("product__sku", "product__name", "warehouse__code")
     list_select_related = ("product", "warehouse")
     autocomplete_fields = ("product",)

@@ -557,6 +557,20 @@ def test_the_stock_list_flags_low_and_over_rows_by_css_class_and_shows_category_
 
 
 @pytest.mark.django_db
+def test_the_stock_list_filters_low_and_over_rows(alert_manager):
+    _level(on_hand=5, reorder_point=5, sku="LOW-2")
+    _level(on_hand=6, reorder_point=5, over=100, sku="FINE-2")
+    _level(on_hand=101, over=100, sku="OVER-2")
+    url = reverse("admin:inventory_stocklevel_changelist")
+
+    low = alert_manager.get(url, {"stock": "low"}).content.decode()
+    over = alert_manager.get(url, {"stock": "over"}).content.decode()
+
+    assert ("LOW-2" in low, "FINE-2" in low, "OVER-2" in low) == (True, False, False)
+    assert ("LOW-2" in over, "FINE-2" in over, "OVER-2" in over) == (False, False, True)
+
+
+@pytest.mark.django_db
 def test_editing_thresholds_in_the_admin_never_writes_the_balances(alert_manager):
     level = StockLevelFactory(on_hand=10, reorder_point=1)
     url = reverse("admin:inventory_stocklevel_change", args=[level.pk])
