@@ -8,11 +8,16 @@ from django.urls import include, path
 
 from crm.selectors import is_dealer
 from orders.portal import views as order_views
+from portal.panels import low_stock_panel
 from portal.views import HomeView
 from restapi.portal import views as token_views
 
 urlpatterns = [
-    path("", HomeView.as_view(panels=[order_views.rep_panel, order_views.dealer_panel]), name="home"),
+    path(
+        "",
+        HomeView.as_view(panels=[low_stock_panel, order_views.rep_panel, order_views.dealer_panel]),
+        name="home",
+    ),
     path("", include("portal.urls")),
     path("tokens/", token_views.ApiTokenListView.as_view(access_check=is_dealer), name="token-list"),
     path(

@@ -4,6 +4,7 @@ Each entry is a sweep (core.sweeps): its service selects the rows that are due a
 batch; the task re-enqueues itself while rows remain.
 """
 
+import os
 from datetime import timedelta
 
 from celery.schedules import crontab
@@ -37,6 +38,12 @@ BEAT_SCHEDULE = {
     "orders-allocation-sweep": {
         "task": "orders.tasks.order_allocation_sweep_task",
         "schedule": timedelta(minutes=10),
+    },
+    # Stock thresholds: raise an alert per new crossing, resolve those back on the right side.
+    # STOCK_ALERT_EVALUATE_MINUTES is read here from the environment: settings import this module.
+    "inventory-evaluate-stock-alerts": {
+        "task": "inventory.tasks.stock_alerts_evaluate_task",
+        "schedule": timedelta(minutes=float(os.environ.get("STOCK_ALERT_EVALUATE_MINUTES", "15"))),
     },
     "orders-rescore-priority": {
         "task": "orders.tasks.order_rescore_open_task",

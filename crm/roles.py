@@ -27,6 +27,7 @@ APP_MODELS: dict[str, tuple[str, ...]] = {
         "stocklevel",
         "stockmovement",
         "stocktransfer",
+        "stockalert",
     ),
     "pricing": ("tierdiscount", "customerprice", "shippingrate"),
     "orders": ("order", "orderline", "orderevent"),

@@ -2,6 +2,7 @@ from functools import partial
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db.models import F
@@ -29,6 +30,8 @@ from inventory.models import (
     Product,
     ProductOption,
     ProductOptionValue,
+    StockAlert,
+    StockAlertStatus,
     StockLevel,
     StockMovement,
     StockTransfer,
@@ -36,12 +39,13 @@ from inventory.models import (
     StockTransferLine,
     Warehouse,
 )
+from inventory.selectors import stock_threshold_annotations
 from inventory.states import LIFECYCLE, TRANSITION_PERMISSION, TransferStatus, can_edit
 
 
 @admin.register(Category)
 class CategoryAdmin(admin.ModelAdmin):
-    list_display = ("code", "name")
+    list_display = ("code", "name", "default_low_stock", "default_over_stock")
     search_fields = ("code", "name")
 
 
@@ -57,7 +61,7 @@ class ProductOptionInline(admin.TabularInline):
 class StockLevelInline(admin.TabularInline):
     model = StockLevel
     extra = 0
-    fields = ("warehouse", "on_hand", "reserved", "available", "reorder_point")
+    fields = ("warehouse", "on_hand", "reserved", "available", "reorder_point", "over_stock_threshold")
     readonly_fields = fields
     can_delete = False
 
@@ -133,12 +137,16 @@ class WarehouseAdmin(admin.ModelAdmin):
     search_fields = ("code", "name", "city")
 
 
+# What the stock level's change form may write (save_model saves these fields only).
+THRESHOLD_FIELDS = ("reorder_point", "over_stock_threshold")
+
+
 class StockLevelForm(forms.ModelForm):
-    """Only the reorder point is edited here; balances move through the Receive and Adjust forms."""
+    """Only the thresholds are edited here; balances move through the Receive and Adjust forms."""
 
     class Meta:
         model = StockLevel
-        fields = ("product", "warehouse", "reorder_point")
+        fields = ("product", "warehouse", *THRESHOLD_FIELDS)
 
 
 class _StockMoveForm(forms.Form):
@@ -195,6 +203,33 @@ STOCK_FORMS = {
 }
 
 
+class StockStateFilter(admin.SimpleListFilter):
+    """Rows at or below their low-stock threshold, or above their over-stock one (the queryset carries
+    the effective thresholds, StockLevelAdmin.get_queryset)."""
+
+    title = _("stock")
+    parameter_name = "stock"
+
+    def lookups(self, request, model_admin):
+        return (("low", _("low")), ("over", _("over")))
+
+    def queryset(self, request, queryset):
+        if self.value() == "low":
+            return queryset.filter(low_at__isnull=False, available_now__lte=F("low_at"))
+        if self.value() == "over":
+            return queryset.filter(over_at__isnull=False, on_hand__gt=F("over_at"))
+        return queryset
+
+
+def _threshold_text(own, effective) -> str:
+    """A row's threshold; one taken from its category's default is marked so."""
+    if effective is None:
+        return "—"
+    if own is None:
+        return _("%(value)s (category)") % {"value": effective}
+    return str(effective)
+
+
 @admin.register(StockLevel)
 class StockLevelAdmin(DomainErrorAdminMixin, admin.ModelAdmin):
     form = StockLevelForm
@@ -206,11 +241,12 @@ class StockLevelAdmin(DomainErrorAdminMixin, admin.ModelAdmin):
         "reserved",
         "available",
         "in_transit",
-        "reorder_point",
-        "below_reorder",
+        "low_threshold",
+        "over_threshold",
+        "stock_flag",
         "updated_at",
     )
-    list_filter = ("warehouse", "product__category")
+    list_filter = (StockStateFilter, "warehouse", "product__category")
     search_fields = ("product__sku", "product__name", "warehouse__code")
     list_select_related = ("product", "warehouse")
     autocomplete_fields = ("product",)
@@ -226,11 +262,22 @@ class StockLevelAdmin(DomainErrorAdminMixin, admin.ModelAdmin):
         # Annotated in get_queryset (one subquery, no query per row); shipped transfers to this row.
         return getattr(obj, "in_transit", 0)
 
-    @admin.display(description=_("reorder"))
-    def below_reorder(self, obj: StockLevel):
-        if obj.available > obj.reorder_point:
-            return ""
-        return format_html('<span class="reorder-flag">{}</span>', _("reorder"))
+    @admin.display(description=_("low-stock threshold"), ordering="low_at")
+    def low_threshold(self, obj: StockLevel):
+        return _threshold_text(obj.reorder_point, obj.low_at)
+
+    @admin.display(description=_("over-stock threshold"), ordering="over_at")
+    def over_threshold(self, obj: StockLevel):
+        return _threshold_text(obj.over_stock_threshold, obj.over_at)
+
+    @admin.display(description=_("stock"))
+    def stock_flag(self, obj: StockLevel):
+        """Low and over stock flagged by CSS class (static/oms/admin.css; the CSP allows no inline style)."""
+        if obj.low_at is not None and obj.available <= obj.low_at:
+            return format_html('<span class="stock-flag stock-flag-low">{}</span>', _("low"))
+        if obj.over_at is not None and obj.on_hand > obj.over_at:
+            return format_html('<span class="stock-flag stock-flag-over">{}</span>', _("over"))
+        return ""
 
     def get_readonly_fields(self, request, obj=None):
         # A row's product and warehouse are its identity.
@@ -242,15 +289,16 @@ class StockLevelAdmin(DomainErrorAdminMixin, admin.ModelAdmin):
         return (
             super()
             .get_queryset(request)
-            .select_related("product", "warehouse")
+            .select_related("product__category", "warehouse")
             .annotate(in_transit=selectors.stock_in_transit_expression())
+            .annotate(**stock_threshold_annotations())
         )
 
     def save_model(self, request, obj, form, change):
-        """A new row starts at zero; a change saves the reorder point only, so a reservation or receipt
+        """A new row starts at zero; a change saves the thresholds only, so a reservation or receipt
         made while the form was open is never overwritten."""
         if change:
-            obj.save(update_fields=["reorder_point", "updated_at"])
+            obj.save(update_fields=[*THRESHOLD_FIELDS, "updated_at"])
         else:
             obj.save()
 
@@ -677,3 +725,75 @@ class StockTransferAdmin(DomainErrorAdminMixin, ServiceAddViewMixin, admin.Model
                 reason=reason,
                 actor=request.user,
             )
+
+
+class StockAlertActionForm(helpers.ActionForm):
+    """The alert list's action bar, with a box for the note the "resolve" action keeps."""
+
+    note = forms.CharField(label=_("Note"), required=False, max_length=500)
+
+
+@admin.register(StockAlert)
+class StockAlertAdmin(DomainErrorAdminMixin, admin.ModelAdmin):
+    """Alerts are raised and resolved by inventory.alerts; by hand only the "resolve" action writes."""
+
+    action_form = StockAlertActionForm
+    actions = ["resolve"]
+    list_display = (
+        "raised_at",
+        "kind",
+        "status",
+        "product",
+        "warehouse",
+        "available",
+        "on_hand",
+        "threshold",
+        "suggested_quantity",
+        "notified_at",
+        "resolved_at",
+    )
+    list_filter = ("kind", "status", "warehouse", ("raised_at", admin.DateFieldListFilter))
+    search_fields = ("product__sku", "product__name", "warehouse__code")
+    list_select_related = ("product", "warehouse")
+    date_hierarchy = "raised_at"
+    fields = (
+        "product",
+        "warehouse",
+        "kind",
+        "status",
+        "raised_at",
+        "on_hand",
+        "available",
+        "threshold",
+        "suggested_quantity",
+        "notified_at",
+        "recovered_at",
+        "resolved_at",
+        "resolved_by",
+        "resolution_note",
+    )
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        # The change permission is the "resolve" action's; an alert's page is never saved from a form.
+        return obj is None and super().has_change_permission(request)
+
+    @admin.action(description=_("Resolve selected alerts (note optional)"), permissions=["change"])
+    def resolve(self, request, queryset):
+        self.call_service_each(
+            request,
+            queryset,
+            services.stock_alert_resolve,
+            id_kwarg="alert_id",
+            label=gettext("Resolve"),
+            subject_field="id",
+            already=StockAlertStatus.RESOLVED,
+            actor=request.user,
+            note=request.POST.get("note", ""),
+        )

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.models import TimelineEvent, TimeStampedModel
@@ -18,6 +19,25 @@ LONGITUDE = [MinValueValidator(Decimal("-180")), MaxValueValidator(Decimal("180"
 class Category(models.Model):
     code = models.SlugField(_("code"), max_length=40, unique=True)
     name = models.CharField(_("name"), max_length=120)
+    default_low_stock = models.PositiveIntegerField(
+        _("default low-stock threshold"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "A stock alert is raised when available (on hand − reserved) falls to this or below. "
+            "Used by every stock level of the category's products without a reorder point of its own; "
+            "empty: no low-stock alerts."
+        ),
+    )
+    default_over_stock = models.PositiveIntegerField(
+        _("default over-stock threshold"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "A stock alert is raised when on hand rises above this. Used by every stock level of the "
+            "category's products without a threshold of its own; empty: no over-stock alerts."
+        ),
+    )
 
     class Meta:
         verbose_name = _("category")
@@ -176,7 +196,24 @@ class StockLevel(models.Model):
     )
     on_hand = models.IntegerField(_("on hand"), default=0, validators=[MinValueValidator(0)])
     reserved = models.IntegerField(_("reserved"), default=0, validators=[MinValueValidator(0)])
-    reorder_point = models.IntegerField(_("reorder point"), default=0, validators=[MinValueValidator(0)])
+    # The low-stock threshold of this row; NULL follows the category's default_low_stock.
+    reorder_point = models.IntegerField(
+        _("reorder point"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+        help_text=_(
+            "Low-stock threshold: an alert is raised when available falls to this or below. "
+            "Empty: the category's default."
+        ),
+    )
+    over_stock_threshold = models.IntegerField(
+        _("over-stock threshold"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+        help_text=_("An alert is raised when on hand rises above this. Empty: the category's default."),
+    )
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
@@ -193,6 +230,10 @@ class StockLevel(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(reorder_point__gte=0), name="inventory_stocklevel_reorder_point_gte_0"
+            ),
+            models.CheckConstraint(
+                condition=Q(over_stock_threshold__gte=0),
+                name="inventory_stocklevel_over_stock_threshold_gte_0",
             ),
         ]
 
@@ -286,6 +327,91 @@ class StockMovement(models.Model):
     def __str__(self):
         deltas = f"{self.on_hand_delta:+d}/{self.reserved_delta:+d}"
         return f"{self.kind} {self.product_id}@{self.warehouse_id}: {deltas}"
+
+
+class StockAlertKind(models.TextChoices):
+    LOW = "low", _("low stock")
+    OVER = "over", _("over stock")
+
+
+class StockAlertStatus(models.TextChoices):
+    OPEN = "open", _("open")
+    RESOLVED = "resolved", _("resolved")
+
+
+class StockAlert(models.Model):
+    """One crossing of a stock threshold by one product in one warehouse (inventory.alerts).
+
+    Raised by `stock_alerts_evaluate` when the level crosses to the wrong side and no alert of that
+    kind is open for the row; resolved by it when the level is back (`recovered_at`), or by hand.
+    A crossing raises one alert: one open alert per product × warehouse × kind (the partial unique
+    constraint), and an alert resolved by hand while the level is still on the wrong side keeps the
+    next one from being raised until the level has recovered.
+    """
+
+    product = models.ForeignKey(
+        Product, on_delete=models.CASCADE, related_name="stock_alerts", verbose_name=_("product")
+    )
+    warehouse = models.ForeignKey(
+        Warehouse, on_delete=models.CASCADE, related_name="stock_alerts", verbose_name=_("warehouse")
+    )
+    kind = models.CharField(_("kind"), max_length=8, choices=StockAlertKind.choices)
+    status = models.CharField(
+        _("status"), max_length=10, choices=StockAlertStatus.choices, default=StockAlertStatus.OPEN
+    )
+    raised_at = models.DateTimeField(_("raised at"), default=timezone.now, db_index=True)
+    on_hand = models.IntegerField(_("on hand when raised"))
+    available = models.IntegerField(_("available when raised"))
+    threshold = models.IntegerField(_("threshold"))
+    suggested_quantity = models.IntegerField(
+        _("suggested reorder quantity"),
+        default=0,
+        help_text=_("Recent daily demand × lead time + low threshold − available, in whole packs."),
+    )
+    notified_at = models.DateTimeField(_("notified at"), null=True, blank=True)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    recovered_at = models.DateTimeField(
+        _("recovered at"),
+        null=True,
+        blank=True,
+        help_text=_("When the level was seen back on the right side of the threshold."),
+    )
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("resolved by"),
+    )
+    resolution_note = models.CharField(_("note"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("stock alert")
+        verbose_name_plural = _("stock alerts")
+        ordering = ["-raised_at", "-id"]
+        indexes = [
+            models.Index(fields=["product", "warehouse", "kind"], name="inventory_alert_row_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["product", "warehouse", "kind"],
+                condition=Q(status="open"),
+                name="inventory_stockalert_one_open_per_row_kind",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="open", resolved_at__isnull=True)
+                | Q(status="resolved", resolved_at__isnull=False),
+                name="inventory_stockalert_resolved_at_iff_resolved",
+            ),
+            models.CheckConstraint(
+                condition=Q(suggested_quantity__gte=0), name="inventory_stockalert_suggested_gte_0"
+            ),
+        ]
+
+    def __str__(self):
+        where = f"{self.product.sku}@{self.warehouse.code}"
+        return f"{self.get_kind_display()} {where} ({self.get_status_display()})"
 
 
 class StockTransfer(TimeStampedModel):

@@ -3,13 +3,16 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from django.db import connection
-from django.db.models import F, OuterRef, Subquery, Sum
+from django.db.models import F, IntegerField, OuterRef, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from inventory.allocation import haversine_km
 from inventory.models import (
     Product,
+    StockAlert,
+    StockAlertKind,
+    StockAlertStatus,
     StockLevel,
     StockMovement,
     StockTransfer,
@@ -277,3 +280,42 @@ def transfer_suggestions(*, product_id: int, warehouse_id: int, quantity: int) -
         )
     suggestions.sort(key=lambda s: (s.distance_km is None, s.distance_km or 0.0, s.warehouse.code))
     return suggestions
+
+
+def stock_alert_list_open(*, kind: str | None = None):
+    """Open stock alerts, worst first (least available), with product, warehouse and the row's
+    available now (`available_now`, None when the row is gone)."""
+    available = StockLevel.objects.filter(
+        product_id=OuterRef("product_id"), warehouse_id=OuterRef("warehouse_id")
+    ).values(available=F("on_hand") - F("reserved"))
+    alerts = (
+        StockAlert.objects.filter(status=StockAlertStatus.OPEN)
+        .select_related("product", "warehouse")
+        .annotate(available_now=Subquery(available[:1]))
+    )
+    if kind is not None:
+        alerts = alerts.filter(kind=StockAlertKind(kind))
+    return alerts.order_by("available_now", "product__sku", "warehouse__code")
+
+
+def stock_threshold_annotations() -> dict:
+    """Annotations for StockLevel querysets: `low_at`, `over_at` (the effective thresholds, the row's
+    own else its category's; NULL = none) and `available_now`."""
+    return {
+        "low_at": Coalesce(
+            F("reorder_point"), F("product__category__default_low_stock"), output_field=IntegerField()
+        ),
+        "over_at": Coalesce(
+            F("over_stock_threshold"),
+            F("product__category__default_over_stock"),
+            output_field=IntegerField(),
+        ),
+        "available_now": F("on_hand") - F("reserved"),
+    }
+
+
+def stock_levels_watched() -> QuerySet[StockLevel]:
+    """Watched stock rows, annotated as `stock_threshold_annotations` says."""
+    return StockLevel.objects.filter(
+        product__is_active=True, product__made_to_order=False, warehouse__is_active=True
+    ).annotate(**stock_threshold_annotations())

@@ -685,3 +685,12 @@ def stock_transfer_in(
                 idempotency_key=idempotency_key,
             )
         return movements
+
+
+# Stock alerts live in their own module (this one is long enough); they are inventory's services too.
+from inventory.alerts import (  # noqa: E402, F401
+    reorder_quantity_suggest,
+    stock_alert_notify,
+    stock_alert_resolve,
+    stock_alerts_evaluate,
+)

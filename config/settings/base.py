@@ -212,6 +212,12 @@ PRICING_REFERENCE_CACHE_SECONDS = int(env("PRICING_REFERENCE_CACHE_SECONDS", "60
 ORDER_NUMBER_PREFIX = env("ORDER_NUMBER_PREFIX", "SO")
 ORDER_MAX_LINES = int(env("ORDER_MAX_LINES", "200"))
 ORDER_LINE_MAX_QUANTITY = int(env("ORDER_LINE_MAX_QUANTITY", "100000"))
+# Stock alerts (inventory.alerts): how often thresholds are checked (config/schedules.py reads the
+# same variable), over how many past days demand is averaged for the suggested reorder quantity, and
+# the lead time assumed for a product that has none of its own.
+STOCK_ALERT_EVALUATE_MINUTES = float(env("STOCK_ALERT_EVALUATE_MINUTES", "15"))
+STOCK_ALERT_DEMAND_DAYS = int(env("STOCK_ALERT_DEMAND_DAYS", "30"))
+STOCK_ALERT_LEAD_TIME_DAYS = int(env("STOCK_ALERT_LEAD_TIME_DAYS", "14"))
 
 # Email.
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

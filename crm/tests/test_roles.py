@@ -43,6 +43,7 @@ INVENTORY = (
     "stocklevel",
     "stockmovement",
     "stocktransfer",
+    "stockalert",
 )
 TRANSFERS = {"inventory.ship_stocktransfer", "inventory.receive_stocktransfer"}
 FINANCE = ("invoice", "payment")

@@ -10,6 +10,7 @@ from demo import data
 from finance.models import Invoice
 from inventory.models import StockTransfer
 from inventory.selectors import stock_drift, stock_in_transit
+from inventory.models import StockAlert, StockAlertKind, StockAlertStatus
 from logistics.models import Shipment
 from orders.models import Order
 from orders.states import OrderStatus
@@ -56,6 +57,13 @@ def test_a_larger_run_only_adds_the_missing_orders():
     after = set(Order.objects.values_list("external_reference", "number", "status"))
     assert first < after
     assert len(after) == FEW_ORDERS + 3
+
+
+@pytest.mark.django_db
+def test_the_demo_leaves_some_stock_low_with_its_alert_raised():
+    _run(size="small", orders=FEW_ORDERS)
+
+    assert StockAlert.objects.filter(kind=StockAlertKind.LOW, status=StockAlertStatus.OPEN).exists()
 
 
 @pytest.mark.django_db

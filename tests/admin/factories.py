@@ -15,11 +15,13 @@ from inventory.models import (
     Category,
     Product,
     ProductOption,
+    StockAlert,
     StockLevel,
     StockMovement,
     StockTransfer,
     Warehouse,
 )
+from inventory.services import stock_alerts_evaluate
 from inventory.tests.factories import (
     CategoryFactory,
     ProductFactory,
@@ -40,6 +42,13 @@ from restapi.models import ApiToken, IdempotencyKey
 from restapi.services import api_token_create
 from webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from webhooks.tests.factories import WebhookAttemptFactory, WebhookDeliveryFactory, WebhookEndpointFactory
+
+
+def _stock_alert() -> StockAlert:
+    level = StockLevelFactory(on_hand=1, reorder_point=5)
+    stock_alerts_evaluate()
+    return StockAlert.objects.get(product=level.product, warehouse=level.warehouse)
+
 
 BUILDERS = {
     Sequence: lambda: Sequence.objects.create(name="order:2026", value=3),
@@ -67,6 +76,8 @@ BUILDERS = {
     # The ledger is written by services only; a factory row's opening movement stands in.
     StockMovement: lambda: StockMovement.objects.filter(product=StockLevelFactory().product).first(),
     StockTransfer: make_transfer,
+    # Alerts are raised by the evaluation only: a row below its threshold, evaluated.
+    StockAlert: _stock_alert,
     Order: make_order,
     Invoice: InvoiceFactory,
     Payment: PaymentFactory,
