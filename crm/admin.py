@@ -56,6 +56,7 @@ class CustomerAdmin(admin.ModelAdmin):
             _("Credit and terms"),
             {"fields": ("credit_limit", "credit_exposure", "payment_terms_days", "currency", "tax_id")},
         ),
+        (_("Delivery"), {"fields": ("accepts_partial_shipments",)}),
         (_("Portal and API access"), {"fields": ("users",)}),
         (_("Notes"), {"fields": ("notes", "created_at", "updated_at")}),
     )

@@ -39,6 +39,7 @@ from core.errors import InvalidTransition
 from crm.models import Address, Customer
 from orders import services
 from orders.models import Channel, Order, OrderEvent, OrderLine
+from orders.selectors import order_allocation_view
 from orders.states import LIFECYCLE, TRANSITION_PERMISSION, OrderStatus, allowed_targets, can_edit
 from pricing.services import LineRequest
 
@@ -412,6 +413,7 @@ class OrderAdmin(DomainErrorAdminMixin, ServiceAddViewMixin, admin.ModelAdmin):
         "customer",
         "channel",
         "status_badge",
+        "allocation_badge",
         "priority",
         "total_with_currency",
         "requested_delivery_date",
@@ -420,6 +422,7 @@ class OrderAdmin(DomainErrorAdminMixin, ServiceAddViewMixin, admin.ModelAdmin):
     )
     list_filter = (
         "status",
+        "allocation_status",
         "channel",
         "customer__tier",
         "customer__kind",
@@ -443,6 +446,9 @@ class OrderAdmin(DomainErrorAdminMixin, ServiceAddViewMixin, admin.ModelAdmin):
         "updated_at",
         "promised_delivery_date",
         "shipping_address_display",
+        "accepts_partial_shipments",
+        "allocation_badge",
+        "allocation_display",
         "currency",
         "subtotal",
         "discount_total",
@@ -477,6 +483,54 @@ class OrderAdmin(DomainErrorAdminMixin, ServiceAddViewMixin, admin.ModelAdmin):
         return format_html(
             '<span class="status-badge status-{}">{}</span>', obj.status, obj.get_status_display()
         )
+
+    @admin.display(description=gettext_lazy("allocation"), ordering="allocation_status")
+    def allocation_badge(self, obj: Order):
+        if not obj.allocation_status:
+            return "-"
+        return format_html(
+            '<span class="allocation-badge allocation-{}">{}</span>',
+            obj.allocation_status,
+            obj.get_allocation_status_display(),
+        )
+
+    @admin.display(description=gettext_lazy("where each line comes from"))
+    def allocation_display(self, obj: Order):
+        """Each line's warehouses (reserved / shipped), backorder and the reason, from the decision."""
+        view = order_allocation_view(order=obj)
+        rows = []
+        for line in view.lines:
+            where = ", ".join(
+                _("%(code)s: %(reserved)d reserved, %(shipped)d shipped") % w for w in line.warehouses
+            )
+            rows.append(
+                (
+                    line.position,
+                    line.sku,
+                    line.ordered,
+                    where or "-",
+                    line.backordered or "",
+                    line.explanation,
+                )
+            )
+        table = format_html(
+            '<table class="allocation-table"><thead><tr><th>#</th><th>{}</th><th>{}</th><th>{}</th>'
+            "<th>{}</th><th>{}</th></tr></thead><tbody>{}</tbody></table>",
+            _("SKU"),
+            _("ordered"),
+            _("warehouses"),
+            _("backordered"),
+            _("why"),
+            format_html_join(
+                "",
+                '<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class="backordered">{}</td>'
+                "<td>{}</td></tr>",
+                rows,
+            ),
+        )
+        if view.explanation:
+            return format_html("<p>{}</p>{}", view.explanation, table)
+        return table
 
     @admin.display(description=gettext_lazy("total"), ordering="total")
     def total_with_currency(self, obj: Order):
@@ -523,8 +577,16 @@ class OrderAdmin(DomainErrorAdminMixin, ServiceAddViewMixin, admin.ModelAdmin):
             ),
             (
                 _("Delivery"),
-                {"fields": ("requested_delivery_date", "promised_delivery_date", "shipping_address_display")},
+                {
+                    "fields": (
+                        "requested_delivery_date",
+                        "promised_delivery_date",
+                        "shipping_address_display",
+                        "accepts_partial_shipments",
+                    )
+                },
             ),
+            (_("Stock allocation"), {"fields": ("allocation_badge", "allocation_display")}),
             (_("Reference"), {"fields": reference}),
             (
                 _("Totals"),

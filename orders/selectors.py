@@ -121,23 +121,15 @@ class AllocationView:
         return sum(line.backordered for line in self.lines)
 
 
-def order_allocation_view(*, order: Order) -> AllocationView:
-    """The allocation decision of an order in words (current language), for admin, portal and API.
-
-    Two queries: the lines with their products, the allocation rows with their warehouses.
-    """
+def _allocation_view(order: Order, lines, rows, from_stock) -> AllocationView:
     decision = order.allocation or {}
     per_line = decision.get("lines", {})
-    rows: dict[int, list[LineAllocation]] = {}
-    for row in (
-        LineAllocation.objects.filter(order_id=order.pk)
-        .select_related("warehouse")
-        .order_by("warehouse__code")
-    ):
-        rows.setdefault(row.line_id, []).append(row)
-    lines = []
-    for line in OrderLine.objects.filter(order_id=order.pk).select_related("product").order_by("position"):
-        stock = not line.is_custom_build and not line.product.made_to_order
+    by_line: dict[int, list[LineAllocation]] = {}
+    for row in sorted(rows, key=lambda r: r.warehouse.code):
+        by_line.setdefault(row.line_id, []).append(row)
+    views = []
+    for line in lines:
+        stock = from_stock(line)
         entry = per_line.get(str(line.pk), {})
         explanation = ""
         if not stock:
@@ -146,7 +138,7 @@ def order_allocation_view(*, order: Order) -> AllocationView:
             explanation = str(
                 planner.render_lazy(planner.LINE_MESSAGES[entry["reason"]], entry.get("params", {}))
             )
-        lines.append(
+        views.append(
             LineAllocationView(
                 line_id=line.pk,
                 position=line.position,
@@ -160,11 +152,14 @@ def order_allocation_view(*, order: Order) -> AllocationView:
                         "reserved": row.quantity_reserved,
                         "shipped": row.quantity_shipped,
                     }
-                    for row in rows.get(line.pk, [])
+                    for row in by_line.get(line.pk, [])
                 ],
-                backordered=(line.quantity - line.quantity_allocated)
-                if stock and order.allocation_status
-                else 0,
+                backordered=(
+                    line.quantity - line.quantity_allocated
+                    if stock
+                    and order.allocation_status not in (AllocationStatus.NONE, AllocationStatus.RELEASED)
+                    else 0
+                ),
                 explanation=explanation,
             )
         )
@@ -172,6 +167,7 @@ def order_allocation_view(*, order: Order) -> AllocationView:
     explanation = (
         str(planner.render_lazy(planner.PLAN_MESSAGES[reason], decision.get("params", {})))
         if reason in planner.PlanReason.__members__.values()
+        and order.allocation_status != AllocationStatus.RELEASED
         else ""
     )
     return AllocationView(
@@ -179,8 +175,42 @@ def order_allocation_view(*, order: Order) -> AllocationView:
         status_label=str(AllocationStatus(order.allocation_status).label),
         explanation=explanation,
         decided_at=decision.get("at"),
-        lines=lines,
+        lines=views,
     )
+
+
+def order_allocation_view(*, order: Order) -> AllocationView:
+    """The allocation decision of an order in words (current language), for the admin and the portal.
+
+    Two queries: the lines with their products, the allocation rows with their warehouses.
+    """
+    lines = OrderLine.objects.filter(order_id=order.pk).select_related("product").order_by("position")
+    rows = LineAllocation.objects.filter(order_id=order.pk).select_related("warehouse")
+    return _allocation_view(
+        order,
+        list(lines),
+        list(rows),
+        lambda line: not line.is_custom_build and not line.product.made_to_order,
+    )
+
+
+def order_allocation_summary(*, order: Order, lines) -> AllocationView:
+    """The same for the API, from the order's prefetched lines (and `allocations`, when prefetched).
+
+    No query for an order allocation has not touched; otherwise one, unless the caller prefetched
+    `allocations__warehouse`. A stock line is one the stored decision names (allocation writes every
+    stock line there); before allocation, every line that is not a custom build.
+    """
+    if order.allocation_status == AllocationStatus.NONE:
+        rows = []
+    elif "allocations" in getattr(order, "_prefetched_objects_cache", {}):
+        rows = list(order.allocations.all())
+    else:
+        rows = list(LineAllocation.objects.filter(order_id=order.pk).select_related("warehouse"))
+    named = set((order.allocation or {}).get("lines", {}))
+    if order.allocation_status == AllocationStatus.NONE:
+        return _allocation_view(order, lines, rows, lambda line: not line.is_custom_build)
+    return _allocation_view(order, lines, rows, lambda line: str(line.pk) in named)
 
 
 def line_allocations_held(*, order_id: int, line_ids=None):
@@ -191,3 +221,8 @@ def line_allocations_held(*, order_id: int, line_ids=None):
     if line_ids is not None:
         rows = rows.filter(line_id__in=list(line_ids))
     return rows.order_by("warehouse__code", "line_id")
+
+
+def allocations_with_warehouses() -> Prefetch:
+    """Prefetch of an order's allocation rows with their warehouses (one query for a page of orders)."""
+    return Prefetch("allocations", queryset=LineAllocation.objects.select_related("warehouse"))

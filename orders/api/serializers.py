@@ -15,7 +15,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from inventory.selectors import atp_date
-from orders.models import Order, OrderEvent, OrderLine
+from orders.models import AllocationStatus, Order, OrderEvent, OrderLine
+from orders.selectors import order_allocation_summary
 from orders.services import ADDRESS_FIELDS
 from orders.states import OrderEventKind, OrderStatus, can_cancel, can_edit
 from pricing.services import LineRequest
@@ -23,6 +24,7 @@ from restapi.serializers import (
     BoundedListSerializer,
     CachedModelFieldsMixin,
     ChoiceLabelField,
+    StrictBooleanField,
     StrictCharField,
     StrictIntegerField,
     StrictSerializer,
@@ -147,6 +149,13 @@ class OrderCreateSerializer(_AddressChoiceMixin, StrictSerializer):
         ),
     )
     notes = StrictCharField(max_length=2000, required=False, allow_blank=True)
+    accepts_partial_shipments = StrictBooleanField(
+        required=False,
+        help_text=_(
+            "When some lines are short: true ships what is in stock now and the rest later, false waits "
+            "and ships complete. Defaults to your account's setting."
+        ),
+    )
 
 
 _order_create_input = threading.local()
@@ -408,8 +417,40 @@ class ShippingAddressSerializer(serializers.Serializer):
         return out
 
 
+class AllocationWarehouseSerializer(serializers.Serializer):
+    code = serializers.CharField(read_only=True, help_text=_("The warehouse's code."))
+    reserved = serializers.IntegerField(read_only=True, help_text=_("Units held for this line there."))
+    shipped = serializers.IntegerField(read_only=True, help_text=_("Units shipped from there."))
+
+
+class AllocationLineSerializer(serializers.Serializer):
+    position = serializers.IntegerField(read_only=True)
+    sku = serializers.CharField(read_only=True)
+    from_stock = serializers.BooleanField(
+        read_only=True, help_text=_("False for lines built to order by production.")
+    )
+    warehouses = AllocationWarehouseSerializer(many=True, read_only=True)
+    backordered = serializers.IntegerField(read_only=True, help_text=_("Units waiting for stock."))
+    explanation = serializers.CharField(read_only=True, help_text=_("Why, in words (your language)."))
+
+
 class FulfilmentSerializer(serializers.Serializer):
     """Where the order stands, summed from its lines (which production and logistics keep current)."""
+
+    allocation_status = serializers.ChoiceField(
+        choices=AllocationStatus.choices,
+        read_only=True,
+        help_text=_(
+            'Stock allocation after approval: "" not yet, allocated, partial (rest backordered), '
+            "backordered, not_needed (built to order), released (cancelled)."
+        ),
+    )
+    allocation_status_display = serializers.CharField(read_only=True)
+    allocation_explanation = serializers.CharField(
+        read_only=True, help_text=_("Which warehouses ship the order and why.")
+    )
+    quantity_backordered = serializers.IntegerField(read_only=True)
+    allocation_lines = AllocationLineSerializer(many=True, read_only=True)
 
     quantity_ordered = serializers.IntegerField(read_only=True)
     quantity_allocated = serializers.IntegerField(read_only=True, help_text=_("Reserved from stock so far."))
@@ -458,6 +499,7 @@ class OrderSerializer(CachedModelFieldsMixin, serializers.ModelSerializer):
             "requested_delivery_date",
             "promised_delivery_date",
             "shipping_address",
+            "accepts_partial_shipments",
             "currency",
             "subtotal",
             "discount_total",
@@ -496,7 +538,26 @@ class OrderSerializer(CachedModelFieldsMixin, serializers.ModelSerializer):
         allocated = sum(min(line.quantity_allocated, line.quantity) for line in lines)
         shipped = sum(line.quantity_shipped for line in lines)
         request = self.context.get("request")
+        view = order_allocation_summary(order=order, lines=lines)
         return {
+            "allocation_status": view.status,
+            "allocation_status_display": view.status_label,
+            "allocation_explanation": view.explanation,
+            "quantity_backordered": view.backordered,
+            "allocation_lines": [
+                {
+                    "position": line.position,
+                    "sku": line.sku,
+                    "from_stock": line.from_stock,
+                    "warehouses": [
+                        {"code": w["code"], "reserved": w["reserved"], "shipped": w["shipped"]}
+                        for w in line.warehouses
+                    ],
+                    "backordered": line.backordered,
+                    "explanation": line.explanation,
+                }
+                for line in view.lines
+            ],
             "quantity_ordered": ordered,
             "quantity_allocated": allocated,
             "quantity_shipped": shipped,

@@ -35,6 +35,7 @@ from orders.api.serializers import (
 )
 from orders.models import Channel, Order, OrderEvent
 from orders.selectors import (
+    allocations_with_warehouses,
     order_event_list_for_user,
     order_get_for_dealer,
     order_list_for_dealer,
@@ -182,6 +183,7 @@ ORDER_RESPONSE_EXAMPLE = OpenApiExample(
             "latitude": None,
             "longitude": None,
         },
+        "accepts_partial_shipments": True,
         "currency": "CNY",
         "subtotal": "4560.00",
         "discount_total": "240.00",
@@ -198,6 +200,20 @@ ORDER_RESPONSE_EXAMPLE = OpenApiExample(
         "cancelled_at": None,
         "lines": [ORDER_LINE_EXAMPLE],
         "fulfilment": {
+            "allocation_status": "",
+            "allocation_status_display": "Not allocated",
+            "allocation_explanation": "",
+            "quantity_backordered": 0,
+            "allocation_lines": [
+                {
+                    "position": 1,
+                    "sku": "LED-PANEL-60",
+                    "from_stock": True,
+                    "warehouses": [],
+                    "backordered": 0,
+                    "explanation": "",
+                }
+            ],
             "quantity_ordered": 40,
             "quantity_allocated": 0,
             "quantity_shipped": 0,
@@ -285,7 +301,7 @@ class OrderListCreateApi(DealerListApi):
     def dealer_queryset(self):
         return order_list_for_dealer(
             user=self.request.user, customer_ids=[c.pk for c in self.dealer_customers()]
-        ).prefetch_related("lines")
+        ).prefetch_related("lines", allocations_with_warehouses())
 
     @extend_schema(
         tags=["orders"],
@@ -336,6 +352,7 @@ class OrderListCreateApi(DealerListApi):
             shipping_address_id=data.get("shipping_address_id"),
             external_reference=data.get("external_reference", ""),
             notes=data.get("notes", ""),
+            accepts_partial_shipments=data.get("accepts_partial_shipments"),
         )
         # The service's own order object (customer attached) plus one query for its lines.
         prefetch_related_objects([order], "lines")

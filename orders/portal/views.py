@@ -16,10 +16,12 @@ from crm.selectors import (
     is_rep_or_dealer,
     is_sales_rep,
 )
+from inventory.selectors import stock_available, warehouse_list_active
 from orders.models import Channel
 from orders.portal import access
 from orders.portal.forms import OrderCancelForm, OrderCreateForm, OrderFilterForm, OrderLineFormSet
 from orders.selectors import (
+    order_allocation_view,
     order_event_list_for_user,
     order_list_for_dealer,
     order_list_for_rep,
@@ -99,9 +101,31 @@ def _detail_context(request, order, *, cancel_form=None) -> dict:
     show_cancel = own and can_cancel(order.status, status_before_hold=order.status_before_hold)
     if show_cancel and cancel_form is None:
         cancel_form = OrderCancelForm(initial={"version": order.version})
+    allocation = order_allocation_view(order=order)
+    stock_rows = []
+    if is_sales_rep(request.user):
+        # Reps see what each warehouse has for the order's lines (available = on hand − reserved).
+        lines = list(order.lines.all())
+        available = stock_available(product_ids={line.product_id for line in lines})
+        codes = {warehouse.pk: warehouse.code for warehouse in warehouse_list_active()}
+        for line in lines:
+            per_warehouse = available.get(line.product_id, {})
+            stock_rows.append(
+                {
+                    "position": line.position,
+                    "sku": line.sku,
+                    "warehouses": [
+                        {"code": codes[wid], "available": max(0, qty)}
+                        for wid, qty in sorted(per_warehouse.items(), key=lambda item: codes.get(item[0], ""))
+                        if wid in codes
+                    ],
+                }
+            )
     return {
         "order": order,
         "lines": order.lines.all(),
+        "allocation": allocation,
+        "stock_rows": stock_rows,
         # What a rep or a dealer may see of the timeline is the selector's to decide, as in the dealer API.
         "events": order_event_list_for_user(user=request.user, order=order),
         "cancel_form": cancel_form if show_cancel else None,

@@ -228,8 +228,12 @@ def order_create(
     external_reference: str = "",
     notes: str = "",
     submit: bool = True,
+    accepts_partial_shipments: bool | None = None,
 ) -> Order:
     """Create an order with its priced lines; submitted unless `submit=False` (then a draft).
+
+    `accepts_partial_shipments` defaults to the customer's setting (what allocation does with a
+    shortfall: ship what is in stock now, or wait and ship complete).
 
     Preconditions: the customer is active; lines are validated and priced by pricing.
     Side effects: domain event `order.submitted` (`order.draft`), whose listener queues priority scoring.
@@ -266,6 +270,11 @@ def order_create(
                 shipping_address=address,
                 external_reference=external_reference,
                 notes=notes,
+                accepts_partial_shipments=(
+                    customer.accepts_partial_shipments
+                    if accepts_partial_shipments is None
+                    else bool(accepts_partial_shipments)
+                ),
                 created_by=actor if getattr(actor, "pk", None) else None,
                 created_at=now,
             )

@@ -3,14 +3,17 @@ import datetime as dt
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
 
 from crm.tests.factories import CustomerFactory, UserFactory
+from inventory.services import stock_receive
 from inventory.tests.factories import ProductFactory
 from orders.models import Order, OrderEvent, OrderLine
 from orders.services import order_transition
+from orders.services.allocation import order_allocate
 from orders.states import OrderStatus
 from orders.tests.api.support import client_for, dealer, dealer_order
-from orders.tests.factories import stock_and_allocate
+from orders.tests.factories import factory_warehouse, stock_and_allocate
 
 S = OrderStatus
 
@@ -33,6 +36,35 @@ def move(order, *statuses):
 
 
 @pytest.mark.django_db
+def test_detail_shows_where_each_line_is_reserved_and_what_is_backordered():
+    customer, _user, client = dealer()
+    stocked, short, made = ProductFactory(), ProductFactory(), ProductFactory(made_to_order=True)
+    order = dealer_order(customer, products=[stocked, short, made], quantities=[4, 5, 1])
+    order = move(order, S.APPROVED)
+    warehouse = factory_warehouse()
+    stock_receive(product_id=stocked.pk, warehouse_id=warehouse.pk, quantity=10)
+    stock_receive(product_id=short.pk, warehouse_id=warehouse.pk, quantity=2)
+    order_allocate(order_id=order.pk)
+
+    with translation.override("en"):
+        fulfilment = client.get(detail(order)).json()["fulfilment"]
+
+    assert fulfilment["allocation_status"] == "partial"
+    assert fulfilment["quantity_backordered"] == 3
+    assert "backordered" in fulfilment["allocation_explanation"]
+    first, second, third = fulfilment["allocation_lines"]
+    assert first["warehouses"] == [{"code": "FAC", "reserved": 4, "shipped": 0}]
+    assert (first["backordered"], second["backordered"], third["backordered"]) == (0, 3, 0)
+    assert second["warehouses"] == [{"code": "FAC", "reserved": 2, "shipped": 0}]
+    assert "3 backordered" in second["explanation"]
+    assert third["from_stock"] is False
+    assert third["explanation"].startswith("Built to order")
+    # In the dealer's list too, without a query per order.
+    listed = client.get("/api/v1/orders/").json()["results"][0]["fulfilment"]
+    assert listed["allocation_lines"] == fulfilment["allocation_lines"]
+
+
+@pytest.mark.django_db
 def test_detail_shows_lines_fulfilment_summary_links_and_etag():
     customer, _user, client = dealer()
     made = ProductFactory(made_to_order=True)
@@ -46,6 +78,28 @@ def test_detail_shows_lines_fulfilment_summary_links_and_etag():
     body = response.json()
     assert [line["position"] for line in body["lines"]] == [1, 2]
     assert body["fulfilment"] == {
+        "allocation_status": "",
+        "allocation_status_display": "Not allocated",
+        "allocation_explanation": "",
+        "quantity_backordered": 0,
+        "allocation_lines": [
+            {
+                "position": 1,
+                "sku": body["lines"][0]["sku"],
+                "from_stock": True,
+                "warehouses": [],
+                "backordered": 0,
+                "explanation": "",
+            },
+            {
+                "position": 2,
+                "sku": body["lines"][1]["sku"],
+                "from_stock": False,
+                "warehouses": [],
+                "backordered": 0,
+                "explanation": "Built to order by production; not taken from stock.",
+            },
+        ],
         "quantity_ordered": 6,
         "quantity_allocated": 4,
         "quantity_shipped": 1,
