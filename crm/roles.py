@@ -28,6 +28,7 @@ APP_MODELS: dict[str, tuple[str, ...]] = {
         "stockmovement",
         "stocktransfer",
         "stockalert",
+        "warehouseshippingcost",
     ),
     "pricing": ("tierdiscount", "customerprice", "shippingrate"),
     "orders": ("order", "orderline", "orderevent"),

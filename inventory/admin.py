@@ -38,6 +38,7 @@ from inventory.models import (
     StockTransferEvent,
     StockTransferLine,
     Warehouse,
+    WarehouseShippingCost,
 )
 from inventory.selectors import stock_threshold_annotations
 from inventory.states import LIFECYCLE, TRANSITION_PERMISSION, TransferStatus, can_edit
@@ -130,11 +131,28 @@ class ProductOptionAdmin(admin.ModelAdmin):
         return super().get_queryset(request).prefetch_related("values")
 
 
+class WarehouseShippingCostInline(admin.TabularInline):
+    model = WarehouseShippingCost
+    extra = 0
+    fields = ("region", "per_shipment", "per_unit")
+
+
 @admin.register(Warehouse)
 class WarehouseAdmin(admin.ModelAdmin):
-    list_display = ("code", "name", "region", "city", "is_active")
+    list_display = ("code", "name", "region", "city", "latitude", "longitude", "is_active")
     list_filter = ("is_active", "region")
     search_fields = ("code", "name", "city")
+    # Allocation ranks warehouses by these costs, when a destination has any, instead of distance.
+    inlines = (WarehouseShippingCostInline,)
+
+
+@admin.register(WarehouseShippingCost)
+class WarehouseShippingCostAdmin(admin.ModelAdmin):
+    list_display = ("warehouse", "region", "per_shipment", "per_unit")
+    list_editable = ("per_shipment", "per_unit")
+    list_filter = ("warehouse", "region")
+    search_fields = ("warehouse__code", "region")
+    list_select_related = ("warehouse",)
 
 
 # What the stock level's change form may write (save_model saves these fields only).

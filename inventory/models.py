@@ -523,3 +523,45 @@ class StockTransferEvent(TimelineEvent):
 
     def __str__(self):
         return f"{self.transfer_id} {self.kind_label}"
+
+
+class WarehouseShippingCost(models.Model):
+    """What shipping an order from a warehouse to a region costs us: per shipment plus per unit.
+
+    Allocation ranks warehouses by this cost instead of distance when the table has a row for the
+    destination (its region, else the warehouse's catch-all row with an empty region).
+    """
+
+    warehouse = models.ForeignKey(
+        Warehouse, on_delete=models.CASCADE, related_name="shipping_costs", verbose_name=_("warehouse")
+    )
+    region = models.CharField(
+        _("destination region / province"),
+        max_length=80,
+        blank=True,
+        help_text=_("Leave empty for every region without a row of its own."),
+    )
+    per_shipment = models.DecimalField(
+        _("cost per shipment"),
+        max_digits=12,
+        decimal_places=2,
+        default=Decimal("0"),
+        validators=[NOT_NEGATIVE],
+    )
+    per_unit = models.DecimalField(
+        _("cost per unit"), max_digits=12, decimal_places=2, default=Decimal("0"), validators=[NOT_NEGATIVE]
+    )
+
+    class Meta:
+        verbose_name = _("warehouse shipping cost")
+        verbose_name_plural = _("warehouse shipping costs")
+        ordering = ["warehouse__code", "region"]
+        constraints = [
+            models.UniqueConstraint(fields=["warehouse", "region"], name="inventory_shipcost_wh_region_uniq"),
+            models.CheckConstraint(
+                condition=Q(per_shipment__gte=0) & Q(per_unit__gte=0), name="inventory_shipcost_gte_0"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.warehouse.code} → {self.region or '*'}"

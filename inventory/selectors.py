@@ -18,6 +18,7 @@ from inventory.models import (
     StockTransfer,
     StockTransferLine,
     Warehouse,
+    WarehouseShippingCost,
 )
 from inventory.states import TransferStatus
 
@@ -319,3 +320,16 @@ def stock_levels_watched() -> QuerySet[StockLevel]:
     return StockLevel.objects.filter(
         product__is_active=True, product__made_to_order=False, warehouse__is_active=True
     ).annotate(**stock_threshold_annotations())
+
+
+def shipping_costs_to(*, region: str, warehouse_ids) -> dict[int, tuple]:
+    """{warehouse_id: (per_shipment, per_unit)} for shipping to `region`: the region's own row, else
+    the warehouse's catch-all row (empty region). Warehouses with neither are absent. One query."""
+    rows = WarehouseShippingCost.objects.filter(
+        warehouse_id__in=list(warehouse_ids), region__in=[region or "", ""]
+    ).values_list("warehouse_id", "region", "per_shipment", "per_unit")
+    costs: dict[int, tuple] = {}
+    for warehouse_id, row_region, per_shipment, per_unit in rows:
+        if row_region or warehouse_id not in costs:
+            costs[warehouse_id] = (per_shipment, per_unit)
+    return costs

@@ -44,6 +44,7 @@ INVENTORY = (
     "stockmovement",
     "stocktransfer",
     "stockalert",
+    "warehouseshippingcost",
 )
 TRANSFERS = {"inventory.ship_stocktransfer", "inventory.receive_stocktransfer"}
 FINANCE = ("invoice", "payment")
