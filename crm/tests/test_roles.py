@@ -44,6 +44,7 @@ INVENTORY = (
     "stockmovement",
     "stocktransfer",
     "stockalert",
+    "expectedreceipt",
 )
 TRANSFERS = {"inventory.ship_stocktransfer", "inventory.receive_stocktransfer"}
 FINANCE = ("invoice", "payment")
@@ -90,6 +91,7 @@ EXPECTED = {
         | _perms("logistics", LOGISTICS, VAC)
         | {"inventory.view_stocklevel", "inventory.view_stockmovement", "inventory.view_warehouse"}
         | _perms("inventory", ["stocktransfer"], VAC)
+        | _perms("inventory", ["expectedreceipt"], VAC)
         | TRANSFERS
     ),
     "Finance": (
