@@ -5,8 +5,10 @@ from typing import NamedTuple
 from django.conf import settings
 from django.db import connection
 from django.db.models import (
+    BooleanField,
     Case,
     Exists,
+    ExpressionWrapper,
     F,
     IntegerField,
     OuterRef,
@@ -153,6 +155,18 @@ def stock_incoming(*, product_ids, today: dt.date | None = None) -> dict[int, li
         per_day = incoming.setdefault(product_id, {})
         per_day[arrives] = per_day.get(arrives, 0) + quantity
     return {product_id: sorted(days.items()) for product_id, days in incoming.items()}
+
+
+def stock_incoming_expression(*, product: str = "pk"):
+    """Whether anything is on its way for the product at OuterRef(`product`) (stock_incoming's
+    sources), as a boolean expression: lets a caller reading products anyway skip that query."""
+    transfers = _lines_in_transit().filter(
+        product_id=OuterRef(product), transfer__to_warehouse__is_active=True, in_transit__gt=0
+    )
+    receipts = ExpectedReceipt.objects.filter(
+        product_id=OuterRef(product), received=False, warehouse__is_active=True
+    )
+    return ExpressionWrapper(Exists(transfers) | Exists(receipts), output_field=BooleanField())
 
 
 def atp_steps(

@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Case, CharField, Exists, F, OuterRef, Prefetch, QuerySet, Value, When
+from django.db.models import Case, CharField, Exists, F, OuterRef, Prefetch, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Coalesce, Concat, NullIf, Trim
 from django.utils.translation import gettext as _
 
@@ -10,7 +10,11 @@ from core.errors import NotFound
 from crm.selectors import customer_list_for_user, is_dealer, is_sales_rep
 from inventory import allocation as planner
 from orders.models import AllocationStatus, LineAllocation, Order, OrderEvent, OrderLine
-from orders.states import INTERNAL_KINDS, OPEN
+from orders.states import INTERNAL_KINDS, OPEN, OrderStatus
+
+# Orders whose stock lines have a claim on supply: promised (submitted) and not closed. Drafts
+# promise nothing; an order on hold keeps its claim, as it may resume.
+COMMITTING = frozenset(OPEN - {OrderStatus.DRAFT})
 
 
 def order_list_for_dealer(*, user, customer_ids: list[int] | None = None) -> QuerySet[Order]:
@@ -191,3 +195,35 @@ def line_allocations_held(*, order_id: int, line_ids=None):
     if line_ids is not None:
         rows = rows.filter(line_id__in=list(line_ids))
     return rows.order_by("warehouse__code", "line_id")
+
+
+def order_stock_committed(
+    *, product_ids, exclude_order_id: int | None = None, submitted_before=None
+) -> dict[int, int]:
+    """Units of each product promised to open orders and not reserved yet: {product_id: units}.
+
+    Stock lines (not custom builds, which are production's) of submitted-and-not-closed orders
+    (COMMITTING), less what allocation already reserved (`quantity_allocated`): the demand that comes
+    before a new quote in available-to-promise (inventory.selectors.atp_timeline), earlier orders
+    first. `exclude_order_id`: the order being re-quoted; `submitted_before`: only orders submitted
+    before it. One aggregate query.
+    """
+    lines = OrderLine.objects.filter(
+        product_id__in=list(product_ids),
+        order__status__in=COMMITTING,
+        is_custom_build=False,
+        quantity__gt=F("quantity_allocated"),
+    )
+    if exclude_order_id is not None:
+        lines = lines.exclude(order_id=exclude_order_id)
+    if submitted_before is not None:
+        lines = lines.filter(
+            Q(order__submitted_at__lt=submitted_before) | Q(order__submitted_at__isnull=True)
+        )
+    rows = (
+        lines.order_by()
+        .values("product_id")
+        .annotate(units=Sum(F("quantity") - F("quantity_allocated")))
+        .values_list("product_id", "units")
+    )
+    return {product_id: units for product_id, units in rows if units}
