@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from core.errors import NotFound
 from crm.selectors import customer_list_for_user, is_dealer, is_sales_rep
 from inventory import allocation as planner
+from inventory.selectors import Substitute, product_substitutes
 from orders.models import AllocationStatus, LineAllocation, Order, OrderEvent, OrderLine
 from orders.states import INTERNAL_KINDS, OPEN, OrderStatus
 
@@ -227,3 +228,38 @@ def order_stock_committed(
         .values_list("product_id", "units")
     )
     return {product_id: units for product_id, units in rows if units}
+
+
+@dataclass(frozen=True)
+class BackorderSubstitutes:
+    line: OrderLine
+    backordered: int
+    substitutes: list[Substitute]
+
+
+def order_backorder_substitutes(*, order: Order, limit: int = 5) -> list[BackorderSubstitutes]:
+    """For each stock line of an allocated-or-tried order still waiting for stock (its backorder),
+    products that could replace it (inventory.selectors.product_substitutes): one query for the
+    lines, one per backordered line."""
+    if order.allocation_status not in (AllocationStatus.PARTIAL, AllocationStatus.BACKORDERED):
+        return []
+    lines = (
+        OrderLine.objects.filter(
+            order_id=order.pk, is_custom_build=False, quantity__gt=F("quantity_allocated")
+        )
+        .select_related("product")
+        .order_by("position")
+    )
+    return [
+        BackorderSubstitutes(
+            line=line,
+            backordered=line.quantity - line.quantity_allocated,
+            substitutes=product_substitutes(
+                product=line.product,
+                quantity=line.quantity - line.quantity_allocated,
+                options=line.options,
+                limit=limit,
+            ),
+        )
+        for line in lines
+    ]
