@@ -29,6 +29,7 @@ APP_MODELS: dict[str, tuple[str, ...]] = {
         "stocktransfer",
         "stockalert",
         "warehouseshippingcost",
+        "expectedreceipt",
     ),
     "pricing": ("tierdiscount", "customerprice", "shippingrate"),
     "orders": ("order", "orderline", "orderevent"),
@@ -95,6 +96,8 @@ ROLES: dict[str, frozenset[str]] = {
         | _model_perms("inventory", ("stocklevel", "stockmovement", "warehouse"), (VIEW,))
         # Logistics ships and receives transfers between warehouses, and may request them.
         | _model_perms("inventory", ("stocktransfer",), (VIEW, ADD, CHANGE))
+        # … and announces and receives inbound goods (expected receipts).
+        | _model_perms("inventory", ("expectedreceipt",), (VIEW, ADD, CHANGE))
         | set(TRANSFER_WORKFLOW)
         | {"orders.ship_order"}
     ),

@@ -24,9 +24,10 @@ from core.admin_mixins import (
     form_add_domain_error,
 )
 from core.errors import DomainError
-from inventory import selectors, services, transfers
+from inventory import receipts, selectors, services, transfers
 from inventory.models import (
     Category,
+    ExpectedReceipt,
     Product,
     ProductOption,
     ProductOptionValue,
@@ -729,7 +730,7 @@ class StockTransferAdmin(DomainErrorAdminMixin, ServiceAddViewMixin, admin.Model
             actor=request.user,
         )
 
-    @admin.action(description=_("Cancel selected transfers (reason)"), permissions=["cancel"])
+    @admin.action(description=_("Cancel selected transfers (reason)"), permissions=["change"])
     def cancel(self, request, queryset):
         reason = action_reason(request, label=gettext("Cancel"), required=True)
         if reason is not None:
@@ -814,4 +815,89 @@ class StockAlertAdmin(DomainErrorAdminMixin, admin.ModelAdmin):
             already=StockAlertStatus.RESOLVED,
             actor=request.user,
             note=request.POST.get("note", ""),
+        )
+
+
+# --- expected receipts ------------------------------------------------------------------------------
+
+
+class ExpectedReceiptCreateForm(forms.Form):
+    product = forms.ModelChoiceField(label=_("product"), queryset=Product.objects.filter(is_active=True))
+    warehouse = forms.ModelChoiceField(
+        label=_("warehouse"), queryset=Warehouse.objects.filter(is_active=True)
+    )
+    quantity = forms.IntegerField(label=_("quantity"), min_value=1, max_value=services.MAX_QUANTITY)
+    expected_on = forms.DateField(label=_("expected on"), widget=admin.widgets.AdminDateWidget)
+    reference = forms.CharField(label=_("reference"), max_length=80, required=False)
+
+
+@admin.register(ExpectedReceipt)
+class ExpectedReceiptAdmin(DomainErrorAdminMixin, ServiceAddViewMixin, admin.ModelAdmin):
+    """Inbound goods announced ahead; available-to-promise counts them until they are received.
+
+    Added through inventory.receipts.expected_receipt_create; "receive" books them through the
+    ledger, "cancel" withdraws an announcement. The page itself is never saved from a form.
+    """
+
+    add_form = ExpectedReceiptCreateForm
+    add_fieldsets = ((None, {"fields": ("product", "warehouse", "quantity", "expected_on", "reference")}),)
+    actions = ["receive", "cancel"]
+    list_display = ("expected_on", "product", "warehouse", "quantity", "reference", "received", "received_at")
+    list_filter = ("received", "warehouse", ("expected_on", admin.DateFieldListFilter))
+    search_fields = ("product__sku", "product__name", "reference")
+    list_select_related = ("product", "warehouse")
+    date_hierarchy = "expected_on"
+    fields = (
+        "product",
+        "warehouse",
+        "quantity",
+        "expected_on",
+        "reference",
+        "received",
+        "received_at",
+        "created_by",
+        "created_at",
+    )
+    readonly_fields = fields
+
+    def has_delete_permission(self, request, obj=None):
+        # Withdrawn through the "cancel" action (its service refuses received ones), never deleted here.
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        # The change permission is the "receive" action's; the page is never saved from a form.
+        return obj is None and super().has_change_permission(request)
+
+    def create_through_service(self, request, form: ExpectedReceiptCreateForm) -> ExpectedReceipt:
+        data = form.cleaned_data
+        return receipts.expected_receipt_create(
+            product_id=data["product"].pk,
+            warehouse_id=data["warehouse"].pk,
+            quantity=data["quantity"],
+            expected_on=data["expected_on"],
+            reference=data["reference"],
+            actor=request.user,
+        )
+
+    @admin.action(description=_("Receive selected receipts into stock"), permissions=["change"])
+    def receive(self, request, queryset):
+        self.call_service_each(
+            request,
+            queryset.filter(received=False),
+            receipts.expected_receipt_receive,
+            id_kwarg="receipt_id",
+            label=gettext("Receive"),
+            subject_field="id",
+            actor=request.user,
+        )
+
+    @admin.action(description=_("Cancel selected announcements"), permissions=["change"])
+    def cancel(self, request, queryset):
+        self.call_service_each(
+            request,
+            queryset,
+            receipts.expected_receipt_cancel,
+            id_kwarg="receipt_id",
+            label=gettext("Cancel"),
+            subject_field="id",
         )

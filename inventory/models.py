@@ -565,3 +565,58 @@ class WarehouseShippingCost(models.Model):
 
     def __str__(self):
         return f"{self.warehouse.code} → {self.region or '*'}"
+
+
+class ExpectedReceipt(TimeStampedModel):
+    """Goods announced ahead of their arrival: a purchase or a production run due into a warehouse.
+
+    Counted as incoming supply by available-to-promise (inventory.selectors.atp_timeline) from
+    `expected_on` until it is received; receiving it (inventory.receipts.expected_receipt_receive)
+    books the units through the ledger and sets `received`, after which it no longer counts.
+    """
+
+    product = models.ForeignKey(
+        Product, on_delete=models.PROTECT, related_name="expected_receipts", verbose_name=_("product")
+    )
+    warehouse = models.ForeignKey(
+        Warehouse, on_delete=models.PROTECT, related_name="expected_receipts", verbose_name=_("warehouse")
+    )
+    quantity = models.PositiveIntegerField(_("quantity"), validators=[MinValueValidator(1)])
+    expected_on = models.DateField(_("expected on"), db_index=True)
+    reference = models.CharField(
+        _("reference"), max_length=80, blank=True, help_text=_("Purchase order, supplier or work order.")
+    )
+    received = models.BooleanField(_("received"), default=False, editable=False)
+    received_at = models.DateTimeField(_("received at"), null=True, blank=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+        editable=False,
+    )
+
+    class Meta:
+        verbose_name = _("expected receipt")
+        verbose_name_plural = _("expected receipts")
+        ordering = ["expected_on", "id"]
+        indexes = [
+            models.Index(
+                fields=["product", "expected_on"],
+                condition=Q(received=False),
+                name="inventory_expreceipt_open_idx",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gt=0), name="inventory_expreceipt_quantity_gt_0"),
+            models.CheckConstraint(
+                condition=Q(received=False, received_at__isnull=True)
+                | Q(received=True, received_at__isnull=False),
+                name="inventory_expreceipt_received_at_iff_received",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.product.sku}@{self.warehouse.code} × {self.quantity} ({self.expected_on})"

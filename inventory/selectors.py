@@ -2,14 +2,32 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from django.conf import settings
 from django.db import connection
-from django.db.models import F, IntegerField, OuterRef, QuerySet, Subquery, Sum
-from django.db.models.functions import Coalesce
+from django.db.models import (
+    BooleanField,
+    Case,
+    Exists,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Abs, Coalesce, TruncDate
 from django.utils import timezone
 
 from inventory.allocation import haversine_km
 from inventory.models import (
+    ExpectedReceipt,
     Product,
+    ProductOption,
+    ProductOptionValue,
     StockAlert,
     StockAlertKind,
     StockAlertStatus,
@@ -55,11 +73,252 @@ def atp_date(
     custom_build: bool = False,
     today: dt.date | None = None,
 ) -> dt.date:
-    """Earliest date `quantity` can leave a warehouse: tomorrow from stock, else after the lead time."""
+    """Earliest date `quantity` can leave a warehouse from stock on hand alone: tomorrow from stock,
+    else after the lead time. For the catalog's one-unit date; quotes and intake use atp_promise."""
     today = today or timezone.localdate()
     if not custom_build and not product.made_to_order and available >= quantity:
         return today + dt.timedelta(days=1)
+    return lead_time_date(product=product, today=today)
+
+
+def lead_time_date(*, product: Product, today: dt.date | None = None) -> dt.date:
+    """The date a product can always be promised for: today + its lead time (at least 1 day; 14 if none)."""
+    today = today or timezone.localdate()
     return today + dt.timedelta(days=max(1, product.lead_time_days or 14))
+
+
+# --- available-to-promise by date ---------------------------------------------------------------
+#
+# The rule (issue #8). For each product, supply is a timeline over the active warehouses:
+#   * available now (on hand − reserved) can leave tomorrow;
+#   * units in transit (shipped transfers, what is shipped and not yet received) arrive
+#     ATP_TRANSFER_DAYS after the transfer was shipped;
+#   * expected receipts not yet received arrive on their `expected_on`;
+#   an arrival can leave the day after it (like stock on hand today leaves tomorrow); an arrival
+#   that is overdue counts as arriving today. Requested transfers move nothing between products or
+#   out of the company: they are no supply. Production completions join once production exists.
+# Demand already promised comes first: `committed` (orders the caller knows of that do not hold
+# a reservation yet) takes the earliest supply. What is left is free to promise, cumulatively by
+# date. A new quantity is promised for the first date on which the free quantity covers it and
+# everything the same request took before it; if that never happens, or only after the lead time,
+# it is promised for the lead-time date (lead_time_date) and takes nothing from the timeline.
+# Built-to-order lines (custom builds, made-to-order products) are always the lead-time date.
+
+
+class AtpStep(NamedTuple):
+    """From `ready_on` on, `quantity` units (cumulative) are free to promise."""
+
+    ready_on: dt.date
+    quantity: int
+
+
+class AtpPromise(NamedTuple):
+    date: dt.date  # when the line can leave a warehouse
+    covered: bool  # from supply (stock now or incoming); False: the lead-time date
+    from_stock: bool  # covered by what is available now (ready tomorrow)
+
+
+def _transfer_days() -> int:
+    return max(0, int(getattr(settings, "ATP_TRANSFER_DAYS", 3)))
+
+
+def stock_incoming(*, product_ids, today: dt.date | None = None) -> dict[int, list[tuple[dt.date, int]]]:
+    """Units on their way into active warehouses, by the day they arrive: {product_id: [(day, n)]},
+    earliest first; one query (in-transit transfer lines and open expected receipts together).
+
+    A transfer arrives ATP_TRANSFER_DAYS after it was shipped; a receipt on its `expected_on`;
+    an overdue arrival counts as arriving today.
+    """
+    today = today or timezone.localdate()
+    transfers = (
+        _lines_in_transit()
+        .filter(product_id__in=product_ids, transfer__to_warehouse__is_active=True, in_transit__gt=0)
+        .annotate(
+            p=F("product_id"),
+            day=TruncDate("transfer__shipped_at"),
+            n=F("in_transit"),
+            late=Value(_transfer_days()),
+        )
+        .order_by()
+        .values_list("p", "day", "n", "late")
+    )
+    receipts = (
+        ExpectedReceipt.objects.filter(product_id__in=product_ids, received=False, warehouse__is_active=True)
+        .annotate(p=F("product_id"), day=F("expected_on"), n=F("quantity"), late=Value(0))
+        .order_by()
+        .values_list("p", "day", "n", "late")
+    )
+    incoming: dict[int, dict[dt.date, int]] = {}
+    for product_id, day, quantity, delay in transfers.union(receipts, all=True):
+        if isinstance(day, str):  # SQLite returns the union's dates as text
+            day = dt.date.fromisoformat(day[:10])
+        arrives = max(today, (day or today) + dt.timedelta(days=delay))
+        per_day = incoming.setdefault(product_id, {})
+        per_day[arrives] = per_day.get(arrives, 0) + quantity
+    return {product_id: sorted(days.items()) for product_id, days in incoming.items()}
+
+
+def stock_incoming_expression(*, product: str = "pk"):
+    """Whether anything is on its way for the product at OuterRef(`product`) (stock_incoming's
+    sources), as a boolean expression: lets a caller reading products anyway skip that query."""
+    transfers = _lines_in_transit().filter(
+        product_id=OuterRef(product), transfer__to_warehouse__is_active=True, in_transit__gt=0
+    )
+    receipts = ExpectedReceipt.objects.filter(
+        product_id=OuterRef(product), received=False, warehouse__is_active=True
+    )
+    return ExpressionWrapper(Exists(transfers) | Exists(receipts), output_field=BooleanField())
+
+
+def atp_steps(
+    *,
+    available: int,
+    incoming: list[tuple[dt.date, int]] = (),
+    committed: int = 0,
+    today: dt.date | None = None,
+) -> list[AtpStep]:
+    """One product's free-to-promise timeline from its figures (no query): see the rule above."""
+    today = today or timezone.localdate()
+    tomorrow = today + dt.timedelta(days=1)
+    supply = [(tomorrow, max(0, available))]
+    supply += [(max(day, today) + dt.timedelta(days=1), quantity) for day, quantity in incoming]
+    steps: list[AtpStep] = []
+    total = 0
+    for ready_on, quantity in sorted(supply):
+        total += quantity
+        free = total - max(0, committed)
+        if free <= 0 or (steps and free <= steps[-1].quantity):
+            continue
+        if steps and steps[-1].ready_on == ready_on:
+            steps[-1] = AtpStep(ready_on, free)
+        else:
+            steps.append(AtpStep(ready_on, free))
+    return steps
+
+
+def atp_timeline(
+    *,
+    product_ids,
+    committed: dict[int, int] | None = None,
+    today: dt.date | None = None,
+    available: dict[int, int] | None = None,
+    incoming_product_ids=None,
+) -> dict[int, list[AtpStep]]:
+    """Free-to-promise timeline per product: {product_id: [AtpStep, …]} (empty list: nothing free).
+
+    `committed` {product_id: units}: demand promised before, not reserved yet (orders pass theirs:
+    inventory cannot read orders). `available` {product_id: on hand − reserved}: figures the caller
+    already read (else one query). `incoming_product_ids`: read incoming supply only for these
+    (default: all); one query when any.
+    """
+    product_ids = list(product_ids)
+    today = today or timezone.localdate()
+    committed = committed or {}
+    if available is None:
+        available = stock_available_by_product(product_ids=product_ids)
+    wanted = product_ids if incoming_product_ids is None else list(incoming_product_ids)
+    incoming = stock_incoming(product_ids=wanted, today=today) if wanted else {}
+    return {
+        product_id: atp_steps(
+            available=available.get(product_id, 0),
+            incoming=incoming.get(product_id, []),
+            committed=committed.get(product_id, 0),
+            today=today,
+        )
+        for product_id in product_ids
+    }
+
+
+def atp_promise(
+    *,
+    product: Product,
+    quantity: int,
+    committed: int = 0,
+    steps: list[AtpStep] | None = None,
+    taken: int = 0,
+    custom_build: bool = False,
+    today: dt.date | None = None,
+) -> AtpPromise:
+    """The earliest date `quantity` units of `product` can leave a warehouse (the rule above).
+
+    `steps`: the product's timeline from atp_timeline (else read now, with `committed`); `taken`:
+    units earlier lines of the same request were promised from it.
+    """
+    today = today or timezone.localdate()
+    lead = lead_time_date(product=product, today=today)
+    if custom_build or product.made_to_order:
+        return AtpPromise(lead, False, False)
+    if steps is None:
+        steps = atp_timeline(product_ids=[product.pk], committed={product.pk: committed}, today=today)[
+            product.pk
+        ]
+    need = taken + quantity
+    for step in steps:
+        if step.quantity >= need:
+            if step.ready_on > lead:
+                break
+            return AtpPromise(step.ready_on, True, step.ready_on <= today + dt.timedelta(days=1))
+    return AtpPromise(lead, False, False)
+
+
+# --- substitutes ----------------------------------------------------------------------------------
+
+
+class Substitute(NamedTuple):
+    product: Product
+    available: int
+    same_series: bool
+
+
+def product_substitutes(
+    *, product: Product, quantity: int, options: dict | None = None, limit: int = 5
+) -> list[Substitute]:
+    """Products that could replace `product` on a line that cannot be served from stock; one query.
+
+    Candidates: active, stocked (not made to order) products of the same series (when it has one)
+    or the same category, not the product itself, with stock available now (on hand − reserved,
+    active warehouses), and compatible with the line's options: for every option the line chose,
+    the candidate offers that option code with the same value code, and it requires no option the
+    line did not choose. Those that cover `quantity` come first — and only they when there are any;
+    then same series first, most available, closest list price.
+    """
+    chosen = {str(code): str(value) for code, value in (options or {}).items() if value not in (None, "")}
+    related = Q(category_id=product.category_id)
+    if product.series:
+        related |= Q(series=product.series)
+    candidates = Product.objects.filter(related, is_active=True, made_to_order=False).exclude(pk=product.pk)
+    for code, value in chosen.items():
+        candidates = candidates.filter(
+            Exists(
+                ProductOptionValue.objects.filter(
+                    option__product=OuterRef("pk"), option__code=code, code=value
+                )
+            )
+        )
+    candidates = candidates.exclude(
+        Exists(ProductOption.objects.filter(product=OuterRef("pk"), required=True).exclude(code__in=chosen))
+    )
+    same_series = (
+        Case(When(series=product.series, then=Value(1)), default=Value(0), output_field=IntegerField())
+        if product.series
+        else Value(0, output_field=IntegerField())
+    )
+    rows = list(
+        candidates.annotate(available=stock_available_expression())
+        .filter(available__gt=0)
+        .annotate(
+            covers=Case(
+                When(available__gte=quantity, then=Value(1)), default=Value(0), output_field=IntegerField()
+            ),
+            same_series=same_series,
+            price_gap=Abs(F("list_price") - product.list_price),
+        )
+        .select_related("category")
+        .order_by("-covers", "-same_series", "-available", "price_gap", "sku")[:limit]
+    )
+    if rows and rows[0].covers:
+        rows = [row for row in rows if row.covers]
+    return [Substitute(row, row.available, bool(row.same_series)) for row in rows]
 
 
 def product_list_active():

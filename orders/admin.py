@@ -37,7 +37,8 @@ from core.admin_mixins import (
 )
 from core.errors import InvalidTransition
 from crm.models import Address, Customer
-from orders import services
+from orders import admin_substitutes, services
+from orders.admin_substitutes import OrderSubstitutesAdminMixin
 from orders.models import Channel, Order, OrderEvent, OrderLine
 from orders.selectors import order_allocation_view
 from orders.states import LIFECYCLE, TRANSITION_PERMISSION, OrderStatus, allowed_targets, can_edit
@@ -402,7 +403,7 @@ STAMP_FIELDS = tuple(LIFECYCLE.stamps.values())
 
 
 @admin.register(Order)
-class OrderAdmin(DomainErrorAdminMixin, ServiceAddViewMixin, admin.ModelAdmin):
+class OrderAdmin(OrderSubstitutesAdminMixin, DomainErrorAdminMixin, ServiceAddViewMixin, admin.ModelAdmin):
     form = OrderChangeForm
     add_form = OrderCreateForm
     add_form_takes_admin_site = True
@@ -456,6 +457,7 @@ class OrderAdmin(DomainErrorAdminMixin, ServiceAddViewMixin, admin.ModelAdmin):
         "shipping_fee",
         "total",
         *STAMP_FIELDS,
+        admin_substitutes.FIELD,  # substitutes for backordered lines (orders/admin_substitutes.py)
     )
     add_fieldsets = (
         (
@@ -604,6 +606,7 @@ class OrderAdmin(DomainErrorAdminMixin, ServiceAddViewMixin, admin.ModelAdmin):
                     ),
                 },
             ),
+            admin_substitutes.FIELDSET,  # substitutes for backordered lines (orders/admin_substitutes.py)
         )
 
     def get_readonly_fields(self, request, obj=None):

@@ -2,15 +2,20 @@
 
 from dataclasses import dataclass
 
-from django.db.models import Case, CharField, Exists, F, OuterRef, Prefetch, QuerySet, Value, When
+from django.db.models import Case, CharField, Exists, F, OuterRef, Prefetch, Q, QuerySet, Sum, Value, When
 from django.db.models.functions import Coalesce, Concat, NullIf, Trim
 from django.utils.translation import gettext as _
 
 from core.errors import NotFound
 from crm.selectors import customer_list_for_user, is_dealer, is_sales_rep
 from inventory import allocation as planner
+from inventory.selectors import Substitute, product_substitutes
 from orders.models import AllocationStatus, LineAllocation, Order, OrderEvent, OrderLine
-from orders.states import INTERNAL_KINDS, OPEN
+from orders.states import INTERNAL_KINDS, OPEN, OrderStatus
+
+# Orders whose stock lines have a claim on supply: promised (submitted) and not closed. Drafts
+# promise nothing; an order on hold keeps its claim, as it may resume.
+COMMITTING = frozenset(OPEN - {OrderStatus.DRAFT})
 
 
 def order_list_for_dealer(*, user, customer_ids: list[int] | None = None) -> QuerySet[Order]:
@@ -226,3 +231,70 @@ def line_allocations_held(*, order_id: int, line_ids=None):
 def allocations_with_warehouses() -> Prefetch:
     """Prefetch of an order's allocation rows with their warehouses (one query for a page of orders)."""
     return Prefetch("allocations", queryset=LineAllocation.objects.select_related("warehouse"))
+
+
+def order_stock_committed(
+    *, product_ids, exclude_order_id: int | None = None, submitted_before=None
+) -> dict[int, int]:
+    """Units of each product promised to open orders and not reserved yet: {product_id: units}.
+
+    Stock lines (not custom builds, which are production's) of submitted-and-not-closed orders
+    (COMMITTING), less what allocation already reserved (`quantity_allocated`): the demand that comes
+    before a new quote in available-to-promise (inventory.selectors.atp_timeline), earlier orders
+    first. `exclude_order_id`: the order being re-quoted; `submitted_before`: only orders submitted
+    before it. One aggregate query.
+    """
+    lines = OrderLine.objects.filter(
+        product_id__in=list(product_ids),
+        order__status__in=COMMITTING,
+        is_custom_build=False,
+        quantity__gt=F("quantity_allocated"),
+    )
+    if exclude_order_id is not None:
+        lines = lines.exclude(order_id=exclude_order_id)
+    if submitted_before is not None:
+        lines = lines.filter(
+            Q(order__submitted_at__lt=submitted_before) | Q(order__submitted_at__isnull=True)
+        )
+    rows = (
+        lines.order_by()
+        .values("product_id")
+        .annotate(units=Sum(F("quantity") - F("quantity_allocated")))
+        .values_list("product_id", "units")
+    )
+    return {product_id: units for product_id, units in rows if units}
+
+
+@dataclass(frozen=True)
+class BackorderSubstitutes:
+    line: OrderLine
+    backordered: int
+    substitutes: list[Substitute]
+
+
+def order_backorder_substitutes(*, order: Order, limit: int = 5) -> list[BackorderSubstitutes]:
+    """For each stock line of an allocated-or-tried order still waiting for stock (its backorder),
+    products that could replace it (inventory.selectors.product_substitutes): one query for the
+    lines, one per backordered line."""
+    if order.allocation_status not in (AllocationStatus.PARTIAL, AllocationStatus.BACKORDERED):
+        return []
+    lines = (
+        OrderLine.objects.filter(
+            order_id=order.pk, is_custom_build=False, quantity__gt=F("quantity_allocated")
+        )
+        .select_related("product")
+        .order_by("position")
+    )
+    return [
+        BackorderSubstitutes(
+            line=line,
+            backordered=line.quantity - line.quantity_allocated,
+            substitutes=product_substitutes(
+                product=line.product,
+                quantity=line.quantity - line.quantity_allocated,
+                options=line.options,
+                limit=limit,
+            ),
+        )
+        for line in lines
+    ]

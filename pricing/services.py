@@ -25,7 +25,7 @@ from core.errors import ValidationFailed
 from core.money import ZERO, percent_of, quantize_money
 from crm.models import Customer
 from inventory.models import Product, ProductOption
-from inventory.selectors import stock_available_expression
+from inventory.selectors import stock_available_expression, stock_incoming_expression
 from pricing.models import CustomerPrice
 from pricing.selectors import PricingReference, pricing_reference
 
@@ -132,6 +132,7 @@ def _pricing_products(customer_id: int, skus, *, with_stock: bool, compiled: boo
     }
     if with_stock:
         annotations["stock_available"] = stock_available_expression()
+        annotations["stock_incoming"] = stock_incoming_expression()
     products = Product.objects.filter(AnyOf(F("sku"), skus) if compiled else Q(sku__in=skus))
     return products.annotate(**annotations)
 
@@ -153,7 +154,8 @@ def price_lines(
     """Validate and price requested lines for `customer`. Query count does not grow with the lines.
 
     `with_stock_available`: also read each product's available quantity (inventory's figure, over all
-    active warehouses) in the same query, as `PricedLine.product.stock_available`.
+    active warehouses) in the same query, as `PricedLine.product.stock_available`, and whether any
+    is on its way (transfers in transit, expected receipts) as `PricedLine.product.stock_incoming`.
     Raises ValidationFailed with field paths like `lines[2].quantity` and writes nothing.
     """
     errors: dict[str, list[str]] = {}

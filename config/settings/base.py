@@ -218,6 +218,8 @@ ORDER_LINE_MAX_QUANTITY = int(env("ORDER_LINE_MAX_QUANTITY", "100000"))
 STOCK_ALERT_EVALUATE_MINUTES = float(env("STOCK_ALERT_EVALUATE_MINUTES", "15"))
 STOCK_ALERT_DEMAND_DAYS = int(env("STOCK_ALERT_DEMAND_DAYS", "30"))
 STOCK_ALERT_LEAD_TIME_DAYS = int(env("STOCK_ALERT_LEAD_TIME_DAYS", "14"))
+# Available-to-promise (inventory.selectors.atp_timeline): days a shipped transfer takes to arrive.
+ATP_TRANSFER_DAYS = int(env("ATP_TRANSFER_DAYS", "3"))
 
 # Email.
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

@@ -45,6 +45,7 @@ INVENTORY = (
     "stocktransfer",
     "stockalert",
     "warehouseshippingcost",
+    "expectedreceipt",
 )
 TRANSFERS = {"inventory.ship_stocktransfer", "inventory.receive_stocktransfer"}
 FINANCE = ("invoice", "payment")
@@ -91,6 +92,7 @@ EXPECTED = {
         | _perms("logistics", LOGISTICS, VAC)
         | {"inventory.view_stocklevel", "inventory.view_stockmovement", "inventory.view_warehouse"}
         | _perms("inventory", ["stocktransfer"], VAC)
+        | _perms("inventory", ["expectedreceipt"], VAC)
         | TRANSFERS
     ),
     "Finance": (

@@ -8,9 +8,8 @@ from django.utils import timezone
 
 from demo import data
 from finance.models import Invoice
-from inventory.models import StockTransfer
+from inventory.models import StockAlert, StockAlertKind, StockAlertStatus, StockTransfer
 from inventory.selectors import stock_drift, stock_in_transit
-from inventory.models import StockAlert, StockAlertKind, StockAlertStatus
 from logistics.models import Shipment
 from orders.models import Order
 from orders.states import OrderStatus

@@ -1,6 +1,8 @@
+import datetime as dt
 from decimal import Decimal
 
 import factory
+from django.utils import timezone
 
 from inventory.models import (
     Category,
@@ -12,6 +14,7 @@ from inventory.models import (
     StockMovement,
     Warehouse,
 )
+from inventory.receipts import expected_receipt_create
 from inventory.transfers import transfer_request
 
 
@@ -109,5 +112,16 @@ def make_transfer(*, quantity: int = 1, **kwargs):
         from_warehouse_id=level.warehouse_id,
         to_warehouse_id=WarehouseFactory().pk,
         lines=[(level.product_id, quantity)],
+        **kwargs,
+    )
+
+
+def make_expected_receipt(*, quantity: int = 5, days: int = 3, **kwargs):
+    """An announced receipt of a new product into a new warehouse, `days` from today, by its service."""
+    return expected_receipt_create(
+        product_id=kwargs.pop("product", None) or ProductFactory().pk,
+        warehouse_id=kwargs.pop("warehouse", None) or WarehouseFactory().pk,
+        quantity=quantity,
+        expected_on=timezone.localdate() + dt.timedelta(days=days),
         **kwargs,
     )

@@ -321,6 +321,14 @@ class ProductSerializer(serializers.Serializer):
 MONEY = {"max_digits": 14, "decimal_places": 2, "read_only": True}
 
 
+class SubstituteSerializer(serializers.Serializer):
+    sku = serializers.CharField(read_only=True, source="product.sku")
+    name = serializers.CharField(read_only=True, source="product.name")
+    available = serializers.IntegerField(
+        read_only=True, help_text=_("Units available from stock now (on hand less reserved, all warehouses).")
+    )
+
+
 class QuoteLineSerializer(serializers.Serializer):
     position = serializers.IntegerField(read_only=True)
     sku = serializers.CharField(read_only=True)
@@ -338,6 +346,22 @@ class QuoteLineSerializer(serializers.Serializer):
     estimated_delivery_date = serializers.DateField(
         read_only=True,
         help_text=_("When this line could arrive: ready date plus transit to the shipping region."),
+    )
+    from_stock = serializers.BooleanField(
+        read_only=True,
+        help_text=_(
+            "Whether stock available now covers the line, after what earlier open orders were promised. "
+            "Built-to-order lines: false."
+        ),
+    )
+    substitutes = SubstituteSerializer(
+        many=True,
+        read_only=True,
+        help_text=_(
+            "For a stock line that cannot be served from stock now: in-stock products of the same series "
+            "or category that offer the options chosen, same series first, then most available. "
+            "Otherwise empty."
+        ),
     )
 
 
@@ -358,9 +382,18 @@ class QuoteSerializer(serializers.Serializer):
 
     @extend_schema_field(QuoteLineSerializer(many=True))
     def get_lines(self, quote):
+        short = quote.line_short or [False] * len(quote.lines)
+        substitutes = quote.line_substitutes or [[] for _line in quote.lines]
         rows = [
-            {**vars(line), "estimated_delivery_date": date}
-            for line, date in zip(quote.lines, quote.line_dates, strict=True)
+            {
+                **vars(line),
+                "estimated_delivery_date": date,
+                "from_stock": not line.is_custom_build and not is_short,
+                "substitutes": [s._asdict() for s in alternatives],
+            }
+            for line, date, is_short, alternatives in zip(
+                quote.lines, quote.line_dates, short, substitutes, strict=True
+            )
         ]
         return QuoteLineSerializer(rows, many=True).data
 

@@ -267,6 +267,9 @@ class ProductListApi(DealerListApi):
     summary="Price an order without placing it",
     description="Takes the same body as POST /api/v1/orders/ and validates it the same way; returns line "
     "prices, discounts, tax, the shipping estimate, totals and the promised delivery date. "
+    "Dates are available-to-promise: stock on hand less reservations, then incoming transfers and "
+    "expected receipts, after what earlier open orders were promised; else the product's lead time. "
+    "A line that cannot be served from stock now lists `substitutes`. "
     "Nothing is written. `external_reference` and `notes` are accepted and ignored.",
     request=OrderCreateSerializer,
     examples=[ORDER_REQUEST_EXAMPLE, ORDER_SAVED_ADDRESS_EXAMPLE],
@@ -282,6 +285,7 @@ class QuoteCreateApi(DealerApi):
             requested_delivery_date=data.get("requested_delivery_date"),
             shipping_address=address_for_service(data.get("shipping_address")),
             shipping_address_id=data.get("shipping_address_id"),
+            with_substitutes=True,
         )
         return Response(QuoteSerializer(quote, context={"request": request}).data)
 

@@ -123,6 +123,24 @@ class OrderLineForm(forms.Form):
 OrderLineFormSet = forms.formset_factory(OrderLineForm, extra=3, max_num=settings.ORDER_MAX_LINES)
 
 
+class ProductPickerForm(forms.Form):
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        max_length=80,
+        widget=forms.TextInput(attrs={"placeholder": _("SKU, name or series")}),
+    )
+
+    def apply(self, products):
+        """Narrow the active products; an invalid search is ignored rather than widening anything."""
+        term = (self.cleaned_data.get("q") or "").strip() if self.is_valid() else ""
+        if term:
+            products = products.filter(
+                Q(sku__icontains=term) | Q(name__icontains=term) | Q(series__icontains=term)
+            )
+        return products
+
+
 class OrderCancelForm(forms.Form):
     reason = forms.CharField(
         label=_("Reason"),

@@ -16,22 +16,40 @@ from crm.selectors import (
     is_rep_or_dealer,
     is_sales_rep,
 )
+from inventory.models import Product
 from inventory.selectors import stock_available, warehouse_list_active
 from orders.models import Channel
 from orders.portal import access
-from orders.portal.forms import OrderCancelForm, OrderCreateForm, OrderFilterForm, OrderLineFormSet
+from orders.portal.forms import (
+    OrderCancelForm,
+    OrderCreateForm,
+    OrderFilterForm,
+    OrderLineFormSet,
+    ProductPickerForm,
+)
 from orders.selectors import (
     order_allocation_view,
     order_event_list_for_user,
     order_list_for_dealer,
     order_list_for_rep,
 )
-from orders.services import order_cancel, order_create
+from orders.services import order_cancel, order_create, order_quote_request
 from orders.states import OrderStatus, can_cancel
 from portal.mixins import BoundFormset, PortalAccessMixin, apply_domain_error
 from portal.views import Panel
 
 RECENT = 10
+
+
+def stock_by_warehouse(product_ids) -> tuple[list, dict[int, list[tuple[str, int]]]]:
+    """The active warehouses and, per product, its available stock in each of them (code, units),
+    in warehouse order: what reps see for order lines and in the product picker. Two queries."""
+    warehouses = list(warehouse_list_active())
+    available = stock_available(product_ids=list(product_ids))
+    return warehouses, {
+        product_id: [(w.code, per_warehouse.get(w.pk, 0)) for w in warehouses]
+        for product_id, per_warehouse in ((pk, available.get(pk, {})) for pk in product_ids)
+    }
 
 
 def _status_counts(orders) -> list[tuple[str, str, int]]:
@@ -101,31 +119,15 @@ def _detail_context(request, order, *, cancel_form=None) -> dict:
     show_cancel = own and can_cancel(order.status, status_before_hold=order.status_before_hold)
     if show_cancel and cancel_form is None:
         cancel_form = OrderCancelForm(initial={"version": order.version})
-    allocation = order_allocation_view(order=order)
-    stock_rows = []
-    if is_sales_rep(request.user):
-        # Reps see what each warehouse has for the order's lines (available = on hand − reserved).
-        lines = list(order.lines.all())
-        available = stock_available(product_ids={line.product_id for line in lines})
-        codes = {warehouse.pk: warehouse.code for warehouse in warehouse_list_active()}
-        for line in lines:
-            per_warehouse = available.get(line.product_id, {})
-            stock_rows.append(
-                {
-                    "position": line.position,
-                    "sku": line.sku,
-                    "warehouses": [
-                        {"code": codes[wid], "available": max(0, qty)}
-                        for wid, qty in sorted(per_warehouse.items(), key=lambda item: codes.get(item[0], ""))
-                        if wid in codes
-                    ],
-                }
-            )
+    lines = list(order.lines.all())
+    # Reps see where each line's product is in stock now; dealers see their lines only.
+    stock = stock_by_warehouse({line.product_id for line in lines})[1] if is_sales_rep(request.user) else {}
     return {
         "order": order,
-        "lines": order.lines.all(),
-        "allocation": allocation,
-        "stock_rows": stock_rows,
+        "lines": lines,
+        "line_rows": [(line, stock.get(line.product_id)) for line in lines],
+        "show_stock": bool(stock),
+        "allocation": order_allocation_view(order=order),
         # What a rep or a dealer may see of the timeline is the selector's to decide, as in the dealer API.
         "events": order_event_list_for_user(user=request.user, order=order),
         "cancel_form": cancel_form if show_cancel else None,
@@ -190,6 +192,8 @@ class OrderCreateView(PortalAccessMixin, View):
         # Blank rows are skipped, so the service's line i is the i-th filled row, not the i-th row.
         filled = [line_form for line_form in formset.forms if line_form.has_changed()]
         data = form.cleaned_data
+        if request.POST.get("action") == "quote":
+            return self.quote(request, form, formset, filled)
         try:
             order = order_create(
                 customer=data["customer"],
@@ -206,5 +210,66 @@ class OrderCreateView(PortalAccessMixin, View):
         messages.success(request, _("Order %(number)s was created.") % {"number": order.number})
         return redirect("portal:order-detail", number=order.number)
 
-    def render_form(self, request, form, formset):
-        return render(request, self.template_name, {"form": form, "formset": formset})
+    def quote(self, request, form, formset, filled):
+        """ "Check availability": price and date the lines as the order would be, with substitutes
+        for lines that cannot be served from stock now and stock per warehouse; writes nothing."""
+        data = form.cleaned_data
+        try:
+            quote = order_quote_request(
+                customer=data["customer"],
+                lines=[line_form.line_request() for line_form in filled],
+                requested_delivery_date=data["requested_delivery_date"],
+                with_substitutes=True,
+            )
+        except DomainError as exc:
+            apply_domain_error(exc, form, formsets={"lines": BoundFormset(formset, filled)})
+            return self.render_form(request, form, formset)
+        product_ids = {p.product.pk for p in quote.lines} | {
+            s.product.pk for alternatives in quote.line_substitutes for s in alternatives
+        }
+        warehouses, stock = stock_by_warehouse(product_ids)
+        rows = [
+            {
+                "line": line,
+                "date": date,
+                "short": short,
+                "stock": stock.get(line.product.pk, []),
+                "substitutes": [(s, stock.get(s.product.pk, [])) for s in alternatives],
+            }
+            for line, date, short, alternatives in zip(
+                quote.lines, quote.line_dates, quote.line_short, quote.line_substitutes, strict=True
+            )
+        ]
+        return self.render_form(request, form, formset, quote=quote, quote_rows=rows, warehouses=warehouses)
+
+    def render_form(self, request, form, formset, **extra):
+        return render(request, self.template_name, {"form": form, "formset": formset, **extra})
+
+
+class ProductPickerView(PortalAccessMixin, ListView):
+    """Reps look products up for an order: SKU, name, price and what each warehouse has available now."""
+
+    access_check = staticmethod(is_sales_rep)
+    no_access_reason = gettext_lazy("The product picker is for sales representatives.")
+    template_name = "portal/orders/product_picker.html"
+    context_object_name = "products"
+    paginate_by = 25
+
+    def get_queryset(self):
+        self.filter_form = ProductPickerForm(self.request.GET or None)
+        products = Product.objects.filter(is_active=True).select_related("category").order_by("sku")
+        return self.filter_form.apply(products)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        page = list(context["products"])
+        warehouses, stock = stock_by_warehouse([p.pk for p in page])
+        query = self.request.GET.copy()
+        query.pop("page", None)
+        context.update(
+            filter_form=self.filter_form,
+            filter_query=query.urlencode(),
+            warehouses=warehouses,
+            rows=[(p, stock.get(p.pk, []), sum(n for _code, n in stock.get(p.pk, []))) for p in page],
+        )
+        return context

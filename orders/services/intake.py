@@ -1,8 +1,9 @@
 """Order intake: quotes, creation and edits of orders that are still editable."""
 
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
@@ -16,14 +17,14 @@ from core.db import BulkInsert, CompiledQuery
 from core.errors import ConcurrentModification, ValidationFailed
 from core.services import sequence_next
 from crm.models import Address, Customer
-from inventory.selectors import atp_date
+from inventory.selectors import AtpPromise, Substitute, atp_promise, atp_timeline, product_substitutes
 from orders import locks
 from orders.errors import (
     DuplicateExternalReference,
     OrderNotEditable,
 )
 from orders.models import Channel, Order, OrderEvent, OrderLine
-from orders.selectors import order_find_by_external_reference
+from orders.selectors import order_find_by_external_reference, order_stock_committed
 from orders.states import LIFECYCLE, OrderEventKind, OrderStatus, can_edit
 from pricing.services import LineRequest, PricedLine, price_lines, shipping_estimate
 
@@ -55,6 +56,62 @@ class Quote:
     shipping_fee: Decimal
     total: Decimal
     promised_delivery_date: dt.date
+    # Per line: a stock line that cannot be served from stock now (it waits for incoming or the lead time).
+    line_short: list[bool] = field(default_factory=list)
+    # Per line: products that could replace a short line (inventory.selectors.product_substitutes);
+    # read only when asked for (`with_substitutes`), else empty lists.
+    line_substitutes: list[list[Substitute]] = field(default_factory=list)
+
+
+def _promises(priced: list[PricedLine], *, order: Order | None, today: dt.date) -> list[AtpPromise]:
+    """Available-to-promise for each line (inventory.selectors.atp_timeline, whose rule applies).
+
+    Open orders without a reservation yet come first (orders.selectors.order_stock_committed); for a
+    re-quoted order, only those submitted before it. Queries: none beyond pricing's when nothing of
+    the products is available or on its way (nothing to share, every date is the lead time); one
+    aggregate for the committed demand when something is; one more for incoming supply only when a
+    product with something on its way is short now.
+    """
+    products = {p.product.pk: p.product for p in priced if not p.is_custom_build}
+    available = {pk: max(0, product.stock_available or 0) for pk, product in products.items()}
+    wanted: dict[int, int] = defaultdict(int)
+    for p in priced:
+        if not p.is_custom_build:
+            wanted[p.product.pk] += p.quantity
+    incoming = {pk for pk, product in products.items() if getattr(product, "stock_incoming", False)}
+    supplied = [pk for pk in products if available[pk] > 0 or pk in incoming]
+    committed = (
+        order_stock_committed(
+            product_ids=supplied,
+            exclude_order_id=order.pk if order is not None else None,
+            submitted_before=order.submitted_at if order is not None else None,
+        )
+        if supplied
+        else {}
+    )
+    short = [pk for pk in incoming if available[pk] - committed.get(pk, 0) < wanted[pk]]
+    timeline = atp_timeline(
+        product_ids=list(products),
+        committed=committed,
+        today=today,
+        available=available,
+        incoming_product_ids=short,
+    )
+    taken: dict[int, int] = defaultdict(int)
+    promises = []
+    for p in priced:
+        promise = atp_promise(
+            product=p.product,
+            quantity=p.quantity,
+            steps=timeline.get(p.product.pk, []),
+            taken=taken[p.product.pk],
+            custom_build=p.is_custom_build,
+            today=today,
+        )
+        if promise.covered:
+            taken[p.product.pk] += p.quantity
+        promises.append(promise)
+    return promises
 
 
 def order_quote(
@@ -63,9 +120,15 @@ def order_quote(
     lines: Sequence[LineRequest],
     shipping_region: str = "",
     today: dt.date | None = None,
+    order: Order | None = None,
+    with_substitutes: bool = False,
 ) -> Quote:
     """Price and date an order without writing anything. Same validation as order_create.
 
+    Dates are available-to-promise (inventory.selectors.atp_timeline): stock now, then incoming
+    supply, after what open orders not yet reserved were promised before; else the lead time.
+    `order`: the order being re-quoted (its own lines and later orders do not count against it).
+    `with_substitutes`: also suggest substitutes for each short line (one query per short line).
     Raises ValidationFailed (field paths `lines[i].…`).
     """
     # Availability comes with the products priced: one query fewer than asking inventory separately.
@@ -76,22 +139,19 @@ def order_quote(
         weight_kg=priced.weight_kg,
         reference=priced.reference,
     )
-    available = {p.product.pk: max(0, p.product.stock_available) for p in priced.lines}
     today = today or timezone.localdate()
-    line_dates = []
-    remaining = dict(available)
-    for p in priced.lines:
-        have = remaining.get(p.product.pk, 0)
-        ready = atp_date(
-            product=p.product,
-            quantity=p.quantity,
-            available=have,
-            custom_build=p.is_custom_build,
-            today=today,
-        )
-        if not p.is_custom_build and have >= p.quantity:
-            remaining[p.product.pk] = have - p.quantity
-        line_dates.append(ready + dt.timedelta(days=transit_days))
+    promises = _promises(priced.lines, order=order, today=today)
+    line_dates = [promise.date + dt.timedelta(days=transit_days) for promise in promises]
+    line_short = [
+        not p.is_custom_build and not promise.from_stock
+        for p, promise in zip(priced.lines, promises, strict=True)
+    ]
+    line_substitutes = [
+        product_substitutes(product=p.product, quantity=p.quantity, options=p.options)
+        if with_substitutes and short
+        else []
+        for p, short in zip(priced.lines, line_short, strict=True)
+    ]
     return Quote(
         customer=customer,
         lines=priced.lines,
@@ -103,6 +163,8 @@ def order_quote(
         shipping_fee=fee,
         total=priced.subtotal + priced.tax_total + fee,
         promised_delivery_date=max(line_dates),
+        line_short=line_short,
+        line_substitutes=line_substitutes,
     )
 
 
@@ -204,16 +266,23 @@ def order_quote_request(
     requested_delivery_date: dt.date | None = None,
     shipping_address: dict | None = None,
     shipping_address_id: int | None = None,
+    with_substitutes: bool = False,
 ) -> Quote:
     """Quote an order request exactly as order_create would validate it (date, address, lines).
 
+    `with_substitutes`: suggest substitutes for lines that cannot be served from stock now.
     Writes nothing. Raises ValidationFailed.
     """
     _validate_requested_date(requested_delivery_date)
     address = _resolve_shipping_address(
         customer=customer, shipping_address=shipping_address, shipping_address_id=shipping_address_id
     )
-    return order_quote(customer=customer, lines=lines, shipping_region=address.get("region", ""))
+    return order_quote(
+        customer=customer,
+        lines=lines,
+        shipping_region=address.get("region", ""),
+        with_substitutes=with_substitutes,
+    )
 
 
 def order_create(
@@ -381,7 +450,10 @@ def order_update(
             changed.append("external_reference")
         if lines is not None:
             quote = order_quote(
-                customer=order.customer, lines=lines, shipping_region=order.shipping_address.get("region", "")
+                customer=order.customer,
+                lines=lines,
+                shipping_region=order.shipping_address.get("region", ""),
+                order=order,
             )
             order.lines.all().delete()
             OrderLine.objects.bulk_create(_line_rows(order, quote))

@@ -13,6 +13,7 @@ from finance.models import Invoice, Payment
 from finance.tests.factories import InvoiceFactory, PaymentFactory
 from inventory.models import (
     Category,
+    ExpectedReceipt,
     Product,
     ProductOption,
     StockAlert,
@@ -28,6 +29,7 @@ from inventory.tests.factories import (
     ProductOptionFactory,
     StockLevelFactory,
     WarehouseFactory,
+    make_expected_receipt,
     make_transfer,
 )
 from logistics.models import Carrier, Shipment
@@ -78,6 +80,7 @@ BUILDERS = {
     StockTransfer: make_transfer,
     # Alerts are raised by the evaluation only: a row below its threshold, evaluated.
     StockAlert: _stock_alert,
+    ExpectedReceipt: make_expected_receipt,
     Order: make_order,
     Invoice: InvoiceFactory,
     Payment: PaymentFactory,

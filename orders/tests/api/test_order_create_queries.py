@@ -1,12 +1,15 @@
 """What placing an order costs in queries, and that the cached pricing tables never serve a stale price."""
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
-from inventory.tests.factories import ProductFactory
+from inventory.receipts import expected_receipt_create
+from inventory.tests.factories import ProductFactory, StockLevelFactory
 from orders.tests.api.support import dealer
 from pricing.models import CustomerPrice, ShippingRate, TierDiscount
 
@@ -46,6 +49,34 @@ def test_placing_an_order_costs_at_most_11_queries_for_1_and_100_lines():
     assert one == hundred <= 11
     # An external reference is checked for duplicates before anything is priced.
     assert with_reference == one + 1
+
+
+# Available-to-promise (issue #8) reads what open orders were promised and not reserved yet: one
+# aggregate query, only when some product is available or on its way (otherwise every date is the
+# lead time anyway, as in the test above); one more for incoming supply only when such a product is
+# short now. PostgreSQL only, for the same reason as above.
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_available_to_promise_costs_one_aggregate_query_with_stock_and_one_more_when_short_with_incoming():
+    _customer, _user, client = dealer()
+    stocked = [StockLevelFactory(on_hand=1000).product for _ in range(100)]
+    empty = [ProductFactory() for _ in range(2)]
+    _place(client, empty[:1])
+    without_stock = _count(client, empty[:1])
+
+    one = _count(client, stocked[:1])
+    hundred = _count(client, stocked)
+    level = StockLevelFactory(on_hand=1)
+    expected_receipt_create(
+        product_id=level.product_id,
+        warehouse_id=level.warehouse_id,
+        quantity=50,
+        expected_on=timezone.localdate() + dt.timedelta(days=5),
+    )
+    short_with_incoming = _count(client, [*stocked, level.product])
+
+    assert one == hundred == without_stock + 1 <= 12
+    assert short_with_incoming == one + 1
 
 
 @pytest.mark.postgres

@@ -36,9 +36,9 @@ def test_a_rep_sees_each_lines_warehouse_backorder_reason_and_stock_per_warehous
     assert "FAC: 3 reserved, 0 shipped" in page
     assert "FAC: 2 reserved, 0 shipped" in page
     assert "3 backordered" in page  # DESK-02: 5 ordered, 2 in stock
-    # What is left to sell per warehouse: FAC had 8 chairs, 3 now reserved for this order.
-    assert "Available now per warehouse" in page
-    assert "FAC: 5" in page and "SZ1: 4" in page
+    # Reps see what is left to sell per warehouse (FAC had 8 chairs, 3 now reserved for this order).
+    assert "Stock by warehouse" in page
+    assert "FAC: 5 · SZ1: 4" in page
 
 
 @pytest.mark.django_db
@@ -50,7 +50,7 @@ def test_a_dealer_sees_the_allocation_but_not_our_stock_figures(client, dealer, 
         page = client.get(f"/portal/orders/{order.number}/").content.decode()
 
     assert "FAC: 3 reserved, 0 shipped" in page
-    assert "Available now per warehouse" not in page
+    assert "Stock by warehouse" not in page
 
 
 @pytest.mark.django_db

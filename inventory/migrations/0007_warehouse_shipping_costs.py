@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('inventory', '0005_stock_alerts'),
+        ('inventory', '0006_expected_receipts'),
     ]
 
     operations = [
