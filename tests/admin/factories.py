@@ -21,6 +21,7 @@ from inventory.models import (
     StockMovement,
     StockTransfer,
     Warehouse,
+    WarehouseShippingCost,
 )
 from inventory.services import stock_alerts_evaluate
 from inventory.tests.factories import (
@@ -81,6 +82,9 @@ BUILDERS = {
     # Alerts are raised by the evaluation only: a row below its threshold, evaluated.
     StockAlert: _stock_alert,
     ExpectedReceipt: make_expected_receipt,
+    WarehouseShippingCost: lambda: WarehouseShippingCost.objects.create(
+        warehouse=WarehouseFactory(), region="Guangdong", per_shipment="30.00", per_unit="1.50"
+    ),
     Order: make_order,
     Invoice: InvoiceFactory,
     Payment: PaymentFactory,
