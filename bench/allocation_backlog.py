@@ -437,7 +437,7 @@ def run_in_process(order_ids: list[int], *, profile_every: int = 50, capture_eve
     from orders.services.allocation import order_allocate  # noqa: PLC0415
 
     profiler = cProfile.Profile()
-    per_order_queries, per_order_db_ms, per_order_ms, shapes = [], [], [], Counter()
+    per_order_queries, per_order_db_ms, per_order_ms, shapes, shape_ms = [], [], [], Counter(), Counter()
     sampled = 0
     start = time.perf_counter()
     for i, pk in enumerate(order_ids):
@@ -448,7 +448,9 @@ def run_in_process(order_ids: list[int], *, profile_every: int = 50, capture_eve
             per_order_ms.append((time.perf_counter() - t0) * 1000)
             per_order_queries.append(len(ctx.captured_queries))
             per_order_db_ms.append(sum(float(q["time"]) for q in ctx.captured_queries) * 1000)
-            shapes.update(_shape(q["sql"]) for q in ctx.captured_queries)
+            for q in ctx.captured_queries:
+                shapes[_shape(q["sql"])] += 1
+                shape_ms[_shape(q["sql"])] += float(q["time"]) * 1000
             sampled += 1
         elif i % profile_every == 1:
             profiler.enable()
@@ -469,7 +471,7 @@ def run_in_process(order_ids: list[int], *, profile_every: int = 50, capture_eve
         "queries_max": max(per_order_queries),
         "ms_median": statistics.median(per_order_ms),
         "db_ms_median": statistics.median(per_order_db_ms),
-        "shapes": {k: v / sampled for k, v in shapes.most_common()},
+        "shapes": {k: (v / sampled, shape_ms[k] / v) for k, v in shapes.most_common()},
         "profile": out.getvalue(),
         "profiled_orders": len(range(1, len(order_ids), profile_every)),
     }
@@ -591,10 +593,10 @@ def _report(machine, args, results, atp) -> str:
             f"Median {r['ms_median']:.1f} ms per order, of which {r['db_ms_median']:.1f} ms waiting on "
             f"PostgreSQL; queries per order: median {r['queries_median']:.0f}, max {r['queries_max']}.",
             "",
-            "| query (kind, table) | per order |",
-            "|---|---:|",
+            "| query (kind, table) | per order | mean ms |",
+            "|---|---:|---:|",
         ]
-        out += [f"| {shape} | {n:.2f} |" for shape, n in r["shapes"].items()]
+        out += [f"| {shape} | {n:.2f} | {ms:.2f} |" for shape, (n, ms) in r["shapes"].items()]
     if atp:
         out += [
             "",
