@@ -133,8 +133,9 @@ def order_allocate(*, order_id: int, actor=None) -> AllocationOutcome:
     """Reserve stock for what an order's stock lines still need, and record the decision.
 
     Preconditions: none — an order that is not in an allocatable status (approved, allocated, in
-    production, ready to ship, partially shipped), or has nothing left to reserve, is returned
-    unchanged (`changed` False), so redelivered messages and sweeps are harmless.
+    production, ready to ship, partially shipped), has nothing left to reserve, or (a retry) finds
+    nothing more to reserve, is returned unchanged (`changed` False: no write, no version bump), so
+    redelivered messages and sweeps are harmless.
     Side effects, in one transaction: stock reservations in inventory's ledger (document
     "orders.order", line ids), LineAllocation rows and `quantity_allocated`, `allocation_status` and
     `allocation` on the order, version bumped; approved → allocated through the lifecycle
@@ -193,6 +194,12 @@ def order_allocate(*, order_id: int, actor=None) -> AllocationOutcome:
         after = _status_of(stock_lines, allocated)
         short_lines = _short_lines(stock_lines, allocated)
         backordered = sum(item["quantity_short"] for item in short_lines)
+        ships = after == A.ALLOCATED or (after == A.PARTIAL and order.accepts_partial_shipments)
+        moves = order.status == S.APPROVED and ships
+        if not reserved and not moves and order.allocation and after == order.allocation_status:
+            # A retry that found nothing new: no write, no version bump (an edit holding the order's
+            # version must not fail because a backorder sweep passed by).
+            return AllocationOutcome(order=order, reserved=0, backordered=backordered, changed=False)
         was_short = sum(
             int(entry.get("backordered", 0)) for entry in (order.allocation or {}).get("lines", {}).values()
         )
@@ -207,8 +214,7 @@ def order_allocate(*, order_id: int, actor=None) -> AllocationOutcome:
             "backordered": backordered,
             "warehouses": [codes[w] for w in plan.warehouse_ids],
         }
-        ships = after == A.ALLOCATED or (after == A.PARTIAL and order.accepts_partial_shipments)
-        if order.status == S.APPROVED and ships:
+        if moves:
             order = _move(order.pk, S.ALLOCATED, actor=actor, data=summary)[0]
         elif reserved and order.status != S.APPROVED:
             OrderEvent.record(order=order, kind=K.BACKORDER_FILLED, actor=actor, data=summary)

@@ -630,6 +630,29 @@ def test_the_retry_fills_a_partial_order_and_says_so(network):
 
 
 @pytest.mark.django_db
+def test_a_retry_that_finds_nothing_new_changes_nothing(network):
+    # given a partly reserved order waiting for 2 trucks
+    truck = ProductFactory()
+    receive(truck, network["BJ"], 3)
+    order = approved_order([truck], [5])
+    order_allocate(order_id=order.pk)
+    order.refresh_from_db()
+    before = (order.version, order.allocation, order.updated_at)
+
+    # when the backorders are retried with nothing new in stock
+    outcome = order_allocate(order_id=order.pk)
+    order_backorders_retry()
+
+    # then the order is untouched: an edit holding its version still goes through
+    assert outcome.changed is False
+    order.refresh_from_db()
+    assert (order.version, order.allocation, order.updated_at) == before
+    assert order.allocation["reason"] == "partial_backorder"
+    assert order.events.filter(kind="order.backordered").count() == 1
+    assert_books_balance(order)
+
+
+@pytest.mark.django_db
 def test_an_approved_order_waiting_to_ship_complete_is_allocated_once_completed(network):
     truck = ProductFactory()
     receive(truck, network["SH"], 3)
