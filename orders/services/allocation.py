@@ -33,6 +33,7 @@ from django.utils import timezone
 
 from core import events
 from inventory import allocation as planner
+from inventory.allocation import PlanReason
 from inventory.models import Warehouse
 from inventory.services import DocumentRef, stock_lock_available, stock_release, stock_reserve_available
 from orders import locks
@@ -94,30 +95,86 @@ def _status_of(stock_lines: list[OrderLine], allocated: dict[int, int]) -> str:
     return A.PARTIAL if any(allocated[line.pk] for line in stock_lines) else A.BACKORDERED
 
 
-def _decision(order: Order, plan: planner.Plan | None, stock_lines, allocated, codes) -> dict:
-    """The decision stored on the order: the plan's reason, and per line why and what is short."""
+def _held_by_warehouse(order_id: int) -> dict[int, dict[str, int]]:
+    """{line_id: {warehouse code: units reserved there, shipped ones included}} for the whole order."""
+    held: dict[int, dict[str, int]] = defaultdict(dict)
+    for line_id, code, quantity in LineAllocation.objects.filter(
+        order_id=order_id, quantity__gt=0
+    ).values_list("line_id", "warehouse__code", "quantity"):
+        held[line_id][code] = quantity
+    return held
+
+
+def _line_totals(decision: dict, held: dict[str, int], backordered: int) -> dict:
+    """A line reserved over several runs (a backorder filled later), described by its totals."""
+    names = ", ".join(sorted(held))
+    total = sum(held.values())
+    if backordered:
+        reason = planner.LineReason.PARTIAL_BACKORDER
+        params = {"allocated": total, "warehouses": names, "backordered": backordered}
+    elif len(held) == 1:
+        before = decision.get("params", {})
+        km = before.get("distance_km") if before.get("warehouse") == names else None
+        reason = planner.LineReason.ONE_WAREHOUSE
+        params = {"quantity": total, "warehouse": names, "distance_km": km}
+    else:
+        reason, params = planner.LineReason.SPLIT, {"quantity": total, "warehouses": names}
+    return {"reason": str(reason), "params": params}
+
+
+def _decision(order: Order, plan: planner.Plan, stock_lines, allocated, codes, earlier: int) -> dict:
+    """The decision stored on the order: the plan's reason, and per line why and what is short.
+
+    `earlier` counts the units reserved before this run: when a backorder is filled later the plan
+    covers only the new units, so lines and order are then described by what they hold in total.
+    """
     previous = (order.allocation or {}).get("lines", {})
+    held = _held_by_warehouse(order.pk) if earlier else {}
     lines = {}
-    planned = {d.line_id: d for d in plan.lines} if plan else {}
+    planned = {d.line_id: d for d in plan.lines}
     for line in stock_lines:
         key = str(line.pk)
         entry = dict(previous.get(key, {}))
         decision = planned.get(line.pk)
         if decision is not None:
             entry = {"reason": str(decision.reason), "params": dict(decision.params)}
-        entry["backordered"] = line.quantity - allocated[line.pk]
+        backordered = line.quantity - allocated[line.pk]
+        if earlier and held.get(line.pk) and (decision is not None or not entry):
+            entry = _line_totals(entry, held[line.pk], backordered)
+        entry["backordered"] = backordered
         lines[key] = entry
     result = {
         "at": timezone.now().isoformat(),
         "lines": lines,
         "warehouses": {str(wid): code for wid, code in codes.items()},
+        "reason": str(plan.reason),
+        "params": dict(plan.params),
+        "ships_now": plan.ships_now,
     }
-    if plan is not None:
-        result.update(reason=str(plan.reason), params=dict(plan.params), ships_now=plan.ships_now)
-    else:
-        result.update(
-            {k: v for k, v in (order.allocation or {}).items() if k in ("reason", "params", "ships_now")}
-        )
+    if earlier:
+        names = ", ".join(sorted({code for per_line in held.values() for code in per_line}))
+        short = sum(line.quantity - allocated[line.pk] for line in stock_lines)
+        if short:
+            reason = (
+                PlanReason.PARTIAL_BACKORDER
+                if order.accepts_partial_shipments
+                else PlanReason.PARTIAL_NOT_ACCEPTED
+            )
+            result.update(
+                reason=str(reason),
+                params={"warehouses": names, "backordered": short},
+                ships_now=order.accepts_partial_shipments,
+            )
+        elif "," in names:
+            result.update(
+                reason=str(PlanReason.SPLIT_FEWEST_WAREHOUSES), params={"warehouses": names}, ships_now=True
+            )
+        elif plan.params.get("warehouse") != names:
+            result.update(
+                reason=str(PlanReason.SINGLE_WAREHOUSE_NEAREST),
+                params={"warehouse": names, "distance_km": None},
+                ships_now=True,
+            )
     return result
 
 
@@ -153,6 +210,7 @@ def order_allocate(*, order_id: int, actor=None) -> AllocationOutcome:
         stock_lines = [line for line in lines if from_stock(line)]
         allocated = {line.pk: line.quantity_allocated for line in stock_lines}
         need = {line.pk: line.quantity - line.quantity_allocated for line in stock_lines}
+        earlier = sum(allocated.values())
         need = {pk: qty for pk, qty in need.items() if qty > 0}
         before = _status_of(stock_lines, allocated)
         if not need:
@@ -203,7 +261,7 @@ def order_allocate(*, order_id: int, actor=None) -> AllocationOutcome:
         was_short = sum(
             int(entry.get("backordered", 0)) for entry in (order.allocation or {}).get("lines", {}).values()
         )
-        order.allocation = _decision(order, plan, stock_lines, allocated, codes)
+        order.allocation = _decision(order, plan, stock_lines, allocated, codes, earlier)
         order.allocation_status = after
         order.version = F("version") + 1
         order.save(update_fields=["allocation", "allocation_status", "version", "updated_at"])

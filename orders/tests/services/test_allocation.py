@@ -625,6 +625,15 @@ def test_the_retry_fills_a_partial_order_and_says_so(network):
     filled = order.events.get(kind="order.backorder_filled")
     assert (filled.data["reserved"], filled.data["backordered"]) == (3, 0)
     assert order.allocation["lines"][str(order.lines.get(product=truck).pk)]["backordered"] == 0
+    # the decision describes what the order holds now, not only what the retry added
+    view = order_allocation_view(order=order)
+    assert order.allocation["reason"] == "split_fewest_warehouses"
+    assert view.explanation.endswith("do together: BJ, GZ.")
+    by_sku = {line.sku: line for line in view.lines}
+    assert (
+        by_sku[truck.sku].explanation == "Split over BJ, GZ: no single warehouse of the plan has all 5 units."
+    )
+    assert by_sku[cab.sku].explanation.startswith("1 from BJ (")
     assert order_backorders_retry() == 0  # nothing waits any more
     assert_books_balance(order)
 
@@ -649,6 +658,28 @@ def test_a_retry_that_finds_nothing_new_changes_nothing(network):
     assert (order.version, order.allocation, order.updated_at) == before
     assert order.allocation["reason"] == "partial_backorder"
     assert order.events.filter(kind="order.backordered").count() == 1
+    assert_books_balance(order)
+
+
+@pytest.mark.django_db
+def test_a_retry_that_fills_part_of_a_backorder_explains_the_totals(network):
+    # given 2 of 6 trucks reserved in BJ, the rest waiting
+    truck = ProductFactory()
+    receive(truck, network["BJ"], 2)
+    order = approved_order([truck], [6])
+    order_allocate(order_id=order.pk)
+
+    # when 1 more arrives in SH and the backorders are retried
+    receive(truck, network["SH"], 1)
+    assert order_backorders_retry() == 1
+
+    order.refresh_from_db()
+    assert order.allocation_status == A.PARTIAL
+    view = order_allocation_view(order=order)
+    assert view.lines[0].explanation == "3 reserved from BJ, SH; 3 backordered."
+    assert order.allocation["reason"] == "partial_backorder"
+    assert order.allocation["params"] == {"warehouses": "BJ, SH", "backordered": 3}
+    assert view.backordered == 3
     assert_books_balance(order)
 
 
