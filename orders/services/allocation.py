@@ -28,7 +28,7 @@ import dataclasses
 from collections import defaultdict
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
 from core import events
@@ -396,19 +396,21 @@ def order_release_cancelled(*, order_id: int) -> int:
 
 
 def orders_waiting_for_stock(*, product_ids=None, limit: int = 200) -> list[int]:
-    """Orders with a backorder on a stock line, most urgent first: priority, then the older approval."""
-    lines = OrderLine.objects.filter(
-        order__allocation_status__in=list(WAITING),
-        order__status__in=list(ALLOCATABLE),
+    """Orders with a backorder on a stock line, most urgent first: priority, then the older approval.
+
+    One query; the `limit` most urgent of all waiting orders (not of an arbitrary slice of them).
+    """
+    short_lines = OrderLine.objects.filter(
+        order_id=OuterRef("pk"),
         is_custom_build=False,
         product__made_to_order=False,
         quantity_allocated__lt=F("quantity"),
     )
     if product_ids is not None:
-        lines = lines.filter(product_id__in=list(product_ids))
-    order_ids = set(lines.values_list("order_id", flat=True).distinct()[: limit * 5])
+        short_lines = short_lines.filter(product_id__in=list(product_ids))
     return list(
-        Order.objects.filter(pk__in=order_ids)
+        Order.objects.filter(allocation_status__in=list(WAITING), status__in=list(ALLOCATABLE))
+        .filter(Exists(short_lines))
         .order_by("-priority", F("approved_at").asc(nulls_last=True), "pk")
         .values_list("pk", flat=True)[:limit]
     )

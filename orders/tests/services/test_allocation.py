@@ -35,6 +35,7 @@ from orders.services.allocation import (
     order_allocation_release,
     order_backorders_retry,
     order_release_cancelled,
+    orders_waiting_for_stock,
 )
 from orders.states import OrderStatus
 from orders.tests.factories import make_order
@@ -603,6 +604,20 @@ def test_under_scarcity_with_equal_priority_the_older_approval_wins(
     assert (newer.status, newer.allocation_status) == (S.ALLOCATED, A.PARTIAL)  # accepts partial: 2 now
     assert placed(newer) == {(truck.sku, "GZ"): 2}
     assert_books_balance(newer, older)
+
+
+@pytest.mark.django_db
+def test_the_most_urgent_waiting_orders_come_first_however_long_the_backlog(network):
+    # given six orders waiting for trucks, the most urgent one created last
+    truck = ProductFactory()
+    now = timezone.now()
+    waiting = [_waiting(truck, 1, priority=50, approved_at=now) for _ in range(5)]
+    urgent = _waiting(truck, 1, priority=99, approved_at=now)
+
+    # then it heads the list even when only one order is taken
+    assert orders_waiting_for_stock(limit=1) == [urgent.pk]
+    assert orders_waiting_for_stock(product_ids=[truck.pk], limit=2) == [urgent.pk, waiting[0].pk]
+    assert orders_waiting_for_stock(product_ids=[ProductFactory().pk]) == []
 
 
 @pytest.mark.django_db
