@@ -122,6 +122,32 @@ def _line_totals(decision: dict, held: dict[str, int], backordered: int) -> dict
     return {"reason": str(reason), "params": params}
 
 
+def _order_totals(result: dict, order: Order, held: dict[int, dict[str, int]], short: int) -> None:
+    """Describe the whole order by what it holds (all warehouses) and lacks, in place of the last plan."""
+    names = ", ".join(sorted({code for per_line in held.values() for code in per_line}))
+    if short:
+        reason = (
+            PlanReason.PARTIAL_BACKORDER
+            if order.accepts_partial_shipments
+            else PlanReason.PARTIAL_NOT_ACCEPTED
+        )
+        result.update(
+            reason=str(reason),
+            params={"warehouses": names, "backordered": short},
+            ships_now=order.accepts_partial_shipments,
+        )
+    elif "," in names:
+        result.update(
+            reason=str(PlanReason.SPLIT_FEWEST_WAREHOUSES), params={"warehouses": names}, ships_now=True
+        )
+    elif names and result.get("params", {}).get("warehouse") != names:
+        result.update(
+            reason=str(PlanReason.SINGLE_WAREHOUSE_NEAREST),
+            params={"warehouse": names, "distance_km": None},
+            ships_now=True,
+        )
+
+
 def _decision(order: Order, plan: planner.Plan, stock_lines, allocated, codes, earlier: int) -> dict:
     """The decision stored on the order: the plan's reason, and per line why and what is short.
 
@@ -152,29 +178,8 @@ def _decision(order: Order, plan: planner.Plan, stock_lines, allocated, codes, e
         "ships_now": plan.ships_now,
     }
     if earlier:
-        names = ", ".join(sorted({code for per_line in held.values() for code in per_line}))
         short = sum(line.quantity - allocated[line.pk] for line in stock_lines)
-        if short:
-            reason = (
-                PlanReason.PARTIAL_BACKORDER
-                if order.accepts_partial_shipments
-                else PlanReason.PARTIAL_NOT_ACCEPTED
-            )
-            result.update(
-                reason=str(reason),
-                params={"warehouses": names, "backordered": short},
-                ships_now=order.accepts_partial_shipments,
-            )
-        elif "," in names:
-            result.update(
-                reason=str(PlanReason.SPLIT_FEWEST_WAREHOUSES), params={"warehouses": names}, ships_now=True
-            )
-        elif plan.params.get("warehouse") != names:
-            result.update(
-                reason=str(PlanReason.SINGLE_WAREHOUSE_NEAREST),
-                params={"warehouse": names, "distance_km": None},
-                ships_now=True,
-            )
+        _order_totals(result, order, held, short)
     return result
 
 
@@ -335,6 +340,36 @@ def _record_reservations(order: Order, reserved) -> None:
         OrderLine.objects.filter(pk=line_id).update(quantity_allocated=F("quantity_allocated") + quantity)
 
 
+def allocation_refresh(*, order: Order) -> None:
+    """Re-derive `allocation_status` and the recorded backorder from the lines (the order is locked).
+
+    For writers that reserve outside order_allocate: shipping reserves on the way out what a line
+    lacked in the shipment's warehouse (orders.services.fulfilment), which may fill a backorder.
+    """
+    stock_lines = [
+        line
+        for line in OrderLine.objects.filter(order_id=order.pk).select_related("product")
+        if from_stock(line)
+    ]
+    allocated = {line.pk: line.quantity_allocated for line in stock_lines}
+    decision = dict(order.allocation or {})
+    if decision:
+        held = _held_by_warehouse(order.pk)
+        previous = decision.get("lines", {})
+        lines = {}
+        for line in stock_lines:
+            entry = dict(previous.get(str(line.pk), {}))
+            short = line.quantity - allocated[line.pk]
+            if held.get(line.pk) and entry.get("backordered", 0) != short:
+                entry = _line_totals(entry, held[line.pk], short)
+            lines[str(line.pk)] = {**entry, "backordered": short}
+        decision["lines"] = lines
+        _order_totals(decision, order, held, sum(e["backordered"] for e in lines.values()))
+    order.allocation = decision
+    order.allocation_status = _status_of(stock_lines, allocated)
+    order.save(update_fields=["allocation", "allocation_status", "updated_at"])
+
+
 def order_allocation_release(*, order_id: int, actor=None, reason: str = "", line_ids=None) -> int:
     """Give back every unit still reserved for the order (or for `line_ids`); returns how many.
 
@@ -440,6 +475,7 @@ def orders_approved_unallocated(*, limit: int = 500) -> list[int]:
 __all__ = [
     "ALLOCATABLE",
     "AllocationOutcome",
+    "allocation_refresh",
     "DOCUMENT_TYPE",
     "order_allocate",
     "order_allocate_now",

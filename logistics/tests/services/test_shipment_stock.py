@@ -15,9 +15,10 @@ from inventory.tests.factories import ProductFactory
 from logistics.models import Shipment
 from logistics.services import shipment_create, shipment_dispatch, shipment_pack
 from logistics.states import ShipmentStatus
-from orders.models import LineAllocation
+from orders.models import AllocationStatus, LineAllocation
+from orders.selectors import order_allocation_view
 from orders.services import order_transition
-from orders.services.allocation import order_allocate
+from orders.services.allocation import order_allocate, orders_waiting_for_stock
 from orders.states import OrderStatus
 from orders.tests.factories import make_order
 from orders.tests.services.test_allocation import (
@@ -156,6 +157,32 @@ def test_a_default_shipment_from_a_warehouse_without_the_reservation_says_where_
         shipment_create(order_id=order.pk, warehouse=network["SH"], carrier=carrier)
 
     assert "BJ" in str(refused.value.fields)
+
+
+@pytest.mark.django_db
+def test_shipping_a_backordered_line_complete_clears_its_recorded_backorder(network, carrier):
+    # given an order of 5 trucks allocated with 3 (2 backordered), and 2 more received in BJ since
+    truck = ProductFactory()
+    receive(truck, network["BJ"], 3)
+    order = _ready(approved_order([truck], [5], at=BEIJING))
+    assert order.allocation_status == AllocationStatus.PARTIAL
+    receive(truck, network["BJ"], 2)
+    line = order.lines.get()
+
+    # when all 5 ship from BJ (the 2 are reserved from what BJ has available on the way out)
+    _dispatch(shipment_create(order_id=order.pk, lines=[(line.pk, 5)], carrier=carrier), carrier)
+
+    # then nothing is recorded as waiting any more
+    assert level(truck, network["BJ"]) == (0, 0)
+    order.refresh_from_db()
+    assert (order.status, order.allocation_status) == (S.SHIPPED, AllocationStatus.ALLOCATED)
+    assert order.allocation["lines"][str(line.pk)]["backordered"] == 0
+    view = order_allocation_view(order=order)
+    assert view.backordered == 0
+    assert order.allocation["reason"] == "single_warehouse_nearest"
+    assert view.lines[0].explanation.startswith("5 from BJ (")
+    assert orders_waiting_for_stock() == []
+    assert_books_balance(order)
 
 
 @pytest.mark.django_db
