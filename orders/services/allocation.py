@@ -427,7 +427,12 @@ def order_release_cancelled(*, order_id: int) -> int:
         order = locks.order_for_update(order_id)
         if order.status != S.CANCELLED:
             return 0
-        return order_allocation_release(order_id=order.pk, reason=order.status)
+        released = order_allocation_release(order_id=order.pk, reason=order.status)
+        if not released and order.allocation_status in WAITING:
+            # Nothing was held, but the backorder is no longer wanted: it must not read as waiting.
+            order.allocation_status = A.RELEASED
+            order.save(update_fields=["allocation_status", "updated_at"])
+        return released
 
 
 def orders_waiting_for_stock(*, product_ids=None, limit: int = 200) -> list[int]:

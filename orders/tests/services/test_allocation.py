@@ -367,6 +367,7 @@ def test_allocated_cannot_be_set_by_hand(network):
     order.refresh_from_db()
     assert (order.status, order.allocation_status) == (S.APPROVED, A.NONE)
     assert level(truck, network["BJ"]) == (5, 0)
+    assert_books_balance(order)
 
 
 @pytest.mark.django_db
@@ -448,6 +449,7 @@ def test_allocation_of_an_order_that_is_not_approved_does_nothing(network, statu
     assert outcome.changed is False
     assert (order.status, order.allocation_status, order.version) == (status, A.NONE, version)
     assert level(truck, network["BJ"]) == (10, 0)
+    assert_books_balance(order)
 
 
 # --- release ----------------------------------------------------------------------------------------
@@ -508,6 +510,21 @@ def test_hold_then_cancel_releases(network):
     assert level(truck, network["BJ"]) == (10, 0)
     assert order_release_cancelled(order_id=order.pk) == 0
     assert StockMovement.objects.filter(kind=MovementKind.RELEASE, document_id=str(order.pk)).count() == 2
+    assert_books_balance(order)
+
+
+@pytest.mark.django_db
+def test_a_cancelled_backorder_no_longer_reads_as_waiting(network):
+    truck = ProductFactory()
+    order = approved_order([truck], [3])
+    order_allocate(order_id=order.pk)
+
+    order_cancel(order_id=order.pk, reason="no longer needed")
+    assert order_release_cancelled(order_id=order.pk) == 0
+
+    order.refresh_from_db()
+    assert order.allocation_status == A.RELEASED
+    assert orders_waiting_for_stock() == []
     assert_books_balance(order)
 
 
