@@ -28,11 +28,12 @@ import dataclasses
 from collections import defaultdict
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
 from core import events
 from inventory import allocation as planner
+from inventory.allocation import PlanReason
 from inventory.models import Warehouse
 from inventory.services import DocumentRef, stock_lock_available, stock_release, stock_reserve_available
 from orders import locks
@@ -94,30 +95,91 @@ def _status_of(stock_lines: list[OrderLine], allocated: dict[int, int]) -> str:
     return A.PARTIAL if any(allocated[line.pk] for line in stock_lines) else A.BACKORDERED
 
 
-def _decision(order: Order, plan: planner.Plan | None, stock_lines, allocated, codes) -> dict:
-    """The decision stored on the order: the plan's reason, and per line why and what is short."""
+def _held_by_warehouse(order_id: int) -> dict[int, dict[str, int]]:
+    """{line_id: {warehouse code: units reserved there, shipped ones included}} for the whole order."""
+    held: dict[int, dict[str, int]] = defaultdict(dict)
+    for line_id, code, quantity in LineAllocation.objects.filter(
+        order_id=order_id, quantity__gt=0
+    ).values_list("line_id", "warehouse__code", "quantity"):
+        held[line_id][code] = quantity
+    return held
+
+
+def _line_totals(decision: dict, held: dict[str, int], backordered: int) -> dict:
+    """A line reserved over several runs (a backorder filled later), described by its totals."""
+    names = ", ".join(sorted(held))
+    total = sum(held.values())
+    if backordered:
+        reason = planner.LineReason.PARTIAL_BACKORDER
+        params = {"allocated": total, "warehouses": names, "backordered": backordered}
+    elif len(held) == 1:
+        before = decision.get("params", {})
+        km = before.get("distance_km") if before.get("warehouse") == names else None
+        reason = planner.LineReason.ONE_WAREHOUSE
+        params = {"quantity": total, "warehouse": names, "distance_km": km}
+    else:
+        reason, params = planner.LineReason.SPLIT, {"quantity": total, "warehouses": names}
+    return {"reason": str(reason), "params": params}
+
+
+def _order_totals(result: dict, order: Order, held: dict[int, dict[str, int]], short: int) -> None:
+    """Describe the whole order by what it holds (all warehouses) and lacks, in place of the last plan."""
+    names = ", ".join(sorted({code for per_line in held.values() for code in per_line}))
+    if short:
+        reason = (
+            PlanReason.PARTIAL_BACKORDER
+            if order.accepts_partial_shipments
+            else PlanReason.PARTIAL_NOT_ACCEPTED
+        )
+        result.update(
+            reason=str(reason),
+            params={"warehouses": names, "backordered": short},
+            ships_now=order.accepts_partial_shipments,
+        )
+    elif "," in names:
+        result.update(
+            reason=str(PlanReason.SPLIT_FEWEST_WAREHOUSES), params={"warehouses": names}, ships_now=True
+        )
+    elif names and result.get("params", {}).get("warehouse") != names:
+        result.update(
+            reason=str(PlanReason.SINGLE_WAREHOUSE_NEAREST),
+            params={"warehouse": names, "distance_km": None},
+            ships_now=True,
+        )
+
+
+def _decision(order: Order, plan: planner.Plan, stock_lines, allocated, codes, earlier: int) -> dict:
+    """The decision stored on the order: the plan's reason, and per line why and what is short.
+
+    `earlier` counts the units reserved before this run: when a backorder is filled later the plan
+    covers only the new units, so lines and order are then described by what they hold in total.
+    """
     previous = (order.allocation or {}).get("lines", {})
+    held = _held_by_warehouse(order.pk) if earlier else {}
     lines = {}
-    planned = {d.line_id: d for d in plan.lines} if plan else {}
+    planned = {d.line_id: d for d in plan.lines}
     for line in stock_lines:
         key = str(line.pk)
         entry = dict(previous.get(key, {}))
         decision = planned.get(line.pk)
         if decision is not None:
             entry = {"reason": str(decision.reason), "params": dict(decision.params)}
-        entry["backordered"] = line.quantity - allocated[line.pk]
+        backordered = line.quantity - allocated[line.pk]
+        if earlier and held.get(line.pk) and (decision is not None or not entry):
+            entry = _line_totals(entry, held[line.pk], backordered)
+        entry["backordered"] = backordered
         lines[key] = entry
     result = {
         "at": timezone.now().isoformat(),
         "lines": lines,
         "warehouses": {str(wid): code for wid, code in codes.items()},
+        "reason": str(plan.reason),
+        "params": dict(plan.params),
+        "ships_now": plan.ships_now,
     }
-    if plan is not None:
-        result.update(reason=str(plan.reason), params=dict(plan.params), ships_now=plan.ships_now)
-    else:
-        result.update(
-            {k: v for k, v in (order.allocation or {}).items() if k in ("reason", "params", "ships_now")}
-        )
+    if earlier:
+        short = sum(line.quantity - allocated[line.pk] for line in stock_lines)
+        _order_totals(result, order, held, short)
     return result
 
 
@@ -133,8 +195,9 @@ def order_allocate(*, order_id: int, actor=None) -> AllocationOutcome:
     """Reserve stock for what an order's stock lines still need, and record the decision.
 
     Preconditions: none — an order that is not in an allocatable status (approved, allocated, in
-    production, ready to ship, partially shipped), or has nothing left to reserve, is returned
-    unchanged (`changed` False), so redelivered messages and sweeps are harmless.
+    production, ready to ship, partially shipped), has nothing left to reserve, or (a retry) finds
+    nothing more to reserve, is returned unchanged (`changed` False: no write, no version bump), so
+    redelivered messages and sweeps are harmless.
     Side effects, in one transaction: stock reservations in inventory's ledger (document
     "orders.order", line ids), LineAllocation rows and `quantity_allocated`, `allocation_status` and
     `allocation` on the order, version bumped; approved → allocated through the lifecycle
@@ -152,6 +215,7 @@ def order_allocate(*, order_id: int, actor=None) -> AllocationOutcome:
         stock_lines = [line for line in lines if from_stock(line)]
         allocated = {line.pk: line.quantity_allocated for line in stock_lines}
         need = {line.pk: line.quantity - line.quantity_allocated for line in stock_lines}
+        earlier = sum(allocated.values())
         need = {pk: qty for pk, qty in need.items() if qty > 0}
         before = _status_of(stock_lines, allocated)
         if not need:
@@ -193,10 +257,16 @@ def order_allocate(*, order_id: int, actor=None) -> AllocationOutcome:
         after = _status_of(stock_lines, allocated)
         short_lines = _short_lines(stock_lines, allocated)
         backordered = sum(item["quantity_short"] for item in short_lines)
+        ships = after == A.ALLOCATED or (after == A.PARTIAL and order.accepts_partial_shipments)
+        moves = order.status == S.APPROVED and ships
+        if not reserved and not moves and order.allocation and after == order.allocation_status:
+            # A retry that found nothing new: no write, no version bump (an edit holding the order's
+            # version must not fail because a backorder sweep passed by).
+            return AllocationOutcome(order=order, reserved=0, backordered=backordered, changed=False)
         was_short = sum(
             int(entry.get("backordered", 0)) for entry in (order.allocation or {}).get("lines", {}).values()
         )
-        order.allocation = _decision(order, plan, stock_lines, allocated, codes)
+        order.allocation = _decision(order, plan, stock_lines, allocated, codes, earlier)
         order.allocation_status = after
         order.version = F("version") + 1
         order.save(update_fields=["allocation", "allocation_status", "version", "updated_at"])
@@ -207,8 +277,7 @@ def order_allocate(*, order_id: int, actor=None) -> AllocationOutcome:
             "backordered": backordered,
             "warehouses": [codes[w] for w in plan.warehouse_ids],
         }
-        ships = after == A.ALLOCATED or (after == A.PARTIAL and order.accepts_partial_shipments)
-        if order.status == S.APPROVED and ships:
+        if moves:
             order = _move(order.pk, S.ALLOCATED, actor=actor, data=summary)[0]
         elif reserved and order.status != S.APPROVED:
             OrderEvent.record(order=order, kind=K.BACKORDER_FILLED, actor=actor, data=summary)
@@ -271,6 +340,36 @@ def _record_reservations(order: Order, reserved) -> None:
         OrderLine.objects.filter(pk=line_id).update(quantity_allocated=F("quantity_allocated") + quantity)
 
 
+def allocation_refresh(*, order: Order) -> None:
+    """Re-derive `allocation_status` and the recorded backorder from the lines (the order is locked).
+
+    For writers that reserve outside order_allocate: shipping reserves on the way out what a line
+    lacked in the shipment's warehouse (orders.services.fulfilment), which may fill a backorder.
+    """
+    stock_lines = [
+        line
+        for line in OrderLine.objects.filter(order_id=order.pk).select_related("product")
+        if from_stock(line)
+    ]
+    allocated = {line.pk: line.quantity_allocated for line in stock_lines}
+    decision = dict(order.allocation or {})
+    if decision:
+        held = _held_by_warehouse(order.pk)
+        previous = decision.get("lines", {})
+        lines = {}
+        for line in stock_lines:
+            entry = dict(previous.get(str(line.pk), {}))
+            short = line.quantity - allocated[line.pk]
+            if held.get(line.pk) and entry.get("backordered", 0) != short:
+                entry = _line_totals(entry, held[line.pk], short)
+            lines[str(line.pk)] = {**entry, "backordered": short}
+        decision["lines"] = lines
+        _order_totals(decision, order, held, sum(e["backordered"] for e in lines.values()))
+    order.allocation = decision
+    order.allocation_status = _status_of(stock_lines, allocated)
+    order.save(update_fields=["allocation", "allocation_status", "updated_at"])
+
+
 def order_allocation_release(*, order_id: int, actor=None, reason: str = "", line_ids=None) -> int:
     """Give back every unit still reserved for the order (or for `line_ids`); returns how many.
 
@@ -328,23 +427,30 @@ def order_release_cancelled(*, order_id: int) -> int:
         order = locks.order_for_update(order_id)
         if order.status != S.CANCELLED:
             return 0
-        return order_allocation_release(order_id=order.pk, reason=order.status)
+        released = order_allocation_release(order_id=order.pk, reason=order.status)
+        if not released and order.allocation_status in WAITING:
+            # Nothing was held, but the backorder is no longer wanted: it must not read as waiting.
+            order.allocation_status = A.RELEASED
+            order.save(update_fields=["allocation_status", "updated_at"])
+        return released
 
 
 def orders_waiting_for_stock(*, product_ids=None, limit: int = 200) -> list[int]:
-    """Orders with a backorder on a stock line, most urgent first: priority, then the older approval."""
-    lines = OrderLine.objects.filter(
-        order__allocation_status__in=list(WAITING),
-        order__status__in=list(ALLOCATABLE),
+    """Orders with a backorder on a stock line, most urgent first: priority, then the older approval.
+
+    One query; the `limit` most urgent of all waiting orders (not of an arbitrary slice of them).
+    """
+    short_lines = OrderLine.objects.filter(
+        order_id=OuterRef("pk"),
         is_custom_build=False,
         product__made_to_order=False,
         quantity_allocated__lt=F("quantity"),
     )
     if product_ids is not None:
-        lines = lines.filter(product_id__in=list(product_ids))
-    order_ids = set(lines.values_list("order_id", flat=True).distinct()[: limit * 5])
+        short_lines = short_lines.filter(product_id__in=list(product_ids))
     return list(
-        Order.objects.filter(pk__in=order_ids)
+        Order.objects.filter(allocation_status__in=list(WAITING), status__in=list(ALLOCATABLE))
+        .filter(Exists(short_lines))
         .order_by("-priority", F("approved_at").asc(nulls_last=True), "pk")
         .values_list("pk", flat=True)[:limit]
     )
@@ -374,6 +480,7 @@ def orders_approved_unallocated(*, limit: int = 500) -> list[int]:
 __all__ = [
     "ALLOCATABLE",
     "AllocationOutcome",
+    "allocation_refresh",
     "DOCUMENT_TYPE",
     "order_allocate",
     "order_allocate_now",
