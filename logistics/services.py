@@ -153,6 +153,22 @@ def shipment_create(
                 warehouse = _allocated_warehouse(order.pk, list(remaining))
             wanted = _default_lines(order.pk, remaining, warehouse)
             if not wanted:
+                elsewhere = sorted(
+                    {
+                        row.warehouse.code
+                        for row in line_allocations_held(order_id=order.pk, line_ids=list(remaining))
+                        if row.warehouse_id != getattr(warehouse, "pk", None)
+                    }
+                )
+                if elsewhere:
+                    raise ValidationFailed(
+                        fields={
+                            "warehouse": [
+                                _("Nothing of this order is reserved here: ship it from %(codes)s.")
+                                % {"codes": ", ".join(elsewhere)}
+                            ]
+                        }
+                    )
                 raise ValidationFailed(
                     fields={"lines": [_("Everything on this order is already in a shipment.")]}
                 )

@@ -126,6 +126,10 @@ class AllocationView:
         return sum(line.backordered for line in self.lines)
 
 
+# Orders whose stock lines may still wait for stock (a released or untouched order waits for nothing).
+WAITING_STATUSES = (AllocationStatus.ALLOCATED, AllocationStatus.PARTIAL, AllocationStatus.BACKORDERED)
+
+
 def _allocation_view(order: Order, lines, rows, from_stock) -> AllocationView:
     decision = order.allocation or {}
     per_line = decision.get("lines", {})
@@ -161,8 +165,7 @@ def _allocation_view(order: Order, lines, rows, from_stock) -> AllocationView:
                 ],
                 backordered=(
                     line.quantity - line.quantity_allocated
-                    if stock
-                    and order.allocation_status not in (AllocationStatus.NONE, AllocationStatus.RELEASED)
+                    if stock and order.allocation_status in WAITING_STATUSES
                     else 0
                 ),
                 explanation=explanation,
@@ -175,6 +178,8 @@ def _allocation_view(order: Order, lines, rows, from_stock) -> AllocationView:
         and order.allocation_status != AllocationStatus.RELEASED
         else ""
     )
+    if order.allocation_status == AllocationStatus.RELEASED:
+        explanation = _("Nothing is reserved for this order any more: its reservations were released.")
     return AllocationView(
         status=order.allocation_status,
         status_label=str(AllocationStatus(order.allocation_status).label),

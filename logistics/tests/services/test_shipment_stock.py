@@ -143,11 +143,6 @@ def test_a_shipment_from_a_warehouse_where_the_line_is_not_reserved_is_refused(n
 
 
 @pytest.mark.django_db
-@pytest.mark.xfail(
-    strict=True,
-    reason="logistics._default_lines: naming a warehouse where nothing is reserved says 'already in a "
-    "shipment' (reported to the lead with a proposed diff)",
-)
 def test_a_default_shipment_from_a_warehouse_without_the_reservation_says_where_it_is(network, carrier):
     truck = ProductFactory()
     receive(truck, network["BJ"], 5)
