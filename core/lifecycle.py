@@ -136,6 +136,7 @@ def transition(
     data: dict | None = None,
     changes: dict | None = None,
     expected_version: int | None = None,
+    locked: Any = None,
 ) -> tuple[Any, bool]:
     """Move the document `pk` to `to` if its lifecycle allows it; the one place a status changes.
 
@@ -145,6 +146,8 @@ def transition(
     tracking number); bumps `version`; saves with update_fields; writes the timeline entry (from, to,
     actor, `reason` as its note, `data`); emits the domain event named like the timeline kind, which
     listeners receive after commit.
+    `locked`: the row itself, when the caller already holds its lock in the current transaction (saves
+    re-reading it; the caller's changes to it are saved too only if named in `changes`).
     Returns (row, changed). Raises NotFound (404), ConcurrentModification (409), InvalidTransition (409);
     nothing is written then. A status the lifecycle does not know is a programming error (ValueError):
     services validate what users ask for before.
@@ -152,8 +155,14 @@ def transition(
     if to not in lifecycle.statuses.values:
         raise ValueError(f"{to!r} is not a status of {lifecycle.document}")
     model = lifecycle.model_class
-    with transaction.atomic():
-        row = model._default_manager.select_for_update().filter(pk=pk).first()
+    with transaction.atomic(savepoint=locked is None):
+        if locked is not None:
+            # The caller locked this row in the current transaction and hands it over as read then.
+            if locked.pk != pk or not transaction.get_connection().in_atomic_block:
+                raise ValueError("`locked` must be the row `pk`, locked in the caller's transaction")
+            row = locked
+        else:
+            row = model._default_manager.select_for_update().filter(pk=pk).first()
         if row is None:
             raise NotFound()
         if row.status == to:

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -148,11 +148,26 @@ def _write(
         total[1] += reserved_delta
     now = timezone.now()
     replenished: list[locks.Key] = []
-    for key in sorted(per_row):
+    keys = sorted(per_row)
+    if len(keys) > 1 and connection.vendor == "postgresql":
+        # One statement for every row (the rows are locked already; the order is the global one).
+        values = ", ".join(["(%s, %s, %s)"] * len(keys))
+        params = [value for key in keys for value in (rows[key].pk, *per_row[key])]
+        table = connection.ops.quote_name(StockLevel._meta.db_table)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} AS s SET on_hand = s.on_hand + v.dh, reserved = s.reserved + v.dr, "  # noqa: S608  (table name from the model)
+                f"updated_at = %s FROM (VALUES {values}) AS v(id, dh, dr) WHERE s.id = v.id",
+                [now, *params],
+            )
+    else:
+        for key in keys:
+            on_hand_delta, reserved_delta = per_row[key]
+            StockLevel.objects.filter(pk=rows[key].pk).update(
+                on_hand=F("on_hand") + on_hand_delta, reserved=F("reserved") + reserved_delta, updated_at=now
+            )
+    for key in keys:
         on_hand_delta, reserved_delta = per_row[key]
-        StockLevel.objects.filter(pk=rows[key].pk).update(
-            on_hand=F("on_hand") + on_hand_delta, reserved=F("reserved") + reserved_delta, updated_at=now
-        )
         if on_hand_delta - reserved_delta > 0:
             replenished.append(key)
     if replenished:
@@ -377,17 +392,23 @@ def stock_reserve_available(
     document: DocumentRef,
     actor=None,
     idempotency_key: str = "",
+    locked: dict | None = None,
 ) -> ReserveResult:
     """Reserve what is available of each demand, in the order given; report the rest as short.
 
     Never raises for lack of stock. A repeat with the same key returns the first call's reservations
-    (and the shortfall against today's demands) without reserving again.
+    (and the shortfall against today's demands) without reserving again. `locked`: the rows the
+    caller locked with `stock_lock_rows` in this transaction (and has not moved since), to skip
+    locking them again.
     """
     demands = _demands(demands)
     document = _document(document)
     with transaction.atomic():
         need = _need_per_row(demands)
-        rows = locks.stock_levels_for_update(need)
+        if locked is not None and set(need) <= set(locked):
+            rows = {key: locked[key] for key in need}  # locked by the caller (stock_lock_rows), as read then
+        else:
+            rows = locks.stock_levels_for_update(need)
         replay = _replayed(
             kind=MovementKind.RESERVATION, document=document, idempotency_key=idempotency_key, keys=need
         )
@@ -566,6 +587,19 @@ def stock_transfer(
             **common,
         )
         return out, into
+
+
+def stock_lock_rows(
+    *, product_ids: Iterable[int], warehouse_ids: Iterable[int]
+) -> dict[locks.Key, StockLevel]:
+    """Lock the balances of these products in these warehouses (the one global order) and return them.
+
+    Like `stock_lock_available`, for a caller that then reserves with `stock_reserve_available(locked=…)`.
+    Must run inside the caller's transaction.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("stock_lock_rows must run inside a transaction")
+    return locks.stock_levels_of_products_for_update(product_ids, warehouse_ids)
 
 
 def stock_lock_available(*, product_ids: Iterable[int], warehouse_ids: Iterable[int]) -> dict[locks.Key, int]:

@@ -258,6 +258,9 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = BEAT_SCHEDULE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
+# Stock allocation reads the active warehouses at most this often per worker process (seconds).
+ALLOCATION_WAREHOUSE_CACHE_SECONDS = float(env("ALLOCATION_WAREHOUSE_CACHE_SECONDS", "10"))
+
 # Domain events (core.events, core.outbox): written to the outbox with the change, relayed after commit.
 # Publishing a relayed event's tasks waits at most this long on the broker (connect, then each reply);
 # no retries. Keep it at or below 1 s: the fast path runs inside the request.

@@ -41,3 +41,5 @@ STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.s
 STATIC_ROOT = None
 # Test receivers listen on 127.0.0.1; the SSRF tests switch this off again.
 WEBHOOK_ALLOW_PRIVATE_TARGETS = True
+# Tests create and drop warehouses all the time: allocation reads them afresh.
+ALLOCATION_WAREHOUSE_CACHE_SECONDS = 0

@@ -25,17 +25,19 @@ upward counts and released reservations) and by a periodic sweep.
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections import defaultdict
 
+from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Case, Exists, F, OuterRef, PositiveIntegerField, Value, When
 from django.utils import timezone
 
 from core import events
 from inventory import allocation as planner
 from inventory.allocation import PlanReason
 from inventory.models import Warehouse
-from inventory.services import DocumentRef, stock_lock_available, stock_release, stock_reserve_available
+from inventory.services import DocumentRef, stock_lock_rows, stock_release, stock_reserve_available
 from orders import locks
 from orders.models import AllocationStatus, LineAllocation, Order, OrderEvent, OrderLine
 from orders.services.lifecycle import _move
@@ -79,11 +81,28 @@ def _destination(order: Order) -> planner.Destination | None:
         return None
 
 
+_warehouse_cache: tuple[float, list[planner.Warehouse]] | None = None
+
+
 def _warehouses() -> list[planner.Warehouse]:
-    return [
+    global _warehouse_cache  # noqa: PLW0603  (a per-process read cache, see WAREHOUSE_CACHE_SECONDS)
+    now = time.monotonic()
+    # Active warehouses are read at most every ALLOCATION_WAREHOUSE_CACHE_SECONDS per process: a
+    # backlog allocates thousands of orders a minute, and a warehouse opened or closed is seen soon.
+    ttl = settings.ALLOCATION_WAREHOUSE_CACHE_SECONDS
+    if _warehouse_cache is not None and now - _warehouse_cache[0] < ttl:
+        return _warehouse_cache[1]
+    warehouses = [
         planner.Warehouse(id=w.pk, code=w.code, latitude=w.latitude, longitude=w.longitude)
         for w in Warehouse.objects.filter(is_active=True).order_by("code")
     ]
+    _warehouse_cache = (now, warehouses)
+    return warehouses
+
+
+def warehouse_cache_clear() -> None:
+    global _warehouse_cache  # noqa: PLW0603
+    _warehouse_cache = None
 
 
 def _status_of(stock_lines: list[OrderLine], allocated: dict[int, int]) -> str:
@@ -229,9 +248,10 @@ def order_allocate(*, order_id: int, actor=None) -> AllocationOutcome:
         warehouses = _warehouses()
         codes = {w.id: w.code for w in warehouses}
         by_pk = {line.pk: line for line in stock_lines}
-        available = stock_lock_available(
+        locked_rows = stock_lock_rows(
             product_ids={by_pk[pk].product_id for pk in need}, warehouse_ids=list(codes)
         )
+        available = {key: max(0, row.on_hand - row.reserved) for key, row in locked_rows.items()}
         plan = planner.plan_allocation(
             lines=[
                 planner.Line(line_id=pk, product_id=by_pk[pk].product_id, quantity=qty)
@@ -249,8 +269,10 @@ def order_allocate(*, order_id: int, actor=None) -> AllocationOutcome:
         ]
         reserved = 0
         if demands:
-            result = stock_reserve_available(demands=demands, document=document(order.pk), actor=actor)
-            _record_reservations(order, result.reserved)
+            result = stock_reserve_available(
+                demands=demands, document=document(order.pk), actor=actor, locked=locked_rows
+            )
+            _record_reservations(order, result.reserved, fresh=not earlier)
             for demand in result.reserved:
                 allocated[int(demand.line_id)] += demand.quantity
                 reserved += demand.quantity
@@ -266,11 +288,7 @@ def order_allocate(*, order_id: int, actor=None) -> AllocationOutcome:
         was_short = sum(
             int(entry.get("backordered", 0)) for entry in (order.allocation or {}).get("lines", {}).values()
         )
-        order.allocation = _decision(order, plan, stock_lines, allocated, codes, earlier)
-        order.allocation_status = after
-        order.version = F("version") + 1
-        order.save(update_fields=["allocation", "allocation_status", "version", "updated_at"])
-        order.refresh_from_db(fields=["version"])
+        decision = _decision(order, plan, stock_lines, allocated, codes, earlier)
         summary = {
             "reason": str(plan.reason),
             "reserved": reserved,
@@ -278,9 +296,21 @@ def order_allocate(*, order_id: int, actor=None) -> AllocationOutcome:
             "warehouses": [codes[w] for w in plan.warehouse_ids],
         }
         if moves:
-            order = _move(order.pk, S.ALLOCATED, actor=actor, data=summary)[0]
-        elif reserved and order.status != S.APPROVED:
-            OrderEvent.record(order=order, kind=K.BACKORDER_FILLED, actor=actor, data=summary)
+            # One UPDATE: the decision rides on the status change (the engine bumps the version).
+            order = _move(
+                order.pk,
+                S.ALLOCATED,
+                actor=actor,
+                data=summary,
+                changes={"allocation": decision, "allocation_status": after},
+                locked=order,
+            )[0]
+        else:
+            # The row is locked: the version is bumped here, not re-read.
+            order.allocation, order.allocation_status, order.version = decision, after, order.version + 1
+            order.save(update_fields=["allocation", "allocation_status", "version", "updated_at"])
+            if reserved and order.status != S.APPROVED:
+                OrderEvent.record(order=order, kind=K.BACKORDER_FILLED, actor=actor, data=summary)
         if backordered > was_short:  # a new backorder (or one that grew): said once, not on every retry
             _announce_backorder(order, actor=actor, short_lines=short_lines, summary=summary)
         return AllocationOutcome(order=order, reserved=reserved, backordered=backordered, changed=True)
@@ -311,17 +341,22 @@ def _announce_backorder(order: Order, *, actor, short_lines: list[dict], summary
     )
 
 
-def _record_reservations(order: Order, reserved) -> None:
+def _record_reservations(order: Order, reserved, *, fresh: bool = False) -> None:
     """Add reserved units to the LineAllocation rows and the lines' `quantity_allocated` (order locked)."""
     per_row: dict[tuple[int, int], int] = defaultdict(int)
     per_line: dict[int, int] = defaultdict(int)
     for demand in reserved:
         per_row[(int(demand.line_id), demand.warehouse_id)] += demand.quantity
         per_line[int(demand.line_id)] += demand.quantity
-    existing = {
-        (row.line_id, row.warehouse_id): row
-        for row in LineAllocation.objects.filter(order_id=order.pk, line_id__in=list(per_line))
-    }
+    # `fresh`: the order had no reservation at all before this run, so it has no rows yet.
+    existing = (
+        {}
+        if fresh
+        else {
+            (row.line_id, row.warehouse_id): row
+            for row in LineAllocation.objects.filter(order_id=order.pk, line_id__in=list(per_line))
+        }
+    )
     new = []
     for (line_id, warehouse_id), quantity in per_row.items():
         row = existing.get((line_id, warehouse_id))
@@ -336,8 +371,11 @@ def _record_reservations(order: Order, reserved) -> None:
                 quantity=F("quantity") + quantity, updated_at=timezone.now()
             )
     LineAllocation.objects.bulk_create(new)
-    for line_id, quantity in per_line.items():
-        OrderLine.objects.filter(pk=line_id).update(quantity_allocated=F("quantity_allocated") + quantity)
+    added = Case(
+        *[When(pk=line_id, then=Value(quantity)) for line_id, quantity in per_line.items()],
+        output_field=PositiveIntegerField(),
+    )
+    OrderLine.objects.filter(pk__in=list(per_line)).update(quantity_allocated=F("quantity_allocated") + added)
 
 
 def allocation_refresh(*, order: Order) -> None:

@@ -21,13 +21,23 @@ def _move(
     reason: str = "",
     data: dict | None = None,
     expected_version: int | None = None,
+    changes: dict | None = None,
+    locked: Order | None = None,
 ) -> tuple[Order, bool]:
     """The engine's transition for orders (see core.lifecycle.transition).
 
     Follow-up work (priority scoring, webhooks) listens to the event the engine emits (orders.apps).
     """
     return transition(
-        LIFECYCLE, order_id, to, actor=actor, reason=reason, data=data, expected_version=expected_version
+        LIFECYCLE,
+        order_id,
+        to,
+        actor=actor,
+        reason=reason,
+        data=data,
+        expected_version=expected_version,
+        changes=changes,
+        locked=locked,
     )
 
 

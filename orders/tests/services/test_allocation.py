@@ -753,3 +753,31 @@ def test_a_cancelled_order_no_longer_waits_and_its_stock_serves_the_next(
     assert (second.status, second.allocation_status) == (S.ALLOCATED, A.ALLOCATED)
     assert level(truck, network["BJ"]) == (4, 4)
     assert_books_balance(first, second)
+
+
+@pytest.mark.django_db
+@pytest.mark.postgres
+def test_allocation_locks_the_order_then_the_stock_rows_before_writing_them():
+    from django.db import connection  # noqa: PLC0415
+    from django.test.utils import CaptureQueriesContext  # noqa: PLC0415
+
+    from inventory.tests.test_locks import _writes_after_locks  # noqa: PLC0415
+
+    first, second = ProductFactory(), ProductFactory()
+    warehouse = WarehouseFactory()
+    for product in (first, second):
+        stock_receive(product_id=product.pk, warehouse_id=warehouse.pk, quantity=5)
+    order = make_order(products=[first, second], quantities=[2, 3], status=OrderStatus.APPROVED)
+
+    with CaptureQueriesContext(connection) as captured:
+        order_allocate(order_id=order.pk)
+
+    statements = [query["sql"] for query in captured.captured_queries]
+    order_lock = next(
+        i for i, sql in enumerate(statements) if 'FROM "orders_order"' in sql and "FOR UPDATE" in sql
+    )
+    stock_lock = next(
+        i for i, sql in enumerate(statements) if 'FROM "inventory_stocklevel"' in sql and "FOR UPDATE" in sql
+    )
+    assert order_lock < stock_lock
+    assert _writes_after_locks(captured.captured_queries)
