@@ -37,7 +37,7 @@ class OrderEventKind(models.TextChoices):
     APPROVED = "order.approved", _("Approved")
     ALLOCATED = "order.allocated", _("Stock allocated")
     BACKORDERED = "order.backordered", _("Backordered")
-    BACKORDER_FILLED = "order.backorder_filled", _("Backorder filled")
+    BACKORDER_FILLED = "order.backorder_filled", _("More stock reserved")
     STOCK_RELEASED = "order.stock_released", _("Reserved stock released")
     IN_PRODUCTION = "order.in_production", _("Sent to production")
     READY_TO_SHIP = "order.ready_to_ship", _("Ready to ship")
