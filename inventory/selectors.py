@@ -592,3 +592,13 @@ def shipping_costs_to(*, region: str, warehouse_ids) -> dict[int, tuple]:
         if row_region or warehouse_id not in costs:
             costs[warehouse_id] = (per_shipment, per_unit)
     return costs
+
+
+def shipping_cost_table() -> list[tuple[int, str, tuple]]:
+    """Every shipping-cost row as (warehouse_id, region, (per_shipment, per_unit)); one query."""
+    return [
+        (warehouse_id, region, (per_shipment, per_unit))
+        for warehouse_id, region, per_shipment, per_unit in WarehouseShippingCost.objects.values_list(
+            "warehouse_id", "region", "per_shipment", "per_unit"
+        )
+    ]

@@ -37,6 +37,7 @@ from core import events
 from inventory import allocation as planner
 from inventory.allocation import PlanReason
 from inventory.models import Warehouse
+from inventory.selectors import shipping_cost_table
 from inventory.services import DocumentRef, stock_lock_rows, stock_release, stock_reserve_available
 from orders import locks
 from orders.models import AllocationStatus, LineAllocation, Order, OrderEvent, OrderLine
@@ -81,28 +82,49 @@ def _destination(order: Order) -> planner.Destination | None:
         return None
 
 
-_warehouse_cache: tuple[float, list[planner.Warehouse]] | None = None
+_network_cache: tuple[float, list[planner.Warehouse], dict] | None = None
 
 
-def _warehouses() -> list[planner.Warehouse]:
-    global _warehouse_cache  # noqa: PLW0603  (a per-process read cache, see WAREHOUSE_CACHE_SECONDS)
+def _network() -> tuple[list[planner.Warehouse], dict[tuple[int, str], planner.ShippingCost]]:
+    """The active warehouses and the shipping-cost table ({(warehouse_id, region): cost}).
+
+    Read at most every ALLOCATION_WAREHOUSE_CACHE_SECONDS per process: a backlog allocates thousands
+    of orders a minute, and a warehouse opened or closed, or a cost changed, is seen soon after.
+    """
+    global _network_cache  # noqa: PLW0603  (a per-process read cache)
     now = time.monotonic()
-    # Active warehouses are read at most every ALLOCATION_WAREHOUSE_CACHE_SECONDS per process: a
-    # backlog allocates thousands of orders a minute, and a warehouse opened or closed is seen soon.
     ttl = settings.ALLOCATION_WAREHOUSE_CACHE_SECONDS
-    if _warehouse_cache is not None and now - _warehouse_cache[0] < ttl:
-        return _warehouse_cache[1]
+    if _network_cache is not None and now - _network_cache[0] < ttl:
+        return _network_cache[1], _network_cache[2]
     warehouses = [
         planner.Warehouse(id=w.pk, code=w.code, latitude=w.latitude, longitude=w.longitude)
         for w in Warehouse.objects.filter(is_active=True).order_by("code")
     ]
-    _warehouse_cache = (now, warehouses)
-    return warehouses
+    costs = {
+        (warehouse_id, region): planner.ShippingCost(per_shipment=per_shipment, per_unit=per_unit)
+        for warehouse_id, region, (per_shipment, per_unit) in shipping_cost_table()
+    }
+    _network_cache = (now, warehouses, costs)
+    return warehouses, costs
 
 
-def warehouse_cache_clear() -> None:
-    global _warehouse_cache  # noqa: PLW0603
-    _warehouse_cache = None
+def network_cache_clear() -> None:
+    global _network_cache  # noqa: PLW0603
+    _network_cache = None
+
+
+def _costs_to(order: Order, warehouses, table) -> dict[int, planner.ShippingCost] | None:
+    """Each warehouse's cost to the order's region (its own row, else its catch-all row); None when
+    the table has nothing for this destination, so the planner ranks by distance."""
+    if not table:
+        return None
+    region = (order.shipping_address or {}).get("region", "") or ""
+    costs = {}
+    for warehouse in warehouses:
+        cost = table.get((warehouse.id, region)) or table.get((warehouse.id, ""))
+        if cost is not None:
+            costs[warehouse.id] = cost
+    return costs or None
 
 
 def _status_of(stock_lines: list[OrderLine], allocated: dict[int, int]) -> str:
@@ -245,7 +267,7 @@ def order_allocate(*, order_id: int, actor=None) -> AllocationOutcome:
                 order = _move(order.pk, S.ALLOCATED, actor=actor)[0]
             return AllocationOutcome(order=order, reserved=0, backordered=0, changed=False)
 
-        warehouses = _warehouses()
+        warehouses, cost_table = _network()
         codes = {w.id: w.code for w in warehouses}
         by_pk = {line.pk: line for line in stock_lines}
         locked_rows = stock_lock_rows(
@@ -260,6 +282,7 @@ def order_allocate(*, order_id: int, actor=None) -> AllocationOutcome:
             stock=available,
             warehouses=warehouses,
             destination=_destination(order),
+            costs=_costs_to(order, warehouses, cost_table),
             accepts_partial=order.accepts_partial_shipments,
         )
         demands = [

@@ -198,6 +198,37 @@ def test_one_warehouse_nearest_to_the_destination_ships_everything(network):
 
 
 @pytest.mark.django_db
+def test_with_a_cost_table_for_the_destination_the_cheapest_warehouse_wins_over_the_nearest(network):
+    from inventory.models import WarehouseShippingCost  # noqa: PLC0415
+
+    # given stock everywhere and an order next to Beijing, region Hebei
+    truck = ProductFactory()
+    for wh in network.values():
+        receive(truck, wh, 10)
+    order = approved_order([truck], [4], at=BEIJING)
+    Order.objects.filter(pk=order.pk).update(shipping_address={**order.shipping_address, "region": "Hebei"})
+    # Shanghai has a contract rate to Hebei; Beijing only its expensive catch-all; Guangzhou nothing
+    WarehouseShippingCost.objects.create(warehouse=network["BJ"], region="", per_shipment=Decimal("500"))
+    WarehouseShippingCost.objects.create(
+        warehouse=network["SH"], region="Hebei", per_shipment=Decimal("80"), per_unit=Decimal("5")
+    )
+    WarehouseShippingCost.objects.create(warehouse=network["SH"], region="", per_shipment=Decimal("900"))
+
+    order_allocate(order_id=order.pk)
+
+    order.refresh_from_db()
+    assert placed(order) == {(truck.sku, "SH"): 4}
+    assert order.allocation["reason"] == "single_warehouse_cheapest"
+    assert order.allocation["params"] == {"warehouse": "SH", "cost": "100.00"}
+    # without rows for a destination, distance decides as before
+    other = approved_order([truck], [1], at=BEIJING)
+    Order.objects.filter(pk=other.pk).update(shipping_address={**other.shipping_address, "region": "Hebei"})
+    WarehouseShippingCost.objects.all().delete()
+    order_allocate(order_id=other.pk)
+    assert placed(other) == {(truck.sku, "BJ"): 1}
+
+
+@pytest.mark.django_db
 def test_when_no_warehouse_has_everything_the_fewest_nearest_ones_share_it(network):
     # given A in GZ and SH, B in SH and BJ, C only in BJ; the order goes to Guangzhou
     a, b, c = ProductFactory(), ProductFactory(), ProductFactory()
