@@ -91,6 +91,9 @@ NEW = {
     ('core', 'outboxevent'), ('core', 'processedevent'),
     ('axes', 'accessattempt'), ('axes', 'accessattemptexpiration'), ('axes', 'accesslog'),
     ('axes', 'accessfailurelog'), ('inventory', 'stockmovement'),
+    ('inventory', 'stocktransfer'), ('inventory', 'stocktransferline'), ('inventory', 'stocktransferevent'),
+    ('inventory', 'stockalert'), ('inventory', 'expectedreceipt'), ('inventory', 'warehouseshippingcost'),
+    ('orders', 'lineallocation'),
 }
 def moved(label, model):
     return MOVED.get((label, model), label)
