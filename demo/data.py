@@ -35,6 +35,8 @@ class UserSpec:
 USERS: tuple[UserSpec, ...] = (
     UserSpec("admin", "System", "Administrator", "Administrator (superuser)", None, True, True),
     UserSpec("manager", "Min", "Zhang", "Order manager", GROUP_ORDER_MANAGER, True),
+    # Approves what the order manager keyed in herself: nobody approves their own order.
+    UserSpec("supervisor", "Xia", "Wu", "Order desk supervisor", GROUP_ORDER_MANAGER, True),
     UserSpec("rep.li", "Na", "Li", "Sales rep (east & south)", GROUP_SALES_REP, path="/portal/"),
     UserSpec("rep.wang", "Lei", "Wang", "Sales rep (north & west)", GROUP_SALES_REP, path="/portal/"),
     UserSpec("scheduler", "Jie", "Chen", "Production scheduler", GROUP_SCHEDULER, True),

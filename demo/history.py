@@ -165,6 +165,12 @@ class _Walker:
     def actor(self, role: str):
         return self.ctx.users.get(role) or self.ctx.users["manager"]
 
+    def approver(self, actor):
+        """Nobody approves their own order: what the manager keyed in, the supervisor approves."""
+        if actor is not None and self.order.created_by_id == actor.pk:
+            return self.ctx.users.get("supervisor") or actor
+        return actor
+
     def run(self) -> None:
         previous = self.plan.started_at
         for step, at in zip(self.plan.steps, self.plan.step_times, strict=True):
@@ -175,7 +181,9 @@ class _Walker:
         order_id, actor = self.order.pk, self.actor(step.role)
         simple = {
             "review": lambda: order_start_review(order_id=order_id, actor=actor),
-            "approve": lambda: order_approve(order_id=order_id, actor=actor, reason=step.reason),
+            "approve": lambda: order_approve(
+                order_id=order_id, actor=self.approver(actor), reason=step.reason
+            ),
             "reject": lambda: order_reject(order_id=order_id, actor=actor, reason=step.reason),
             "hold": lambda: order_hold(order_id=order_id, actor=actor, reason=step.reason),
             "release": lambda: order_release_hold(order_id=order_id, actor=actor, reason=step.reason),

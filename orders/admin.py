@@ -35,7 +35,7 @@ from core.admin_mixins import (
     action_reason,
     use_autocomplete,
 )
-from core.errors import InvalidTransition
+from core.errors import InvalidTransition, ValidationFailed
 from crm.models import Address, Customer
 from orders import admin_substitutes, services
 from orders.admin_substitutes import OrderSubstitutesAdminMixin
@@ -63,15 +63,29 @@ class Transition:
     takes_reason: bool = True
     # Release resumes to wherever the order was held from, so it is gated like putting on hold.
     release: bool = False
+    # An approval is of the version the reviewer saw: the screens send it, the service compares.
+    checks_version: bool = False
 
     @property
     def permission(self) -> str:
         return TRANSITION_PERMISSION[S.ON_HOLD if self.release else self.target]
 
-    def run(self, *, order_id: int, actor, reason: str = "") -> Order:
+    def run(self, *, order_id: int, actor, reason: str = "", expected_version: int | None = None) -> Order:
         kwargs = {"order_id": order_id, "actor": actor}
         if self.takes_reason:
             kwargs["reason"] = reason
+        if self.checks_version:
+            if expected_version is None:
+                # Approving what nobody looked at (select-all across pages) is refused, not guessed.
+                raise ValidationFailed(
+                    _("Approve orders you can see: select them on the page, or open the order."),
+                    fields={
+                        "version": [
+                            _("Approve orders you can see: select them on the page, or open the order.")
+                        ]
+                    },
+                )
+            kwargs["expected_version"] = expected_version
         return self.service(**kwargs)
 
     @property
@@ -124,6 +138,7 @@ TRANSITIONS: tuple[Transition, ...] = (
         gettext_lazy("Approve"),
         gettext_lazy("Approve selected orders"),
         services.order_approve,
+        checks_version=True,
     ),
     Transition(
         "reject",
@@ -213,6 +228,8 @@ def _bulk_action(transition: Transition):
 
 
 class TransitionForm(forms.Form):
+    # The version of the order the confirmation page showed (an approval is of what was reviewed).
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
     reason = forms.CharField(
         label=gettext_lazy("Reason"),
         required=False,
@@ -413,7 +430,7 @@ class OrderAdmin(OrderSubstitutesAdminMixin, DomainErrorAdminMixin, ServiceAddVi
         "number",
         "customer",
         "channel",
-        "status_badge",
+        "status_seen",
         "allocation_badge",
         "priority",
         "total_with_currency",
@@ -484,6 +501,17 @@ class OrderAdmin(OrderSubstitutesAdminMixin, DomainErrorAdminMixin, ServiceAddVi
         # Coloured by static/oms/admin.css: the Content-Security-Policy allows no inline style.
         return format_html(
             '<span class="status-badge status-{}">{}</span>', obj.status, obj.get_status_display()
+        )
+
+    @admin.display(description=gettext_lazy("status"), ordering="status")
+    def status_seen(self, obj: Order):
+        """The status badge, with the version the list shows as a hidden input: bulk approvals send it,
+        so an order changed since the list was drawn is refused, not approved unseen."""
+        return format_html(
+            '{}<input type="hidden" name="_version_{}" value="{}">',
+            self.status_badge(obj),
+            obj.pk,
+            obj.version,
         )
 
     @admin.display(description=gettext_lazy("allocation"), ordering="allocation_status")
@@ -658,7 +686,9 @@ class OrderAdmin(OrderSubstitutesAdminMixin, DomainErrorAdminMixin, ServiceAddVi
                 {
                     "label": t.label,
                     "key": t.key,
-                    "url": reverse("admin:orders_order_transition", args=[obj.pk, t.key]),
+                    # The version this page shows travels with the button: the move is of what was seen.
+                    "url": reverse("admin:orders_order_transition", args=[obj.pk, t.key])
+                    + f"?version={obj.version}",
                 }
                 for t in TRANSITIONS
                 if t.is_offered(obj) and request.user.has_perm(t.permission)
@@ -687,7 +717,9 @@ class OrderAdmin(OrderSubstitutesAdminMixin, DomainErrorAdminMixin, ServiceAddVi
             self.message_domain_error(request, transition.refusal(order))
             return HttpResponseRedirect(change_url)
         data = request.POST if request.method == "POST" else None
-        form = TransitionForm(data, reason_required=transition.needs_reason)
+        form = TransitionForm(
+            data, reason_required=transition.needs_reason, initial={"version": order.version}
+        )
         if request.method == "POST" and form.is_valid():
             done, result = self.call_service(
                 request,
@@ -696,6 +728,7 @@ class OrderAdmin(OrderSubstitutesAdminMixin, DomainErrorAdminMixin, ServiceAddVi
                 order_id=order.pk,
                 actor=request.user,
                 reason=form.cleaned_data["reason"],
+                expected_version=form.cleaned_data.get("version"),
             )
             if done:
                 messages.success(
@@ -721,10 +754,21 @@ class OrderAdmin(OrderSubstitutesAdminMixin, DomainErrorAdminMixin, ServiceAddVi
         reason = action_reason(request, label=transition.label, required=transition.needs_reason)
         if reason is None:
             return
+        # The versions of the rows as the list showed them (hidden inputs next to each number).
+        seen = {}
+        for key, value in request.POST.items():
+            if key.startswith("_version_") and value.isdecimal() and len(value) < 10:
+                seen[key.removeprefix("_version_")] = int(value)
+
+        def run(*, order_id: int, actor, reason: str):
+            return transition.run(
+                order_id=order_id, actor=actor, reason=reason, expected_version=seen.get(str(order_id))
+            )
+
         self.call_service_each(
             request,
             queryset,
-            transition.run,
+            run,
             id_kwarg="order_id",
             label=transition.label,
             already=transition.already,

@@ -1,6 +1,6 @@
 from django.utils.translation import gettext_lazy as _
 
-from core.errors import Conflict, DomainError
+from core.errors import ConcurrentModification, Conflict, DomainError, PermissionDenied
 
 
 class OrderNotEditable(Conflict):
@@ -59,4 +59,29 @@ class StatusSetByAllocation(Conflict):
             )
             % {"number": order_number},
             extra={"order": order_number, "target": "allocated"},
+        )
+
+
+class SelfApprovalRefused(PermissionDenied):
+    code = "self_approval"
+
+    def __init__(self, *, order_number: str):
+        super().__init__(
+            _("Order %(number)s was entered by you: someone else must approve it.")
+            % {"number": order_number},
+            extra={"order": order_number},
+        )
+
+
+class ApprovalOfChangedOrder(ConcurrentModification):
+    code = "order_changed_since_viewed"
+
+    def __init__(self, *, order_number: str, seen: int, current: int):
+        super().__init__(
+            _(
+                "Order %(number)s changed after you opened it (version %(seen)d, now %(current)d): "
+                "review it again before approving."
+            )
+            % {"number": order_number, "seen": seen, "current": current},
+            extra={"order": order_number, "seen_version": seen, "current_version": current},
         )

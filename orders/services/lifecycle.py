@@ -6,7 +6,12 @@ from django.utils.translation import gettext as _
 from core.errors import ValidationFailed
 from core.lifecycle import transition
 from orders import locks
-from orders.errors import StatusSetByAllocation, StatusSetByFulfilment
+from orders.errors import (
+    ApprovalOfChangedOrder,
+    SelfApprovalRefused,
+    StatusSetByAllocation,
+    StatusSetByFulfilment,
+)
 from orders.models import Order
 from orders.states import ALLOCATION_ONLY, FULFILMENT_ONLY, HOLDABLE, LIFECYCLE, OrderStatus
 
@@ -79,9 +84,26 @@ def order_start_review(*, order_id: int, actor=None) -> Order:
     return _move(order_id, S.IN_REVIEW, actor=actor)[0]
 
 
-def order_approve(*, order_id: int, actor=None, reason: str = "") -> Order:
-    """Approve a submitted or in-review order; enqueues allocation work through `order.approved`."""
-    return _move(order_id, S.APPROVED, actor=actor, reason=reason)[0]
+def order_approve(
+    *, order_id: int, actor=None, reason: str = "", expected_version: int | None = None
+) -> Order:
+    """Approve a submitted or in-review order; enqueues allocation work through `order.approved`.
+
+    An approval is of the version the reviewer saw: with `expected_version` (every screen sends the
+    version it showed), an order changed meanwhile is refused with ApprovalOfChangedOrder (409).
+    Nobody approves an order they entered themselves: SelfApprovalRefused (403).
+    Raises InvalidTransition (409) from any other status; nothing is written on a refusal.
+    """
+    with transaction.atomic():
+        order = locks.order_for_update(order_id)
+        if expected_version is not None and order.version != expected_version and order.status != S.APPROVED:
+            raise ApprovalOfChangedOrder(
+                order_number=order.number, seen=expected_version, current=order.version
+            )
+        own = getattr(actor, "pk", None) is not None and order.created_by_id == actor.pk
+        if own and order.status != S.APPROVED:
+            raise SelfApprovalRefused(order_number=order.number)
+        return _move(order_id, S.APPROVED, actor=actor, reason=reason, locked=order)[0]
 
 
 def order_reject(*, order_id: int, actor=None, reason: str) -> Order:

@@ -4,7 +4,7 @@ import pytest
 from django.contrib.messages import get_messages
 from django.urls import reverse
 
-from orders.models import OrderEvent
+from orders.models import Order, OrderEvent
 from orders.states import OrderStatus
 from orders.tests.factories import make_order
 from tests.admin.conftest import staff_in
@@ -17,11 +17,12 @@ def _messages(response) -> list[str]:
     return [str(m) for m in get_messages(response.wsgi_request)]
 
 
-def _run_action(client, action: str, orders, reason: str = ""):
-    return client.post(
-        reverse(CHANGELIST),
-        {"action": action, "index": 0, "reason": reason, "_selected_action": [o.pk for o in orders]},
-    )
+def _run_action(client, action: str, orders, reason: str = "", versions: bool = True):
+    """Post an action as the list does: the selected rows and, next to each, the version it showed."""
+    data = {"action": action, "index": 0, "reason": reason, "_selected_action": [o.pk for o in orders]}
+    if versions:
+        data |= {f"_version_{o.pk}": o.version for o in orders}
+    return client.post(reverse(CHANGELIST), data)
 
 
 @pytest.mark.django_db
@@ -236,3 +237,73 @@ def test_release_of_an_order_not_on_hold_gets_no_confirmation_form(manager_clien
 
     assert response.status_code == 302
     assert "cannot go from “Submitted”" in _messages(response)[0]
+
+
+# --- an approval is of the version reviewed; nobody approves their own order (issue #9) ----------
+
+
+@pytest.mark.django_db
+def test_bulk_approve_of_an_order_changed_since_the_list_was_drawn_is_refused(manager_client):
+    order = make_order()
+    shown = order.version
+    Order.objects.filter(pk=order.pk).update(version=shown + 1)  # a dealer's edit meanwhile
+    order.version = shown
+
+    response = _run_action(manager_client, "approve", [order])
+
+    order.refresh_from_db()
+    assert order.status == S.SUBMITTED
+    assert any("changed after you opened it" in m for m in _messages(response))
+
+
+@pytest.mark.django_db
+def test_bulk_approve_without_the_version_the_list_showed_is_refused(manager_client):
+    order = make_order()
+
+    response = _run_action(manager_client, "approve", [order], versions=False)
+
+    order.refresh_from_db()
+    assert order.status == S.SUBMITTED
+    assert any("select them on the page" in m for m in _messages(response))
+
+
+@pytest.mark.django_db
+def test_the_list_carries_each_orders_version(manager_client):
+    order = make_order()
+
+    page = manager_client.get(reverse(CHANGELIST)).content.decode()
+
+    assert f'name="_version_{order.pk}" value="{order.version}"' in page
+
+
+@pytest.mark.django_db
+def test_the_approve_page_approves_only_the_version_its_button_showed(manager_client):
+    order = make_order()
+    change = manager_client.get(reverse("admin:orders_order_change", args=[order.pk])).content.decode()
+    url = reverse("admin:orders_order_transition", args=[order.pk, "approve"])
+    assert f"{url}?version={order.version}" in change
+    confirm = manager_client.get(f"{url}?version={order.version}").content.decode()
+    assert f'name="version" value="{order.version}"' in confirm
+    Order.objects.filter(pk=order.pk).update(version=order.version + 1, total=18060262)
+
+    response = manager_client.post(url, {"version": order.version, "reason": ""})
+
+    order.refresh_from_db()
+    assert order.status == S.SUBMITTED
+    assert any("review it again" in m for m in _messages(response))
+
+
+@pytest.mark.django_db
+def test_an_order_manager_cannot_approve_an_order_they_entered(manager, manager_client):
+    order = make_order(actor=manager)
+
+    response = _run_action(manager_client, "approve", [order])
+
+    order.refresh_from_db()
+    assert order.status == S.SUBMITTED
+    assert any("someone else must approve it" in m for m in _messages(response))
+    colleague = staff_in("Order manager", username="colleague")
+    manager_client.force_login(colleague)
+    _run_action(manager_client, "approve", [order])
+    order.refresh_from_db()
+    assert order.status == S.APPROVED
