@@ -43,13 +43,13 @@ class OrdersConfig(AppConfig):
 
     def ready(self):
         from core import events  # noqa: PLC0415  (models are loaded only now)
-        from orders.states import OrderStatus  # noqa: PLC0415
 
-        # Every status an order reaches (creation included) and every edit may change its score.
-        for name in [f"order.{status}" for status in OrderStatus.values] + [
-            "order.released",
-            "order.updated",
-        ]:
+        # The score depends on the customer's tier, the total and the requested date, not on the status:
+        # an order is scored when it is created (as a draft or submitted; a reopened draft too) and when
+        # an edit touches its inputs. The 15-minute sweep rescores open orders as dates come closer
+        # (and after a tier change). Status changes publish no scoring task (an allocation backlog of
+        # 10,000 orders would queue 10,000 no-ops).
+        for name in ("order.draft", "order.submitted", "order.updated"):
             events.subscribe(name, enqueue_priority_scoring)
         events.subscribe("order.approved", enqueue_allocation)
         events.subscribe("order.released", enqueue_allocation)

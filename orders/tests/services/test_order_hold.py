@@ -61,7 +61,8 @@ def test_a_broker_failure_after_commit_neither_raises_nor_loses_the_events(
     def broker_down(**kwargs):
         raise ConnectionError("broker down")
 
-    monkeypatch.setattr(tasks.order_score_priority_task, "delay", broker_down)
+    # approval queues the order's stock allocation
+    monkeypatch.setattr(tasks.order_allocate_task, "delay", broker_down)
     seen = []
     events.subscribe("order.approved", lambda name, **payload: seen.append(payload["number"]))
     order = make_order()
@@ -78,7 +79,7 @@ def test_a_broker_failure_after_commit_neither_raises_nor_loses_the_events(
     assert seen == []
 
     # once the broker is back, the sweep hands it to every listener
-    monkeypatch.setattr(tasks.order_score_priority_task, "delay", lambda **kwargs: None)
+    monkeypatch.setattr(tasks.order_allocate_task, "delay", lambda **kwargs: None)
     outbox_relay(grace_seconds=0)
 
     event.refresh_from_db()
