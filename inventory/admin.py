@@ -253,16 +253,17 @@ def _threshold_text(own, effective) -> str:
 class StockLevelAdmin(DomainErrorAdminMixin, admin.ModelAdmin):
     form = StockLevelForm
     change_list_template = "admin/inventory/stocklevel/change_list.html"
+    # Narrow enough for a 1366 px screen: SKU and warehouse code (names on hover), the flag up front.
     list_display = (
-        "product",
-        "warehouse",
+        "sku",
+        "warehouse_code",
+        "stock_flag",
         "on_hand",
         "reserved",
         "available",
         "in_transit",
         "low_threshold",
         "over_threshold",
-        "stock_flag",
         "updated_at",
     )
     list_filter = (StockStateFilter, "warehouse", "product__category")
@@ -271,6 +272,14 @@ class StockLevelAdmin(DomainErrorAdminMixin, admin.ModelAdmin):
     autocomplete_fields = ("product",)
     # Balances move only through inventory's services (Receive stock, Adjust stock), never a form save.
     readonly_fields = ("on_hand", "reserved", "available", "updated_at")
+
+    @admin.display(description=_("SKU"), ordering="product__sku")
+    def sku(self, obj: StockLevel):
+        return format_html('<span title="{}">{}</span>', obj.product.name, obj.product.sku)
+
+    @admin.display(description=_("warehouse"), ordering="warehouse__code")
+    def warehouse_code(self, obj: StockLevel):
+        return format_html('<span title="{}">{}</span>', obj.warehouse.name, obj.warehouse.code)
 
     @admin.display(description=_("available"), ordering=F("on_hand") - F("reserved"))
     def available(self, obj: StockLevel) -> int:
