@@ -213,7 +213,7 @@ class _Walker:
             lines = self.order.lines.select_related("product").order_by("position")
             wanted: dict[int, int] = {}
             for line in lines:
-                if not line.is_custom_build and not line.product.made_to_order:
+                if line.from_stock:
                     wanted[line.product_id] = wanted.get(line.product_id, 0) + line.quantity
             available = stock_available_by_product(product_ids=list(wanted))
             for product_id, quantity in wanted.items():

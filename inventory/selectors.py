@@ -581,24 +581,34 @@ def stock_levels_watched() -> QuerySet[StockLevel]:
     ).annotate(**stock_threshold_annotations())
 
 
-def shipping_costs_to(*, region: str, warehouse_ids) -> dict[int, tuple]:
-    """{warehouse_id: (per_shipment, per_unit)} for shipping to `region`: the region's own row, else
-    the warehouse's catch-all row (empty region). Warehouses with neither are absent. One query."""
-    rows = WarehouseShippingCost.objects.filter(
-        warehouse_id__in=list(warehouse_ids), region__in=[region or "", ""]
-    ).values_list("warehouse_id", "region", "per_shipment", "per_unit")
-    costs: dict[int, tuple] = {}
-    for warehouse_id, row_region, per_shipment, per_unit in rows:
-        if row_region or warehouse_id not in costs:
-            costs[warehouse_id] = (per_shipment, per_unit)
-    return costs
-
-
-def shipping_cost_table() -> list[tuple[int, str, tuple]]:
-    """Every shipping-cost row as (warehouse_id, region, (per_shipment, per_unit)); one query."""
-    return [
-        (warehouse_id, region, (per_shipment, per_unit))
-        for warehouse_id, region, per_shipment, per_unit in WarehouseShippingCost.objects.values_list(
+def shipping_cost_table(*, warehouse_ids=None, regions=None) -> dict[tuple[int, str], tuple]:
+    """Shipping-cost rows as {(warehouse_id, region): (per_shipment, per_unit)}; one query."""
+    rows = WarehouseShippingCost.objects.all()
+    if warehouse_ids is not None:
+        rows = rows.filter(warehouse_id__in=list(warehouse_ids))
+    if regions is not None:
+        rows = rows.filter(region__in=list(regions))
+    return {
+        (warehouse_id, region): (per_shipment, per_unit)
+        for warehouse_id, region, per_shipment, per_unit in rows.values_list(
             "warehouse_id", "region", "per_shipment", "per_unit"
         )
-    ]
+    }
+
+
+def shipping_costs_to(*, region: str, warehouse_ids, table=None) -> dict[int, tuple]:
+    """{warehouse_id: (per_shipment, per_unit)} for shipping to `region`: the region's own row, else
+    the warehouse's catch-all row (empty region). Warehouses with neither are absent.
+
+    `table`: a `shipping_cost_table()` the caller read earlier (allocation keeps one per process);
+    without it, one query.
+    """
+    region = region or ""
+    if table is None:
+        table = shipping_cost_table(warehouse_ids=warehouse_ids, regions={region, ""})
+    costs: dict[int, tuple] = {}
+    for warehouse_id in warehouse_ids:
+        cost = table.get((warehouse_id, region)) or table.get((warehouse_id, ""))
+        if cost is not None:
+            costs[warehouse_id] = cost
+    return costs

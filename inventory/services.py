@@ -594,27 +594,14 @@ def stock_lock_rows(
 ) -> dict[locks.Key, StockLevel]:
     """Lock the balances of these products in these warehouses (the one global order) and return them.
 
-    Like `stock_lock_available`, for a caller that then reserves with `stock_reserve_available(locked=…)`.
-    Must run inside the caller's transaction.
+    For a caller that decides what to reserve from the balances (order allocation): it locks, plans
+    from the rows' on hand − reserved, then reserves with `stock_reserve_available(locked=…)` in the
+    same transaction, so the plan sees what the reservation will. A missing row is absent (counts as
+    0) and is not created. Must run inside the caller's transaction (the locks last until it ends).
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("stock_lock_rows must run inside a transaction")
     return locks.stock_levels_of_products_for_update(product_ids, warehouse_ids)
-
-
-def stock_lock_available(*, product_ids: Iterable[int], warehouse_ids: Iterable[int]) -> dict[locks.Key, int]:
-    """Lock the balances of these products in these warehouses and return what is available there.
-
-    For a caller that decides what to reserve from the balances (order allocation): it calls this
-    first, plans, then reserves in the same transaction, so the plan sees what the reservation
-    will. Rows are locked in the one global order; a missing row counts as 0 and is not created.
-    Returns {(product_id, warehouse_id): on_hand − reserved} for the rows that exist. Must run inside
-    the caller's transaction (the locks last until it ends).
-    """
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("stock_lock_available must run inside a transaction")
-    rows = locks.stock_levels_of_products_for_update(product_ids, warehouse_ids)
-    return {key: max(0, _available(row)) for key, row in rows.items()}
 
 
 # --- transfer documents (inventory.transfers) -----------------------------------------------------

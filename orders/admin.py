@@ -78,12 +78,7 @@ class Transition:
             if expected_version is None:
                 # Approving what nobody looked at (select-all across pages) is refused, not guessed.
                 raise ValidationFailed(
-                    _("Approve orders you can see: select them on the page, or open the order."),
-                    fields={
-                        "version": [
-                            _("Approve orders you can see: select them on the page, or open the order.")
-                        ]
-                    },
+                    _("Approve orders you can see: select them on the page, or open the order.")
                 )
             kwargs["expected_version"] = expected_version
         return self.service(**kwargs)

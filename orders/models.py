@@ -264,6 +264,12 @@ class OrderLine(models.Model):
     def __str__(self):
         return f"{self.order_id}#{self.position} {self.sku} × {self.quantity}"
 
+    @property
+    def from_stock(self) -> bool:
+        """Taken from stock (allocated, shipped from a warehouse): neither a custom build nor a
+        made-to-order product, which production builds. Reads the product: select it with the line."""
+        return not self.is_custom_build and not self.product.made_to_order
+
 
 class OrderEvent(TimelineEvent):
     """Append-only timeline of an order: who, when, what, from → to."""

@@ -200,7 +200,7 @@ def order_allocation_view(*, order: Order) -> AllocationView:
         order,
         list(lines),
         list(rows),
-        lambda line: not line.is_custom_build and not line.product.made_to_order,
+        lambda line: line.from_stock,
     )
 
 

@@ -7,7 +7,7 @@ One order is allocated in one transaction:
 2. work out what each stock line still needs (`quantity - quantity_allocated`; built-to-order lines
    are production's and never taken from stock);
 3. lock the balances of those products in every active warehouse (inventory.services
-   .stock_lock_available, the one global row order) and plan with inventory.allocation
+   .stock_lock_rows, the one global row order) and plan with inventory.allocation
    .plan_allocation — one nearest warehouse, else the fewest, else reserve what exists and backorder;
 4. reserve exactly the plan through inventory.services.stock_reserve_available (the ledger), write
    the order's LineAllocation rows and line summaries, the decision (`Order.allocation`) and the
@@ -37,7 +37,7 @@ from core import events
 from inventory import allocation as planner
 from inventory.allocation import PlanReason
 from inventory.models import Warehouse
-from inventory.selectors import shipping_cost_table
+from inventory.selectors import shipping_cost_table, shipping_costs_to
 from inventory.services import DocumentRef, stock_lock_rows, stock_release, stock_reserve_available
 from orders import locks
 from orders.models import AllocationStatus, LineAllocation, Order, OrderEvent, OrderLine
@@ -66,11 +66,6 @@ def document(order_id: int) -> DocumentRef:
     return DocumentRef(type=DOCUMENT_TYPE, id=order_id)
 
 
-def from_stock(line: OrderLine) -> bool:
-    """A line taken from stock: neither a custom build nor a made-to-order product."""
-    return not line.is_custom_build and not line.product.made_to_order
-
-
 def _destination(order: Order) -> planner.Destination | None:
     address = order.shipping_address or {}
     lat, lon = address.get("latitude"), address.get("longitude")
@@ -85,7 +80,7 @@ def _destination(order: Order) -> planner.Destination | None:
 _network_cache: tuple[float, list[planner.Warehouse], dict] | None = None
 
 
-def _network() -> tuple[list[planner.Warehouse], dict[tuple[int, str], planner.ShippingCost]]:
+def _network() -> tuple[list[planner.Warehouse], dict[tuple[int, str], tuple]]:
     """The active warehouses and the shipping-cost table ({(warehouse_id, region): cost}).
 
     Read at most every ALLOCATION_WAREHOUSE_CACHE_SECONDS per process: a backlog allocates thousands
@@ -100,31 +95,22 @@ def _network() -> tuple[list[planner.Warehouse], dict[tuple[int, str], planner.S
         planner.Warehouse(id=w.pk, code=w.code, latitude=w.latitude, longitude=w.longitude)
         for w in Warehouse.objects.filter(is_active=True).order_by("code")
     ]
-    costs = {
-        (warehouse_id, region): planner.ShippingCost(per_shipment=per_shipment, per_unit=per_unit)
-        for warehouse_id, region, (per_shipment, per_unit) in shipping_cost_table()
-    }
+    costs = shipping_cost_table()
     _network_cache = (now, warehouses, costs)
     return warehouses, costs
 
 
-def network_cache_clear() -> None:
-    global _network_cache  # noqa: PLW0603
-    _network_cache = None
-
-
 def _costs_to(order: Order, warehouses, table) -> dict[int, planner.ShippingCost] | None:
-    """Each warehouse's cost to the order's region (its own row, else its catch-all row); None when
-    the table has nothing for this destination, so the planner ranks by distance."""
-    if not table:
-        return None
-    region = (order.shipping_address or {}).get("region", "") or ""
-    costs = {}
-    for warehouse in warehouses:
-        cost = table.get((warehouse.id, region)) or table.get((warehouse.id, ""))
-        if cost is not None:
-            costs[warehouse.id] = cost
-    return costs or None
+    """Each warehouse's cost to the order's region; None when the table has nothing for this
+    destination, so the planner ranks by distance."""
+    costs = shipping_costs_to(
+        region=(order.shipping_address or {}).get("region", ""),
+        warehouse_ids=[warehouse.id for warehouse in warehouses],
+        table=table,
+    )
+    return {
+        wid: planner.ShippingCost(per_shipment=ps, per_unit=pu) for wid, (ps, pu) in costs.items()
+    } or None
 
 
 def _status_of(stock_lines: list[OrderLine], allocated: dict[int, int]) -> str:
@@ -253,7 +239,7 @@ def order_allocate(*, order_id: int, actor=None) -> AllocationOutcome:
         lines = list(
             OrderLine.objects.filter(order_id=order.pk).select_related("product").order_by("position")
         )
-        stock_lines = [line for line in lines if from_stock(line)]
+        stock_lines = [line for line in lines if line.from_stock]
         allocated = {line.pk: line.quantity_allocated for line in stock_lines}
         need = {line.pk: line.quantity - line.quantity_allocated for line in stock_lines}
         earlier = sum(allocated.values())
@@ -410,7 +396,7 @@ def allocation_refresh(*, order: Order) -> None:
     stock_lines = [
         line
         for line in OrderLine.objects.filter(order_id=order.pk).select_related("product")
-        if from_stock(line)
+        if line.from_stock
     ]
     allocated = {line.pk: line.quantity_allocated for line in stock_lines}
     decision = dict(order.allocation or {})

@@ -8,7 +8,7 @@ from core.errors import ValidationFailed
 from inventory.services import DocumentRef, stock_reserve, stock_ship
 from orders import locks
 from orders.models import LineAllocation, Order, OrderEvent, OrderLine
-from orders.services.allocation import DOCUMENT_TYPE, allocation_refresh, from_stock
+from orders.services.allocation import DOCUMENT_TYPE, allocation_refresh
 from orders.services.lifecycle import _move
 from orders.states import LIFECYCLE, OrderEventKind, OrderStatus
 
@@ -91,7 +91,7 @@ def order_record_shipped_quantities(
 def _ship_from_stock(order, lines, quantities, *, warehouse_id, actor, reference) -> None:
     """Consume the stock lines' reservations in `warehouse_id` (order locked; stock rows locked next)."""
     wanted = {
-        pk: qty for pk, qty in quantities.items() if from_stock(lines[pk]) or lines[pk].quantity_allocated
+        pk: qty for pk, qty in quantities.items() if lines[pk].from_stock or lines[pk].quantity_allocated
     }
     if not wanted:
         return

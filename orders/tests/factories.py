@@ -33,7 +33,7 @@ def stock_and_allocate(order):
     order through the real service; returns the order re-read."""
     warehouse = factory_warehouse()
     for line in order.lines.select_related("product"):
-        if not line.is_custom_build and not line.product.made_to_order:
+        if line.from_stock:
             stock_receive(product_id=line.product_id, warehouse_id=warehouse.pk, quantity=line.quantity)
     order_allocate(order_id=order.pk)
     order.refresh_from_db()
