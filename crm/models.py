@@ -52,6 +52,42 @@ class Customer(TimeStampedModel):
         editable=False,
         validators=[MinValueValidator(Decimal("0"))],
     )
+    # The parts of exposure and the overdue picture, kept current by finance with credit_exposure.
+    receivables_open = models.DecimalField(
+        _("open receivables"),
+        max_digits=14,
+        decimal_places=2,
+        default=Decimal("0.00"),
+        editable=False,
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    orders_uninvoiced = models.DecimalField(
+        _("open orders not invoiced"),
+        max_digits=14,
+        decimal_places=2,
+        default=Decimal("0.00"),
+        editable=False,
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    overdue_balance = models.DecimalField(
+        _("overdue balance"),
+        max_digits=14,
+        decimal_places=2,
+        default=Decimal("0.00"),
+        editable=False,
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    overdue_since = models.DateField(
+        _("oldest overdue due date"),
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("Due date of the oldest invoice still unpaid after it fell due."),
+    )
+    # Set by finance's collections (past the last reminder level) or by finance by hand; cleared by finance.
+    credit_hold = models.BooleanField(_("on credit hold"), default=False, editable=False, db_index=True)
+    credit_hold_reason = models.CharField(_("credit hold reason"), max_length=200, blank=True, editable=False)
+    credit_hold_at = models.DateTimeField(_("credit hold since"), null=True, blank=True, editable=False)
     payment_terms_days = models.PositiveSmallIntegerField(
         _("payment terms (days)"), default=30, validators=[MaxValueValidator(MAX_PAYMENT_TERMS_DAYS)]
     )
