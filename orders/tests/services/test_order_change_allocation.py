@@ -2,14 +2,17 @@
 reduced lines give back the difference, removed lines everything, added or increased lines are
 allocated again; allocation_status and the books stay true."""
 
-import pytest
+import threading
 
-from core.errors import ValidationFailed
+import pytest
+from django.db import connection
+
+from core.errors import ConcurrentModification, ValidationFailed
 from inventory.models import MovementKind, StockMovement
 from inventory.tests.factories import ProductFactory, ProductOptionFactory, ProductOptionValueFactory
 from orders.models import AllocationStatus, LineAllocation, Order, OrderLine
 from orders.services import LineChange, order_change, order_release_hold
-from orders.services.allocation import order_allocate
+from orders.services.allocation import order_allocate, order_backorders_retry
 from orders.states import OrderStatus
 from orders.tests.factories import make_order
 from orders.tests.services.test_allocation import (
@@ -274,3 +277,60 @@ def test_a_backorder_a_change_makes_grow_is_announced_once(
     order.refresh_from_db()
     assert order.allocation["lines"][str(line.pk)]["backordered"] == 3
     assert_books_balance(order)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_changes_and_a_backorder_retry_keep_the_books_and_one_version_wins():
+    bj = warehouse("BJ", BEIJING)
+    truck = ProductFactory()
+    order = allocated([truck], [5], 6, bj)
+    waiting = approved_order([truck], [4])
+    order_allocate(order_id=waiting.pk)  # 1 left in stock: 3 backordered
+    line = lines_of(order)[0]
+    version = order.version
+    barrier = threading.Barrier(3)
+    outcomes: list[str] = []
+
+    def run(work) -> None:
+        try:
+            barrier.wait(timeout=10)
+            work()
+            outcomes.append("done")
+        except ConcurrentModification:
+            outcomes.append("stale")
+        except Exception as exc:  # collected and asserted below; a thread cannot fail the test itself
+            outcomes.append(repr(exc))
+        finally:
+            connection.close()
+
+    def reduce() -> None:
+        order_change(
+            order_id=order.pk,
+            actor=None,
+            expected_version=version,
+            lines=[LineChange(line_id=line.pk, quantity=1)],
+        )
+
+    def increase() -> None:
+        order_change(
+            order_id=order.pk,
+            actor=None,
+            expected_version=version,
+            lines=[LineChange(line_id=line.pk, quantity=6)],
+        )
+
+    threads = [
+        threading.Thread(target=run, args=(work,)) for work in (reduce, increase, order_backorders_retry)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert sorted(outcomes) == ["done", "done", "stale"]
+    order_backorders_retry()  # whatever the release made available, after the retry above may have run first
+    assert_books_balance(order, waiting)
+    reserved = sum(held_per_line(o.pk).get(lines_of(o)[0].pk, 0) for o in (order, waiting))
+    wanted = sum(lines_of(o)[0].quantity for o in (order, waiting))
+    assert reserved == min(6, wanted)  # no unit in stock is left idle while one of them waits
