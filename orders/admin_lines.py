@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 
 from core.errors import DomainError
 from crm.selectors import address_list_for_customer
+from orders.errors import OrderNotEditable
 from orders.models import Order, OrderEvent
 from orders.portal.forms import OrderLineEditFormSet, format_options
 from orders.services import order_change
@@ -144,11 +145,7 @@ class OrderLinesAdminMixin:
                     return HttpResponseRedirect(change_url)
         else:
             if not can_change(order.status, status_before_hold=order.status_before_hold):
-                messages.error(
-                    request,
-                    _("Order %(number)s can no longer be changed: it is “%(status)s”.")
-                    % {"number": order.number, "status": order.get_status_display()},
-                )
+                messages.error(request, str(OrderNotEditable(order=order).message))
                 return HttpResponseRedirect(change_url)
             form = OrderLinesForm(order=order, initial={"version": order.version})
             formset = OrderLineEditFormSet(prefix="lines", initial=initial)
