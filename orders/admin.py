@@ -37,7 +37,8 @@ from core.admin_mixins import (
 )
 from core.errors import InvalidTransition, ValidationFailed
 from crm.models import Address, Customer
-from orders import admin_substitutes, services
+from orders import admin_priority, admin_substitutes, services
+from orders.admin_priority import OrderPriorityAdminMixin
 from orders.admin_substitutes import OrderSubstitutesAdminMixin
 from orders.models import Channel, Order, OrderEvent, OrderLine
 from orders.selectors import order_allocation_view
@@ -415,30 +416,38 @@ STAMP_FIELDS = tuple(LIFECYCLE.stamps.values())
 
 
 @admin.register(Order)
-class OrderAdmin(OrderSubstitutesAdminMixin, DomainErrorAdminMixin, ServiceAddViewMixin, admin.ModelAdmin):
+class OrderAdmin(
+    OrderPriorityAdminMixin,
+    OrderSubstitutesAdminMixin,
+    DomainErrorAdminMixin,
+    ServiceAddViewMixin,
+    admin.ModelAdmin,
+):
     form = OrderChangeForm
     add_form = OrderCreateForm
     add_form_takes_admin_site = True
     action_form = ReasonActionForm
-    actions = [_bulk_action(t) for t in TRANSITIONS]
+    actions = [*(_bulk_action(t) for t in TRANSITIONS), *admin_priority.ACTIONS]
     list_display = (
         "number",
         "customer",
         "channel",
         "status_seen",
         "allocation_badge",
-        "priority",
+        admin_priority.LIST_FIELD,  # the priority, its breakdown on hover (orders/admin_priority.py)
         "total_with_currency",
         "requested_delivery_date",
         "promised_delivery_date",
         "created_at",
     )
     list_filter = (
+        admin_priority.ReviewQueueFilter,  # the review queue, by priority (orders/admin_priority.py)
         "status",
         "allocation_status",
         "channel",
         "customer__tier",
         "customer__kind",
+        "is_promotion",
         "created_at",
         "requested_delivery_date",
     )
@@ -453,6 +462,8 @@ class OrderAdmin(OrderSubstitutesAdminMixin, DomainErrorAdminMixin, ServiceAddVi
         "status_badge",
         "status_before_hold",
         "priority",
+        "is_promotion",
+        admin_priority.FIELD,
         "version",
         "created_by",
         "created_at",
@@ -594,12 +605,12 @@ class OrderAdmin(OrderSubstitutesAdminMixin, DomainErrorAdminMixin, ServiceAddVi
                         "customer",
                         "channel",
                         "status_badge",
-                        "priority",
                         "created_by",
                         "created_at",
                     )
                 },
             ),
+            admin_priority.FIELDSET,  # priority, promotion flag, breakdown (orders/admin_priority.py)
             (
                 _("Delivery"),
                 {

@@ -32,6 +32,7 @@ from orders.selectors import (
     order_event_list_for_user,
     order_list_for_dealer,
     order_list_for_rep,
+    order_priority_view,
 )
 from orders.services import order_cancel, order_create, order_quote_request
 from orders.states import OrderStatus, can_cancel
@@ -128,6 +129,8 @@ def _detail_context(request, order, *, cancel_form=None) -> dict:
         "line_rows": [(line, stock.get(line.product_id)) for line in lines],
         "show_stock": bool(stock),
         "allocation": order_allocation_view(order=order),
+        # Priority is the seller's own ranking: reps see why an order is ahead, dealers never.
+        "priority": order_priority_view(order=order) if is_sales_rep(request.user) else None,
         # What a rep or a dealer may see of the timeline is the selector's to decide, as in the dealer API.
         "events": order_event_list_for_user(user=request.user, order=order),
         "cancel_form": cancel_form if show_cancel else None,
