@@ -37,8 +37,9 @@ from core.admin_mixins import (
 )
 from core.errors import InvalidTransition, ValidationFailed
 from crm.models import Address, Customer
-from orders import admin_screen, admin_substitutes, services
+from orders import admin_priority, admin_screen, admin_substitutes, services
 from orders.admin_lines import OrderLinesAdminMixin, TimelineChangesMixin
+from orders.admin_priority import OrderPriorityAdminMixin
 from orders.admin_screen import OrderReviewScreenMixin
 from orders.admin_substitutes import OrderSubstitutesAdminMixin
 from orders.models import Channel, Order, OrderEvent, OrderLine
@@ -420,6 +421,7 @@ STAMP_FIELDS = tuple(LIFECYCLE.stamps.values())
 class OrderAdmin(
     OrderReviewScreenMixin,
     OrderLinesAdminMixin,
+    OrderPriorityAdminMixin,
     OrderSubstitutesAdminMixin,
     DomainErrorAdminMixin,
     ServiceAddViewMixin,
@@ -429,25 +431,27 @@ class OrderAdmin(
     add_form = OrderCreateForm
     add_form_takes_admin_site = True
     action_form = ReasonActionForm
-    actions = [_bulk_action(t) for t in TRANSITIONS]
+    actions = [*(_bulk_action(t) for t in TRANSITIONS), *admin_priority.ACTIONS]
     list_display = (
         "number",
         "customer",
         "channel",
         "status_seen",
         "allocation_badge",
-        "priority",
+        admin_priority.LIST_FIELD,  # the priority, its breakdown on hover (orders/admin_priority.py)
         "total_with_currency",
         "requested_delivery_date",
         "promised_delivery_date",
         "created_at",
     )
     list_filter = (
+        admin_priority.ReviewQueueFilter,  # the review queue, by priority (orders/admin_priority.py)
         "status",
         "allocation_status",
         "channel",
         "customer__tier",
         "customer__kind",
+        "is_promotion",
         "created_at",
         "requested_delivery_date",
     )
@@ -462,6 +466,8 @@ class OrderAdmin(
         "status_badge",
         "status_before_hold",
         "priority",
+        "is_promotion",
+        admin_priority.FIELD,
         "version",
         "created_by",
         "created_at",
@@ -603,12 +609,12 @@ class OrderAdmin(
                         "customer",
                         "channel",
                         "status_badge",
-                        "priority",
                         "created_by",
                         "created_at",
                     )
                 },
             ),
+            admin_priority.FIELDSET,  # priority, promotion flag, breakdown (orders/admin_priority.py)
             (
                 _("Delivery"),
                 {

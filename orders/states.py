@@ -51,6 +51,7 @@ class OrderEventKind(models.TextChoices):
     REJECTED = "order.rejected", _("Rejected")
     CANCELLED = "order.cancelled", _("Cancelled")
     PRIORITY_SCORED = "order.priority_scored", _("Priority recalculated")
+    PROMOTION_CHANGED = "order.promotion_changed", _("Promotion flag changed")
 
 
 S = OrderStatus
@@ -94,7 +95,7 @@ ALLOWED: dict[str, set[str]] = {
 CLOSED = frozenset({S.COMPLETED, S.CANCELLED, S.REJECTED})
 OPEN = frozenset(S.values) - CLOSED
 # Timeline entries that are the system's own bookkeeping, not shown to dealers.
-INTERNAL_KINDS = frozenset({K.PRIORITY_SCORED})
+INTERNAL_KINDS = frozenset({K.PRIORITY_SCORED, K.PROMOTION_CHANGED})
 
 
 def can_cancel(current: str, *, status_before_hold: str = "") -> bool:

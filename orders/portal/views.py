@@ -38,6 +38,7 @@ from orders.selectors import (
     order_event_list_for_user,
     order_list_for_dealer,
     order_list_for_rep,
+    order_priority_view,
 )
 from orders.services import order_cancel, order_change, order_create, order_quote_request
 from orders.states import BEFORE_APPROVAL, OrderStatus, can_cancel, can_change
@@ -157,6 +158,8 @@ def _detail_context(request, order, *, cancel_form=None) -> dict:
         "show_stock": bool(stock),
         "allocation": order_allocation_view(order=order),
         "events": events,
+        # Priority is the seller's own ranking: reps see why an order is ahead, dealers never.
+        "priority": order_priority_view(order=order) if is_sales_rep(request.user) else None,
         "cancel_form": cancel_form if show_cancel else None,
         "can_edit_order": rep_may_change,
     }

@@ -32,7 +32,13 @@ from orders.services.lifecycle import (
     order_submit,
     order_transition,
 )
-from orders.services.priority import order_priority_score, order_rescore_open, order_score_priority
+from orders.services.priority import (
+    order_rescore_open,
+    order_score_priority,
+    order_set_promotion,
+    orders_score,
+    priority_factor_update,
+)
 
 __all__ = [
     "order_allocate",
@@ -50,7 +56,6 @@ __all__ = [
     "order_change",
     "order_create",
     "order_hold",
-    "order_priority_score",
     "order_rescore_open",
     "order_quote",
     "order_quote_request",
@@ -60,6 +65,9 @@ __all__ = [
     "order_release_hold",
     "order_reopen",
     "order_score_priority",
+    "order_set_promotion",
+    "orders_score",
+    "priority_factor_update",
     "order_start_review",
     "order_submit",
     "order_transition",
