@@ -22,17 +22,23 @@ from orders.services.intake import (
     order_update,
 )
 from orders.services.lifecycle import (
-    order_approve,
     order_cancel,
     order_hold,
-    order_reject,
     order_release_hold,
     order_reopen,
     order_start_review,
-    order_submit,
     order_transition,
 )
 from orders.services.priority import order_priority_score, order_rescore_open, order_score_priority
+from orders.services.review import (
+    order_approve,
+    order_reject,
+    order_request_changes,
+    order_review_open,
+    order_review_rerun,
+    order_submit,
+    review_rule_save,
+)
 
 __all__ = [
     "order_allocate",
@@ -53,6 +59,9 @@ __all__ = [
     "order_record_delivered",
     "order_record_shipped_quantities",
     "order_reject",
+    "order_request_changes",
+    "order_review_open",
+    "order_review_rerun",
     "order_release_hold",
     "order_reopen",
     "order_score_priority",
@@ -60,4 +69,5 @@ __all__ = [
     "order_submit",
     "order_transition",
     "order_update",
+    "review_rule_save",
 ]
