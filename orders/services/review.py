@@ -17,12 +17,15 @@ order they entered. Refusals write nothing.
 
 from collections.abc import Sequence
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Max
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.errors import ValidationFailed
+from core.notifications import notify
 from orders import locks
 from orders.errors import (
     ApprovalOfChangedOrder,
@@ -236,7 +239,7 @@ def _open(order: Order, *, actor) -> Order:
             data={"round": number, "automatic": True},
             locked=order,
         )
-        announce_decision(order, kind=K.APPROVED, round_number=number)
+        announce_decision(order, kind=str(K.APPROVED), round_number=number)
         return order
     steps = _steps_for(order, matched, facts, number)
     if order.status != S.IN_REVIEW:
@@ -338,7 +341,7 @@ def order_approve(
         data = {"round": number, "level": mine[0].level, "rules": [step.rule_name for step in mine]}
         if not remaining:
             order, _changed = _move(order.pk, S.APPROVED, actor=actor, reason=reason, data=data, locked=order)
-            announce_decision(order, kind=K.APPROVED, round_number=number)
+            announce_decision(order, kind=str(K.APPROVED), round_number=number)
             return order
         OrderEvent.record(
             order=order,
@@ -378,7 +381,7 @@ def _turn_back(
                 data = {"round": decided[0].round, "level": decided[0].level}
         order, _changed = _move(order.pk, to, actor=actor, reason=reason, data=data, locked=order)
         _supersede_pending(order)
-        kind = K.REJECTED if to == S.REJECTED else K.CHANGES_REQUESTED
+        kind = str(K.REJECTED if to == S.REJECTED else K.CHANGES_REQUESTED)
         announce_decision(order, kind=kind, round_number=data.get("round", 0), reason=reason)
         return order
 
@@ -498,7 +501,7 @@ def order_review_rerun(*, order_id: int, actor=None, diff: dict | None = None) -
                 data={"round": number, "automatic": True},
                 locked=order,
             )
-            announce_decision(order, kind=K.APPROVED, round_number=number)
+            announce_decision(order, kind=str(K.APPROVED), round_number=number)
             return order
         if added:
             announce_pending(order, steps=waiting, round_number=number)
@@ -508,9 +511,73 @@ def order_review_rerun(*, order_id: int, actor=None, diff: dict | None = None) -
 # --- telling people ----------------------------------------------------------------------------------
 
 
+def _order_context(order: Order) -> dict:
+    customer = order.customer
+    return {
+        "order_number": order.number,
+        "customer_name": customer.name,
+        "customer_code": customer.code,
+        "total": f"{order.currency} {order.total}",
+    }
+
+
 def announce_decision(order: Order, *, kind: str, round_number: int, reason: str = "") -> None:
-    """Tell the order's author, the customer's sales rep and its dealer users of a review outcome."""
+    """Tell the order's author, the customer's sales rep and its dealer users of a review outcome
+    (`order.approved`, `order.rejected`, `order.changes_requested`), once per decision.
+
+    Reps and dealers get the portal page, staff who entered the order the admin review screen.
+    """
+    customer = order.customer
+    people = {user.pk: user for user in customer.users.filter(is_active=True)}
+    if customer.sales_rep_id:
+        people.setdefault(customer.sales_rep_id, customer.sales_rep)
+    author = order.created_by if order.created_by_id else None
+    staff_author = author is not None and author.is_staff and author.pk not in people
+    if author is not None and not staff_author:
+        people.setdefault(author.pk, author)
+    key = f"{kind}:{order.pk}:r{round_number}:v{order.version}"
+    context = {**_order_context(order), "reason": reason}
+    notify(
+        kind=kind,
+        key=key,
+        users=people.values(),
+        context=context,
+        link=reverse("portal:order-detail", kwargs={"number": order.number}),
+    )
+    if staff_author:
+        notify(
+            kind=kind,
+            key=key,
+            users=[author],
+            context=context,
+            link=reverse("admin:orders_order_change", args=[order.pk]),
+        )
 
 
 def announce_pending(order: Order, *, steps: Sequence[OrderApproval], round_number: int) -> None:
-    """Tell the members of the lowest waiting level's groups that an approval waits for them."""
+    """Tell the members of the lowest waiting level's groups that an approval waits for them
+    (`review.pending`), once per round, level and version; the order's author is not asked."""
+    waiting = [step for step in steps if step.status == A.PENDING]
+    if not waiting:
+        return
+    current = _lowest_open(waiting)
+    level = current[0].level
+    role_ids = {step.role_id for step in current if step.role_id}
+    approvers = (
+        get_user_model()
+        ._default_manager.filter(groups__in=role_ids, is_active=True)
+        .exclude(pk=order.created_by_id or 0)
+        .distinct()
+    )
+    notify(
+        kind="review.pending",
+        key=f"review.pending:{order.pk}:r{round_number}:l{level}:v{order.version}",
+        users=approvers,
+        context={
+            **_order_context(order),
+            "level": level,
+            "roles": ", ".join(_names(current)),
+            "rules": ", ".join(step.rule_name for step in current),
+        },
+        link=reverse("admin:orders_order_review", args=[order.pk]),
+    )
