@@ -71,8 +71,6 @@ def test_the_rules_see_the_order_as_saved_when_the_review_opens_not_as_it_was_su
     # the worker that listens to `order.submitted` opens the review afterwards
     order_review_open_task.apply(kwargs={"order_id": order.pk})
     opened = Order.objects.get(pk=order.pk)
-        pk=order.pk
-    )
 
     assert opened.status == S.IN_REVIEW
     assert pending_rules(order) == ["Large order"]
