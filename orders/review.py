@@ -489,3 +489,48 @@ def facts_json(facts: dict, fields: Iterable[str]) -> dict:
 def role_can_review(group: Group) -> bool:
     """Whether members of `group` get the review screens (the `orders.review_order` permission)."""
     return group.permissions.filter(content_type__app_label="orders", codename="review_order").exists()
+
+
+# --- where a review stands ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReviewState:
+    """An order's current review round as screens show it: the steps, what waits, and who decided."""
+
+    round: int
+    steps: list  # OrderApproval rows of the round, level by level
+    earlier: list  # the rows of earlier rounds, newest round first
+
+    @property
+    def waiting(self) -> list:
+        return [step for step in self.steps if step.status == "pending"]
+
+    @property
+    def waiting_level(self) -> int | None:
+        return min((step.level for step in self.waiting), default=None)
+
+    @property
+    def outcome(self) -> str:
+        """waiting, approved, rejected or changes_requested; "" for a round whose steps lapsed."""
+        if self.waiting:
+            return "waiting"
+        for status in ("rejected", "changes_requested"):
+            if any(step.status == status for step in self.steps):
+                return status
+        if self.steps and all(step.status in ("approved", "superseded") for step in self.steps):
+            return "approved" if any(step.status == "approved" for step in self.steps) else ""
+        return ""
+
+
+def review_state(approvals: Iterable) -> ReviewState | None:
+    """The review state from an order's approval rows (all rounds, e.g. prefetched); None before any."""
+    rows = sorted(approvals, key=lambda step: (-step.round, step.level, step.pk or 0))
+    if not rows:
+        return None
+    current = rows[0].round
+    return ReviewState(
+        round=current,
+        steps=[step for step in rows if step.round == current],
+        earlier=[step for step in rows if step.round != current],
+    )

@@ -305,7 +305,7 @@ class OrderListCreateApi(DealerListApi):
     def dealer_queryset(self):
         return order_list_for_dealer(
             user=self.request.user, customer_ids=[c.pk for c in self.dealer_customers()]
-        ).prefetch_related("lines", allocations_with_warehouses())
+        ).prefetch_related("lines", allocations_with_warehouses(), "approvals")
 
     @extend_schema(
         tags=["orders"],
@@ -358,8 +358,10 @@ class OrderListCreateApi(DealerListApi):
             notes=data.get("notes", ""),
             accepts_partial_shipments=data.get("accepts_partial_shipments"),
         )
-        # The service's own order object (customer attached) plus one query for its lines.
+        # The service's own order object (customer attached) plus one query for its lines; a new order
+        # has no review round yet (its review opens after commit), so its approvals need no query.
         prefetch_related_objects([order], "lines")
+        order._prefetched_objects_cache["approvals"] = order.approvals.none()
         return order_response(request, order, status_code=status.HTTP_201_CREATED)
 
 

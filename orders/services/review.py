@@ -63,9 +63,13 @@ def review_rule_save(*, rule: ReviewRule) -> ReviewRule:
     The condition must be valid (orders.review.condition_validate) and the group must be able to
     review (hold `orders.review_order`, which shows the review buttons); a rule affects reviews opened
     after it is saved, never the steps of rounds already open.
-    Raises ValidationFailed (fields `condition…`, `role`, `level`); nothing is written then.
+    Raises ValidationFailed (fields `name`, `condition…`, `role`, `level`); nothing is written then.
     """
     errors: dict[str, list[str]] = {}
+    if not (rule.name or "").strip():
+        errors["name"] = [_("Give the rule a name.")]
+    elif ReviewRule.objects.filter(name=rule.name).exclude(pk=rule.pk).exists():
+        errors["name"] = [_("Another rule has this name.")]
     try:
         condition_validate(rule.condition)
     except ValidationFailed as invalid:
