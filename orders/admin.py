@@ -37,7 +37,8 @@ from core.admin_mixins import (
 )
 from core.errors import InvalidTransition, ValidationFailed
 from crm.models import Address, Customer
-from orders import admin_screen, admin_substitutes, services
+from orders import admin_review, admin_screen, admin_substitutes, services
+from orders.admin_review import OrderReviewAdminMixin
 from orders.admin_screen import OrderReviewScreenMixin
 from orders.admin_substitutes import OrderSubstitutesAdminMixin
 from orders.models import Channel, Order, OrderEvent, OrderLine
@@ -437,6 +438,7 @@ STAMP_FIELDS = tuple(LIFECYCLE.stamps.values())
 
 @admin.register(Order)
 class OrderAdmin(
+    OrderReviewAdminMixin,
     OrderReviewScreenMixin,
     OrderSubstitutesAdminMixin,
     DomainErrorAdminMixin,
@@ -497,6 +499,7 @@ class OrderAdmin(
         "total",
         *STAMP_FIELDS,
         admin_substitutes.FIELD,  # substitutes for backordered lines (orders/admin_substitutes.py)
+        admin_review.FIELD,  # the review round's approvals (orders/admin_review.py)
     )
     add_fieldsets = (
         (
@@ -657,6 +660,7 @@ class OrderAdmin(
                 },
             ),
             admin_substitutes.FIELDSET,  # substitutes for backordered lines (orders/admin_substitutes.py)
+            admin_review.FIELDSET,  # the review round's approvals (orders/admin_review.py)
         )
 
     def get_readonly_fields(self, request, obj=None):

@@ -38,6 +38,7 @@ from orders.services.review import (
     order_review_rerun,
     order_submit,
     review_rule_save,
+    review_rule_validate,
 )
 
 __all__ = [
@@ -70,4 +71,5 @@ __all__ = [
     "order_transition",
     "order_update",
     "review_rule_save",
+    "review_rule_validate",
 ]

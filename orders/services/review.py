@@ -33,7 +33,7 @@ from orders.errors import (
     ReviewDecisionOfChangedOrder,
     SelfApprovalRefused,
 )
-from orders.models import ApprovalStatus, Order, OrderApproval, OrderEvent, ReviewRule
+from orders.models import MAX_REVIEW_LEVEL, ApprovalStatus, Order, OrderApproval, OrderEvent, ReviewRule
 from orders.review import (
     FIELDS,
     condition_fields,
@@ -57,14 +57,10 @@ REOPENABLE = frozenset({S.APPROVED, S.ALLOCATED})
 # --- rules -------------------------------------------------------------------------------------------
 
 
-def review_rule_save(*, rule: ReviewRule) -> ReviewRule:
-    """Check and save a review rule (new or changed).
-
-    The condition must be valid (orders.review.condition_validate) and the group must be able to
-    review (hold `orders.review_order`, which shows the review buttons); a rule affects reviews opened
-    after it is saved, never the steps of rounds already open.
-    Raises ValidationFailed (fields `name`, `condition…`, `role`, `level`); nothing is written then.
-    """
+def review_rule_validate(*, rule: ReviewRule) -> None:
+    """Check a review rule before it is saved; raises ValidationFailed (fields `name`, `condition…`,
+    `role`, `level`). The condition must be valid (orders.review.condition_validate) and the group
+    able to review (hold `orders.review_order`, which shows the review buttons)."""
     errors: dict[str, list[str]] = {}
     if not (rule.name or "").strip():
         errors["name"] = [_("Give the rule a name.")]
@@ -81,10 +77,19 @@ def review_rule_save(*, rule: ReviewRule) -> ReviewRule:
             _("Members of %(group)s cannot review orders: give the group the permission “%(perm)s” first.")
             % {"group": rule.role.name, "perm": _("Can review, approve and reject orders")}
         ]
-    if not 1 <= (rule.level or 0) <= 9:
-        errors["level"] = [_("A level from 1 to 9.")]
+    if not 1 <= (rule.level or 0) <= MAX_REVIEW_LEVEL:
+        errors["level"] = [_("A level from 1 to %(max)d.") % {"max": MAX_REVIEW_LEVEL}]
     if errors:
         raise ValidationFailed(fields=errors)
+
+
+def review_rule_save(*, rule: ReviewRule) -> ReviewRule:
+    """Check (review_rule_validate) and save a review rule, new or changed.
+
+    A rule affects the reviews opened after it is saved, never the steps of rounds already open.
+    Raises ValidationFailed; nothing is written then.
+    """
+    review_rule_validate(rule=rule)
     with transaction.atomic():
         rule.save()
     return rule
