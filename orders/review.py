@@ -29,7 +29,7 @@ from django.utils.translation import gettext_lazy
 
 from core.errors import ValidationFailed
 from crm.models import CustomerTier
-from orders.models import Channel, Order, OrderLine, ReviewRule
+from orders.models import Channel, Order, OrderApproval, OrderLine, ReviewRule
 from orders.states import OrderStatus
 
 S = OrderStatus
@@ -534,3 +534,11 @@ def review_state(approvals: Iterable) -> ReviewState | None:
         steps=[step for step in rows if step.round == current],
         earlier=[step for step in rows if step.round != current],
     )
+
+
+def order_review_waiting_roles(*, order_id: int) -> list[str]:
+    """The group names of the steps waiting at the lowest open level of the order's current round."""
+    state = review_state(OrderApproval.objects.filter(order_id=order_id))
+    if state is None or not state.waiting:
+        return []
+    return sorted({step.role_name for step in state.waiting if step.level == state.waiting_level})
