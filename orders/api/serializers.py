@@ -217,6 +217,17 @@ class OrderCancelSerializer(StrictSerializer):
     )
 
 
+class OrderSubmitSerializer(StrictSerializer):
+    version = StrictIntegerField(
+        required=False,
+        min_value=1,
+        max_value=2**31 - 1,
+        help_text=_(
+            "The version you read; refused with 409 if the order changed since. Same as the If-Match header."
+        ),
+    )
+
+
 # ---------------------------------------------------------------------------------------------
 # Catalog
 # ---------------------------------------------------------------------------------------------

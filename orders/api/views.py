@@ -25,6 +25,7 @@ from orders.api.serializers import (
     OrderCreateSerializer,
     OrderEventSerializer,
     OrderSerializer,
+    OrderSubmitSerializer,
     OrderUpdateSerializer,
     ProductSerializer,
     QuoteSerializer,
@@ -44,6 +45,7 @@ from orders.services import (
     order_cancel,
     order_create,
     order_quote_request,
+    order_submit,
     order_update,
 )
 from pricing.selectors import product_prices_for_customer
@@ -453,6 +455,36 @@ class OrderCancelApi(DealerApi):
             actor=request.user,
             reason=data["reason"],
             expected_version=expected_version(request, data.get("version")),
+        )
+        return order_response(request, dealer_order(request, number))
+
+
+@extend_schema(
+    tags=["orders"],
+    summary="Submit a draft for review",
+    description="Submits a draft (one placed with changes requested by our reviewers, or a rejected order "
+    "reopened) and opens its review at once: the order comes back `approved` when no review rule asks for "
+    "an approval, else `in_review` with `review.waiting_for`. A submitted order has its review opened now. "
+    "Any later status: 409 `invalid_transition`.",
+    request=OrderSubmitSerializer,
+    parameters=[NUMBER_PARAMETER, IF_MATCH_PARAMETER, IDEMPOTENCY_KEY_PARAMETER],
+    examples=[OpenApiExample("Submit the version read", request_only=True, value={"version": 4})],
+    responses={200: OrderSerializer, **error_responses(*WRITE, 404, 409)},
+)
+class OrderSubmitApi(DealerApi):
+    def post(self, request, number: str):
+        return idempotent(
+            self, request, scope=self.dealer_scope(), handler=lambda: self._submit(request, number)
+        )
+
+    def _submit(self, request, number: str) -> Response:
+        order = dealer_order(request, number, with_lines=False)
+        serializer = OrderSubmitSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        order_submit(
+            order_id=order.pk,
+            actor=request.user,
+            expected_version=expected_version(request, serializer.validated_data.get("version")),
         )
         return order_response(request, dealer_order(request, number))
 

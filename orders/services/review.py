@@ -285,14 +285,15 @@ def _pending(order: Order) -> list[OrderApproval]:
     return [step for step in steps if step.status == A.PENDING]
 
 
-def order_submit(*, order_id: int, actor=None) -> Order:
+def order_submit(*, order_id: int, actor=None, expected_version: int | None = None) -> Order:
     """Submit a draft and open its review in the same transaction, from the order as saved: approved at
     once if no review rule matches, else in review (see order_review_open).
 
-    Raises InvalidTransition (from any status but draft, or on hold from submitted: resumed and reviewed).
+    Raises InvalidTransition (from any status but draft, or on hold from submitted: resumed and reviewed),
+    ConcurrentModification (409) when `expected_version` is not the order's.
     """
     with transaction.atomic():
-        order, _changed = _move(order_id, S.SUBMITTED, actor=actor)
+        order, _changed = _move(order_id, S.SUBMITTED, actor=actor, expected_version=expected_version)
         if order.status == S.SUBMITTED:
             order = _open(order, actor=actor)
         return order

@@ -103,3 +103,45 @@ def test_the_detail_reads_the_review_in_as_many_queries_as_without_one():
         client.get(f"{URL}{order.number}/")
 
     assert len(after.captured_queries) == len(before.captured_queries)
+
+
+def test_a_dealer_changes_a_sent_back_order_and_submits_it_for_a_new_round(two_levels):
+    customer, _user, client = dealer()
+    order = dealer_order(customer)
+    order_review_open(order_id=order.pk)
+    order = order_request_changes(order_id=order.pk, actor=staff_in(ORDER_MANAGER), reason="Fewer units.")
+    patched = client.patch(
+        f"{URL}{order.number}/", {"notes": "halved"}, format="json", HTTP_IF_MATCH=f'"{order.version}"'
+    )
+    assert patched.status_code == 200, patched.content
+
+    response = client.post(
+        f"{URL}{order.number}/submit/", {}, format="json", HTTP_IF_MATCH=f'"{patched.json()["version"]}"'
+    )
+
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["status"] == "in_review"
+    assert (body["review"]["status"], body["review"]["round"]) == ("waiting", 2)
+    assert [step["role"] for step in body["review"]["waiting_for"]] == ["Order manager", "Sales director"]
+
+
+def test_an_order_past_review_is_not_submitted_again(two_levels):
+    customer, _user, client = dealer()
+    order = dealer_order(customer, status="approved")
+
+    response = client.post(f"{URL}{order.number}/submit/", {}, format="json")
+
+    assert response.status_code == 409
+    assert response.json()["code"] == "invalid_transition"
+
+
+def test_a_stale_version_is_not_submitted(two_levels):
+    customer, _user, client = dealer()
+    order = dealer_order(customer, submit=False)
+
+    response = client.post(f"{URL}{order.number}/submit/", {"version": order.version + 1}, format="json")
+
+    assert response.status_code == 409
+    order.refresh_from_db()
+    assert order.status == "draft"
