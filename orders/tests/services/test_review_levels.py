@@ -7,6 +7,7 @@ from core.errors import InvalidTransition, ValidationFailed
 from core.models import Notification
 from crm.roles import FINANCE, ORDER_MANAGER, PRODUCTION_SCHEDULER, SALES_DIRECTOR
 from crm.tests.factories import CustomerFactory, UserFactory, dealer_user
+from orders import tasks
 from orders.errors import (
     ApprovalOfChangedOrder,
     ApprovalRoleRequired,
@@ -16,7 +17,9 @@ from orders.errors import (
 from orders.models import ApprovalStatus, Order, OrderApproval, OrderEvent
 from orders.services import (
     order_approve,
+    order_hold,
     order_reject,
+    order_release_hold,
     order_request_changes,
     order_review_open,
     order_submit,
@@ -344,3 +347,21 @@ def test_the_default_rule_asks_an_order_manager_for_every_order():
 
     assert opened.status == S.IN_REVIEW
     assert steps_of(order) == [(1, 1, "Every order", ORDER_MANAGER, A.PENDING)]
+
+
+@pytest.mark.django_db
+def test_an_order_placed_submitted_or_resumed_to_submitted_has_its_review_opened_by_a_worker(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    queued = []
+    monkeypatch.setattr(
+        tasks.order_review_open_task, "delay", lambda **kwargs: queued.append(kwargs["order_id"])
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        placed = make_order()
+    held = make_order()
+    with django_capture_on_commit_callbacks(execute=True):
+        order_hold(order_id=held.pk, reason="credit check")
+        order_release_hold(order_id=held.pk)
+
+    assert queued == [placed.pk, held.pk]
