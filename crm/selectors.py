@@ -7,7 +7,7 @@ navigation, the view's access check and its queries ask the database once.
 
 from django.db.models import QuerySet
 
-from crm.models import Customer
+from crm.models import Address, Customer
 from crm.roles import SALES_REP
 
 
@@ -65,3 +65,8 @@ def is_dealer(user) -> bool:
 def is_rep_or_dealer(user) -> bool:
     roles = _roles(user)
     return roles["rep"] or roles["dealer"]
+
+
+def address_list_for_customer(*, customer_id: int) -> QuerySet[Address]:
+    """The customer's saved addresses, the default shipping address first."""
+    return Address.objects.filter(customer_id=customer_id).order_by("-is_default_shipping", "pk")

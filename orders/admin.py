@@ -38,12 +38,13 @@ from core.admin_mixins import (
 from core.errors import InvalidTransition, ValidationFailed
 from crm.models import Address, Customer
 from orders import admin_review, admin_screen, admin_substitutes, services
+from orders.admin_lines import OrderLinesAdminMixin, TimelineChangesMixin
 from orders.admin_review import OrderReviewAdminMixin
 from orders.admin_screen import OrderReviewScreenMixin
 from orders.admin_substitutes import OrderSubstitutesAdminMixin
 from orders.models import Channel, Order, OrderEvent, OrderLine
 from orders.selectors import order_allocation_view
-from orders.states import LIFECYCLE, TRANSITION_PERMISSION, OrderStatus, allowed_targets, can_edit
+from orders.states import LIFECYCLE, TRANSITION_PERMISSION, OrderStatus, allowed_targets, can_change
 from pricing.services import LineRequest
 
 S = OrderStatus
@@ -423,7 +424,7 @@ class OrderLineInline(_OrderPartInline):
     ordering = ("position",)
 
 
-class OrderEventInline(TimelineInline):
+class OrderEventInline(TimelineChangesMixin, TimelineInline):
     model = OrderEvent
 
 
@@ -440,6 +441,7 @@ STAMP_FIELDS = tuple(LIFECYCLE.stamps.values())
 class OrderAdmin(
     OrderReviewAdminMixin,
     OrderReviewScreenMixin,
+    OrderLinesAdminMixin,
     OrderSubstitutesAdminMixin,
     DomainErrorAdminMixin,
     ServiceAddViewMixin,
@@ -664,7 +666,7 @@ class OrderAdmin(
         )
 
     def get_readonly_fields(self, request, obj=None):
-        if obj is not None and not can_edit(obj.status):
+        if obj is not None and not can_change(obj.status, status_before_hold=obj.status_before_hold):
             return (*self.readonly_fields, *HEADER_FIELDS)
         return self.readonly_fields
 
@@ -691,17 +693,20 @@ class OrderAdmin(
         return services.order_create(actor=request.user, **form.service_kwargs())
 
     def save_model(self, request, obj, form, change):
-        """Only the change form reaches here: header edits go through order_update at the loaded version."""
+        """Only the change form reaches here: header edits go through order_change at the loaded version."""
         changed = [name for name in form.changed_data if name in HEADER_FIELDS]
         if not changed:
             return
         data = form.cleaned_data
-        services.order_update(
+        services.order_change(
             order_id=obj.pk,
             actor=request.user,
             expected_version=data["expected_version"],
-            update_requested_date="requested_delivery_date" in changed,
-            requested_delivery_date=data.get("requested_delivery_date"),
+            requested_delivery_date=(
+                data.get("requested_delivery_date")
+                if "requested_delivery_date" in changed
+                else services.UNSET
+            ),
             notes=data["notes"] if "notes" in changed else None,
             external_reference=data["external_reference"] if "external_reference" in changed else None,
         )

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from orders.admin_review import review_display
 from orders.models import Order
 from orders.selectors import order_allocation_view, order_event_list, order_review_lines
+from orders.timeline import event_sentences
 
 TIMELINE_LENGTH = 40
 
@@ -62,7 +63,9 @@ class OrderReviewScreenMixin:
             "lines": order_review_lines(order=order),
             "allocation": order_allocation_view(order=order),
             "review_steps": review_display(order),
-            "timeline": list(order_event_list(order=order)[:TIMELINE_LENGTH]),
+            "timeline": [
+                (event, event_sentences(event)) for event in order_event_list(order=order)[:TIMELINE_LENGTH]
+            ],
             "actions": self.transition_links(request, order),
             "change_url": reverse("admin:orders_order_change", args=[order.pk]),
         }

@@ -11,6 +11,7 @@ from orders.services.allocation import (
     order_allocation_release,
     order_backorders_retry,
 )
+from orders.services.changes import UNSET, LineChange, LineChangeKind, order_change, order_update
 from orders.services.fulfilment import order_record_delivered, order_record_shipped_quantities
 from orders.services.intake import (
     ADDRESS_FIELDS,
@@ -19,7 +20,6 @@ from orders.services.intake import (
     order_create,
     order_quote,
     order_quote_request,
-    order_update,
 )
 from orders.services.lifecycle import (
     order_cancel,
@@ -48,9 +48,13 @@ __all__ = [
     "order_backorders_retry",
     "ADDRESS_FIELDS",
     "ADDRESS_REQUIRED",
+    "LineChange",
+    "LineChangeKind",
     "Quote",
+    "UNSET",
     "order_approve",
     "order_cancel",
+    "order_change",
     "order_create",
     "order_hold",
     "order_priority_score",

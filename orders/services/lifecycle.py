@@ -1,11 +1,13 @@
 """The order's named status changes, each one call to the lifecycle engine (core.lifecycle)."""
 
+from collections.abc import Set as AbstractSet
+
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from core.errors import ValidationFailed
 from orders import locks
-from orders.errors import StatusSetByAllocation, StatusSetByFulfilment
+from orders.errors import OrderNotEditable, StatusSetByAllocation, StatusSetByFulfilment
 from orders.models import Order
 from orders.services.moves import _move
 from orders.services.review import (
@@ -16,7 +18,7 @@ from orders.services.review import (
     order_submit,
     review_close,
 )
-from orders.states import ALLOCATION_ONLY, FULFILMENT_ONLY, HOLDABLE, LIFECYCLE, OrderStatus
+from orders.states import ALLOCATION_ONLY, FULFILMENT_ONLY, HOLDABLE, LIFECYCLE, OrderStatus, can_change
 
 S = OrderStatus
 
@@ -88,14 +90,31 @@ def order_release_hold(*, order_id: int, actor=None, reason: str = "") -> Order:
         return _move(order_id, order.status_before_hold, actor=actor, reason=reason)[0]
 
 
-def order_cancel(*, order_id: int, actor=None, reason: str, expected_version: int | None = None) -> Order:
+def order_cancel(
+    *,
+    order_id: int,
+    actor=None,
+    reason: str,
+    expected_version: int | None = None,
+    within: AbstractSet[str] | None = None,
+) -> Order:
     """Cancel an order before anything has shipped (a reason is required).
 
-    Waiting review steps lapse. Raises InvalidTransition (409) once the order is ready to ship or beyond.
+    `within`: the statuses this caller may cancel in (a sales rep: BEFORE_APPROVAL), checked under
+    the order's lock; None: wherever the lifecycle allows it. Waiting review steps lapse.
+    Raises InvalidTransition (409) once the order is ready to ship or beyond, OrderNotEditable (409)
+    outside `within`, ValidationFailed without a reason.
     """
     if not reason.strip():
         raise ValidationFailed(fields={"reason": [_("Give a reason.")]})
     with transaction.atomic():
+        if within is not None:
+            order = locks.order_for_update(order_id)
+            held_from = order.status_before_hold
+            if order.status != S.CANCELLED and not can_change(
+                order.status, status_before_hold=held_from, within=within
+            ):
+                raise OrderNotEditable(order=order, by_managers=LIFECYCLE.allows(order, S.CANCELLED))
         order, _changed = _move(
             order_id, S.CANCELLED, actor=actor, reason=reason, expected_version=expected_version
         )

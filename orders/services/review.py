@@ -30,6 +30,7 @@ from orders import locks
 from orders.errors import (
     ApprovalOfChangedOrder,
     ApprovalRoleRequired,
+    ChangeNeedsReview,
     ReviewDecisionOfChangedOrder,
     SelfApprovalRefused,
 )
@@ -444,33 +445,44 @@ def review_close(*, order: Order) -> None:
 def order_review_rerun(*, order_id: int, actor=None, diff: dict | None = None) -> Order:
     """Evaluate the review rules again after `order_id` was changed (`diff`: what changed, for the record).
 
-    For changes after approval (called by the editing service, in its transaction or after it):
+    Called by the change service (orders.services.changes.order_change) in its transaction:
     - approved or allocated: a rule that matches now and was not approved in this round adds its step
-      and puts the order back in review (`order.review_reopened`; allocation is not undone here);
+      and puts the order back in review (`order.review_reopened`; the stock it holds stays reserved);
       nothing new: the order stays as it is, the check is on the timeline;
     - in review: new rules add steps, waiting steps whose rule no longer matches lapse; with nothing left
       to wait for, the order is approved;
-    - submitted: its review is opened now; draft, rejected, cancelled: nothing to review.
-    Raises InvalidTransition (409) for an order past allocation (in production and beyond, on hold), which
-    the editing service must not have changed.
+    - on hold from one of those: the same steps, and the order resumes into review when released;
+    - in production (or on hold from it) and later: a change that a new rule matches is refused with
+      ChangeNeedsReview (409) — the order can no longer go back to review — so the caller's whole
+      change rolls back; nothing new: only the check is recorded;
+    - submitted: its review is opened now; draft, rejected, cancelled (or on hold from submitted):
+      nothing to review yet.
     """
     with transaction.atomic():
         order = locks.order_for_update(order_id)
-        if order.status in (S.DRAFT, S.REJECTED, S.CANCELLED):
+        held_from = order.status_before_hold if order.status == S.ON_HOLD else ""
+        status = held_from or order.status
+        if status in (S.DRAFT, S.REJECTED, S.CANCELLED) or held_from == S.SUBMITTED:
             return order
-        if order.status == S.SUBMITTED:
+        if status == S.SUBMITTED:
             return _open(order, actor=actor)
-        if order.status != S.IN_REVIEW and order.status not in REOPENABLE:
-            raise LIFECYCLE.refusal(order, S.IN_REVIEW)
         rules = review_rules_active()
         facts = review_facts(order_ids=[order.pk])[order.pk]
         matched = review_rules_matching(rules=rules, facts=facts)
         number, steps = _round_steps(order)
-        number = number or 1
         covered = {step.rule_id for step in steps if step.status in (A.APPROVED, A.PENDING)}
+        if not number and status != S.IN_REVIEW:
+            # Approved before review rules existed: that approval was the one review there was, what a
+            # rule for every order (the default, `{"all": []}`) still asks; any other rule is new.
+            covered = {rule.pk for rule in matched if rule.condition == {"all": []}}
+        number = number or 1
         new = [rule for rule in matched if rule.pk not in covered]
+        if new and status != S.IN_REVIEW and status not in REOPENABLE:
+            raise ChangeNeedsReview(
+                order_number=order.number, status=status, rules=[rule.name for rule in new]
+            )
         lapsed = []
-        if order.status == S.IN_REVIEW:
+        if status == S.IN_REVIEW:
             matched_ids = {rule.pk for rule in matched}
             lapsed = [step for step in steps if step.status == A.PENDING and step.rule_id not in matched_ids]
             if lapsed:
@@ -492,7 +504,11 @@ def order_review_rerun(*, order_id: int, actor=None, diff: dict | None = None) -
         )
         added = _steps_for(order, new, facts, number) if new else []
         waiting = [step for step in steps if step.status == A.PENDING and step not in lapsed] + added
-        if added and order.status in REOPENABLE:
+        if added and held_from in REOPENABLE:
+            # On hold: the order resumes into review, where the new steps wait (orders.states.HOLDABLE).
+            order.status_before_hold = S.IN_REVIEW
+            order.save(update_fields=["status_before_hold", "updated_at"])
+        elif added and order.status in REOPENABLE:
             order, _changed = _move(
                 order.pk,
                 S.IN_REVIEW,

@@ -9,11 +9,13 @@ import pytest
 from core.errors import InvalidTransition
 from crm.roles import ORDER_MANAGER, SALES_DIRECTOR
 from inventory.tests.factories import ProductFactory
-from orders.errors import ApprovalRoleRequired, OrderNotEditable
+from orders.errors import ApprovalRoleRequired, ChangeNeedsReview, OrderNotEditable
 from orders.models import ApprovalStatus, Order, OrderApproval, OrderLine
 from orders.services import (
+    LineChange,
     order_approve,
     order_cancel,
+    order_change,
     order_hold,
     order_release_hold,
     order_reopen,
@@ -164,11 +166,68 @@ def test_a_change_after_approval_within_the_approved_rules_keeps_the_approval_on
     assert checked.data["changed"] == {"lines": "changed"}
 
 
-def test_an_order_past_allocation_cannot_be_re_reviewed(rules):
-    order = make_order(status=S.READY_TO_SHIP)
+def test_the_change_service_sends_an_approved_order_grown_past_a_threshold_back_to_review(rules):
+    order = order_approve(order_id=order_worth(2_000_000).pk, actor=staff_in(ORDER_MANAGER))
+    line = order.lines.get()
 
-    with pytest.raises(InvalidTransition):
-        order_review_rerun(order_id=order.pk)
+    changed = order_change(
+        order_id=order.pk,
+        actor=staff_in(ORDER_MANAGER),
+        expected_version=order.version,
+        lines=[LineChange(line_id=line.pk, quantity=3)],
+    )
+
+    assert changed.status == S.IN_REVIEW
+    assert pending_rules(order) == ["Very large order"]
+    kinds = list(changed.events.order_by("id").values_list("kind", flat=True))
+    assert kinds[-3:] == ["order.updated", "order.review_rules_checked", "order.review_reopened"]
+
+
+def test_a_change_in_production_that_would_need_a_new_approval_is_refused_and_nothing_changes(rules):
+    order = order_worth(2_000_000, status=S.IN_PRODUCTION)
+    order_product = order.lines.get()
+    before = (order.version, order.total, order.events.count(), order_product.quantity)
+
+    with pytest.raises(ChangeNeedsReview) as refused:
+        order_change(
+            order_id=order.pk,
+            actor=staff_in(ORDER_MANAGER),
+            expected_version=order.version,
+            lines=[LineChange(line_id=order_product.pk, quantity=3)],
+        )
+
+    assert refused.value.extra["rules"] == ["Large order", "Very large order"]
+    order.refresh_from_db()
+    order_product.refresh_from_db()
+    assert (order.version, order.total, order.events.count(), order_product.quantity) == before
+
+
+@pytest.mark.django_db
+def test_an_order_approved_before_review_rules_keeps_its_approval_for_the_default_rule():
+    order = make_order(status=S.APPROVED)  # no review round on record
+    line = order.lines.get()
+
+    changed = order_change(
+        order_id=order.pk,
+        actor=None,
+        expected_version=order.version,
+        lines=[LineChange(line_id=line.pk, quantity=2)],
+    )
+
+    assert changed.status == S.APPROVED
+    assert changed.events.filter(kind="order.review_rules_checked").get().data["new"] == []
+
+
+def test_an_order_on_hold_changed_into_a_new_rule_resumes_into_review(rules):
+    order = order_approve(order_id=order_worth(2_000_000).pk, actor=staff_in(ORDER_MANAGER))
+    order_hold(order_id=order.pk, reason="credit check")
+    grow(Order.objects.get(pk=order.pk), 6_000_000)
+
+    order_review_rerun(order_id=order.pk)
+    released = order_release_hold(order_id=order.pk)
+
+    assert released.status == S.IN_REVIEW
+    assert pending_rules(order) == ["Very large order"]
 
 
 def test_an_automatically_approved_order_changed_into_a_rule_is_reviewed(rules):
