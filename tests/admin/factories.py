@@ -37,7 +37,8 @@ from inventory.tests.factories import (
 )
 from logistics.models import Carrier, Shipment
 from logistics.tests.factories import CarrierFactory, ShipmentFactory
-from orders.models import Order
+from orders.models import Order, OrderApproval, ReviewRule
+from orders.services import order_review_open
 from orders.tests.factories import make_order
 from pricing.models import CustomerPrice, ShippingRate, TierDiscount
 from pricing.tests.factories import CustomerPriceFactory, ShippingRateFactory, TierDiscountFactory
@@ -106,6 +107,9 @@ BUILDERS = {
         warehouse=WarehouseFactory(), region="Guangdong", per_shipment="30.00", per_unit="1.50"
     ),
     Order: make_order,
+    # The default rule of every install (migration orders 0004); approvals come from opening a review.
+    ReviewRule: lambda: ReviewRule.objects.get(name="Every order"),
+    OrderApproval: lambda: order_review_open(order_id=make_order().pk).approvals.get(),
     Invoice: InvoiceFactory,
     Payment: PaymentFactory,
     TierDiscount: TierDiscountFactory,
