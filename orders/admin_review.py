@@ -12,7 +12,9 @@ from django import forms
 from django.contrib import admin
 from django.db.models import Q
 from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
+from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -42,7 +44,7 @@ def _step_rows(steps) -> str:
             step.decided_by.get_username()
             if step.decided_by_id
             else ("" if step.status == A.PENDING else "–"),
-            step.decided_at.strftime("%Y-%m-%d %H:%M") if step.decided_at else "",
+            date_format(localtime(step.decided_at), "SHORT_DATETIME_FORMAT") if step.decided_at else "",
             step.order_version or "",
             step.comment,
         )
