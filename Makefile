@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed-$(shell cat $(LOCKS) | cksum | cut -d' ' -f1)
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: install run test lint migrate demo worker lock bench bench-allocation bench-priority messages clean
+.PHONY: install run test lint migrate demo worker lock bench bench-allocation bench-priority bench-review messages clean
 
 ## Runtime packages (requirements.lock, all the Docker image gets) and the dev/test tools
 ## (requirements-dev.lock, constrained to the runtime lock so shared packages have one version).
@@ -56,6 +56,10 @@ bench-allocation: install
 ## Rescoring the priority of 10,000 open orders: wall time, orders/s and queries per batch (issue #9).
 bench-priority: install
 	$(BIN)/python bench/priority_rescore.py
+
+## Review rules evaluated for 10,000 open orders in a bounded number of queries (issue #9).
+bench-review: install
+	$(BIN)/python bench/review_rules.py
 
 ## Re-pin both locks from pyproject.toml (needs `uv`); existing pins are kept unless a range moved
 ## (`UV_ARGS=--upgrade` to take newer releases). The dev lock is constrained to the runtime one.

@@ -6,6 +6,7 @@ added later joins a role only when it is written here.
 """
 
 ORDER_MANAGER = "Order manager"
+SALES_DIRECTOR = "Sales director"
 SALES_REP = "Sales rep"
 PRODUCTION_SCHEDULER = "Production scheduler"
 LOGISTICS_SPECIALIST = "Logistics specialist"
@@ -32,7 +33,7 @@ APP_MODELS: dict[str, tuple[str, ...]] = {
         "expectedreceipt",
     ),
     "pricing": ("tierdiscount", "customerprice", "shippingrate"),
-    "orders": ("order", "orderline", "orderevent", "priorityfactor"),
+    "orders": ("order", "orderline", "orderevent", "priorityfactor", "reviewrule", "orderapproval"),
     "production": ("plant", "workorder"),
     "logistics": ("carrier", "shipment", "shipmentline", "trackingevent"),
     "finance": ("invoice", "payment"),
@@ -59,9 +60,18 @@ def _model_perms(app_label: str, models: tuple[str, ...] | None, actions: tuple[
 
 
 # Group name → permissions as "app_label.codename".
+# Review (issue #9): every role a review rule may name holds `orders.review_order`, which shows the review
+# buttons; which steps a user decides is their groups' business (orders.services.review). Review rules
+# are kept by the sales director, not by the order desk whose work they check; approvals are read-only.
+ORDER_DOCUMENTS = ("order", "orderline", "orderevent")
+REVIEW_RECORDS = ("reviewrule", "orderapproval")
+
 ROLES: dict[str, frozenset[str]] = {
     ORDER_MANAGER: frozenset(
-        _model_perms("orders", None, (VIEW, ADD, CHANGE))
+        _model_perms("orders", ORDER_DOCUMENTS, (VIEW, ADD, CHANGE))
+        | _model_perms("orders", REVIEW_RECORDS, (VIEW,))
+        # The priority weights are the order desk's to tune (the admin offers no add or delete).
+        | _model_perms("orders", ("priorityfactor",), (VIEW, ADD, CHANGE))
         | _model_perms("crm", None, (VIEW, ADD, CHANGE))
         | _model_perms("inventory", None, (VIEW, ADD, CHANGE))
         | _model_perms("pricing", None, (VIEW,))
@@ -77,6 +87,16 @@ ROLES: dict[str, frozenset[str]] = {
         | {f"orders.{codename}" for codename in ORDER_WORKFLOW}
         | set(TRANSFER_WORKFLOW)
     ),
+    SALES_DIRECTOR: frozenset(
+        _model_perms("orders", None, (VIEW,))
+        | _model_perms("orders", ("reviewrule",), (VIEW, ADD, CHANGE))
+        | _model_perms("crm", None, (VIEW,))
+        | _model_perms("inventory", ("product", "stocklevel"), (VIEW,))
+        | _model_perms("pricing", None, (VIEW,))
+        | _model_perms("finance", None, (VIEW,))
+        | _model_perms("analytics", None, (VIEW,))
+        | {"orders.review_order", "orders.hold_order"}
+    ),
     SALES_REP: frozenset(
         _model_perms("orders", None, (VIEW,))
         | _model_perms("orders", ("order",), (ADD,))
@@ -88,7 +108,7 @@ ROLES: dict[str, frozenset[str]] = {
         _model_perms("orders", None, (VIEW,))
         | _model_perms("production", None, (VIEW, ADD, CHANGE))
         | _model_perms("inventory", None, (VIEW,))
-        | {"orders.fulfil_order"}
+        | {"orders.fulfil_order", "orders.review_order"}
     ),
     LOGISTICS_SPECIALIST: frozenset(
         _model_perms("orders", None, (VIEW,))
@@ -108,7 +128,7 @@ ROLES: dict[str, frozenset[str]] = {
         | _model_perms("pricing", None, (VIEW, ADD, CHANGE))
         # Change on customers is how finance sets credit limits.
         | _model_perms("crm", ("customer",), (VIEW, CHANGE))
-        | {"orders.hold_order"}
+        | {"orders.hold_order", "orders.review_order"}
     ),
     # Dealers are not staff: they use the API and the portal, never the admin.
     DEALER: frozenset(),

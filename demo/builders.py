@@ -19,6 +19,8 @@ from demo import data
 from inventory.models import Category, Product, ProductOption, ProductOptionValue, StockLevel, Warehouse
 from inventory.services import stock_receive
 from logistics.models import Carrier
+from orders.models import ReviewRule
+from orders.services import review_rule_save
 from pricing.models import CustomerPrice, ShippingRate, TierDiscount
 from production.models import Plant
 
@@ -49,6 +51,7 @@ def seed_users(*, tally: Tally) -> dict[str, models.Model]:
     groups = {}
     for name in (
         data.GROUP_ORDER_MANAGER,
+        data.GROUP_SALES_DIRECTOR,
         data.GROUP_SALES_REP,
         data.GROUP_SCHEDULER,
         data.GROUP_LOGISTICS,
@@ -81,6 +84,28 @@ def seed_users(*, tally: Tally) -> dict[str, models.Model]:
         tally.add(User, created)
         users[spec.username] = user
     return users
+
+
+def seed_review_rules(*, tally: Tally) -> None:
+    """The demo's review rules (data.REVIEW_RULES), each checked and saved through the review service
+    when it does not exist yet; an existing rule is left as it is."""
+    existing = set(
+        ReviewRule.objects.filter(name__in=[r.name for r in data.REVIEW_RULES]).values_list("name", flat=True)
+    )
+    for spec in data.REVIEW_RULES:
+        if spec.name in existing:
+            tally.add(ReviewRule, False)
+            continue
+        review_rule_save(
+            rule=ReviewRule(
+                name=spec.name,
+                description=spec.description,
+                condition=spec.condition,
+                role=Group.objects.get(name=spec.group),
+                level=spec.level,
+            )
+        )
+        tally.add(ReviewRule, True)
 
 
 def seed_catalog(*, tally: Tally) -> dict[str, Product]:

@@ -13,6 +13,7 @@ SIZES = {"small": 150, "large": 5000}
 
 # Group names are fixed by core/migrations/0002_roles.py, which also grants their permissions.
 GROUP_ORDER_MANAGER = "Order manager"
+GROUP_SALES_DIRECTOR = "Sales director"
 GROUP_SALES_REP = "Sales rep"
 GROUP_SCHEDULER = "Production scheduler"
 GROUP_LOGISTICS = "Logistics specialist"
@@ -37,6 +38,8 @@ USERS: tuple[UserSpec, ...] = (
     UserSpec("manager", "Min", "Zhang", "Order manager", GROUP_ORDER_MANAGER, True),
     # Approves what the order manager keyed in herself: nobody approves their own order.
     UserSpec("supervisor", "Xia", "Wu", "Order desk supervisor", GROUP_ORDER_MANAGER, True),
+    # Approves the largest orders after an order manager, and keeps the review rules.
+    UserSpec("director", "Hao", "Zhou", "Sales director", GROUP_SALES_DIRECTOR, True),
     UserSpec("rep.li", "Na", "Li", "Sales rep (east & south)", GROUP_SALES_REP, path="/portal/"),
     UserSpec("rep.wang", "Lei", "Wang", "Sales rep (north & west)", GROUP_SALES_REP, path="/portal/"),
     UserSpec("scheduler", "Jie", "Chen", "Production scheduler", GROUP_SCHEDULER, True),
@@ -52,6 +55,59 @@ USERS: tuple[UserSpec, ...] = (
         "Dealer group (2 customers)",
         GROUP_DEALER,
         path="/portal/ · /api/docs/",
+    ),
+)
+
+
+# --- Review rules (issue #9) ---------------------------------------------------------------------
+# (name, description, condition, group, level). Besides these, the default rule of a fresh install
+# ("Every order": an order manager approves) stays active: every demo order is reviewed by the desk, the
+# large, custom and credit-risk ones by more people.
+
+
+@dataclass(frozen=True)
+class ReviewRuleSpec:
+    name: str
+    description: str
+    condition: dict
+    group: str
+    level: int
+
+
+REVIEW_RULES: tuple[ReviewRuleSpec, ...] = (
+    ReviewRuleSpec(
+        "Order above 1 million",
+        "Large orders are checked by the order desk.",
+        {"all": [{"field": "order_total", "op": "gt", "value": 1000000}]},
+        GROUP_ORDER_MANAGER,
+        1,
+    ),
+    ReviewRuleSpec(
+        "Order above 5 million",
+        "The sales director signs off the largest orders, after the order desk.",
+        {"all": [{"field": "order_total", "op": "gt", "value": 5000000}]},
+        GROUP_SALES_DIRECTOR,
+        2,
+    ),
+    ReviewRuleSpec(
+        "Custom build",
+        "Production confirms it can build what was configured, and when.",
+        {"all": [{"field": "has_custom_build_line", "op": "is_true"}]},
+        GROUP_SCHEDULER,
+        1,
+    ),
+    ReviewRuleSpec(
+        "Credit risk",
+        "Finance approves orders of customers over their limit, late with payments or on credit hold.",
+        {
+            "any": [
+                {"field": "customer_over_credit_limit", "op": "is_true"},
+                {"field": "customer_overdue_days", "op": "gt", "value": 30},
+                {"field": "customer_on_credit_hold", "op": "is_true"},
+            ]
+        },
+        GROUP_FINANCE,
+        1,
     ),
 )
 

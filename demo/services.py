@@ -51,6 +51,7 @@ def demo_seed(
     count = data.SIZES[size] if orders is None else orders
     tally = Tally()
     users = builders.seed_users(tally=tally)
+    builders.seed_review_rules(tally=tally)
     products = builders.seed_catalog(tally=tally)
     builders.seed_places(tally=tally, products=products)
     customers = builders.seed_customers(tally=tally, users=users)

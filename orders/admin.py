@@ -37,9 +37,10 @@ from core.admin_mixins import (
 )
 from core.errors import InvalidTransition, ValidationFailed
 from crm.models import Address, Customer
-from orders import admin_priority, admin_screen, admin_substitutes, services
+from orders import admin_priority, admin_review, admin_screen, admin_substitutes, services
 from orders.admin_lines import OrderLinesAdminMixin, TimelineChangesMixin
 from orders.admin_priority import OrderPriorityAdminMixin
+from orders.admin_review import OrderReviewAdminMixin
 from orders.admin_screen import OrderReviewScreenMixin
 from orders.admin_substitutes import OrderSubstitutesAdminMixin
 from orders.models import Channel, Order, OrderEvent, OrderLine
@@ -68,10 +69,14 @@ class Transition:
     release: bool = False
     # An approval is of the version the reviewer saw: the screens send it, the service compares.
     checks_version: bool = False
+    # Offered only from these statuses (empty: wherever the table allows the target), and gated by this
+    # permission instead of the target's (review decisions that lead back to draft).
+    offered_from: frozenset = frozenset()
+    gate: str = ""
 
     @property
     def permission(self) -> str:
-        return TRANSITION_PERMISSION[S.ON_HOLD if self.release else self.target]
+        return self.gate or TRANSITION_PERMISSION[S.ON_HOLD if self.release else self.target]
 
     def run(self, *, order_id: int, actor, reason: str = "", expected_version: int | None = None) -> Order:
         kwargs = {"order_id": order_id, "actor": actor}
@@ -81,7 +86,7 @@ class Transition:
             if expected_version is None:
                 # Approving what nobody looked at (select-all across pages) is refused, not guessed.
                 raise ValidationFailed(
-                    _("Approve orders you can see: select them on the page, or open the order.")
+                    _("Decide on orders you can see: select them on the page, or open the order.")
                 )
             kwargs["expected_version"] = expected_version
         return self.service(**kwargs)
@@ -103,6 +108,8 @@ class Transition:
             return order.status == S.ON_HOLD and order.status_before_hold in targets
         # From on hold the only ways out are release (to the held status) and cancel.
         if order.status == S.ON_HOLD and self.target != S.CANCELLED:
+            return False
+        if self.offered_from and order.status not in self.offered_from:
             return False
         return self.target in targets
 
@@ -145,6 +152,19 @@ TRANSITIONS: tuple[Transition, ...] = (
         gettext_lazy("Reject selected orders (reason)"),
         services.order_reject,
         needs_reason=True,
+        checks_version=True,
+    ),
+    # Back to the dealer as a draft, with what to change (orders.services.review).
+    Transition(
+        "request_changes",
+        S.DRAFT,
+        gettext_lazy("Request changes"),
+        gettext_lazy("Request changes to selected orders (reason)"),
+        services.order_request_changes,
+        needs_reason=True,
+        checks_version=True,
+        offered_from=frozenset({S.SUBMITTED, S.IN_REVIEW}),
+        gate="orders.review_order",
     ),
     Transition(
         "hold",
@@ -207,6 +227,7 @@ TRANSITIONS: tuple[Transition, ...] = (
         gettext_lazy("Reopen as draft"),
         gettext_lazy("Reopen selected rejected orders as drafts"),
         services.order_reopen,
+        offered_from=frozenset({S.REJECTED}),
     ),
 )
 TRANSITIONS_BY_KEY = {t.key: t for t in TRANSITIONS}
@@ -419,6 +440,7 @@ STAMP_FIELDS = tuple(LIFECYCLE.stamps.values())
 
 @admin.register(Order)
 class OrderAdmin(
+    OrderReviewAdminMixin,
     OrderReviewScreenMixin,
     OrderLinesAdminMixin,
     OrderPriorityAdminMixin,
@@ -485,6 +507,7 @@ class OrderAdmin(
         "total",
         *STAMP_FIELDS,
         admin_substitutes.FIELD,  # substitutes for backordered lines (orders/admin_substitutes.py)
+        admin_review.FIELD,  # the review round's approvals (orders/admin_review.py)
     )
     add_fieldsets = (
         (
@@ -645,6 +668,7 @@ class OrderAdmin(
                 },
             ),
             admin_substitutes.FIELDSET,  # substitutes for backordered lines (orders/admin_substitutes.py)
+            admin_review.FIELDSET,  # the review round's approvals (orders/admin_review.py)
         )
 
     def get_readonly_fields(self, request, obj=None):

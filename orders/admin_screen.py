@@ -13,6 +13,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from orders.admin_review import review_display
 from orders.models import Order
 from orders.selectors import (
     order_allocation_view,
@@ -67,6 +68,7 @@ class OrderReviewScreenMixin:
             "lines": order_review_lines(order=order),
             "allocation": order_allocation_view(order=order),
             "priority": order_priority_view(order=order),
+            "review_steps": review_display(order),
             "timeline": [
                 (event, event_sentences(event)) for event in order_event_list(order=order)[:TIMELINE_LENGTH]
             ],

@@ -45,6 +45,15 @@ def enqueue_backorder_retry(name: str, *, event_id: str, product_ids=(), **paylo
     order_backorders_retry_task.delay(product_ids=list(product_ids), event_id=event_id)
 
 
+def enqueue_review_open(name: str, *, event_id: str, order_id: int, **payload) -> None:
+    """Submitted (created so by intake, or resumed to submitted): queue the opening of its review."""
+    from orders.tasks import order_review_open_task  # noqa: PLC0415
+
+    if payload.get("status") != "submitted":
+        return
+    order_review_open_task.delay(order_id=order_id, event_id=event_id)
+
+
 class OrdersConfig(AppConfig):
     name = "orders"
     verbose_name = _("Orders")
@@ -60,6 +69,11 @@ class OrdersConfig(AppConfig):
         for name in ("order.draft", "order.submitted", "order.updated"):
             events.subscribe(name, enqueue_priority_scoring)
         events.subscribe("priority_factor.changed", enqueue_priority_rescoring)
+        # Orders created submitted (the dealer API, the portal, the admin) have their review rules
+        # evaluated by a worker; order_submit evaluates them in its own transaction, and approving a
+        # submitted order opens its review first: the task is then a no-op.
+        events.subscribe("order.submitted", enqueue_review_open)
+        events.subscribe("order.released", enqueue_review_open)
         events.subscribe("order.approved", enqueue_allocation)
         events.subscribe("order.released", enqueue_allocation)
         events.subscribe("order.cancelled", enqueue_release)

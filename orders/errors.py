@@ -104,3 +104,59 @@ class ApprovalOfChangedOrder(ConcurrentModification):
             % {"number": order_number, "seen": seen, "current": current},
             extra={"order": order_number, "seen_version": seen, "current_version": current},
         )
+
+
+class ApprovalRoleRequired(PermissionDenied):
+    """The actor holds none of the roles the order's review waits for now."""
+
+    code = "approval_role_required"
+
+    def __init__(self, *, order_number: str, level: int, roles: list[str], later: bool = False):
+        names = ", ".join(roles)
+        if later:
+            message = _(
+                "Order %(number)s first needs the level-%(level)d approval of %(roles)s; yours comes after."
+            )
+        else:
+            message = _(
+                "Order %(number)s waits for approval by %(roles)s (level %(level)d): you are not in "
+                "that group."
+            )
+        super().__init__(
+            message % {"number": order_number, "level": level, "roles": names},
+            extra={"order": order_number, "level": level, "roles": roles},
+        )
+
+
+class ReviewDecisionOfChangedOrder(ConcurrentModification):
+    """A rejection or request for changes sent for a version of the order that is no longer current."""
+
+    code = "order_changed_since_viewed"
+
+    def __init__(self, *, order_number: str, seen: int, current: int):
+        super().__init__(
+            _(
+                "Order %(number)s changed after you opened it (version %(seen)d, now %(current)d): "
+                "review it again before deciding."
+            )
+            % {"number": order_number, "seen": seen, "current": current},
+            extra={"order": order_number, "seen_version": seen, "current_version": current},
+        )
+
+
+class ChangeNeedsReview(Conflict):
+    """A change would need a review approval the order can no longer go back to review for."""
+
+    code = "change_needs_review"
+
+    def __init__(self, *, order_number: str, status: str, rules: list[str]):
+        from orders.states import OrderStatus  # noqa: PLC0415  (states loads core.models: errors stay importable before the app registry is ready)
+
+        super().__init__(
+            _(
+                "Order %(number)s is “%(status)s”: this change would need a new approval (%(rules)s), which "
+                "can no longer be asked at this stage. Change less, or cancel and place a new order."
+            )
+            % {"number": order_number, "status": OrderStatus(status).label, "rules": ", ".join(rules)},
+            extra={"order": order_number, "status": status, "rules": rules},
+        )

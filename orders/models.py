@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.models import TimelineEvent, TimeStampedModel
@@ -388,3 +389,129 @@ class PriorityFactor(models.Model):
 
     def __str__(self):
         return str(self.get_code_display())
+
+
+# ---------------------------------------------------------------------------------------------
+# Review (issue #9): rules that decide which approvals an order needs, and the approvals given.
+# ---------------------------------------------------------------------------------------------
+
+MAX_REVIEW_LEVEL = 9
+
+
+class ReviewRule(TimeStampedModel):
+    """A condition on an order and the approval it requires: a role (group) at a level.
+
+    `condition` is data, checked by orders.review.condition_validate when saved: a group
+    `{"all": [...]}` / `{"any": [...]}` of groups and leaves `{"field": …, "op": …, "value": …}` over
+    the closed list of facts in orders.review.FIELDS. `{"all": []}` matches every order.
+    Levels are sequential (level 2 is asked once level 1 has approved); rules of one level are asked
+    in parallel. Written through orders.services.review_rule_save.
+    """
+
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    description = models.TextField(_("description"), blank=True)
+    is_active = models.BooleanField(_("active"), default=True, db_index=True)
+    condition = models.JSONField(_("condition"), default=dict)
+    role = models.ForeignKey(
+        "auth.Group",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("approval by"),
+        help_text=_("Members of this group approve the orders the rule matches."),
+    )
+    level = models.PositiveSmallIntegerField(
+        _("level"),
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(MAX_REVIEW_LEVEL)],
+        help_text=_(
+            "Level 2 is asked once every level-1 approval is given; one level's approvals run in parallel."
+        ),
+    )
+    sort_order = models.PositiveSmallIntegerField(_("sort order"), default=0)
+
+    class Meta:
+        verbose_name = _("review rule")
+        verbose_name_plural = _("review rules")
+        ordering = ["level", "sort_order", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(level__gte=1, level__lte=MAX_REVIEW_LEVEL), name="orders_reviewrule_level_1_9"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class ApprovalStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    CHANGES_REQUESTED = "changes_requested", _("Changes requested")
+    SUPERSEDED = "superseded", _("No longer needed")
+
+
+class OrderApproval(models.Model):
+    """One approval an order needs in one review round, and the decision taken on it.
+
+    A round starts each time an order is submitted for review; the rules matched then give its steps.
+    An order no rule matched gets one level-0 step approved by the system (the record of that decision).
+    Rule and group are kept by name too: the history stays readable after either is renamed or deleted.
+    Written only by orders.services.review.
+    """
+
+    order = models.ForeignKey(
+        Order, on_delete=models.CASCADE, related_name="approvals", verbose_name=_("order")
+    )
+    round = models.PositiveIntegerField(_("review round"))
+    rule = models.ForeignKey(
+        ReviewRule, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("rule")
+    )
+    rule_name = models.CharField(_("rule"), max_length=120, blank=True)
+    level = models.PositiveSmallIntegerField(_("level"))
+    role = models.ForeignKey(
+        "auth.Group",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("approval by"),
+    )
+    role_name = models.CharField(_("approval by"), max_length=150, blank=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=ApprovalStatus.choices, default=ApprovalStatus.PENDING
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    comment = models.TextField(_("comment"), blank=True)
+    # The order's version the decision was taken on (an approval is of the version reviewed).
+    order_version = models.PositiveIntegerField(_("order version seen"), null=True, blank=True)
+    # The facts the rule was matched on (order total, overdue days …), for the reviewer and the record.
+    facts = models.JSONField(_("facts"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("order approval")
+        verbose_name_plural = _("order approvals")
+        ordering = ["order_id", "round", "level", "id"]
+        indexes = [
+            models.Index(fields=["order", "round"], name="orders_approval_round_idx"),
+            models.Index(fields=["status", "role"], name="orders_approval_waiting_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order", "round", "rule"],
+                condition=Q(rule__isnull=False),
+                name="orders_approval_rule_once_per_round",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.order_id} r{self.round} L{self.level} {self.role_name}: {self.status}"

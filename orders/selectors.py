@@ -39,7 +39,9 @@ def order_list_for_dealer(*, user, customer_ids: list[int] | None = None) -> Que
 def order_get_for_dealer(*, user, number: str, with_lines: bool = True) -> Order:
     qs = order_list_for_dealer(user=user)
     if with_lines:
-        qs = qs.prefetch_related(Prefetch("lines", queryset=OrderLine.objects.order_by("position")))
+        qs = qs.prefetch_related(
+            Prefetch("lines", queryset=OrderLine.objects.order_by("position")), "approvals"
+        )
     order = qs.filter(number=number).first()
     if order is None:
         raise NotFound()

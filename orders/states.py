@@ -52,6 +52,12 @@ class OrderEventKind(models.TextChoices):
     CANCELLED = "order.cancelled", _("Cancelled")
     PRIORITY_SCORED = "order.priority_scored", _("Priority recalculated")
     PROMOTION_CHANGED = "order.promotion_changed", _("Promotion flag changed")
+    # Review (orders.services.review): decisions that do not move the status on their own, the way back
+    # to the dealer, and a review opened again after a change.
+    CHANGES_REQUESTED = "order.changes_requested", _("Changes requested")
+    REVIEW_STEP_APPROVED = "order.review_step_approved", _("Approval given")
+    REVIEW_RULES_CHECKED = "order.review_rules_checked", _("Review rules checked")
+    REVIEW_REOPENED = "order.review_reopened", _("Review reopened")
 
 
 S = OrderStatus
@@ -75,10 +81,12 @@ CHANGEABLE = frozenset(BEFORE_APPROVAL | {S.APPROVED, S.ALLOCATED, S.IN_PRODUCTI
 
 ALLOWED: dict[str, set[str]] = {
     S.DRAFT: {S.SUBMITTED, S.CANCELLED},
-    S.SUBMITTED: {S.IN_REVIEW, S.APPROVED, S.REJECTED, S.ON_HOLD, S.CANCELLED},
-    S.IN_REVIEW: {S.APPROVED, S.REJECTED, S.ON_HOLD, S.CANCELLED},
-    S.APPROVED: {S.ALLOCATED, S.IN_PRODUCTION, S.ON_HOLD, S.CANCELLED},
-    S.ALLOCATED: {S.IN_PRODUCTION, S.READY_TO_SHIP, S.ON_HOLD, S.CANCELLED},
+    # → draft: a reviewer requests changes (orders.services.review); → approved: no review rule matched.
+    S.SUBMITTED: {S.IN_REVIEW, S.APPROVED, S.REJECTED, S.ON_HOLD, S.CANCELLED, S.DRAFT},
+    S.IN_REVIEW: {S.APPROVED, S.REJECTED, S.ON_HOLD, S.CANCELLED, S.DRAFT},
+    # → in review: a change after approval matches a review rule not yet approved in this round.
+    S.APPROVED: {S.ALLOCATED, S.IN_PRODUCTION, S.ON_HOLD, S.CANCELLED, S.IN_REVIEW},
+    S.ALLOCATED: {S.IN_PRODUCTION, S.READY_TO_SHIP, S.ON_HOLD, S.CANCELLED, S.IN_REVIEW},
     S.IN_PRODUCTION: {S.ALLOCATED, S.READY_TO_SHIP, S.ON_HOLD, S.CANCELLED},
     S.READY_TO_SHIP: {S.PARTIALLY_SHIPPED, S.SHIPPED, S.ON_HOLD},
     S.PARTIALLY_SHIPPED: {S.SHIPPED},
@@ -94,8 +102,11 @@ ALLOWED: dict[str, set[str]] = {
 # priority-scored from its creation and its dealer is still working on it.
 CLOSED = frozenset({S.COMPLETED, S.CANCELLED, S.REJECTED})
 OPEN = frozenset(S.values) - CLOSED
-# Timeline entries that are the system's own bookkeeping, not shown to dealers.
-INTERNAL_KINDS = frozenset({K.PRIORITY_SCORED, K.PROMOTION_CHANGED})
+# Timeline entries that are the system's own bookkeeping, not shown to dealers; review rules and single
+# approvers' comments are the seller's own business too (the dealer sees the outcome).
+INTERNAL_KINDS = frozenset(
+    {K.PRIORITY_SCORED, K.PROMOTION_CHANGED, K.REVIEW_RULES_CHECKED, K.REVIEW_STEP_APPROVED}
+)
 
 
 def can_cancel(current: str, *, status_before_hold: str = "") -> bool:
@@ -150,10 +161,22 @@ def _is_resume(from_status: str, to: str) -> bool:
     return from_status == S.ON_HOLD and to != S.CANCELLED
 
 
+# Review moves with their own kinds: back to the dealer for changes (not a reopened rejection), and a
+# review opened again after approval (not the first review).
+_REVIEW_KINDS = {
+    (S.SUBMITTED, S.DRAFT): K.CHANGES_REQUESTED,
+    (S.IN_REVIEW, S.DRAFT): K.CHANGES_REQUESTED,
+    (S.APPROVED, S.IN_REVIEW): K.REVIEW_REOPENED,
+    (S.ALLOCATED, S.IN_REVIEW): K.REVIEW_REOPENED,
+}
+
+
 def _kind(from_status: str, to: str) -> str:
     # A resumed order announces `order.released`, not a second `order.<to>` (webhooks would deliver a
     # duplicate approval a dealer cannot tell apart).
-    return K.RELEASED if _is_resume(from_status, to) else f"order.{to}"
+    if _is_resume(from_status, to):
+        return K.RELEASED
+    return _REVIEW_KINDS.get((from_status, to)) or f"order.{to}"
 
 
 def _hold_memory(order, from_status: str, to: str) -> dict:

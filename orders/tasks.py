@@ -2,7 +2,7 @@ from celery import shared_task
 from django.db import OperationalError
 
 from core.sweeps import sweep_continue
-from orders.services import order_rescore_open, order_score_priority
+from orders.services import order_rescore_open, order_review_open, order_score_priority
 from orders.services.allocation import (
     order_allocate,
     order_backorders_retry,
@@ -29,6 +29,18 @@ def order_rescore_open_task(after: int | None = None, batch: int | None = None, 
     by the beat and by a change of the priority weights (`event_id`: that event; a sweep is idempotent)."""
     sweep = order_rescore_open(after=after, batch=batch)
     sweep_continue(order_rescore_open_task, sweep, **({"batch": batch} if batch else {}))
+
+
+@shared_task(
+    ignore_result=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=2,
+    retry_backoff_max=120,
+    max_retries=8,
+)
+def order_review_open_task(order_id: int, event_id: str | None = None):
+    # Idempotent: only a submitted order's review is opened (orders.services.review.order_review_open).
+    order_review_open(order_id=order_id)
 
 
 # Stock allocation (orders.services.allocation). Every handler is idempotent by construction: it

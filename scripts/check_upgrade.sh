@@ -93,7 +93,8 @@ NEW = {
     ('axes', 'accessfailurelog'), ('inventory', 'stockmovement'),
     ('inventory', 'stocktransfer'), ('inventory', 'stocktransferline'), ('inventory', 'stocktransferevent'),
     ('inventory', 'stockalert'), ('inventory', 'expectedreceipt'), ('inventory', 'warehouseshippingcost'),
-    ('orders', 'lineallocation'), ('core', 'notification'),
+    ('orders', 'lineallocation'), ('core', 'notification'), ('orders', 'priorityfactor'),
+    ('orders', 'reviewrule'), ('orders', 'orderapproval'),
 }
 def moved(label, model):
     return MOVED.get((label, model), label)

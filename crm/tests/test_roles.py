@@ -33,6 +33,9 @@ def _group_perms(name: str) -> set[str]:
 
 
 ORDERS = ("order", "orderline", "orderevent", "priorityfactor")
+# Review rules and the approvals given (issue #9): rules kept by the sales director, approvals read-only.
+REVIEW = ("reviewrule", "orderapproval")
+ALL_ORDERS = ORDERS + REVIEW
 CRM = ("customer", "contact", "address")
 INVENTORY = (
     "category",
@@ -61,6 +64,7 @@ WORKFLOW = {
 EXPECTED = {
     "Order manager": (
         _perms("orders", ORDERS, VAC)
+        | _perms("orders", REVIEW, ["view"])
         | _perms("crm", CRM, VAC)
         | _perms("inventory", INVENTORY, VAC)
         | WORKFLOW
@@ -74,20 +78,30 @@ EXPECTED = {
         | {"analytics.view_dailysales"}
         | _perms("webhooks", WEBHOOKS, ["view", "change"])
     ),
+    "Sales director": (
+        _perms("orders", ALL_ORDERS, ["view"])
+        | {"orders.add_reviewrule", "orders.change_reviewrule"}
+        | {"orders.review_order", "orders.hold_order"}
+        | _perms("crm", CRM, ["view"])
+        | {"inventory.view_product", "inventory.view_stocklevel"}
+        | _perms("pricing", PRICING, ["view"])
+        | _perms("finance", FINANCE, ["view"])
+        | {"analytics.view_dailysales"}
+    ),
     "Sales rep": (
-        _perms("orders", ORDERS, ["view"])
+        _perms("orders", ALL_ORDERS, ["view"])
         | {"orders.add_order"}
         | _perms("crm", CRM, ["view"])
         | {"crm.add_contact", "crm.change_contact", "inventory.view_product", "inventory.view_stocklevel"}
     ),
     "Production scheduler": (
-        _perms("orders", ORDERS, ["view"])
-        | {"orders.fulfil_order"}
+        _perms("orders", ALL_ORDERS, ["view"])
+        | {"orders.fulfil_order", "orders.review_order"}
         | _perms("production", PRODUCTION, VAC)
         | _perms("inventory", INVENTORY, ["view"])
     ),
     "Logistics specialist": (
-        _perms("orders", ORDERS, ["view"])
+        _perms("orders", ALL_ORDERS, ["view"])
         | {"orders.ship_order"}
         | _perms("logistics", LOGISTICS, VAC)
         | {"inventory.view_stocklevel", "inventory.view_stockmovement", "inventory.view_warehouse"}
@@ -96,8 +110,8 @@ EXPECTED = {
         | TRANSFERS
     ),
     "Finance": (
-        _perms("orders", ORDERS, ["view"])
-        | {"orders.hold_order"}
+        _perms("orders", ALL_ORDERS, ["view"])
+        | {"orders.hold_order", "orders.review_order"}
         | _perms("finance", FINANCE, VAC)
         | _perms("pricing", PRICING, VAC)
         | {"crm.view_customer", "crm.change_customer"}

@@ -11,7 +11,7 @@ from finance.models import Invoice
 from inventory.models import StockAlert, StockAlertKind, StockAlertStatus, StockTransfer
 from inventory.selectors import stock_drift, stock_in_transit
 from logistics.models import Shipment
-from orders.models import Order
+from orders.models import Order, OrderApproval, ReviewRule
 from orders.states import OrderStatus
 
 S = OrderStatus
@@ -66,6 +66,21 @@ def test_the_demo_leaves_some_stock_low_with_its_alert_raised():
 
 
 @pytest.mark.django_db
+def test_the_demo_reviews_orders_by_its_rules_level_by_level():
+    _run(size="small", orders=FEW_ORDERS)
+
+    names = set(ReviewRule.objects.filter(is_active=True).values_list("name", flat=True))
+    assert names == {"Every order"} | {spec.name for spec in data.REVIEW_RULES}
+    # an order that passed review has every step of its last round decided, none waiting
+    passed = Order.objects.exclude(approved_at=None)
+    assert passed.exists()
+    assert not OrderApproval.objects.filter(
+        order__in=passed.exclude(status=S.IN_REVIEW), status="pending"
+    ).exists()
+    assert OrderApproval.objects.filter(rule_name="Custom build", decided_by__username="scheduler").exists()
+
+
+@pytest.mark.django_db
 def test_orders_exist_in_every_status():
     _run(size="small", orders=FEW_ORDERS)
 
@@ -85,6 +100,7 @@ def test_every_role_has_a_user_in_its_group_with_the_demo_password():
     staff_roles = {s.group for s in data.USERS if s.is_staff and s.group}
     assert staff_roles == {
         data.GROUP_ORDER_MANAGER,
+        data.GROUP_SALES_DIRECTOR,
         data.GROUP_SCHEDULER,
         data.GROUP_LOGISTICS,
         data.GROUP_FINANCE,

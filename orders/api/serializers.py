@@ -15,7 +15,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from inventory.selectors import atp_date
-from orders.models import AllocationStatus, Order, OrderEvent, OrderLine
+from orders.models import AllocationStatus, ApprovalStatus, Order, OrderEvent, OrderLine
+from orders.review import review_state
 from orders.selectors import order_allocation_summary
 from orders.services import ADDRESS_FIELDS
 from orders.states import OrderEventKind, OrderStatus, can_cancel, can_edit
@@ -207,6 +208,17 @@ class OrderCancelSerializer(StrictSerializer):
     reason = StrictCharField(
         max_length=500, help_text=_("Why the order is cancelled (shown on its timeline).")
     )
+    version = StrictIntegerField(
+        required=False,
+        min_value=1,
+        max_value=2**31 - 1,
+        help_text=_(
+            "The version you read; refused with 409 if the order changed since. Same as the If-Match header."
+        ),
+    )
+
+
+class OrderSubmitSerializer(StrictSerializer):
     version = StrictIntegerField(
         required=False,
         min_value=1,
@@ -501,6 +513,59 @@ class FulfilmentSerializer(serializers.Serializer):
     )
 
 
+class ReviewStepSerializer(serializers.Serializer):
+    level = serializers.IntegerField(
+        read_only=True, help_text=_("1, 2 … in the order they are asked; 0 for the automatic approval.")
+    )
+    role = serializers.CharField(
+        read_only=True, allow_null=True, help_text=_("Who approves, e.g. “Order manager”; null: the system.")
+    )
+    decision = serializers.ChoiceField(choices=ApprovalStatus.choices, read_only=True)
+    comment = serializers.CharField(
+        read_only=True,
+        help_text=_("The reviewer's reasons, for a rejection or requested changes; else empty."),
+    )
+    decided_at = serializers.DateTimeField(read_only=True, allow_null=True)
+
+
+class ReviewSerializer(serializers.Serializer):
+    """Where the order's review stands (read-only; the seller's reviewers decide)."""
+
+    status = serializers.ChoiceField(
+        choices=["waiting", "approved", "rejected", "changes_requested", ""],
+        read_only=True,
+        help_text=_(
+            "waiting for approvals, approved, rejected, changes_requested (the order is a draft again); "
+            '"" when nothing was decided.'
+        ),
+    )
+    round = serializers.IntegerField(
+        read_only=True, help_text=_("1 for the first submission; each resubmission is reviewed anew.")
+    )
+    waiting_for = ReviewStepSerializer(
+        many=True, read_only=True, help_text=_("The approvals still to come, level by level.")
+    )
+    decisions = ReviewStepSerializer(many=True, read_only=True)
+
+
+# What dealers see of a reviewer's comment: the reasons they must act on, not internal approval notes.
+_COMMENTED = frozenset({ApprovalStatus.REJECTED, ApprovalStatus.CHANGES_REQUESTED})
+
+
+def _review_step(step, *, decided: bool) -> dict:
+    return {
+        "level": step.level,
+        "role": step.role_name or None,
+        "decision": step.status,
+        "comment": step.comment if step.status in _COMMENTED else "",
+        "decided_at": (
+            serializers.DateTimeField().to_representation(step.decided_at)
+            if decided and step.decided_at
+            else None
+        ),
+    }
+
+
 def _progress(done: int, total: int) -> str:
     return "none" if done <= 0 else "full" if done >= total else "partial"
 
@@ -514,6 +579,9 @@ class OrderSerializer(CachedModelFieldsMixin, serializers.ModelSerializer):
     shipping_address = ShippingAddressSerializer(read_only=True)
     lines = OrderLineSerializer(many=True, read_only=True, source="lines.all")
     fulfilment = serializers.SerializerMethodField()
+    review = serializers.SerializerMethodField(
+        help_text=_("Where the review stands; null before the order's review has opened.")
+    )
     can_cancel = serializers.SerializerMethodField()
     can_edit = serializers.SerializerMethodField()
     url = serializers.SerializerMethodField()
@@ -550,6 +618,7 @@ class OrderSerializer(CachedModelFieldsMixin, serializers.ModelSerializer):
             "cancelled_at",
             "lines",
             "fulfilment",
+            "review",
             "can_cancel",
             "can_edit",
             "url",
@@ -604,6 +673,23 @@ class OrderSerializer(CachedModelFieldsMixin, serializers.ModelSerializer):
                 else None
             ),
             "shipments_url": f"{absolute_url(request, 'shipment-list')}?order={order.number}",
+        }
+
+    @extend_schema_field(ReviewSerializer(allow_null=True))
+    def get_review(self, order):
+        # Approvals are prefetched with the order (orders.selectors.order_get_for_dealer, the list view).
+        state = review_state(order.approvals.all())
+        if state is None:
+            return None
+        return {
+            "status": state.outcome,
+            "round": state.round,
+            "waiting_for": [_review_step(step, decided=False) for step in state.waiting],
+            "decisions": [
+                _review_step(step, decided=True)
+                for step in state.steps
+                if step.status not in (ApprovalStatus.PENDING, ApprovalStatus.SUPERSEDED)
+            ],
         }
 
     def get_can_cancel(self, order) -> bool:

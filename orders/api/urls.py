@@ -8,5 +8,6 @@ urlpatterns = [
     path("orders/", views.OrderListCreateApi.as_view(), name="order-list"),
     path("orders/<str:number>/", views.OrderDetailApi.as_view(), name="order-detail"),
     path("orders/<str:number>/cancel/", views.OrderCancelApi.as_view(), name="order-cancel"),
+    path("orders/<str:number>/submit/", views.OrderSubmitApi.as_view(), name="order-submit"),
     path("orders/<str:number>/timeline/", views.OrderTimelineApi.as_view(), name="order-timeline"),
 ]

@@ -25,6 +25,7 @@ from orders.api.serializers import (
     OrderCreateSerializer,
     OrderEventSerializer,
     OrderSerializer,
+    OrderSubmitSerializer,
     OrderUpdateSerializer,
     ProductSerializer,
     QuoteSerializer,
@@ -44,6 +45,7 @@ from orders.services import (
     order_cancel,
     order_create,
     order_quote_request,
+    order_submit,
     order_update,
 )
 from pricing.selectors import product_prices_for_customer
@@ -305,7 +307,7 @@ class OrderListCreateApi(DealerListApi):
     def dealer_queryset(self):
         return order_list_for_dealer(
             user=self.request.user, customer_ids=[c.pk for c in self.dealer_customers()]
-        ).prefetch_related("lines", allocations_with_warehouses())
+        ).prefetch_related("lines", allocations_with_warehouses(), "approvals")
 
     @extend_schema(
         tags=["orders"],
@@ -358,8 +360,10 @@ class OrderListCreateApi(DealerListApi):
             notes=data.get("notes", ""),
             accepts_partial_shipments=data.get("accepts_partial_shipments"),
         )
-        # The service's own order object (customer attached) plus one query for its lines.
+        # The service's own order object (customer attached) plus one query for its lines; a new order
+        # has no review round yet (its review opens after commit), so its approvals need no query.
         prefetch_related_objects([order], "lines")
+        order._prefetched_objects_cache["approvals"] = order.approvals.none()
         return order_response(request, order, status_code=status.HTTP_201_CREATED)
 
 
@@ -455,6 +459,36 @@ class OrderCancelApi(DealerApi):
             actor=request.user,
             reason=data["reason"],
             expected_version=expected_version(request, data.get("version")),
+        )
+        return order_response(request, dealer_order(request, number))
+
+
+@extend_schema(
+    tags=["orders"],
+    summary="Submit a draft for review",
+    description="Submits a draft (one placed with changes requested by our reviewers, or a rejected order "
+    "reopened) and opens its review at once: the order comes back `approved` when no review rule asks for "
+    "an approval, else `in_review` with `review.waiting_for`. A submitted order has its review opened now. "
+    "Any later status: 409 `invalid_transition`.",
+    request=OrderSubmitSerializer,
+    parameters=[NUMBER_PARAMETER, IF_MATCH_PARAMETER, IDEMPOTENCY_KEY_PARAMETER],
+    examples=[OpenApiExample("Submit the version read", request_only=True, value={"version": 4})],
+    responses={200: OrderSerializer, **error_responses(*WRITE, 404, 409)},
+)
+class OrderSubmitApi(DealerApi):
+    def post(self, request, number: str):
+        return idempotent(
+            self, request, scope=self.dealer_scope(), handler=lambda: self._submit(request, number)
+        )
+
+    def _submit(self, request, number: str) -> Response:
+        order = dealer_order(request, number, with_lines=False)
+        serializer = OrderSubmitSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        order_submit(
+            order_id=order.pk,
+            actor=request.user,
+            expected_version=expected_version(request, serializer.validated_data.get("version")),
         )
         return order_response(request, dealer_order(request, number))
 

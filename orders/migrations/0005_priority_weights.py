@@ -50,7 +50,7 @@ def create_factors(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orders', '0003_accepts_partial_and_allocation'),
+        ('orders', '0004_review_rules'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

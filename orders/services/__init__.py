@@ -22,14 +22,11 @@ from orders.services.intake import (
     order_quote_request,
 )
 from orders.services.lifecycle import (
-    order_approve,
     order_cancel,
     order_hold,
-    order_reject,
     order_release_hold,
     order_reopen,
     order_start_review,
-    order_submit,
     order_transition,
 )
 from orders.services.priority import (
@@ -38,6 +35,16 @@ from orders.services.priority import (
     order_set_promotion,
     orders_score,
     priority_factor_update,
+)
+from orders.services.review import (
+    order_approve,
+    order_reject,
+    order_request_changes,
+    order_review_open,
+    order_review_rerun,
+    order_submit,
+    review_rule_save,
+    review_rule_validate,
 )
 
 __all__ = [
@@ -62,6 +69,9 @@ __all__ = [
     "order_record_delivered",
     "order_record_shipped_quantities",
     "order_reject",
+    "order_request_changes",
+    "order_review_open",
+    "order_review_rerun",
     "order_release_hold",
     "order_reopen",
     "order_score_priority",
@@ -72,4 +82,6 @@ __all__ = [
     "order_submit",
     "order_transition",
     "order_update",
+    "review_rule_save",
+    "review_rule_validate",
 ]

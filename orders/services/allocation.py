@@ -41,7 +41,7 @@ from inventory.selectors import shipping_cost_table, shipping_costs_to
 from inventory.services import DocumentRef, stock_lock_rows, stock_release, stock_reserve_available
 from orders import locks
 from orders.models import AllocationStatus, LineAllocation, Order, OrderEvent, OrderLine
-from orders.services.lifecycle import _move
+from orders.services.moves import _move
 from orders.states import LIFECYCLE, OrderEventKind, OrderStatus
 
 S = OrderStatus

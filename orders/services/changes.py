@@ -48,6 +48,7 @@ from orders.models import AllocationStatus, Order, OrderEvent, OrderLine
 from orders.selectors import order_find_by_external_reference
 from orders.services.allocation import allocation_after_change, allocation_reduce
 from orders.services.intake import _promises, _resolve_shipping_address, _validate_requested_date
+from orders.services.review import order_review_rerun
 from orders.states import CHANGEABLE, EDITABLE, OrderEventKind, OrderStatus, can_change
 from pricing.services import MAX_LINES_AMOUNT, LineRequest, PricedLine, price_lines, shipping_estimate
 
@@ -529,6 +530,11 @@ def order_change(
         OrderEvent.record(order=order, kind=OrderEventKind.UPDATED, actor=actor, note=reason, data=data)
         # Priority scoring follows from the event when the changed fields move it (orders.apps).
         events.emit("order.updated", order_id=order.pk, fields=fields)
+        # Once its review has opened, a change is reviewed again (orders.services.review): a rule it now
+        # matches that this round has not approved puts the order back in review (before allocation, so
+        # nothing more is reserved for an order waiting for approval) or, too late for that, refuses it.
+        if order.status not in (S.DRAFT, S.SUBMITTED):
+            order = order_review_rerun(order_id=order.pk, actor=actor, diff=data)
         # Allocation comes last, once the change is written: it reserves only for an order whose
         # status still lets it (approved, allocated, in production; not on hold).
         if line_diff and order.allocation_status != AllocationStatus.NONE:

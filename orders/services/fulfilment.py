@@ -9,7 +9,7 @@ from inventory.services import DocumentRef, stock_reserve, stock_ship
 from orders import locks
 from orders.models import LineAllocation, Order, OrderEvent, OrderLine
 from orders.services.allocation import DOCUMENT_TYPE, allocation_refresh
-from orders.services.lifecycle import _move
+from orders.services.moves import _move
 from orders.states import LIFECYCLE, OrderEventKind, OrderStatus
 
 S = OrderStatus

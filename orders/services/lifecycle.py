@@ -6,47 +6,21 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from core.errors import ValidationFailed
-from core.lifecycle import transition
 from orders import locks
-from orders.errors import (
-    ApprovalOfChangedOrder,
-    OrderNotEditable,
-    SelfApprovalRefused,
-    StatusSetByAllocation,
-    StatusSetByFulfilment,
-)
+from orders.errors import OrderNotEditable, StatusSetByAllocation, StatusSetByFulfilment
 from orders.models import Order
+from orders.services.moves import _move
+from orders.services.review import (
+    order_approve,
+    order_reject,
+    order_request_changes,
+    order_review_open,
+    order_submit,
+    review_close,
+)
 from orders.states import ALLOCATION_ONLY, FULFILMENT_ONLY, HOLDABLE, LIFECYCLE, OrderStatus, can_change
 
 S = OrderStatus
-
-
-def _move(
-    order_id: int,
-    to: str,
-    *,
-    actor=None,
-    reason: str = "",
-    data: dict | None = None,
-    expected_version: int | None = None,
-    changes: dict | None = None,
-    locked: Order | None = None,
-) -> tuple[Order, bool]:
-    """The engine's transition for orders (see core.lifecycle.transition).
-
-    Follow-up work (priority scoring, webhooks) listens to the event the engine emits (orders.apps).
-    """
-    return transition(
-        LIFECYCLE,
-        order_id,
-        to,
-        actor=actor,
-        reason=reason,
-        data=data,
-        expected_version=expected_version,
-        changes=changes,
-        locked=locked,
-    )
 
 
 def order_transition(
@@ -73,45 +47,33 @@ def order_transition(
         )
     if to in (S.REJECTED, S.ON_HOLD, S.CANCELLED) and not reason.strip():
         raise ValidationFailed(fields={"reason": [_("Give a reason.")]})
+    # Review moves go through the review (orders.services.review): approval needs the steps' roles, a
+    # submitted order has its rules evaluated; no generic move goes round them. An order on hold only
+    # resumes (or is cancelled), as the table says.
+    current = Order.objects.filter(pk=order_id).values_list("status", flat=True).first()
+    if current == S.ON_HOLD and to != S.CANCELLED:
+        return _move(order_id, to, actor=actor, reason=reason, expected_version=expected_version)[0]
+    if to == S.APPROVED:
+        return order_approve(order_id=order_id, actor=actor, reason=reason, expected_version=expected_version)
+    if to == S.REJECTED:
+        return order_reject(order_id=order_id, actor=actor, reason=reason, expected_version=expected_version)
+    if to == S.IN_REVIEW:
+        return order_start_review(order_id=order_id, actor=actor)
+    if to == S.SUBMITTED:
+        return order_submit(order_id=order_id, actor=actor)
+    if to == S.DRAFT and current in (S.SUBMITTED, S.IN_REVIEW):
+        return order_request_changes(
+            order_id=order_id, actor=actor, reason=reason, expected_version=expected_version
+        )
+    if to == S.CANCELLED:
+        return order_cancel(order_id=order_id, actor=actor, reason=reason, expected_version=expected_version)
     order, _changed = _move(order_id, to, actor=actor, reason=reason, expected_version=expected_version)
     return order
 
 
-def order_submit(*, order_id: int, actor=None) -> Order:
-    """Submit a draft for review. Raises InvalidTransition."""
-    return _move(order_id, S.SUBMITTED, actor=actor)[0]
-
-
 def order_start_review(*, order_id: int, actor=None) -> Order:
-    """Take a submitted order into review. Raises InvalidTransition."""
-    return _move(order_id, S.IN_REVIEW, actor=actor)[0]
-
-
-def order_approve(
-    *, order_id: int, actor=None, reason: str = "", expected_version: int | None = None
-) -> Order:
-    """Approve a submitted or in-review order; enqueues allocation work through `order.approved`.
-
-    An approval is of the version the reviewer saw: with `expected_version` (every screen sends the
-    version it showed), an order changed meanwhile is refused with ApprovalOfChangedOrder (409).
-    Nobody approves an order they entered themselves: SelfApprovalRefused (403).
-    Raises InvalidTransition (409) from any other status; nothing is written on a refusal.
-    """
-    with transaction.atomic():
-        order = locks.order_for_update(order_id)
-        if expected_version is not None and order.version != expected_version and order.status != S.APPROVED:
-            raise ApprovalOfChangedOrder(
-                order_number=order.number, seen=expected_version, current=order.version
-            )
-        own = getattr(actor, "pk", None) is not None and order.created_by_id == actor.pk
-        if own and order.status != S.APPROVED:
-            raise SelfApprovalRefused(order_number=order.number)
-        return _move(order_id, S.APPROVED, actor=actor, reason=reason, locked=order)[0]
-
-
-def order_reject(*, order_id: int, actor=None, reason: str) -> Order:
-    """Reject an order (a reason is required). Raises InvalidTransition, ValidationFailed."""
-    return order_transition(order_id=order_id, to=S.REJECTED, actor=actor, reason=reason)
+    """Open the review of a submitted order now (the rules are evaluated; see order_review_open)."""
+    return order_review_open(order_id=order_id, actor=actor)
 
 
 def order_hold(*, order_id: int, actor=None, reason: str) -> Order:
@@ -139,10 +101,12 @@ def order_cancel(
     """Cancel an order before anything has shipped (a reason is required).
 
     `within`: the statuses this caller may cancel in (a sales rep: BEFORE_APPROVAL), checked under
-    the order's lock; None: wherever the lifecycle allows it.
+    the order's lock; None: wherever the lifecycle allows it. Waiting review steps lapse.
     Raises InvalidTransition (409) once the order is ready to ship or beyond, OrderNotEditable (409)
-    outside `within`.
+    outside `within`, ValidationFailed without a reason.
     """
+    if not reason.strip():
+        raise ValidationFailed(fields={"reason": [_("Give a reason.")]})
     with transaction.atomic():
         if within is not None:
             order = locks.order_for_update(order_id)
@@ -151,11 +115,21 @@ def order_cancel(
                 order.status, status_before_hold=held_from, within=within
             ):
                 raise OrderNotEditable(order=order, by_managers=LIFECYCLE.allows(order, S.CANCELLED))
-        return order_transition(
-            order_id=order_id, to=S.CANCELLED, actor=actor, reason=reason, expected_version=expected_version
+        order, _changed = _move(
+            order_id, S.CANCELLED, actor=actor, reason=reason, expected_version=expected_version
         )
+        review_close(order=order)
+        return order
 
 
 def order_reopen(*, order_id: int, actor=None, reason: str = "") -> Order:
-    """Return a rejected order to draft so it can be corrected and submitted again."""
-    return _move(order_id, S.DRAFT, actor=actor, reason=reason)[0]
+    """Return a rejected order to draft so it can be corrected and submitted again (a new review round).
+
+    Raises InvalidTransition from any other status (a reviewer sends an order under review back with
+    order_request_changes).
+    """
+    with transaction.atomic():
+        order = locks.order_for_update(order_id)
+        if order.status not in (S.REJECTED, S.DRAFT):
+            raise LIFECYCLE.refusal(order, S.DRAFT)
+        return _move(order_id, S.DRAFT, actor=actor, reason=reason, locked=order)[0]

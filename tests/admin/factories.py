@@ -37,7 +37,8 @@ from inventory.tests.factories import (
 )
 from logistics.models import Carrier, Shipment
 from logistics.tests.factories import CarrierFactory, ShipmentFactory
-from orders.models import Order, PriorityFactor
+from orders.models import Order, OrderApproval, PriorityFactor, ReviewRule
+from orders.services import order_review_open
 from orders.tests.factories import make_order, priority_factors
 from pricing.models import CustomerPrice, ShippingRate, TierDiscount
 from pricing.tests.factories import CustomerPriceFactory, ShippingRateFactory, TierDiscountFactory
@@ -107,6 +108,9 @@ BUILDERS = {
     ),
     Order: make_order,
     PriorityFactor: lambda: priority_factors()["urgency"],
+    # The default rule of every install (migration orders 0004); approvals come from opening a review.
+    ReviewRule: lambda: ReviewRule.objects.get(name="Every order"),
+    OrderApproval: lambda: order_review_open(order_id=make_order().pk).approvals.get(),
     Invoice: InvoiceFactory,
     Payment: PaymentFactory,
     TierDiscount: TierDiscountFactory,

@@ -35,8 +35,9 @@ def test_bulk_approve_moves_both_orders_and_writes_their_events(manager, manager
     for order in (first, second):
         order.refresh_from_db()
         assert order.status == S.APPROVED
+        # approving a submitted order opens its review (the default rule: an order manager) and decides it
         event = order.events.get(kind="order.approved")
-        assert (event.from_status, event.to_status, event.actor) == (S.SUBMITTED, S.APPROVED, manager)
+        assert (event.from_status, event.to_status, event.actor) == (S.IN_REVIEW, S.APPROVED, manager)
     assert any(first.number in m and second.number in m for m in _messages(response))
 
 
@@ -103,8 +104,9 @@ def test_transition_actions_are_offered_only_with_their_permission(roles, client
     response = client.get(reverse(CHANGELIST))
 
     offered = set(response.context["cl"].model_admin.get_actions(response.wsgi_request))
-    assert offered == {"hold", "release_hold"}
-    assert 'value="approve"' not in response.content.decode()
+    # finance holds orders, and reviews them where a review rule asks for finance (orders.review_order)
+    assert offered == {"hold", "release_hold", "start_review", "approve", "reject", "request_changes"}
+    assert 'value="cancel"' not in response.content.decode()
 
 
 @pytest.mark.django_db
@@ -128,7 +130,7 @@ def test_change_page_shows_buttons_for_the_allowed_transitions_only(manager_clie
     response = manager_client.get(reverse("admin:orders_order_change", args=[order.pk]))
 
     keys = {link["key"] for link in response.context["transition_links"]}
-    assert keys == {"start_review", "approve", "reject", "hold", "cancel"}
+    assert keys == {"start_review", "approve", "reject", "request_changes", "hold", "cancel"}
 
 
 @pytest.mark.django_db

@@ -150,8 +150,10 @@ def test_the_timeline_lists_events_newest_first():
     kinds = [event["kind"] for event in events]
     assert kinds[0] == "order.approved"
     assert kinds[-2:] == ["order.submitted", "order.created"]
-    assert [event["kind_label"] for event in events][-3:] == ["Approved", "Submitted", "Created"]
-    assert events[0]["from_status"] == S.SUBMITTED
+    # approving a submitted order opens its review first (the rules checked are the seller's own entry)
+    labels = [event["kind_label"] for event in events]
+    assert labels[-4:] == ["Approved", "Review started", "Submitted", "Created"]
+    assert events[0]["from_status"] == S.IN_REVIEW
     assert events[0]["to_status"] == S.APPROVED
     assert events[-1]["actor"] == user.username
 
@@ -400,6 +402,7 @@ def test_the_timeline_names_the_dealers_people_and_shows_the_sellers_as_staff():
     assert [(event["kind"], event["actor"]) for event in events] == [
         ("order.updated", user.username),
         ("order.approved", None),
+        ("order.in_review", None),
         ("order.submitted", "Staff"),
         ("order.created", "Staff"),
     ]

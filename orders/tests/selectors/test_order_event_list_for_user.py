@@ -41,6 +41,7 @@ def test_a_rep_sees_every_entry_and_who_acted(timeline):
         ("order.updated", "Amy Wu"),
         ("order.priority_scored", None),
         ("order.in_review", "li.reviewer"),
+        ("order.review_rules_checked", "li.reviewer"),
         ("order.submitted", "Na Li"),
         ("order.created", "Na Li"),
     ]

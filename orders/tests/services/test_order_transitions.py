@@ -21,10 +21,10 @@ REASON = "because"
 
 EXPECTED = {
     "draft": {"submitted", "cancelled"},
-    "submitted": {"in_review", "approved", "rejected", "on_hold", "cancelled"},
-    "in_review": {"approved", "rejected", "on_hold", "cancelled"},
-    "approved": {"allocated", "in_production", "on_hold", "cancelled"},
-    "allocated": {"in_production", "ready_to_ship", "on_hold", "cancelled"},
+    "submitted": {"in_review", "approved", "rejected", "on_hold", "cancelled", "draft"},
+    "in_review": {"approved", "rejected", "on_hold", "cancelled", "draft"},
+    "approved": {"allocated", "in_production", "on_hold", "cancelled", "in_review"},
+    "allocated": {"in_production", "ready_to_ship", "on_hold", "cancelled", "in_review"},
     "in_production": {"allocated", "ready_to_ship", "on_hold", "cancelled"},
     "ready_to_ship": {"partially_shipped", "shipped", "on_hold"},
     "partially_shipped": {"shipped"},
