@@ -32,7 +32,7 @@ def enqueue_allocation(name: str, *, event_id: str, order_id: int, **payload) ->
 
 
 def enqueue_release(name: str, *, event_id: str, order_id: int, **payload) -> None:
-    """Cancelled: queue the release of whatever stock the order still holds."""
+    """Cancelled, rejected or sent back for changes: queue the release of whatever stock it still holds."""
     from orders.tasks import order_release_stock_task  # noqa: PLC0415
 
     order_release_stock_task.delay(order_id=order_id, event_id=event_id)
@@ -76,5 +76,8 @@ class OrdersConfig(AppConfig):
         events.subscribe("order.released", enqueue_review_open)
         events.subscribe("order.approved", enqueue_allocation)
         events.subscribe("order.released", enqueue_allocation)
-        events.subscribe("order.cancelled", enqueue_release)
+        # A rejection or a request for changes can come after a change sent an allocated order back to
+        # review: its reservations go back to stock then, as on cancel.
+        for name in ("order.cancelled", "order.rejected", "order.changes_requested"):
+            events.subscribe(name, enqueue_release)
         events.subscribe("stock.replenished", enqueue_backorder_retry)

@@ -552,11 +552,18 @@ def _recorded_short(order: Order) -> int:
     )
 
 
+# Where an order holds no stock: it is closed, or back with the dealer (changes requested). An order
+# sent back to review after a change keeps its reservations until review decides.
+HOLDS_NO_STOCK = frozenset({S.CANCELLED, S.REJECTED, S.DRAFT})
+
+
 def order_release_cancelled(*, order_id: int) -> int:
-    """Release what a cancelled order still holds (the `order.cancelled` listener's task)."""
+    """Release what a cancelled, rejected or returned-to-draft order still holds (the task of the
+    `order.cancelled`, `order.rejected` and `order.changes_requested` listener). A no-op for an order in
+    any other status (it moved on again meanwhile), so a late or repeated message releases nothing."""
     with transaction.atomic():
         order = locks.order_for_update(order_id)
-        if order.status != S.CANCELLED:
+        if order.status not in HOLDS_NO_STOCK:
             return 0
         released = order_allocation_release(order_id=order.pk, reason=order.status)
         if not released and order.allocation_status in WAITING:

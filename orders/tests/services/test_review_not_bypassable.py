@@ -8,7 +8,9 @@ import pytest
 
 from core.errors import InvalidTransition
 from crm.roles import ORDER_MANAGER, SALES_DIRECTOR
+from inventory.models import StockLevel
 from inventory.tests.factories import ProductFactory
+from orders import tasks
 from orders.errors import ApprovalRoleRequired, ChangeNeedsReview, OrderNotEditable
 from orders.models import ApprovalStatus, Order, OrderApproval, OrderLine
 from orders.services import (
@@ -17,6 +19,7 @@ from orders.services import (
     order_cancel,
     order_change,
     order_hold,
+    order_reject,
     order_release_hold,
     order_reopen,
     order_request_changes,
@@ -303,3 +306,47 @@ def test_an_order_on_hold_is_not_approved(rules):
 
     with pytest.raises(InvalidTransition):
         order_approve(order_id=order.pk, actor=staff_in(ORDER_MANAGER))
+
+
+@pytest.fixture
+def releases_run(monkeypatch):
+    """The release task queued by the listeners runs at once, here: the order ids it was given."""
+    ran = []
+
+    def delay(**kwargs):
+        ran.append(kwargs["order_id"])
+        tasks.order_release_stock_task(**kwargs)
+
+    monkeypatch.setattr(tasks.order_release_stock_task, "delay", delay)
+    return ran
+
+
+@pytest.mark.parametrize(
+    "decide", [order_reject, order_request_changes], ids=["rejected", "changes_requested"]
+)
+def test_an_order_sent_back_to_review_keeps_its_stock_until_review_turns_it_down(
+    rules, decide, releases_run, django_capture_on_commit_callbacks
+):
+    # given an allocated order grown past the next threshold after approval: back in review
+    order = order_approve(order_id=order_worth(2_000_000).pk, actor=staff_in(ORDER_MANAGER))
+    order = stock_and_allocate(order)
+    line = order.lines.get()
+    product_id = line.product_id
+    changed = order_change(
+        order_id=order.pk,
+        actor=staff_in(ORDER_MANAGER),
+        expected_version=order.version,
+        lines=[LineChange(line_id=line.pk, quantity=3)],
+    )
+    assert changed.status == S.IN_REVIEW
+    # the reservation waits for review's decision
+    assert StockLevel.objects.get(product_id=product_id).reserved == 1
+
+    # when the director turns it down
+    with django_capture_on_commit_callbacks(execute=True):
+        decide(order_id=order.pk, actor=staff_in(SALES_DIRECTOR), reason="too large for this dealer")
+
+    # then its stock goes back, once
+    assert releases_run == [order.pk]
+    assert StockLevel.objects.get(product_id=product_id).reserved == 0
+    assert Order.objects.get(pk=order.pk).allocation_status == "released"
