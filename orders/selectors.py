@@ -18,7 +18,16 @@ from inventory.selectors import (
     warehouse_list_active,
 )
 from orders import priority
-from orders.models import AllocationStatus, LineAllocation, Order, OrderEvent, OrderLine, PriorityFactor
+from orders.models import (
+    AllocationStatus,
+    LineAllocation,
+    Order,
+    OrderApproval,
+    OrderEvent,
+    OrderLine,
+    PriorityFactor,
+)
+from orders.review import review_state
 from orders.states import INTERNAL_KINDS, OPEN, OrderStatus
 
 # Orders whose stock lines have a claim on supply: promised (submitted) and not closed. Drafts
@@ -432,3 +441,8 @@ def order_priority_view(*, order: Order) -> PriorityView:
         for entry in order.priority_breakdown or ()
     ]
     return PriorityView(score=order.priority, rows=rows, total_weight=sum(r.weight for r in rows))
+
+
+def order_review_state(*, order: Order):
+    """Where the order's review stands (orders.review.ReviewState), or None before it opened. One query."""
+    return review_state(OrderApproval.objects.filter(order_id=order.pk))

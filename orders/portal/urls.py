@@ -9,4 +9,5 @@ urlpatterns = [
     path("orders/<str:number>/", views.OrderDetailView.as_view(), name="order-detail"),
     path("orders/<str:number>/edit/", views.OrderEditView.as_view(), name="order-edit"),
     path("orders/<str:number>/cancel/", views.OrderCancelView.as_view(), name="order-cancel"),
+    path("orders/<str:number>/submit/", views.OrderSubmitView.as_view(), name="order-submit"),
 ]

@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.db.models import Count
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -39,8 +40,9 @@ from orders.selectors import (
     order_list_for_dealer,
     order_list_for_rep,
     order_priority_view,
+    order_review_state,
 )
-from orders.services import order_cancel, order_change, order_create, order_quote_request
+from orders.services import order_cancel, order_change, order_create, order_quote_request, order_submit
 from orders.states import BEFORE_APPROVAL, OrderStatus, can_cancel, can_change
 from orders.timeline import event_sentences
 from portal.mixins import BoundFormset, PortalAccessMixin, apply_domain_error
@@ -151,8 +153,16 @@ def _detail_context(request, order, *, cancel_form=None) -> dict:
     events = list(order_event_list_for_user(user=request.user, order=order))
     for event in events:
         event.changes = event_sentences(event)
+    review = order_review_state(order=order)
+    may_submit = order.status == OrderStatus.DRAFT and (own or _reps_order(request.user, order))
     return {
         "order": order,
+        "review": review,
+        # Dealers read the reasons they must act on; approvers' notes on approvals stay the seller's.
+        "review_comments_for": (
+            ("rejected", "changes_requested") if own else ("rejected", "changes_requested", "approved")
+        ),
+        "submit_version": order.version if may_submit else None,
         "lines": lines,
         "line_rows": [(line, stock.get(line.product_id)) for line in lines],
         "show_stock": bool(stock),
@@ -206,6 +216,34 @@ class OrderCancelView(PortalAccessMixin, View):
         # no longer be offered, e.g. because the order moved on meanwhile.
         context["cancel_form"] = form
         return render(request, "portal/orders/detail.html", context)
+
+
+class OrderSubmitView(PortalAccessMixin, View):
+    """A draft (new, or sent back with requested changes) goes to review: the dealer's own order, or a
+    rep's customer's. The button shows only for drafts; order_submit decides, at the version shown."""
+
+    access_check = staticmethod(is_rep_or_dealer)
+    no_access_reason = gettext_lazy("Orders are submitted here by their dealers and sales representatives.")
+    http_method_names = ["post"]
+
+    def post(self, request, number: str):
+        order = access.order_for(request.user, number=number)
+        if not (_own_order(request.user, order) or _reps_order(request.user, order)):
+            raise Http404
+        version = request.POST.get("version", "")
+        try:
+            order_submit(
+                order_id=order.pk,
+                actor=request.user,
+                expected_version=int(version) if version.isdecimal() and len(version) < 10 else None,
+            )
+        except DomainError as exc:
+            messages.error(request, str(exc.message))
+        else:
+            messages.success(
+                request, _("Order %(number)s was submitted for review.") % {"number": order.number}
+            )
+        return redirect("portal:order-detail", number=order.number)
 
 
 class OrderCreateView(PortalAccessMixin, View):
