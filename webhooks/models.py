@@ -11,6 +11,7 @@ from core.models import TimeStampedModel
 class WebhookEventType(models.TextChoices):
     ORDER_APPROVED = "order.approved", "order.approved"
     ORDER_REJECTED = "order.rejected", "order.rejected"
+    ORDER_CHANGES_REQUESTED = "order.changes_requested", "order.changes_requested"
     ORDER_ALLOCATED = "order.allocated", "order.allocated"
     ORDER_BACKORDERED = "order.backordered", "order.backordered"
     ORDER_SHIPPED = "order.shipped", "order.shipped"

@@ -21,6 +21,7 @@ E = WebhookEventType
 ORDER_EVENTS = {
     E.ORDER_APPROVED,
     E.ORDER_REJECTED,
+    E.ORDER_CHANGES_REQUESTED,
     E.ORDER_ALLOCATED,
     E.ORDER_BACKORDERED,
     E.ORDER_SHIPPED,
@@ -30,7 +31,7 @@ ORDER_EVENTS = {
 INVOICE_EVENTS = {E.INVOICE_ISSUED, E.INVOICE_OVERDUE}
 SHIPMENT_EVENTS = {E.SHIPMENT_TRACKING_UPDATED}
 # Events whose reason (given by staff on the transition) is passed on to the dealer.
-REASONED_ORDER_EVENTS = {E.ORDER_REJECTED: "rejected", E.ORDER_CANCELLED: "cancelled"}
+REASONED_ORDER_EVENTS = {E.ORDER_REJECTED, E.ORDER_CHANGES_REQUESTED, E.ORDER_CANCELLED}
 ORDER_STAMPS = (
     "submitted_at",
     "approved_at",
@@ -102,10 +103,9 @@ def _order_event(event_type: str, payload: dict) -> dict | None:
         return None
     data = {"order": _order_data(order)}
     if event_type in REASONED_ORDER_EVENTS:
-        status = REASONED_ORDER_EVENTS[event_type]
+        # The timeline entry of that decision (its kind is the event's name), the latest if repeated.
         data["reason"] = (
-            order_event_list(order=order).filter(to_status=status).values_list("note", flat=True).first()
-            or ""
+            order_event_list(order=order).filter(kind=event_type).values_list("note", flat=True).first() or ""
         )
     if event_type == E.ORDER_BACKORDERED:
         # The shortfall is announced by inventory allocation; pass it on as it was given.

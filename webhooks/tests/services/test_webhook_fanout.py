@@ -3,7 +3,7 @@ import uuid
 import pytest
 
 from crm.tests.factories import CustomerFactory
-from orders.services import order_approve, order_reject
+from orders.services import order_approve, order_reject, order_request_changes
 from orders.tests.factories import make_order
 from webhooks import tasks
 from webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEventType
@@ -67,6 +67,22 @@ def test_an_endpoint_with_no_event_types_gets_every_event(
     assert delivery.event_type == "order.rejected"
     assert delivery.payload["data"]["reason"] == "Credit hold"
     assert enqueued == [delivery.pk]
+
+
+@pytest.mark.django_db
+def test_a_request_for_changes_reaches_the_dealer_with_what_to_change(
+    eager_celery, enqueued, django_capture_on_commit_callbacks
+):
+    order = make_order()
+    endpoint = WebhookEndpointFactory(customer=order.customer, event_types=[E.ORDER_CHANGES_REQUESTED])
+
+    with django_capture_on_commit_callbacks(execute=True):
+        order_request_changes(order_id=order.pk, reason="Split the delivery over two dates")
+
+    delivery = WebhookDelivery.objects.get(endpoint=endpoint)
+    assert delivery.event_type == "order.changes_requested"
+    assert delivery.payload["data"]["reason"] == "Split the delivery over two dates"
+    assert delivery.payload["data"]["order"]["status"] == "draft"
 
 
 @pytest.mark.django_db
