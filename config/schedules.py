@@ -19,6 +19,11 @@ BEAT_SCHEDULE = {
         "task": "core.tasks.outbox_purge_task",
         "schedule": timedelta(hours=1),
     },
+    # Notification e-mails the after-commit path missed, and retries of failed ones (with backoff).
+    "core-send-notifications": {
+        "task": "core.tasks.notifications_send_due_task",
+        "schedule": timedelta(minutes=1),
+    },
     # Expired browser sessions (core.sessions): what `manage.py clearsessions` does.
     "core-clear-expired-sessions": {
         "task": "core.tasks.session_clear_expired_task",

@@ -146,3 +146,66 @@ class ProcessedEvent(models.Model):
 
     def __str__(self):
         return f"{self.handler}:{self.event_id}"
+
+
+class MailStatus(models.TextChoices):
+    NONE = "none", _("No e-mail")
+    PENDING = "pending", _("Waiting to be sent")
+    SENDING = "sending", _("Being sent")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+
+
+class Notification(models.Model):
+    """One notice to one recipient (a user: in-app and e-mail; an external address: e-mail only).
+
+    Written by `core.notifications.notify` in the transaction of the decision it announces; the
+    e-mail leaves after commit (core.notifications.notification_send). `(key, recipient)` is unique:
+    whoever calls twice for the same fact (a retried task, two overlapping runs) notifies once.
+    """
+
+    key = models.CharField(_("key"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=64, db_index=True)
+    # "user:<id>" or "mail:<address>": the uniqueness of a notice per person.
+    recipient = models.CharField(_("recipient"), max_length=270)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="notifications",
+        verbose_name=_("user"),
+    )
+    email = models.EmailField(_("e-mail"), blank=True)
+    context = models.JSONField(_("context"), default=dict, blank=True, encoder=DjangoJSONEncoder)
+    link = models.CharField(_("link"), max_length=300, blank=True)
+    language = models.CharField(_("language"), max_length=10)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+    mail_status = models.CharField(
+        _("e-mail"), max_length=10, choices=MailStatus.choices, default=MailStatus.PENDING
+    )
+    mail_attempts = models.PositiveSmallIntegerField(_("e-mail attempts"), default=0)
+    mail_claimed_at = models.DateTimeField(_("e-mail claimed at"), null=True, blank=True)
+    mail_next_attempt_at = models.DateTimeField(_("next e-mail attempt"), null=True, blank=True)
+    mail_sent_at = models.DateTimeField(_("e-mail sent at"), null=True, blank=True)
+    mail_error = models.TextField(_("last e-mail error"), blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["key", "recipient"], name="core_notification_once"),
+        ]
+        indexes = [
+            models.Index(fields=["user", "read_at"], name="core_notification_unread_idx"),
+            models.Index(
+                fields=["mail_next_attempt_at", "id"],
+                condition=models.Q(mail_status__in=["pending", "sending"]),
+                name="core_notification_mail_due_idx",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} → {self.recipient}"

@@ -1,5 +1,6 @@
 from celery import shared_task
 
+from core.notifications import notification_send, notifications_send_due
 from core.outbox import outbox_purge, outbox_relay
 from core.services import session_clear_expired
 from core.sweeps import sweep_continue
@@ -20,3 +21,15 @@ def outbox_purge_task(batch: int = 1000):
 def session_clear_expired_task():
     """Purge expired browser sessions (ASVS 3.3.1, 8.3.8); `manage.py clearsessions` on a schedule."""
     session_clear_expired()
+
+
+@shared_task(ignore_result=True)
+def notification_send_task(key: str, event_id: str | None = None):
+    """Send the e-mails of one fact's notices (after the commit that wrote them)."""
+    notification_send(key=key)
+
+
+@shared_task(ignore_result=True)
+def notifications_send_due_task(after: int | None = None, batch: int = 100):
+    """Sweep: e-mails the fast path missed, and retries of failed ones once their backoff is over."""
+    sweep_continue(notifications_send_due_task, notifications_send_due(after=after, batch=batch), batch=batch)

@@ -1,4 +1,4 @@
-"""The portal shell's routes: log in and out, reset a forgotten password, pick a language.
+"""The portal shell's routes: log in and out, reset a forgotten password, pick a language, notices.
 
 The home page is routed by config/portal_urls.py, which hands it the panels of the apps that know
 the user's roles, and includes these patterns and every app's portal/urls.py.
@@ -7,7 +7,7 @@ the user's roles, and includes these patterns and every app's portal/urls.py.
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from portal import views
+from portal import notifications, views
 
 urlpatterns = [
     path(
@@ -25,4 +25,7 @@ urlpatterns = [
     ),
     path("password-reset/done/", views.PasswordResetCompleteView.as_view(), name="password-reset-complete"),
     path("language/", views.LanguageView.as_view(), name="language"),
+    path("notifications/", notifications.NotificationListView.as_view(), name="notification-list"),
+    path("notifications/read/", notifications.NotificationReadView.as_view(), name="notification-read"),
+    path("notifications/unread/", notifications.NotificationUnreadView.as_view(), name="notification-unread"),
 ]

@@ -93,7 +93,7 @@ NEW = {
     ('axes', 'accessfailurelog'), ('inventory', 'stockmovement'),
     ('inventory', 'stocktransfer'), ('inventory', 'stocktransferline'), ('inventory', 'stocktransferevent'),
     ('inventory', 'stockalert'), ('inventory', 'expectedreceipt'), ('inventory', 'warehouseshippingcost'),
-    ('orders', 'lineallocation'),
+    ('orders', 'lineallocation'), ('core', 'notification'),
 }
 def moved(label, model):
     return MOVED.get((label, model), label)

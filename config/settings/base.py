@@ -222,6 +222,8 @@ STOCK_ALERT_LEAD_TIME_DAYS = int(env("STOCK_ALERT_LEAD_TIME_DAYS", "14"))
 ATP_TRANSFER_DAYS = int(env("ATP_TRANSFER_DAYS", "3"))
 
 # Email.
+# Where links in e-mails point (notifications are sent by workers, outside any request).
+SITE_BASE_URL = env("SITE_BASE_URL", "http://127.0.0.1:8000")
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(env("EMAIL_PORT", "25"))

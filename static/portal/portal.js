@@ -2,6 +2,20 @@
 (function () {
   "use strict";
 
+  // The unread-notices badge: fetched after load, so no page pays a query for it.
+  var badge = document.querySelector("[data-unread-count]");
+  if (badge && window.fetch) {
+    fetch(badge.getAttribute("data-unread-count"), { credentials: "same-origin" })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (data) {
+        if (data && data.unread > 0) {
+          badge.textContent = data.unread > 99 ? "99+" : String(data.unread);
+          badge.hidden = false;
+        }
+      })
+      .catch(function () {});
+  }
+
   document.addEventListener("change", function (event) {
     if (event.target.matches("select[data-autosubmit]")) {
       event.target.form.submit();

@@ -4,9 +4,11 @@ The rows come from each app's own factories (`<app>/tests/factories.py`); what i
 admin's own need: a builder per model, and the rows that have no factory.
 """
 
+from django.contrib.auth import get_user_model
+
 from analytics.models import DailySales
 from analytics.tests.factories import DailySalesFactory
-from core.models import OutboxEvent, Sequence
+from core.models import Notification, OutboxEvent, Sequence
 from crm.models import Address, Contact, Customer
 from crm.tests.factories import AddressFactory, ContactFactory, CustomerFactory, UserFactory
 from finance.models import Invoice, Payment
@@ -53,6 +55,23 @@ def _stock_alert() -> StockAlert:
     return StockAlert.objects.get(product=level.product, warehouse=level.warehouse)
 
 
+def _notification() -> Notification:
+    """A notice of the signed-in manager's own (staff see only theirs), whose e-mail failed."""
+    user = get_user_model().objects.filter(username="manager").first() or UserFactory(is_staff=True)
+    return Notification.objects.create(
+        key="order.approved:1",
+        kind="order.approved",
+        recipient=f"user:{user.pk}",
+        user=user,
+        email=user.email,
+        context={"order_number": "SO-1"},
+        language="en",
+        mail_status="failed",
+        mail_attempts=6,
+        mail_error="SMTPRecipientsRefused: 550",
+    )
+
+
 BUILDERS = {
     Sequence: lambda: Sequence.objects.create(name="order:2026", value=3),
     OutboxEvent: lambda: OutboxEvent.objects.create(
@@ -63,6 +82,7 @@ BUILDERS = {
         attempts=2,
         last_error="OperationalError: broker unreachable",
     ),
+    Notification: _notification,
     # A token exists only through its service: the plain key is never stored.
     ApiToken: lambda: api_token_create(user=UserFactory(), name="ERP")[0],
     IdempotencyKey: lambda: IdempotencyKey.objects.create(
