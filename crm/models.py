@@ -121,6 +121,7 @@ class Customer(TimeStampedModel):
         verbose_name = _("customer")
         verbose_name_plural = _("customers")
         ordering = ["name"]
+        permissions = [("credit_hold_customer", _("Can put customers on credit hold and release them"))]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(credit_limit__gte=0), name="crm_customer_credit_limit_gte_0"

@@ -175,7 +175,7 @@ def _customer_for_update(customer_id: int) -> Customer:
     return customer
 
 
-def _notify_credit_staff(customer: Customer, *, kind: str, key: str, actor, context: dict) -> None:
+def _notify_credit_staff(customer: Customer, *, kind: str, key: str, actor, context: dict, link: str) -> None:
     """Tell the customer's rep and the Finance group (not the person who acted) about a credit change."""
     users = set(user_ids_in_role(FINANCE))
     if customer.sales_rep_id:
@@ -187,19 +187,20 @@ def _notify_credit_staff(customer: Customer, *, kind: str, key: str, actor, cont
             key=key,
             users=sorted(users),
             context={"customer_code": customer.code, "customer_name": customer.name, **context},
-            link=reverse("admin:crm_customer_change", args=[customer.pk]),
+            link=link or reverse("admin:crm_customer_change", args=[customer.pk]),
         )
 
 
 def customer_set_credit_hold(
-    *, customer_id: int, reason: str, actor=None, data: dict | None = None
+    *, customer_id: int, reason: str, actor=None, data: dict | None = None, link: str = ""
 ) -> tuple[Customer, bool]:
     """Put a customer on credit hold: new orders need finance's release (orders' review rules read
     `credit_hold`). Finance does it by hand, or collections after the last reminder level.
 
     A customer already on hold is returned unchanged (False): the first hold's reason and date stand.
     Side effects: `credit_hold`, its reason and date; a `customer.credit_hold_set` timeline entry (with
-    `data`); a `customer.credit_hold` notification to the customer's rep and the Finance group.
+    `data`); a `customer.credit_hold` notification to the customer's rep and the Finance group (but
+    the actor), pointing to `link` (default: the customer's admin page).
     Raises ValidationFailed without a reason (or one over 200 characters), NotFound; nothing is written then.
     """
     reason = _hold_reason(reason)
@@ -219,11 +220,14 @@ def customer_set_credit_hold(
             key=f"customer.credit_hold:{event.pk}",
             actor=actor,
             context={"reason": reason, "automatic": actor is None},
+            link=link,
         )
     return customer, True
 
 
-def customer_release_credit_hold(*, customer_id: int, reason: str, actor=None) -> tuple[Customer, bool]:
+def customer_release_credit_hold(
+    *, customer_id: int, reason: str, actor=None, link: str = ""
+) -> tuple[Customer, bool]:
     """Release a customer's credit hold (finance). A customer not on hold is returned unchanged (False).
 
     Collections does not hold the customer again for the invoices that led to this hold; a later
@@ -253,6 +257,7 @@ def customer_release_credit_hold(*, customer_id: int, reason: str, actor=None) -
             key=f"customer.credit_hold_released:{event.pk}",
             actor=actor,
             context={"reason": reason},
+            link=link,
         )
     return customer, True
 
