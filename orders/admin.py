@@ -37,7 +37,8 @@ from core.admin_mixins import (
 )
 from core.errors import InvalidTransition, ValidationFailed
 from crm.models import Address, Customer
-from orders import admin_substitutes, services
+from orders import admin_screen, admin_substitutes, services
+from orders.admin_screen import OrderReviewScreenMixin
 from orders.admin_substitutes import OrderSubstitutesAdminMixin
 from orders.models import Channel, Order, OrderEvent, OrderLine
 from orders.selectors import order_allocation_view
@@ -415,7 +416,13 @@ STAMP_FIELDS = tuple(LIFECYCLE.stamps.values())
 
 
 @admin.register(Order)
-class OrderAdmin(OrderSubstitutesAdminMixin, DomainErrorAdminMixin, ServiceAddViewMixin, admin.ModelAdmin):
+class OrderAdmin(
+    OrderReviewScreenMixin,
+    OrderSubstitutesAdminMixin,
+    DomainErrorAdminMixin,
+    ServiceAddViewMixin,
+    admin.ModelAdmin,
+):
     form = OrderChangeForm
     add_form = OrderCreateForm
     add_form_takes_admin_site = True
@@ -675,19 +682,24 @@ class OrderAdmin(OrderSubstitutesAdminMixin, DomainErrorAdminMixin, ServiceAddVi
             external_reference=data["external_reference"] if "external_reference" in changed else None,
         )
 
+    def transition_links(self, request, obj: Order) -> list[dict]:
+        """The moves this user may offer on `obj` now (display only: the service is the gate)."""
+        return [
+            {
+                "label": t.label,
+                "key": t.key,
+                # The version this page shows travels with the button: the move is of what was seen.
+                "url": reverse("admin:orders_order_transition", args=[obj.pk, t.key])
+                + f"?version={obj.version}",
+            }
+            for t in TRANSITIONS
+            if t.is_offered(obj) and request.user.has_perm(t.permission)
+        ]
+
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None:
-            context["transition_links"] = [
-                {
-                    "label": t.label,
-                    "key": t.key,
-                    # The version this page shows travels with the button: the move is of what was seen.
-                    "url": reverse("admin:orders_order_transition", args=[obj.pk, t.key])
-                    + f"?version={obj.version}",
-                }
-                for t in TRANSITIONS
-                if t.is_offered(obj) and request.user.has_perm(t.permission)
-            ]
+            context["transition_links"] = self.transition_links(request, obj)
+            context["review_url"] = admin_screen.review_url(obj)
         return super().render_change_form(
             request, context, add=add, change=change, form_url=form_url, obj=obj
         )

@@ -9,7 +9,14 @@ from django.utils.translation import gettext as _
 from core.errors import NotFound
 from crm.selectors import customer_list_for_user, is_dealer, is_sales_rep
 from inventory import allocation as planner
-from inventory.selectors import Substitute, product_substitutes
+from inventory.selectors import (
+    Substitute,
+    atp_promise,
+    atp_timeline,
+    product_substitutes,
+    stock_available,
+    warehouse_list_active,
+)
 from orders.models import AllocationStatus, LineAllocation, Order, OrderEvent, OrderLine
 from orders.states import INTERNAL_KINDS, OPEN, OrderStatus
 
@@ -303,3 +310,66 @@ def order_backorder_substitutes(*, order: Order, limit: int = 5) -> list[Backord
         )
         for line in lines
     ]
+
+
+# --- the order manager's review screen ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReviewLine:
+    """One line as a reviewer needs it: what is asked, where stock is now, and when it can leave."""
+
+    line: OrderLine
+    stock: list[tuple[str, int]]  # (warehouse code, available now) for every active warehouse
+    reserved: list[tuple[str, int]]  # (warehouse code, units reserved for this line and not shipped)
+    promise: object  # inventory.selectors.AtpPromise: date, covered by supply, ready now
+
+    @property
+    def short_now(self) -> bool:
+        held = sum(units for _code, units in self.reserved)
+        still_needed = self.line.quantity - self.line.quantity_shipped - held
+        return self.line.from_stock and still_needed > sum(units for _c, units in self.stock)
+
+
+def order_review_lines(*, order: Order, today=None) -> list[ReviewLine]:
+    """Each line with stock per active warehouse, its reservations and its available-to-promise date.
+
+    The date follows intake's rule (inventory.selectors.atp_timeline): demand of orders submitted
+    before this one comes first, what is already reserved for this line is ready now. A bounded
+    number of queries: lines, warehouses, stock, reservations, committed demand, incoming supply.
+    """
+    lines = list(OrderLine.objects.filter(order_id=order.pk).select_related("product").order_by("position"))
+    product_ids = sorted({line.product_id for line in lines})
+    warehouses = list(warehouse_list_active())
+    available = stock_available(product_ids=product_ids)
+    reserved: dict[int, list[tuple[str, int]]] = {}
+    for row in line_allocations_held(order_id=order.pk):
+        reserved.setdefault(row.line_id, []).append((row.warehouse.code, row.quantity - row.quantity_shipped))
+    committed = order_stock_committed(
+        product_ids=product_ids, exclude_order_id=order.pk, submitted_before=order.submitted_at
+    )
+    timeline = atp_timeline(product_ids=product_ids, committed=committed, today=today)
+    taken: dict[int, int] = {}
+    result = []
+    for line in lines:
+        held = sum(units for _code, units in reserved.get(line.pk, []))
+        wanted = max(0, line.quantity - line.quantity_shipped - held)
+        promise = atp_promise(
+            product=line.product,
+            quantity=wanted,
+            steps=timeline.get(line.product_id, []),
+            taken=taken.get(line.product_id, 0),
+            custom_build=not line.from_stock,
+            today=today,
+        )
+        if promise.covered:
+            taken[line.product_id] = taken.get(line.product_id, 0) + wanted
+        result.append(
+            ReviewLine(
+                line=line,
+                stock=[(w.code, available.get(line.product_id, {}).get(w.pk, 0)) for w in warehouses],
+                reserved=reserved.get(line.pk, []),
+                promise=promise,
+            )
+        )
+    return result
