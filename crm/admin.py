@@ -5,9 +5,8 @@ from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.sites.shortcuts import get_current_site
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from core.admin_mixins import DomainErrorAdminMixin, ReasonActionForm, TimelineInline, action_reason
 from crm.models import Address, Contact, Customer, CustomerCreditEvent
@@ -105,11 +104,15 @@ class CustomerAdmin(DomainErrorAdminMixin, admin.ModelAdmin):
     def has_credit_hold_permission(self, request):
         return request.user.has_perm("crm.credit_hold_customer")
 
-    @admin.action(description=_("Put selected customers on credit hold (reason)"), permissions=["credit_hold"])
+    @admin.action(
+        description=_("Put selected customers on credit hold (reason)"), permissions=["credit_hold"]
+    )
     def set_credit_hold(self, request, queryset):
         self._each_hold(request, queryset, customer_set_credit_hold, gettext("Credit hold"))
 
-    @admin.action(description=_("Release the credit hold of selected customers (reason)"), permissions=["credit_hold"])
+    @admin.action(
+        description=_("Release the credit hold of selected customers (reason)"), permissions=["credit_hold"]
+    )
     def release_credit_hold(self, request, queryset):
         self._each_hold(request, queryset, customer_release_credit_hold, gettext("Release credit hold"))
 
@@ -126,12 +129,14 @@ class CustomerAdmin(DomainErrorAdminMixin, admin.ModelAdmin):
                 (done if result[1] else skipped).append(code)
         if done:
             messages.success(
-                request, gettext("%(action)s: done (%(items)s).") % {"action": label, "items": ", ".join(done)}
+                request,
+                gettext("%(action)s: done (%(items)s).") % {"action": label, "items": ", ".join(done)},
             )
         if skipped:
             messages.warning(
                 request,
-                gettext("%(action)s: nothing to do (%(items)s).") % {"action": label, "items": ", ".join(skipped)},
+                gettext("%(action)s: nothing to do (%(items)s).")
+                % {"action": label, "items": ", ".join(skipped)},
             )
 
 

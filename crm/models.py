@@ -235,7 +235,9 @@ class CustomerCreditEvent(TimelineEvent):
     class Meta(TimelineEvent.Meta):
         verbose_name = _("credit event")
         verbose_name_plural = _("credit events")
-        indexes = [models.Index(fields=["customer", "-created_at", "-id"], name="crm_credit_event_customer_idx")]
+        indexes = [
+            models.Index(fields=["customer", "-created_at", "-id"], name="crm_credit_event_customer_idx")
+        ]
 
     def __str__(self):
         return f"{self.customer_id} {self.kind_label}"

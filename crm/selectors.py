@@ -146,7 +146,9 @@ class CreditCheck:
         return not (self.over_limit or self.overdue_too_long or self.on_hold)
 
 
-def customer_credit_check(*, customer: Customer, extra_amount=ZERO, today: dt.date | None = None) -> CreditCheck:
+def customer_credit_check(
+    *, customer: Customer, extra_amount=ZERO, today: dt.date | None = None
+) -> CreditCheck:
     """Check an order of `extra_amount` against the customer's credit limit, overdue invoices and hold.
 
     Reads the customer row as given (no query). The exposure finance keeps already includes the

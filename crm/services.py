@@ -76,7 +76,13 @@ class CreditPosition:
         }
 
 
-CREDIT_POSITION_FIELDS = ("receivables_open", "orders_uninvoiced", "overdue_balance", "overdue_since", "credit_exposure")
+CREDIT_POSITION_FIELDS = (
+    "receivables_open",
+    "orders_uninvoiced",
+    "overdue_balance",
+    "overdue_since",
+    "credit_exposure",
+)
 
 
 def _checked(position: CreditPosition) -> dict:
@@ -249,7 +255,10 @@ def customer_release_credit_hold(
             customer=customer,
             actor=actor,
             note=reason,
-            data={"held_for": held["reason"], "held_since": held["since"].isoformat() if held["since"] else None},
+            data={
+                "held_for": held["reason"],
+                "held_since": held["since"].isoformat() if held["since"] else None,
+            },
         )
         _notify_credit_staff(
             customer,

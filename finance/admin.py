@@ -152,7 +152,9 @@ class InvoiceAdmin(DomainErrorAdminMixin, ServiceDocumentAdminMixin, ServiceAddV
         if reason is not None:
             self._each_flag(request, queryset, services.invoice_dispute, _("Dispute"), reason)
 
-    @admin.action(description=gettext_lazy("Resolve the dispute of selected invoices (reason)"), permissions=["write"])
+    @admin.action(
+        description=gettext_lazy("Resolve the dispute of selected invoices (reason)"), permissions=["write"]
+    )
     def resolve_dispute(self, request, queryset):
         reason = action_reason(request, label=_("Resolve dispute"), required=True)
         if reason is not None:
@@ -168,10 +170,13 @@ class InvoiceAdmin(DomainErrorAdminMixin, ServiceDocumentAdminMixin, ServiceAddV
             if ok:
                 (done if result[1] else skipped).append(number)
         if done:
-            messages.success(request, _("%(action)s: done (%(items)s).") % {"action": label, "items": ", ".join(done)})
+            messages.success(
+                request, _("%(action)s: done (%(items)s).") % {"action": label, "items": ", ".join(done)}
+            )
         if skipped:
             messages.warning(
-                request, _("%(action)s: nothing to do (%(items)s).") % {"action": label, "items": ", ".join(skipped)}
+                request,
+                _("%(action)s: nothing to do (%(items)s).") % {"action": label, "items": ", ".join(skipped)},
             )
 
 

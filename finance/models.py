@@ -179,7 +179,9 @@ class DunningLevel(models.Model):
         validators=[MinValueValidator(1)],
         help_text=_("Sent when an unpaid invoice is this many days past its due date."),
     )
-    tone = models.CharField(_("tone"), max_length=10, choices=DunningTone.choices, default=DunningTone.FRIENDLY)
+    tone = models.CharField(
+        _("tone"), max_length=10, choices=DunningTone.choices, default=DunningTone.FRIENDLY
+    )
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -199,11 +201,16 @@ class DunningLevel(models.Model):
         others = DunningLevel.objects.exclude(pk=self.pk)
         if self.level is None or self.days_overdue is None:
             return
-        if others.filter(level__lt=self.level, days_overdue__gte=self.days_overdue).exists() or others.filter(
-            level__gt=self.level, days_overdue__lte=self.days_overdue
-        ).exists():
+        if (
+            others.filter(level__lt=self.level, days_overdue__gte=self.days_overdue).exists()
+            or others.filter(level__gt=self.level, days_overdue__lte=self.days_overdue).exists()
+        ):
             raise ValidationError(
-                {"days_overdue": _("A higher level must be sent later: the days overdue must rise with the level.")}
+                {
+                    "days_overdue": _(
+                        "A higher level must be sent later: the days overdue must rise with the level."
+                    )
+                }
             )
 
 

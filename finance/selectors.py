@@ -149,7 +149,13 @@ def ageing_by_customer(
     sums = _bucket_sums(today)
     rows = (
         _open_invoices(customers)
-        .values("customer_id", "customer__code", "customer__name", "customer__sales_rep_id", "customer__credit_hold")
+        .values(
+            "customer_id",
+            "customer__code",
+            "customer__name",
+            "customer__sales_rep_id",
+            "customer__credit_hold",
+        )
         .annotate(**sums)
     )
     rows = rows.annotate(overdue=ExpressionWrapper(F("amount") - F(AgeingBucket.CURRENT), output_field=MONEY))

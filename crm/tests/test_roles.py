@@ -33,7 +33,7 @@ def _group_perms(name: str) -> set[str]:
 
 
 ORDERS = ("order", "orderline", "orderevent")
-CRM = ("customer", "contact", "address")
+CRM = ("customer", "contact", "address", "customercreditevent")
 INVENTORY = (
     "category",
     "product",
@@ -48,7 +48,7 @@ INVENTORY = (
     "expectedreceipt",
 )
 TRANSFERS = {"inventory.ship_stocktransfer", "inventory.receive_stocktransfer"}
-FINANCE = ("invoice", "payment")
+FINANCE = ("invoice", "payment", "dunninglevel", "invoicereminder")
 PRICING = ("tierdiscount", "customerprice", "shippingrate")
 PRODUCTION = ("plant", "workorder")
 LOGISTICS = ("carrier", "shipment", "shipmentline", "trackingevent")
@@ -100,7 +100,8 @@ EXPECTED = {
         | {"orders.hold_order"}
         | _perms("finance", FINANCE, VAC)
         | _perms("pricing", PRICING, VAC)
-        | {"crm.view_customer", "crm.change_customer"}
+        | {"crm.view_customer", "crm.change_customer", "crm.view_customercreditevent"}
+        | {"crm.credit_hold_customer"}
     ),
     "Dealer": set(),
 }

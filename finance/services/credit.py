@@ -50,7 +50,11 @@ def _invoice_figures(customer_ids: list[int] | None) -> dict[int, dict]:
         .annotate(
             receivables=Sum(F("total") - F("amount_paid"), output_field=MONEY),
             overdue=Sum(
-                Case(When(**overdue, then=F("total") - F("amount_paid")), default=Value(ZERO), output_field=MONEY)
+                Case(
+                    When(**overdue, then=F("total") - F("amount_paid")),
+                    default=Value(ZERO),
+                    output_field=MONEY,
+                )
             ),
             overdue_since=Min(Case(When(**overdue, then=F("due_date")))),
         )
@@ -74,7 +78,8 @@ def _uninvoiced_figures(customer_ids: list[int] | None) -> dict[int, object]:
     rows = (
         orders.annotate(
             uninvoiced=Greatest(
-                F("total") - Coalesce(Subquery(invoiced, output_field=MONEY), Value(ZERO), output_field=MONEY),
+                F("total")
+                - Coalesce(Subquery(invoiced, output_field=MONEY), Value(ZERO), output_field=MONEY),
                 Value(ZERO),
                 output_field=MONEY,
             )
@@ -92,7 +97,7 @@ def credit_positions_compute(*, customer_ids: Iterable[int] | None = None) -> di
     ids = None if customer_ids is None else list(customer_ids)
     invoices, orders = _invoice_figures(ids), _uninvoiced_figures(ids)
     positions = {}
-    for customer_id in (set(ids) if ids is not None else set(invoices) | set(orders)):
+    for customer_id in set(ids) if ids is not None else set(invoices) | set(orders):
         figures = invoices.get(customer_id, {})
         positions[customer_id] = CreditPosition(
             receivables_open=figures.get("receivables") or ZERO,
@@ -118,7 +123,7 @@ def credit_position_refresh(*, customer_id: int) -> CreditPosition:
 
 
 def order_credit_refresh(*, order_id: int) -> CreditPosition | None:
-    """Refresh the credit position of an order's customer (after an order event). None if the order is gone."""
+    """Refresh the credit position of an order's customer, after an order event (None: order gone)."""
     customer_id = Order.objects.filter(pk=order_id).values_list("customer_id", flat=True).first()
     if customer_id is None:
         return None

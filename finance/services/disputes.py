@@ -55,7 +55,13 @@ def invoice_dispute(*, invoice_id: int, reason: str, actor=None) -> tuple[Invoic
         invoice.is_disputed, invoice.disputed_at, invoice.dispute_reason = True, timezone.now(), reason
         invoice.dispute_resolved_at = None
         invoice.save(
-            update_fields=["is_disputed", "disputed_at", "dispute_reason", "dispute_resolved_at", "updated_at"]
+            update_fields=[
+                "is_disputed",
+                "disputed_at",
+                "dispute_reason",
+                "dispute_resolved_at",
+                "updated_at",
+            ]
         )
         InvoiceEvent.record(invoice=invoice, kind=InvoiceEventKind.DISPUTED, actor=actor, note=reason)
         credit_position_refresh(customer_id=invoice.customer_id)

@@ -132,7 +132,11 @@ def _remind(invoice_ids: list[int], levels: Sequence[DunningLevel], today: dt.da
         )
         timeline.append(
             InvoiceEvent(
-                invoice=invoice, kind=InvoiceEventKind.REMINDER_SENT, note=d.level.name, data=summary, created_at=now
+                invoice=invoice,
+                kind=InvoiceEventKind.REMINDER_SENT,
+                note=d.level.name,
+                data=summary,
+                created_at=now,
             )
         )
         customer_log.append(
@@ -190,7 +194,9 @@ def _remind_batch(invoice_ids: list[int], levels: Sequence[DunningLevel], today:
         if len(invoice_ids) == 1:
             logger.exception("dunning: the reminder of invoice %s failed", invoice_ids[0])
             return 0
-        logger.exception("dunning: a batch of %d invoices failed; sending invoice by invoice", len(invoice_ids))
+        logger.exception(
+            "dunning: a batch of %d invoices failed; sending invoice by invoice", len(invoice_ids)
+        )
         return sum(_remind_batch([invoice_id], levels, today, link) for invoice_id in invoice_ids)
 
 
@@ -273,9 +279,7 @@ def _hold_customer(
     return int(changed)
 
 
-def dunning_run(
-    *, today: dt.date | None = None, after: int | None = None, batch: int | None = None
-) -> Sweep:
+def dunning_run(*, today: dt.date | None = None, after: int | None = None, batch: int | None = None) -> Sweep:
     """Sweep: send the due reminders of up to `batch` invoices (primary-key order, from the cursor
     `after`); once the last batch is done, put on credit hold the customers past the final level.
 

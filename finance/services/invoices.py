@@ -20,8 +20,8 @@ from core.money import ZERO, quantize_money
 from core.services import sequence_next
 from core.sweeps import Sweep
 from finance import locks
-from finance.services.credit import credit_position_refresh
 from finance.models import Invoice, InvoiceEvent, Payment
+from finance.services.credit import credit_position_refresh
 from finance.states import LIFECYCLE, OPEN, InvoiceEventKind, InvoiceStatus
 from orders.states import OrderStatus
 
@@ -175,7 +175,8 @@ def invoice_mark_overdue(*, invoice_id: int, today: dt.date | None = None, actor
     """Mark an issued or partially paid invoice overdue once its due date has passed.
 
     An invoice already overdue is returned unchanged. Side effects: `invoice.overdue` (timeline and
-    domain event), the customer's credit position (overdue balance and age). Raises InvalidTransition / Conflict `invoice_not_due` (409).
+    domain event), the customer's credit position (overdue balance and age).
+    Raises InvalidTransition / Conflict `invoice_not_due` (409).
     """
     today = today or timezone.localdate()
     with transaction.atomic():
