@@ -75,7 +75,8 @@ def test_dispute_actions_need_a_reason_and_go_through_the_service(finance_client
         url, {"action": "dispute", "index": 0, "reason": "", "_selected_action": [invoice.pk]}
     )
     invoice.refresh_from_db()
-    assert refused.status_code == 302 and invoice.is_disputed is False
+    assert refused.status_code == 302
+    assert invoice.is_disputed is False
 
     finance_client.post(
         url, {"action": "dispute", "index": 0, "reason": "damaged", "_selected_action": [invoice.pk]}
@@ -88,7 +89,8 @@ def test_dispute_actions_need_a_reason_and_go_through_the_service(finance_client
         {"action": "resolve_dispute", "index": 0, "reason": "credit note", "_selected_action": [invoice.pk]},
     )
     invoice.refresh_from_db()
-    assert invoice.is_disputed is False and invoice.dispute_resolved_at is not None
+    assert invoice.is_disputed is False
+    assert invoice.dispute_resolved_at is not None
     assert any("done" in str(m) for m in get_messages(response.wsgi_request))
 
 
@@ -106,8 +108,10 @@ def test_reminders_show_on_the_invoice_and_the_customer_pages(finance_client):
         reverse("admin:crm_customer_change", args=[customer.pk])
     ).content.decode()
 
-    assert "Firm reminder" in invoice_page and "Payment reminder sent" in invoice_page
-    assert "Payment reminder sent" in customer_page and f"{invoice.number}: Firm reminder" in customer_page
+    assert "Firm reminder" in invoice_page
+    assert "Payment reminder sent" in invoice_page
+    assert "Payment reminder sent" in customer_page
+    assert f"{invoice.number}: Firm reminder" in customer_page
 
 
 @pytest.mark.django_db
@@ -154,7 +158,8 @@ def test_order_managers_are_not_offered_the_credit_hold_actions(manager_client):
 
     form = response.context["action_form"]
     actions = [value for value, _label in form.fields["action"].choices] if form else []
-    assert "release_credit_hold" not in actions and "set_credit_hold" not in actions
+    assert "release_credit_hold" not in actions
+    assert "set_credit_hold" not in actions
     assert Customer.objects.get(pk=customer.pk).credit_hold is True
 
 
@@ -170,7 +175,8 @@ def test_reminder_levels_must_rise_in_days_with_the_level(finance_client):
         url, {"level": 4, "name": "Legal", "days_overdue": 60, "tone": "final", "is_active": "on"}
     )
 
-    assert refused.status_code == 200 and "days_overdue" in refused.context["adminform"].form.errors
+    assert refused.status_code == 200
+    assert "days_overdue" in refused.context["adminform"].form.errors
     assert accepted.status_code == 302
     assert list(DunningLevel.objects.values_list("level", flat=True)) == [1, 2, 3, 4]
 

@@ -233,7 +233,8 @@ def test_the_nightly_repair_corrects_drift_in_batches_and_logs_it(caplog, monkey
     assert [kw["after"] for kw in again] == [customers[1].pk]
     assert _position(customers[0])[2] == orders[0].total
     assert _position(customers[2])[2] == orders[2].total + extra.total
-    assert str(customers[0].pk) in caplog.text and str(customers[2].pk) in caplog.text
+    assert f"corrected for 1 customers: [{customers[0].pk}]" in caplog.text
+    assert f"corrected for 1 customers: [{customers[2].pk}]" in caplog.text
     assert credit_positions_repair(batch=10).handled == 3
 
 

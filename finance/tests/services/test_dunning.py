@@ -16,6 +16,7 @@ from crm.services import customer_release_credit_hold
 from crm.tests.factories import ContactFactory, CustomerFactory, UserFactory
 from finance import tasks
 from finance.models import Invoice, InvoiceEvent, InvoiceReminder
+from finance.services import dunning as dunning_module
 from finance.services import (
     dunning_credit_holds,
     dunning_run,
@@ -23,7 +24,6 @@ from finance.services import (
     invoice_dispute_resolve,
     payment_record,
 )
-from finance.services import dunning as dunning_module
 from finance.states import InvoiceEventKind
 from finance.tests.factories import default_levels, make_open_invoice
 
@@ -108,7 +108,8 @@ def test_the_reminder_texts_render(levels, customer):
     text = notifications.notification_render(notice)
 
     assert "INV-2026-000042" in text.subject
-    assert "final notice" in text.body and "50 days overdue" in text.body
+    assert "final notice" in text.body
+    assert "50 days overdue" in text.body
 
 
 @pytest.mark.django_db

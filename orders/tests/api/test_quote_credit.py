@@ -24,7 +24,8 @@ def test_a_quote_within_the_limit_shows_the_credit_left_and_no_warning():
     assert response.status_code == 200, response.content
     quote = response.json()
     credit = quote["credit"]
-    assert credit["credit_limit"] == "100000.00" and credit["exposure"] == "1000.00"
+    assert credit["credit_limit"] == "100000.00"
+    assert credit["exposure"] == "1000.00"
     assert Decimal(credit["available"]) == Decimal("99000.00") - Decimal(quote["total"])
     assert (credit["over_limit"], credit["on_hold"], credit["warnings"]) == (False, False, [])
 
