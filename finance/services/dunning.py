@@ -21,9 +21,11 @@ finance releases is not set again for the same invoices.
 
 import datetime as dt
 import logging
+import operator
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import reduce
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, transaction
@@ -60,11 +62,13 @@ def level_reached(levels: Sequence[DunningLevel], days_past_due: int) -> Dunning
 
 def invoices_due_for_reminder(*, levels: Sequence[DunningLevel], today: dt.date) -> QuerySet[Invoice]:
     """Open, undisputed invoices with a balance that have reached a level above the one they last got."""
-    reached_unsent = Q(pk__in=[])
-    for level in levels:
-        reached_unsent |= Q(
-            due_date__lte=today - dt.timedelta(days=level.days_overdue), dunning_level__lt=level.level
-        )
+    reached_unsent = reduce(
+        operator.or_,
+        (
+            Q(due_date__lte=today - dt.timedelta(days=level.days_overdue), dunning_level__lt=level.level)
+            for level in levels
+        ),
+    )
     return Invoice.objects.filter(
         reached_unsent, status__in=OPEN, is_disputed=False, total__gt=F("amount_paid")
     )
@@ -205,16 +209,27 @@ def _hold_reason(numbers: list[str]) -> str:
     return _("Unpaid after the final reminder: %(invoices)s") % {"invoices": shown}
 
 
+def _holds_due(final: DunningLevel, cutoff: dt.datetime) -> QuerySet[InvoiceReminder]:
+    """Final-level reminders old enough whose invoice is still open and undisputed, not yet acted on."""
+    return InvoiceReminder.objects.filter(
+        level=final,
+        credit_hold_at__isnull=True,
+        sent_at__lte=cutoff,
+        invoice__status__in=OPEN,
+        invoice__is_disputed=False,
+    )
+
+
 def dunning_credit_holds(
     *, levels: Sequence[DunningLevel] | None = None, now: dt.datetime | None = None, batch: int = 100
 ) -> int:
     """Put on credit hold every customer with an invoice still open (and not in dispute)
     DUNNING_CREDIT_HOLD_AFTER_DAYS after its final-level reminder, once per such reminder.
 
-    Each customer in its own transaction: its invoices locked (SKIP LOCKED: one that a payment or an
-    overlapping run holds waits for the next run), re-checked, the customer held (crm; a customer
-    already on hold keeps its first reason) and the reminders stamped `credit_hold_at`.
-    Returns the number of customers newly put on hold.
+    Customers are taken `batch` at a time in id order, each in its own transaction: its invoices
+    locked (SKIP LOCKED: one that a payment or an overlapping run holds waits for the next run),
+    re-checked, the customer held (crm; a customer already on hold keeps its first reason) and the
+    reminders stamped `credit_hold_at`. Returns the number of customers newly put on hold.
     """
     levels = dunning_levels() if levels is None else levels
     if not levels:
@@ -224,58 +239,40 @@ def dunning_credit_holds(
     link = reverse("portal:receivables")
     held, after = 0, 0
     while True:
-        rows = list(
-            InvoiceReminder.objects.filter(
-                level=levels[-1],
-                credit_hold_at__isnull=True,
-                sent_at__lte=cutoff,
-                customer_id__gt=after,
-                invoice__status__in=OPEN,
-                invoice__is_disputed=False,
-            )
-            .order_by("customer_id", "invoice_id")
-            .values_list("customer_id", "invoice_id")[: batch * 10]
+        customer_ids = list(
+            _holds_due(levels[-1], cutoff)
+            .filter(customer_id__gt=after)
+            .order_by("customer_id")
+            .values_list("customer_id", flat=True)
+            .distinct()[:batch]
         )
-        if not rows:
+        for customer_id in customer_ids:
+            held += _hold_customer(customer_id, levels[-1], cutoff, now, link)
+        if len(customer_ids) < batch:
             return held
-        by_customer = defaultdict(list)
-        for customer_id, invoice_id in rows:
-            by_customer[customer_id].append(invoice_id)
-        # The last customer may have more rows past the slice: it is taken whole on the next round.
-        customers = sorted(by_customer)
-        if len(rows) == batch * 10 and len(customers) > 1:
-            customers = customers[:-1]
-        for customer_id in customers:
-            held += _hold_customer(customer_id, by_customer[customer_id], levels[-1], cutoff, now, link)
-        after = customers[-1]
+        after = customer_ids[-1]
 
 
-def _hold_customer(
-    customer_id: int, invoice_ids: list[int], final: DunningLevel, cutoff: dt.datetime, now, link: str
-) -> int:
+def _hold_customer(customer_id: int, final: DunningLevel, cutoff: dt.datetime, now, link: str) -> int:
     with transaction.atomic():
+        due = _holds_due(final, cutoff).filter(customer_id=customer_id)
+        # Lock order: invoices, then the customer (crm.services locks it): as payments take them.
         invoices = list(
             Invoice.objects.select_for_update(skip_locked=True)
-            .filter(pk__in=invoice_ids, status__in=OPEN, is_disputed=False)
+            .filter(pk__in=due.values("invoice_id"), status__in=OPEN, is_disputed=False)
             .order_by("pk")
             .values_list("pk", "number")
         )
-        reminders = InvoiceReminder.objects.filter(
-            invoice_id__in=[pk for pk, _number in invoices],
-            level=final,
-            credit_hold_at__isnull=True,
-            sent_at__lte=cutoff,
-        )
-        numbers = [number for pk, number in invoices]
-        if not invoices or not reminders.exists():
+        if not invoices:
             return 0
+        numbers = [number for _pk, number in invoices]
         _customer, changed = customer_set_credit_hold(
             customer_id=customer_id,
             reason=_hold_reason(numbers),
             data={"invoices": numbers, "reason": "dunning.final_level"},
             link=link,
         )
-        reminders.update(credit_hold_at=now)
+        due.filter(invoice_id__in=[pk for pk, _number in invoices]).update(credit_hold_at=now)
     return int(changed)
 
 

@@ -316,3 +316,18 @@ def test_a_customer_with_several_final_notices_is_held_once(levels, customer, se
     assert CustomerCreditEvent.objects.filter(kind=CreditEventKind.CREDIT_HOLD_SET).count() == 1
     assert all(r.credit_hold_at for r in InvoiceReminder.objects.filter(invoice__in=invoices))
     assert "…" in customer.credit_hold_reason
+
+
+@pytest.mark.django_db
+def test_the_hold_pass_walks_customers_in_batches(levels, settings):
+    settings.DUNNING_CREDIT_HOLD_AFTER_DAYS = 7
+    customers = [CustomerFactory() for _ in range(3)]
+    for customer in customers:
+        make_open_invoice(customer=customer, days_overdue=46)
+        make_open_invoice(customer=customer, days_overdue=47)
+    dunning_run()
+
+    held = dunning_credit_holds(now=timezone.now() + dt.timedelta(days=8), batch=1)
+
+    assert held == 3
+    assert InvoiceReminder.objects.filter(credit_hold_at__isnull=True).count() == 0
