@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed-$(shell cat $(LOCKS) | cksum | cut -d' ' -f1)
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: install run test lint migrate demo worker lock bench bench-allocation bench-dunning messages clean
+.PHONY: install run test lint migrate demo worker lock bench bench-allocation bench-priority bench-dunning messages clean
 
 ## Runtime packages (requirements.lock, all the Docker image gets) and the dev/test tools
 ## (requirements-dev.lock, constrained to the runtime lock so shared packages have one version).
@@ -52,6 +52,10 @@ bench: install
 ## Allocation of 10,000 approved orders by 2 Celery workers, hot-SKU variant, ATP latency (issue #8).
 bench-allocation: install
 	$(BIN)/python bench/allocation_backlog.py
+
+## Rescoring the priority of 10,000 open orders: wall time, orders/s and queries per batch (issue #9).
+bench-priority: install
+	$(BIN)/python bench/priority_rescore.py
 
 ## One dunning run over 100,000 open invoices, the ageing report and the credit repair (issue #9).
 bench-dunning: install

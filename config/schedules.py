@@ -50,6 +50,8 @@ BEAT_SCHEDULE = {
         "task": "inventory.tasks.stock_alerts_evaluate_task",
         "schedule": timedelta(minutes=float(os.environ.get("STOCK_ALERT_EVALUATE_MINUTES", "15"))),
     },
+    # Open orders' priority as dates come closer and tiers change (a change of weights also starts it),
+    # in batches of ORDER_PRIORITY_RESCORE_BATCH, a few queries each.
     "orders-rescore-priority": {
         "task": "orders.tasks.order_rescore_open_task",
         "schedule": timedelta(minutes=15),

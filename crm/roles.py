@@ -32,7 +32,7 @@ APP_MODELS: dict[str, tuple[str, ...]] = {
         "expectedreceipt",
     ),
     "pricing": ("tierdiscount", "customerprice", "shippingrate"),
-    "orders": ("order", "orderline", "orderevent"),
+    "orders": ("order", "orderline", "orderevent", "priorityfactor"),
     "production": ("plant", "workorder"),
     "logistics": ("carrier", "shipment", "shipmentline", "trackingevent"),
     "finance": ("invoice", "payment", "dunninglevel", "invoicereminder"),

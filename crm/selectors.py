@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.money import ZERO, quantize_money
-from crm.models import Contact, Customer
+from crm.models import Address, Contact, Customer
 from crm.roles import SALES_REP
 
 
@@ -210,3 +210,8 @@ def customer_credit_check(
         hold_reason=customer.credit_hold_reason,
         messages=messages,
     )
+
+
+def address_list_for_customer(*, customer_id: int) -> QuerySet[Address]:
+    """The customer's saved addresses, the default shipping address first."""
+    return Address.objects.filter(customer_id=customer_id).order_by("-is_default_shipping", "pk")

@@ -37,12 +37,14 @@ from core.admin_mixins import (
 )
 from core.errors import InvalidTransition, ValidationFailed
 from crm.models import Address, Customer
-from orders import admin_screen, admin_substitutes, services
+from orders import admin_priority, admin_screen, admin_substitutes, services
+from orders.admin_lines import OrderLinesAdminMixin, TimelineChangesMixin
+from orders.admin_priority import OrderPriorityAdminMixin
 from orders.admin_screen import OrderReviewScreenMixin
 from orders.admin_substitutes import OrderSubstitutesAdminMixin
 from orders.models import Channel, Order, OrderEvent, OrderLine
 from orders.selectors import order_allocation_view
-from orders.states import LIFECYCLE, TRANSITION_PERMISSION, OrderStatus, allowed_targets, can_edit
+from orders.states import LIFECYCLE, TRANSITION_PERMISSION, OrderStatus, allowed_targets, can_change
 from pricing.services import LineRequest
 
 S = OrderStatus
@@ -402,7 +404,7 @@ class OrderLineInline(_OrderPartInline):
     ordering = ("position",)
 
 
-class OrderEventInline(TimelineInline):
+class OrderEventInline(TimelineChangesMixin, TimelineInline):
     model = OrderEvent
 
 
@@ -418,6 +420,8 @@ STAMP_FIELDS = tuple(LIFECYCLE.stamps.values())
 @admin.register(Order)
 class OrderAdmin(
     OrderReviewScreenMixin,
+    OrderLinesAdminMixin,
+    OrderPriorityAdminMixin,
     OrderSubstitutesAdminMixin,
     DomainErrorAdminMixin,
     ServiceAddViewMixin,
@@ -427,25 +431,27 @@ class OrderAdmin(
     add_form = OrderCreateForm
     add_form_takes_admin_site = True
     action_form = ReasonActionForm
-    actions = [_bulk_action(t) for t in TRANSITIONS]
+    actions = [*(_bulk_action(t) for t in TRANSITIONS), *admin_priority.ACTIONS]
     list_display = (
         "number",
         "customer",
         "channel",
         "status_seen",
         "allocation_badge",
-        "priority",
+        admin_priority.LIST_FIELD,  # the priority, its breakdown on hover (orders/admin_priority.py)
         "total_with_currency",
         "requested_delivery_date",
         "promised_delivery_date",
         "created_at",
     )
     list_filter = (
+        admin_priority.ReviewQueueFilter,  # the review queue, by priority (orders/admin_priority.py)
         "status",
         "allocation_status",
         "channel",
         "customer__tier",
         "customer__kind",
+        "is_promotion",
         "created_at",
         "requested_delivery_date",
     )
@@ -460,6 +466,8 @@ class OrderAdmin(
         "status_badge",
         "status_before_hold",
         "priority",
+        "is_promotion",
+        admin_priority.FIELD,
         "version",
         "created_by",
         "created_at",
@@ -601,12 +609,12 @@ class OrderAdmin(
                         "customer",
                         "channel",
                         "status_badge",
-                        "priority",
                         "created_by",
                         "created_at",
                     )
                 },
             ),
+            admin_priority.FIELDSET,  # priority, promotion flag, breakdown (orders/admin_priority.py)
             (
                 _("Delivery"),
                 {
@@ -640,7 +648,7 @@ class OrderAdmin(
         )
 
     def get_readonly_fields(self, request, obj=None):
-        if obj is not None and not can_edit(obj.status):
+        if obj is not None and not can_change(obj.status, status_before_hold=obj.status_before_hold):
             return (*self.readonly_fields, *HEADER_FIELDS)
         return self.readonly_fields
 
@@ -667,17 +675,20 @@ class OrderAdmin(
         return services.order_create(actor=request.user, **form.service_kwargs())
 
     def save_model(self, request, obj, form, change):
-        """Only the change form reaches here: header edits go through order_update at the loaded version."""
+        """Only the change form reaches here: header edits go through order_change at the loaded version."""
         changed = [name for name in form.changed_data if name in HEADER_FIELDS]
         if not changed:
             return
         data = form.cleaned_data
-        services.order_update(
+        services.order_change(
             order_id=obj.pk,
             actor=request.user,
             expected_version=data["expected_version"],
-            update_requested_date="requested_delivery_date" in changed,
-            requested_delivery_date=data.get("requested_delivery_date"),
+            requested_delivery_date=(
+                data.get("requested_delivery_date")
+                if "requested_delivery_date" in changed
+                else services.UNSET
+            ),
             notes=data["notes"] if "notes" in changed else None,
             external_reference=data["external_reference"] if "external_reference" in changed else None,
         )

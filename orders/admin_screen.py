@@ -14,7 +14,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from orders.models import Order
-from orders.selectors import order_allocation_view, order_event_list, order_review_lines
+from orders.selectors import (
+    order_allocation_view,
+    order_event_list,
+    order_priority_view,
+    order_review_lines,
+)
+from orders.timeline import event_sentences
 
 TIMELINE_LENGTH = 40
 
@@ -60,7 +66,10 @@ class OrderReviewScreenMixin:
             },
             "lines": order_review_lines(order=order),
             "allocation": order_allocation_view(order=order),
-            "timeline": list(order_event_list(order=order)[:TIMELINE_LENGTH]),
+            "priority": order_priority_view(order=order),
+            "timeline": [
+                (event, event_sentences(event)) for event in order_event_list(order=order)[:TIMELINE_LENGTH]
+            ],
             "actions": self.transition_links(request, order),
             "change_url": reverse("admin:orders_order_change", args=[order.pk]),
         }

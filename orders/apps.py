@@ -14,6 +14,14 @@ def enqueue_priority_scoring(name: str, *, event_id: str, order_id: int, **paylo
     order_score_priority_task.delay(order_id=order_id, event_id=event_id)
 
 
+def enqueue_priority_rescoring(name: str, *, event_id: str, **payload) -> None:
+    """The priority weights changed (orders.services.priority_factor_update): queue the rescoring sweep
+    of open orders, which runs in bounded batches outside the admin's request."""
+    from orders.tasks import order_rescore_open_task  # noqa: PLC0415
+
+    order_rescore_open_task.delay(event_id=event_id)
+
+
 def enqueue_allocation(name: str, *, event_id: str, order_id: int, **payload) -> None:
     """Approved (or resumed to approved): queue its stock allocation."""
     from orders.tasks import order_allocate_task  # noqa: PLC0415
@@ -48,9 +56,10 @@ class OrdersConfig(AppConfig):
         # an order is scored when it is created (as a draft or submitted; a reopened draft too) and when
         # an edit touches its inputs. The 15-minute sweep rescores open orders as dates come closer
         # (and after a tier change). Status changes publish no scoring task (an allocation backlog of
-        # 10,000 orders would queue 10,000 no-ops).
+        # 10,000 orders would queue 10,000 no-ops). A change of the weights (admin) queues that sweep at once.
         for name in ("order.draft", "order.submitted", "order.updated"):
             events.subscribe(name, enqueue_priority_scoring)
+        events.subscribe("priority_factor.changed", enqueue_priority_rescoring)
         events.subscribe("order.approved", enqueue_allocation)
         events.subscribe("order.released", enqueue_allocation)
         events.subscribe("order.cancelled", enqueue_release)

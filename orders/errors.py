@@ -6,13 +6,32 @@ from core.errors import ConcurrentModification, Conflict, DomainError, Permissio
 class OrderNotEditable(Conflict):
     code = "order_not_editable"
 
-    def __init__(self, *, order):
+    def __init__(self, *, order, by_managers: bool = False):
+        """`by_managers`: the lifecycle still allows a change, only not from this caller (a dealer
+        after submission, a sales rep after approval): order managers can still make it."""
         from orders.states import OrderStatus  # noqa: PLC0415  (states loads core.models: errors stay importable before the app registry is ready)
 
+        params = {"number": order.number, "status": OrderStatus(order.status).label}
+        if by_managers:
+            message = (
+                _("Order %(number)s is “%(status)s”: from now on only order managers can change it.") % params
+            )
+        else:
+            message = _("Order %(number)s can no longer be changed: it is “%(status)s”.") % params
+        super().__init__(message, extra={"order": order.number, "status": order.status})
+
+
+class LineBeingBuilt(Conflict):
+    """A change to a line production builds, once the order is in production."""
+
+    code = "line_in_production"
+
+    def __init__(self, *, order_number: str, sku: str, path: str):
         super().__init__(
-            _("Order %(number)s can no longer be changed: it is “%(status)s”.")
-            % {"number": order.number, "status": OrderStatus(order.status).label},
-            extra={"order": order.number, "status": order.status},
+            _("Order %(number)s is in production: %(sku)s is being built and can no longer be changed.")
+            % {"number": order_number, "sku": sku},
+            extra={"order": order_number, "sku": sku},
+            fields={path: [_("Being built by production: it can no longer be changed.")]},
         )
 
 

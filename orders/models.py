@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from core.models import TimelineEvent, TimeStampedModel
+from orders.priority import MAX_WEIGHT, PriorityFactorCode
 from orders.states import OrderEventKind, OrderStatus
 
 NOT_NEGATIVE = MinValueValidator(Decimal("0"))
@@ -101,6 +102,20 @@ class Order(TimeStampedModel):
         db_index=True,
         validators=[MaxValueValidator(100)],
         help_text=_("0–100, higher first; scored by the system."),
+    )
+    # Written with `priority` by orders.services.priority: one entry per factor that counts
+    # ({"factor", "weight", "share", "points", "fact"}, orders.priority.score); the points sum to it.
+    priority_breakdown = models.JSONField(_("priority breakdown"), default=list, blank=True, editable=False)
+    # No promotion fact exists elsewhere (pricing has tier discounts and negotiated prices only):
+    # order managers flag an order placed under a sales promotion (orders.services.order_set_promotion).
+    is_promotion = models.BooleanField(
+        _("promotion order"),
+        default=False,
+        editable=False,
+        help_text=_(
+            "Placed under a sales promotion or campaign; counts toward priority when the promotion "
+            "factor has a weight. Set by order managers."
+        ),
     )
     accepts_partial_shipments = models.BooleanField(
         _("accepts partial shipments"),
@@ -328,3 +343,48 @@ class LineAllocation(models.Model):
     @property
     def quantity_reserved(self) -> int:
         return self.quantity - self.quantity_shipped
+
+
+class PriorityFactor(models.Model):
+    """One factor of the priority score (orders.priority), with its relative weight and parameters.
+
+    One row per factor, created by migration 0005 with the rule of before; order managers edit them in
+    the admin through orders.services.priority_factor_update, which rescores open orders afterwards.
+    """
+
+    code = models.CharField(
+        _("factor"), max_length=20, choices=PriorityFactorCode.choices, unique=True, editable=False
+    )
+    position = models.PositiveSmallIntegerField(_("position"), default=0, editable=False)
+    weight = models.PositiveSmallIntegerField(
+        _("weight"),
+        validators=[MaxValueValidator(MAX_WEIGHT)],
+        help_text=_(
+            "0–100, relative to the other factors: a factor of weight 40 counts twice as much as one of "
+            "20. 0 leaves the factor out."
+        ),
+    )
+    parameters = models.JSONField(_("parameters"), default=dict, blank=True, editable=False)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("updated by"),
+        editable=False,
+    )
+
+    class Meta:
+        verbose_name = _("priority factor")
+        verbose_name_plural = _("priority factors")
+        ordering = ["position", "code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(weight__lte=MAX_WEIGHT), name="orders_priorityfactor_weight_lte_100"
+            ),
+        ]
+
+    def __str__(self):
+        return str(self.get_code_display())

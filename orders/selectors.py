@@ -17,7 +17,8 @@ from inventory.selectors import (
     stock_available,
     warehouse_list_active,
 )
-from orders.models import AllocationStatus, LineAllocation, Order, OrderEvent, OrderLine
+from orders import priority
+from orders.models import AllocationStatus, LineAllocation, Order, OrderEvent, OrderLine, PriorityFactor
 from orders.states import INTERNAL_KINDS, OPEN, OrderStatus
 
 # Orders whose stock lines have a claim on supply: promised (submitted) and not closed. Drafts
@@ -373,3 +374,59 @@ def order_review_lines(*, order: Order, today=None) -> list[ReviewLine]:
             )
         )
     return result
+
+
+# --- priority (issue #9) ------------------------------------------------------------------------------
+
+# Orders waiting for a reviewer's decision, and the order they are worked in (the admin's review queue):
+# the highest priority first, then the longest waiting (submitted first).
+REVIEW_QUEUE = frozenset({OrderStatus.SUBMITTED, OrderStatus.IN_REVIEW})
+REVIEW_QUEUE_ORDERING = ("-priority", F("submitted_at").asc(nulls_last=True), "pk")
+
+
+def priority_rules() -> list[priority.FactorRule]:
+    """The priority factors with their weights and parameters, in FACTOR_ORDER (one query)."""
+    return priority.rules_with_defaults(
+        priority.FactorRule(f.code, f.weight, f.parameters) for f in PriorityFactor.objects.all()
+    )
+
+
+@dataclass(frozen=True)
+class PriorityRow:
+    factor: str
+    label: str
+    fact: str
+    weight: int
+    share: str  # of the factor's weight, e.g. "75 %"
+    points: int
+
+
+@dataclass(frozen=True)
+class PriorityView:
+    score: int
+    rows: list[PriorityRow]
+    total_weight: int
+
+    @property
+    def summary(self) -> str:
+        """One line per factor, for a tooltip: "Urgency: 30 (3 days to the requested delivery date)"."""
+        return "\n".join(
+            _("%(label)s: %(points)d (%(fact)s)") % {"label": r.label, "points": r.points, "fact": r.fact}
+            for r in self.rows
+        )
+
+
+def order_priority_view(*, order: Order) -> PriorityView:
+    """Why the order has its priority: its stored breakdown, worded in the reader's language. No query."""
+    rows = [
+        PriorityRow(
+            factor=entry.get("factor", ""),
+            label=priority.factor_label(entry.get("factor", "")),
+            fact=priority.fact_text(entry.get("factor", ""), entry.get("fact") or {}),
+            weight=entry.get("weight", 0),
+            share=priority.share_text(entry.get("share", "0")),
+            points=entry.get("points", 0),
+        )
+        for entry in order.priority_breakdown or ()
+    ]
+    return PriorityView(score=order.priority, rows=rows, total_weight=sum(r.weight for r in rows))

@@ -51,6 +51,7 @@ class OrderEventKind(models.TextChoices):
     REJECTED = "order.rejected", _("Rejected")
     CANCELLED = "order.cancelled", _("Cancelled")
     PRIORITY_SCORED = "order.priority_scored", _("Priority recalculated")
+    PROMOTION_CHANGED = "order.promotion_changed", _("Promotion flag changed")
 
 
 S = OrderStatus
@@ -65,6 +66,12 @@ FULFILMENT_ONLY = {S.PARTIALLY_SHIPPED, S.SHIPPED, S.DELIVERED}
 ALLOCATION_ONLY = {S.ALLOCATED}
 # A dealer may still change lines, dates and address.
 EDITABLE = {S.DRAFT, S.SUBMITTED}
+# A sales rep may still correct or cancel a customer's order: nobody has approved it yet.
+BEFORE_APPROVAL = frozenset({S.DRAFT, S.SUBMITTED, S.IN_REVIEW})
+# Order managers may change lines, dates and address until the goods are being shipped
+# (orders.services.changes): in production only the stock lines, not the lines being built. An order
+# on hold may be changed when the status it was held from may.
+CHANGEABLE = frozenset(BEFORE_APPROVAL | {S.APPROVED, S.ALLOCATED, S.IN_PRODUCTION, S.ON_HOLD})
 
 ALLOWED: dict[str, set[str]] = {
     S.DRAFT: {S.SUBMITTED, S.CANCELLED},
@@ -88,7 +95,7 @@ ALLOWED: dict[str, set[str]] = {
 CLOSED = frozenset({S.COMPLETED, S.CANCELLED, S.REJECTED})
 OPEN = frozenset(S.values) - CLOSED
 # Timeline entries that are the system's own bookkeeping, not shown to dealers.
-INTERNAL_KINDS = frozenset({K.PRIORITY_SCORED})
+INTERNAL_KINDS = frozenset({K.PRIORITY_SCORED, K.PROMOTION_CHANGED})
 
 
 def can_cancel(current: str, *, status_before_hold: str = "") -> bool:
@@ -97,6 +104,13 @@ def can_cancel(current: str, *, status_before_hold: str = "") -> bool:
 
 def can_edit(current: str) -> bool:
     return current in EDITABLE
+
+
+def can_change(current: str, *, status_before_hold: str = "", within=CHANGEABLE) -> bool:
+    """Whether an order in `current` may be changed by someone allowed `within` those statuses."""
+    if current == S.ON_HOLD:
+        return S.ON_HOLD in within and status_before_hold in within
+    return current in within
 
 
 # The permission a user needs to move an order *to* a status.

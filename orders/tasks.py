@@ -24,9 +24,11 @@ def order_score_priority_task(order_id: int, event_id: str | None = None):
 
 
 @shared_task(ignore_result=True)
-def order_rescore_open_task(after: int | None = None, batch: int = 500):
-    """Sweep: rescore open orders in bounded batches, re-enqueued while a batch comes back full."""
-    sweep_continue(order_rescore_open_task, order_rescore_open(after=after, batch=batch), batch=batch)
+def order_rescore_open_task(after: int | None = None, batch: int | None = None, event_id: str | None = None):
+    """Sweep: rescore open orders in bounded batches, re-enqueued while a batch comes back full. Started
+    by the beat and by a change of the priority weights (`event_id`: that event; a sweep is idempotent)."""
+    sweep = order_rescore_open(after=after, batch=batch)
+    sweep_continue(order_rescore_open_task, sweep, **({"batch": batch} if batch else {}))
 
 
 # Stock allocation (orders.services.allocation). Every handler is idempotent by construction: it

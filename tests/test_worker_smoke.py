@@ -17,8 +17,10 @@ from django.db import connection
 from django.utils import timezone
 
 from config.celery import app as celery_app
+from orders import priority
 from orders.models import Order, OrderEvent
-from orders.services import order_priority_score
+from orders.selectors import priority_rules
+from orders.services.priority import order_facts
 from orders.tasks import order_score_priority_task
 from orders.tests.factories import make_order
 
@@ -115,12 +117,7 @@ def test_a_task_enqueued_here_is_run_by_a_real_worker(transactional_db, not_eage
     # given a committed order whose stored priority is not its score (its own scoring task went to
     # the in-memory test broker and never ran)
     order = make_order()
-    score = order_priority_score(
-        tier=order.customer.tier,
-        total=order.total,
-        requested_delivery_date=order.requested_delivery_date,
-        today=timezone.localdate(),
-    )
+    score = priority.score(order_facts(order), priority_rules(), today=timezone.localdate()).score
     Order.objects.filter(pk=order.pk).update(priority=(score + 37) % 101)
     assert not OrderEvent.objects.filter(order=order, kind="order.priority_scored").exists()
 

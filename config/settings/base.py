@@ -212,6 +212,9 @@ PRICING_REFERENCE_CACHE_SECONDS = int(env("PRICING_REFERENCE_CACHE_SECONDS", "60
 ORDER_NUMBER_PREFIX = env("ORDER_NUMBER_PREFIX", "SO")
 ORDER_MAX_LINES = int(env("ORDER_MAX_LINES", "200"))
 ORDER_LINE_MAX_QUANTITY = int(env("ORDER_LINE_MAX_QUANTITY", "100000"))
+# Priority (orders.services.priority): open orders rescored per sweep batch, in one transaction of a
+# fixed number of queries (the rows of a batch stay locked while it runs).
+ORDER_PRIORITY_RESCORE_BATCH = int(env("ORDER_PRIORITY_RESCORE_BATCH", "1000"))
 # Stock alerts (inventory.alerts): how often thresholds are checked (config/schedules.py reads the
 # same variable), over how many past days demand is averaged for the suggested reorder quantity, and
 # the lead time assumed for a product that has none of its own.

@@ -32,7 +32,7 @@ def _group_perms(name: str) -> set[str]:
     }
 
 
-ORDERS = ("order", "orderline", "orderevent")
+ORDERS = ("order", "orderline", "orderevent", "priorityfactor")
 CRM = ("customer", "contact", "address", "customercreditevent")
 INVENTORY = (
     "category",

@@ -1,4 +1,4 @@
-"""finance/migrations/0006: the default reminder levels, and every customer's credit position computed once."""
+"""finance/migrations/0006: the default reminder levels, and each customer's credit position computed once."""
 
 import importlib
 from decimal import Decimal

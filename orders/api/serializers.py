@@ -20,6 +20,7 @@ from orders.models import AllocationStatus, Order, OrderEvent, OrderLine
 from orders.selectors import order_allocation_summary
 from orders.services import ADDRESS_FIELDS
 from orders.states import OrderEventKind, OrderStatus, can_cancel, can_edit
+from orders.timeline import event_sentences
 from pricing.services import LineRequest
 from restapi.serializers import (
     BoundedListSerializer,
@@ -746,8 +747,28 @@ class OrderEventSerializer(CachedModelFieldsMixin, serializers.ModelSerializer):
         help_text=_("Who did it: one of your people by name, “Staff” for ours; null for the system."),
     )
     data = serializers.DictField(read_only=True)
+    changes = serializers.SerializerMethodField(
+        help_text=_(
+            "For `order.updated`: what changed, one sentence per difference in the language of the "
+            "request, e.g. “Quantity of TRK-001 changed from 2 to 3 by Staff.” (`data` holds the same "
+            "as `header` and `lines`). Empty for other kinds."
+        )
+    )
 
     class Meta:
         model = OrderEvent
-        fields = ["kind", "kind_label", "from_status", "to_status", "actor", "note", "data", "created_at"]
+        fields = [
+            "kind",
+            "kind_label",
+            "from_status",
+            "to_status",
+            "actor",
+            "note",
+            "data",
+            "changes",
+            "created_at",
+        ]
         read_only_fields = fields
+
+    def get_changes(self, event) -> list[str]:
+        return event_sentences(event)

@@ -380,10 +380,14 @@ class OrderDetailApi(DealerApi):
     @extend_schema(
         tags=["orders"],
         summary="Change an order",
-        description="Only while the order is draft or submitted; otherwise 409 `order_not_editable`. "
-        "Send only the fields to change; `lines` replaces every line and reprices the order; "
+        description="Only while the order is draft or submitted; once it is in review or approved, our "
+        "order managers change it (409 `order_not_editable`). "
+        "Send only the fields to change. `lines` is the whole new list: each line you send again "
+        "with the same SKU and options keeps its line (and its price, unless its quantity changes); "
+        "a changed or new line is priced again; lines you leave out are removed. "
         "`requested_delivery_date: null` clears it. Guard against lost updates with If-Match (or "
-        "`version`): a stale version gets 409 `concurrent_modification`.",
+        "`version`): a stale version gets 409 `concurrent_modification`. The timeline records what "
+        "changed (`order.updated`).",
         request=OrderUpdateSerializer,
         parameters=[NUMBER_PARAMETER, IF_MATCH_PARAMETER, IDEMPOTENCY_KEY_PARAMETER],
         examples=[

@@ -37,6 +37,19 @@ def dealer_order(user, *, number: str) -> Order:
         raise Http404
 
 
+def rep_order(user, *, number: str) -> Order:
+    """One order of the rep's customers with its lines, or 404 (another rep's customer's order too)."""
+    order = (
+        order_list_for_rep(user=user)
+        .prefetch_related(Prefetch("lines", queryset=OrderLine.objects.order_by("position")))
+        .filter(number=number)
+        .first()
+    )
+    if order is None:
+        raise Http404
+    return order
+
+
 def order_for(user, *, number: str) -> Order:
     """One visible order with its lines, or 404 (another dealer's order does not exist for you)."""
     if is_dealer(user):

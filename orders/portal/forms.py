@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from orders.services import LineChange
 from orders.states import OrderStatus
 from pricing.services import LineRequest
 
@@ -121,6 +122,111 @@ class OrderLineForm(forms.Form):
 
 # The line limit is the service's rule (ORDER_MAX_LINES); max_num only bounds what the page renders.
 OrderLineFormSet = forms.formset_factory(OrderLineForm, extra=3, max_num=settings.ORDER_MAX_LINES)
+
+
+def format_options(options: dict) -> str:
+    """The inverse of parse_options, for a line shown for editing."""
+    return ", ".join(f"{code}={value}" for code, value in (options or {}).items())
+
+
+class OrderLineEditForm(OrderLineForm):
+    """A row of the edit page: an existing line (its product fixed; quantity, options, remove) or,
+    without `line_id`, a new line. Blank new rows are skipped."""
+
+    line_id = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
+    remove = forms.BooleanField(label=_("Remove"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["sku"].required = False
+        self.fields["quantity"].required = False
+        if self.initial.get("line_id"):
+            # A line's product does not change: remove the line and add another.
+            self.fields["sku"].disabled = True
+        else:
+            del self.fields["remove"]
+
+    def clean(self):
+        cleaned = super().clean()
+        existing = bool(self.initial.get("line_id"))
+        wanted = cleaned.get("sku") if not existing else not cleaned.get("remove")
+        if wanted and cleaned.get("quantity") is None and "quantity" not in self.errors:
+            self.add_error("quantity", forms.ValidationError(_("This field is required."), code="required"))
+        return cleaned
+
+    def line_change(self):
+        """The service's LineChange for this row (call only for a changed row)."""
+        data = self.cleaned_data
+        line_id = self.initial.get("line_id")
+        if line_id is None:
+            return LineChange(sku=data["sku"].strip(), quantity=data["quantity"], options=data["options"])
+        if data.get("remove"):
+            return LineChange(line_id=line_id, remove=True)
+        return LineChange(
+            line_id=line_id,
+            quantity=data["quantity"] if data.get("quantity") is not None else None,
+            options=data["options"],
+        )
+
+
+OrderLineEditFormSet = forms.formset_factory(OrderLineEditForm, extra=2, max_num=settings.ORDER_MAX_LINES)
+
+ADDRESS_FORM_FIELDS = ("recipient", "phone", "region", "city", "district", "line1", "postal_code")
+
+
+class OrderEditForm(forms.Form):
+    """The header of an order a sales rep corrects: dates, address, reference, notes."""
+
+    requested_delivery_date = forms.DateField(
+        label=_("Requested delivery date"), required=False, widget=DateInput
+    )
+    saved_address = forms.ModelChoiceField(
+        label=_("Ship to a saved address"),
+        required=False,
+        queryset=None,
+        empty_label=_("Keep the address below"),
+    )
+    recipient = forms.CharField(label=_("Recipient"), max_length=120)
+    phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
+    region = forms.CharField(label=_("Province / region"), max_length=80)
+    city = forms.CharField(label=_("City"), max_length=80)
+    district = forms.CharField(label=_("District"), max_length=80, required=False)
+    line1 = forms.CharField(label=_("Street address"), max_length=200)
+    postal_code = forms.CharField(label=_("Postal code"), max_length=20, required=False)
+    external_reference = forms.CharField(
+        label=_("External reference"),
+        max_length=80,
+        required=False,
+        help_text=_("The customer's PO number, if any."),
+    )
+    notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    reason = forms.CharField(
+        label=_("What was corrected, and why"),
+        required=False,
+        max_length=500,
+        help_text=_("Kept on the order's timeline."),
+    )
+    # The version the rep opened: a change to an order someone else changed meanwhile is refused.
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+    def __init__(self, *args, addresses, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["saved_address"].queryset = addresses
+
+    def address_changes(self, current: dict) -> dict:
+        """The service's address arguments: a saved address, the typed one if it changed, or none."""
+        data = self.cleaned_data
+        if data.get("saved_address") is not None:
+            return {"shipping_address_id": data["saved_address"].pk}
+        typed = {name: data.get(name, "") for name in ADDRESS_FORM_FIELDS}
+        if all(typed[name] == str(current.get(name) or "") for name in ADDRESS_FORM_FIELDS):
+            return {}
+        address = {**typed, "country": str(current.get("country") or "")}
+        place = ("region", "city", "district", "line1")
+        if all(typed[name] == str(current.get(name) or "") for name in place):
+            # Only who receives it changed: the place, and so its coordinates, stay.
+            address.update({name: str(current.get(name) or "") for name in ("latitude", "longitude")})
+        return {"shipping_address": address}
 
 
 class ProductPickerForm(forms.Form):

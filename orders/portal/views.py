@@ -10,6 +10,7 @@ from django.views.generic import ListView
 
 from core.errors import DomainError
 from crm.selectors import (
+    address_list_for_customer,
     customer_credit_check,
     customer_list_for_rep,
     customer_list_for_rep_or_dealer,
@@ -19,23 +20,30 @@ from crm.selectors import (
 )
 from inventory.models import Product
 from inventory.selectors import stock_available, warehouse_list_active
+from orders.errors import OrderNotEditable
 from orders.models import Channel
 from orders.portal import access
 from orders.portal.forms import (
+    ADDRESS_FORM_FIELDS,
     OrderCancelForm,
     OrderCreateForm,
+    OrderEditForm,
     OrderFilterForm,
+    OrderLineEditFormSet,
     OrderLineFormSet,
     ProductPickerForm,
+    format_options,
 )
 from orders.selectors import (
     order_allocation_view,
     order_event_list_for_user,
     order_list_for_dealer,
     order_list_for_rep,
+    order_priority_view,
 )
-from orders.services import order_cancel, order_create, order_quote_request
-from orders.states import OrderStatus, can_cancel
+from orders.services import order_cancel, order_change, order_create, order_quote_request
+from orders.states import BEFORE_APPROVAL, OrderStatus, can_cancel, can_change
+from orders.timeline import event_sentences
 from portal.mixins import BoundFormset, PortalAccessMixin, apply_domain_error
 from portal.views import Panel
 
@@ -115,23 +123,46 @@ class OrderListView(PortalAccessMixin, ListView):
         return context
 
 
+def _own_order(user, order) -> bool:
+    return is_dealer(user) and order_list_for_dealer(user=user).filter(pk=order.pk).exists()
+
+
+def _reps_order(user, order) -> bool:
+    return is_sales_rep(user) and order_list_for_rep(user=user).filter(pk=order.pk).exists()
+
+
+def _rep_may_change(user, order) -> bool:
+    """A sales rep corrects and cancels the rep's customers' orders until they are approved (display
+    only: order_change and order_cancel decide, under the order's lock)."""
+    return can_change(order.status, within=BEFORE_APPROVAL) and _reps_order(user, order)
+
+
 def _detail_context(request, order, *, cancel_form=None) -> dict:
-    own = is_dealer(request.user) and order_list_for_dealer(user=request.user).filter(pk=order.pk).exists()
-    show_cancel = own and can_cancel(order.status, status_before_hold=order.status_before_hold)
+    own = _own_order(request.user, order)
+    rep_may_change = not own and _rep_may_change(request.user, order)
+    show_cancel = rep_may_change or (
+        own and can_cancel(order.status, status_before_hold=order.status_before_hold)
+    )
     if show_cancel and cancel_form is None:
         cancel_form = OrderCancelForm(initial={"version": order.version})
     lines = list(order.lines.all())
     # Reps see where each line's product is in stock now; dealers see their lines only.
     stock = stock_by_warehouse({line.product_id for line in lines})[1] if is_sales_rep(request.user) else {}
+    # What a rep or a dealer may see of the timeline is the selector's to decide, as in the dealer API.
+    events = list(order_event_list_for_user(user=request.user, order=order))
+    for event in events:
+        event.changes = event_sentences(event)
     return {
         "order": order,
         "lines": lines,
         "line_rows": [(line, stock.get(line.product_id)) for line in lines],
         "show_stock": bool(stock),
         "allocation": order_allocation_view(order=order),
-        # What a rep or a dealer may see of the timeline is the selector's to decide, as in the dealer API.
-        "events": order_event_list_for_user(user=request.user, order=order),
+        "events": events,
+        # Priority is the seller's own ranking: reps see why an order is ahead, dealers never.
+        "priority": order_priority_view(order=order) if is_sales_rep(request.user) else None,
         "cancel_form": cancel_form if show_cancel else None,
+        "can_edit_order": rep_may_change,
     }
 
 
@@ -145,14 +176,17 @@ class OrderDetailView(PortalAccessMixin, View):
 
 
 class OrderCancelView(PortalAccessMixin, View):
-    """A dealer cancels an own order. The button shows only when can_cancel; order_cancel decides."""
+    """A dealer cancels an own order; a sales rep, the rep's customers' orders before approval.
+    The button shows only when allowed; order_cancel decides."""
 
-    access_check = staticmethod(is_dealer)
-    no_access_reason = gettext_lazy("Only the dealer who placed an order can cancel it here.")
+    access_check = staticmethod(is_rep_or_dealer)
+    no_access_reason = gettext_lazy("Orders are cancelled here by their dealers and sales representatives.")
     http_method_names = ["post"]
 
     def post(self, request, number: str):
-        order = access.dealer_order(request.user, number=number)
+        order = access.order_for(request.user, number=number)
+        # A dealer cancels an own order wherever the lifecycle allows; a rep only before approval.
+        within = None if _own_order(request.user, order) else BEFORE_APPROVAL
         form = OrderCancelForm(request.POST)
         if form.is_valid():
             try:
@@ -161,6 +195,7 @@ class OrderCancelView(PortalAccessMixin, View):
                     actor=request.user,
                     reason=form.cleaned_data["reason"],
                     expected_version=form.cleaned_data["version"],
+                    within=within,
                 )
             except DomainError as exc:
                 apply_domain_error(exc, form)
@@ -248,6 +283,96 @@ class OrderCreateView(PortalAccessMixin, View):
 
     def render_form(self, request, form, formset, **extra):
         return render(request, self.template_name, {"form": form, "formset": formset, **extra})
+
+
+def _line_initial(order) -> list[dict]:
+    return [
+        {
+            "line_id": line.pk,
+            "position": line.position,
+            "sku": line.sku,
+            "quantity": line.quantity,
+            "options": format_options(line.options),
+        }
+        for line in order.lines.all()
+    ]
+
+
+def _address_initial(order) -> dict:
+    address = order.shipping_address or {}
+    return {name: address.get(name) or "" for name in ADDRESS_FORM_FIELDS}
+
+
+def _address_paths(exc: DomainError) -> DomainError:
+    """The service names the typed address's fields `shipping_address.<name>`; the form, `<name>`."""
+    exc.fields = {
+        path.removeprefix("shipping_address.") if path.startswith("shipping_address.") else path: messages
+        for path, messages in exc.fields.items()
+    }
+    return exc
+
+
+class OrderEditView(PortalAccessMixin, View):
+    """A sales rep corrects an order of the rep's customers before it is approved: lines (quantity,
+    options, add, remove), dates, address, reference, notes — through order_change, at the version
+    the page was opened at. Nothing typed is lost when the service refuses."""
+
+    access_check = staticmethod(is_sales_rep)
+    no_access_reason = gettext_lazy("Orders are corrected here by sales representatives.")
+    template_name = "portal/orders/edit.html"
+
+    def get(self, request, number: str):
+        order = access.rep_order(request.user, number=number)
+        if not can_change(order.status, within=BEFORE_APPROVAL):
+            messages.error(request, str(OrderNotEditable(order=order, by_managers=True).message))
+            return redirect("portal:order-detail", number=order.number)
+        form = OrderEditForm(
+            addresses=self.addresses(order),
+            initial={
+                "requested_delivery_date": order.requested_delivery_date,
+                "external_reference": order.external_reference,
+                "notes": order.notes,
+                "version": order.version,
+                **_address_initial(order),
+            },
+        )
+        formset = OrderLineEditFormSet(prefix="lines", initial=_line_initial(order))
+        return self.render_form(request, order, form, formset)
+
+    def post(self, request, number: str):
+        order = access.rep_order(request.user, number=number)
+        form = OrderEditForm(request.POST, addresses=self.addresses(order))
+        formset = OrderLineEditFormSet(request.POST, prefix="lines", initial=_line_initial(order))
+        if not (form.is_valid() and formset.is_valid()):
+            return self.render_form(request, order, form, formset)
+        # The service's line i is the i-th changed row, not the i-th row.
+        changed = [line_form for line_form in formset.forms if line_form.has_changed()]
+        data = form.cleaned_data
+        try:
+            order_change(
+                order_id=order.pk,
+                actor=request.user,
+                expected_version=data["version"],
+                requested_delivery_date=data["requested_delivery_date"],
+                external_reference=data["external_reference"],
+                notes=data["notes"],
+                lines=[line_form.line_change() for line_form in changed],
+                reason=data["reason"],
+                within=BEFORE_APPROVAL,
+                **form.address_changes(order.shipping_address or {}),
+            )
+        except DomainError as exc:
+            apply_domain_error(_address_paths(exc), form, formsets={"lines": BoundFormset(formset, changed)})
+            return self.render_form(request, order, form, formset)
+        messages.success(request, _("Order %(number)s was changed.") % {"number": order.number})
+        return redirect("portal:order-detail", number=order.number)
+
+    @staticmethod
+    def addresses(order):
+        return address_list_for_customer(customer_id=order.customer_id)
+
+    def render_form(self, request, order, form, formset):
+        return render(request, self.template_name, {"order": order, "form": form, "formset": formset})
 
 
 class ProductPickerView(PortalAccessMixin, ListView):

@@ -11,6 +11,7 @@ from orders.services.allocation import (
     order_allocation_release,
     order_backorders_retry,
 )
+from orders.services.changes import UNSET, LineChange, LineChangeKind, order_change, order_update
 from orders.services.fulfilment import order_record_delivered, order_record_shipped_quantities
 from orders.services.intake import (
     ADDRESS_FIELDS,
@@ -19,7 +20,6 @@ from orders.services.intake import (
     order_create,
     order_quote,
     order_quote_request,
-    order_update,
 )
 from orders.services.lifecycle import (
     order_approve,
@@ -32,7 +32,13 @@ from orders.services.lifecycle import (
     order_submit,
     order_transition,
 )
-from orders.services.priority import order_priority_score, order_rescore_open, order_score_priority
+from orders.services.priority import (
+    order_rescore_open,
+    order_score_priority,
+    order_set_promotion,
+    orders_score,
+    priority_factor_update,
+)
 
 __all__ = [
     "order_allocate",
@@ -41,12 +47,15 @@ __all__ = [
     "order_backorders_retry",
     "ADDRESS_FIELDS",
     "ADDRESS_REQUIRED",
+    "LineChange",
+    "LineChangeKind",
     "Quote",
+    "UNSET",
     "order_approve",
     "order_cancel",
+    "order_change",
     "order_create",
     "order_hold",
-    "order_priority_score",
     "order_rescore_open",
     "order_quote",
     "order_quote_request",
@@ -56,6 +65,9 @@ __all__ = [
     "order_release_hold",
     "order_reopen",
     "order_score_priority",
+    "order_set_promotion",
+    "orders_score",
+    "priority_factor_update",
     "order_start_review",
     "order_submit",
     "order_transition",

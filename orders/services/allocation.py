@@ -468,6 +468,90 @@ def order_allocation_release(*, order_id: int, actor=None, reason: str = "", lin
         return released
 
 
+def allocation_reduce(
+    *, order: Order, quantities: dict[int, int], actor=None, reason: str = ""
+) -> dict[int, int]:
+    """Give back up to `quantities[line_id]` units still reserved for each line; returns what each
+    line released ({line_id: units}, lines that released nothing left out).
+
+    For a changed order (orders.services.changes), which holds the order's lock: a reduced line gives
+    back what it no longer needs, a removed line (or one production now builds) all it holds. Within
+    a line the smallest holdings go first, so what stays reserved ships from as few warehouses as
+    possible. Shipped units are never released. Writes the ledger's release movements
+    (inventory.services.stock_release, the only writer of stock), the LineAllocation rows and the
+    lines' `quantity_allocated`; no timeline entry and no version bump: the change records both.
+    """
+    wanted = {line_id: units for line_id, units in quantities.items() if units > 0}
+    if not wanted:
+        return {}
+    rows = sorted(
+        LineAllocation.objects.filter(
+            order_id=order.pk, line_id__in=list(wanted), quantity__gt=F("quantity_shipped")
+        ).select_related("line"),
+        key=lambda row: (row.line_id, row.quantity_reserved, row.warehouse_id),
+    )
+    plan: list[tuple[LineAllocation, int]] = []
+    for row in rows:
+        take = min(wanted[row.line_id], row.quantity_reserved)
+        if take:
+            plan.append((row, take))
+            wanted[row.line_id] -= take
+    if not plan:
+        return {}
+    stock_release(
+        demands=[(row.line.product_id, row.warehouse_id, take, row.line_id) for row, take in plan],
+        document=document(order.pk),
+        actor=actor,
+        reason=reason,
+    )
+    now = timezone.now()
+    released: dict[int, int] = defaultdict(int)
+    for row, take in plan:
+        LineAllocation.objects.filter(pk=row.pk).update(quantity=F("quantity") - take, updated_at=now)
+        released[row.line_id] += take
+    LineAllocation.objects.filter(pk__in=[row.pk for row, _take in plan], quantity=0).delete()
+    for line_id, units in released.items():
+        OrderLine.objects.filter(pk=line_id).update(quantity_allocated=F("quantity_allocated") - units)
+    return dict(released)
+
+
+def allocation_after_change(*, order: Order, actor=None) -> Order:
+    """Bring a changed order's allocation up to date (orders.services.changes; the order is locked).
+
+    Allocates what its stock lines still need (order_allocate: added lines, higher quantities; it may
+    move an approved order to allocated), then re-derives the recorded decision and
+    `allocation_status` from the lines as they are now (removed lines gone, reduced backorders).
+    A backorder the change made grow is announced (`order.backordered`) once, as allocation does.
+    Returns the order as it is now.
+    """
+    was_short = _recorded_short(order)
+    outcome = order_allocate(order_id=order.pk, actor=actor)
+    order = outcome.order
+    allocation_refresh(order=order)
+    if not outcome.changed and _recorded_short(order) > was_short:
+        # order_allocate found nothing new to reserve and so said nothing: the growth is the change's.
+        stock_lines = [
+            line
+            for line in OrderLine.objects.filter(order_id=order.pk).select_related("product")
+            if line.from_stock
+        ]
+        short_lines = _short_lines(stock_lines, {line.pk: line.quantity_allocated for line in stock_lines})
+        summary = {
+            "reason": str((order.allocation or {}).get("reason", "")),
+            "reserved": 0,
+            "backordered": sum(item["quantity_short"] for item in short_lines),
+            "warehouses": [],
+        }
+        _announce_backorder(order, actor=actor, short_lines=short_lines, summary=summary)
+    return order
+
+
+def _recorded_short(order: Order) -> int:
+    return sum(
+        int(entry.get("backordered", 0)) for entry in (order.allocation or {}).get("lines", {}).values()
+    )
+
+
 def order_release_cancelled(*, order_id: int) -> int:
     """Release what a cancelled order still holds (the `order.cancelled` listener's task)."""
     with transaction.atomic():
@@ -527,6 +611,8 @@ def orders_approved_unallocated(*, limit: int = 500) -> list[int]:
 __all__ = [
     "ALLOCATABLE",
     "AllocationOutcome",
+    "allocation_after_change",
+    "allocation_reduce",
     "allocation_refresh",
     "DOCUMENT_TYPE",
     "order_allocate",

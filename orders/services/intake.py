@@ -1,4 +1,4 @@
-"""Order intake: quotes, creation and edits of orders that are still editable."""
+"""Order intake: quotes and creation (changes to placed orders: orders.services.changes)."""
 
 import datetime as dt
 from collections import defaultdict
@@ -12,20 +12,17 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core import events
 from core.db import BulkInsert, CompiledQuery
-from core.errors import ConcurrentModification, ValidationFailed
+from core.errors import ValidationFailed
 from core.services import sequence_next
 from crm.models import Address, Customer
 from inventory.selectors import AtpPromise, Substitute, atp_promise, atp_timeline, product_substitutes
-from orders import locks
 from orders.errors import (
     DuplicateExternalReference,
-    OrderNotEditable,
 )
 from orders.models import Channel, Order, OrderEvent, OrderLine
 from orders.selectors import order_find_by_external_reference, order_stock_committed
-from orders.states import LIFECYCLE, OrderEventKind, OrderStatus, can_edit
+from orders.states import LIFECYCLE, OrderEventKind, OrderStatus
 from pricing.services import LineRequest, PricedLine, price_lines, shipping_estimate
 
 S = OrderStatus
@@ -63,7 +60,9 @@ class Quote:
     line_substitutes: list[list[Substitute]] = field(default_factory=list)
 
 
-def _promises(priced: list[PricedLine], *, order: Order | None, today: dt.date) -> list[AtpPromise]:
+def _promises(
+    priced: Sequence[PricedLine], *, order: Order | None, today: dt.date, held: dict[int, int] | None = None
+) -> list[AtpPromise]:
     """Available-to-promise for each line (inventory.selectors.atp_timeline, whose rule applies).
 
     Open orders without a reservation yet come first (orders.selectors.order_stock_committed); for a
@@ -71,9 +70,15 @@ def _promises(priced: list[PricedLine], *, order: Order | None, today: dt.date) 
     the products is available or on its way (nothing to share, every date is the lead time); one
     aggregate for the committed demand when something is; one more for incoming supply only when a
     product with something on its way is short now.
+    `held`: units of each product already reserved for the re-quoted order ({product_id: units}),
+    which inventory no longer counts as available but which are this order's (a changed order).
+    Lines are anything with `product` (annotated like pricing's), `quantity` and `is_custom_build`.
     """
     products = {p.product.pk: p.product for p in priced if not p.is_custom_build}
-    available = {pk: max(0, product.stock_available or 0) for pk, product in products.items()}
+    held = held or {}
+    available = {
+        pk: max(0, product.stock_available or 0) + held.get(pk, 0) for pk, product in products.items()
+    }
     wanted: dict[int, int] = defaultdict(int)
     for p in priced:
         if not p.is_custom_build:
@@ -396,95 +401,4 @@ def order_create(
                 existing_number=existing.number, external_reference=external_reference
             )
         raise
-    return order
-
-
-def order_update(
-    *,
-    order_id: int,
-    actor=None,
-    expected_version: int | None = None,
-    lines: Sequence[LineRequest] | None = None,
-    requested_delivery_date: dt.date | None = None,
-    shipping_address: dict | None = None,
-    shipping_address_id: int | None = None,
-    notes: str | None = None,
-    external_reference: str | None = None,
-    update_requested_date: bool = False,
-) -> Order:
-    """Change an order that is still editable (draft or submitted); lines are replaced and repriced.
-
-    `expected_version` guards against lost updates: when it is given and differs, nothing is written.
-    Writes an `order.updated` event naming the changed fields.
-    Raises OrderNotEditable (409), ConcurrentModification (409), ValidationFailed (400).
-    """
-    with transaction.atomic():
-        order = locks.order_for_update(order_id)
-        if expected_version is not None and expected_version != order.version:
-            raise ConcurrentModification(extra={"current_version": order.version})
-        if not can_edit(order.status):
-            raise OrderNotEditable(order=order)
-        changed: list[str] = []
-        if update_requested_date and requested_delivery_date != order.requested_delivery_date:
-            _validate_requested_date(requested_delivery_date)
-            order.requested_delivery_date = requested_delivery_date
-            changed.append("requested_delivery_date")
-        if shipping_address is not None or shipping_address_id is not None:
-            address = _resolve_shipping_address(
-                customer=order.customer,
-                shipping_address=shipping_address,
-                shipping_address_id=shipping_address_id,
-            )
-            if address != order.shipping_address:
-                order.shipping_address = address
-                changed.append("shipping_address")
-        if notes is not None and notes != order.notes:
-            order.notes = notes
-            changed.append("notes")
-        if external_reference is not None and external_reference.strip() != order.external_reference:
-            ref = external_reference.strip()
-            other = order_find_by_external_reference(customer_id=order.customer_id, external_reference=ref)
-            if other is not None and other.pk != order.pk:
-                raise DuplicateExternalReference(existing_number=other.number, external_reference=ref)
-            order.external_reference = ref
-            changed.append("external_reference")
-        if lines is not None:
-            quote = order_quote(
-                customer=order.customer,
-                lines=lines,
-                shipping_region=order.shipping_address.get("region", ""),
-                order=order,
-            )
-            order.lines.all().delete()
-            OrderLine.objects.bulk_create(_line_rows(order, quote))
-            changed.append("lines")
-            _apply_totals(order, quote)
-        elif "shipping_address" in changed:
-            # The lines keep the prices they were ordered at; only the shipping fee follows the address.
-            weight = sum(
-                (line.product.weight_kg * line.quantity for line in order.lines.select_related("product")),
-                Decimal("0"),
-            )
-            fee, _days = shipping_estimate(
-                region=order.shipping_address.get("region", ""), subtotal=order.subtotal, weight_kg=weight
-            )
-            order.shipping_fee = fee
-            order.total = order.subtotal + order.tax_total + fee
-        if not changed:
-            return order
-        order.version += 1
-        try:
-            with transaction.atomic():
-                order.save()
-        except IntegrityError:
-            # A concurrent order took the same external reference between the check and the save.
-            other = order_find_by_external_reference(
-                customer_id=order.customer_id, external_reference=order.external_reference
-            )
-            raise DuplicateExternalReference(
-                existing_number=other.number if other else "", external_reference=order.external_reference
-            )
-        OrderEvent.record(order=order, kind=OrderEventKind.UPDATED, actor=actor, data={"fields": changed})
-        # Priority scoring follows from the event when the changed fields move it (orders.apps).
-        events.emit("order.updated", order_id=order.pk, fields=changed)
     return order

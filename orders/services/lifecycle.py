@@ -1,5 +1,7 @@
 """The order's named status changes, each one call to the lifecycle engine (core.lifecycle)."""
 
+from collections.abc import Set as AbstractSet
+
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -8,12 +10,13 @@ from core.lifecycle import transition
 from orders import locks
 from orders.errors import (
     ApprovalOfChangedOrder,
+    OrderNotEditable,
     SelfApprovalRefused,
     StatusSetByAllocation,
     StatusSetByFulfilment,
 )
 from orders.models import Order
-from orders.states import ALLOCATION_ONLY, FULFILMENT_ONLY, HOLDABLE, LIFECYCLE, OrderStatus
+from orders.states import ALLOCATION_ONLY, FULFILMENT_ONLY, HOLDABLE, LIFECYCLE, OrderStatus, can_change
 
 S = OrderStatus
 
@@ -125,14 +128,32 @@ def order_release_hold(*, order_id: int, actor=None, reason: str = "") -> Order:
         return _move(order_id, order.status_before_hold, actor=actor, reason=reason)[0]
 
 
-def order_cancel(*, order_id: int, actor=None, reason: str, expected_version: int | None = None) -> Order:
+def order_cancel(
+    *,
+    order_id: int,
+    actor=None,
+    reason: str,
+    expected_version: int | None = None,
+    within: AbstractSet[str] | None = None,
+) -> Order:
     """Cancel an order before anything has shipped (a reason is required).
 
-    Raises InvalidTransition (409) once the order is ready to ship or beyond.
+    `within`: the statuses this caller may cancel in (a sales rep: BEFORE_APPROVAL), checked under
+    the order's lock; None: wherever the lifecycle allows it.
+    Raises InvalidTransition (409) once the order is ready to ship or beyond, OrderNotEditable (409)
+    outside `within`.
     """
-    return order_transition(
-        order_id=order_id, to=S.CANCELLED, actor=actor, reason=reason, expected_version=expected_version
-    )
+    with transaction.atomic():
+        if within is not None:
+            order = locks.order_for_update(order_id)
+            held_from = order.status_before_hold
+            if order.status != S.CANCELLED and not can_change(
+                order.status, status_before_hold=held_from, within=within
+            ):
+                raise OrderNotEditable(order=order, by_managers=LIFECYCLE.allows(order, S.CANCELLED))
+        return order_transition(
+            order_id=order_id, to=S.CANCELLED, actor=actor, reason=reason, expected_version=expected_version
+        )
 
 
 def order_reopen(*, order_id: int, actor=None, reason: str = "") -> Order:

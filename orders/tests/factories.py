@@ -4,7 +4,8 @@ from crm.tests.factories import AddressFactory, CustomerFactory
 from inventory.models import Warehouse
 from inventory.services import stock_receive
 from inventory.tests.factories import ProductFactory
-from orders.models import Channel, Order
+from orders import priority
+from orders.models import Channel, Order, PriorityFactor
 from orders.services import order_create
 from orders.services.allocation import order_allocate
 from orders.states import HOLDABLE, LIFECYCLE, OrderStatus
@@ -112,3 +113,18 @@ def make_order(
     Order.objects.filter(pk=order.pk).update(**changes)
     order.refresh_from_db()
     return order
+
+
+def priority_factors() -> dict[str, PriorityFactor]:
+    """The priority factor rows, by code: migration 0005's (re-created with its defaults when a
+    transactional test flushed the table)."""
+    for position, code in enumerate(priority.FACTOR_ORDER):
+        PriorityFactor.objects.get_or_create(
+            code=code,
+            defaults={
+                "position": position,
+                "weight": priority.DEFAULT_FACTORS[code]["weight"],
+                "parameters": priority.DEFAULT_FACTORS[code]["parameters"],
+            },
+        )
+    return {f.code: f for f in PriorityFactor.objects.all()}

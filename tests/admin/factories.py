@@ -37,8 +37,8 @@ from inventory.tests.factories import (
 )
 from logistics.models import Carrier, Shipment
 from logistics.tests.factories import CarrierFactory, ShipmentFactory
-from orders.models import Order
-from orders.tests.factories import make_order
+from orders.models import Order, PriorityFactor
+from orders.tests.factories import make_order, priority_factors
 from pricing.models import CustomerPrice, ShippingRate, TierDiscount
 from pricing.tests.factories import CustomerPriceFactory, ShippingRateFactory, TierDiscountFactory
 from production.models import Plant, WorkOrder
@@ -106,6 +106,7 @@ BUILDERS = {
         warehouse=WarehouseFactory(), region="Guangdong", per_shipment="30.00", per_unit="1.50"
     ),
     Order: make_order,
+    PriorityFactor: lambda: priority_factors()["urgency"],
     Invoice: InvoiceFactory,
     Payment: PaymentFactory,
     DunningLevel: lambda: default_levels()[0],

@@ -157,7 +157,11 @@ def test_change_form_edits_the_header_through_the_service(manager, manager_clien
     assert order.notes == "Deliver to gate 3"
     assert order.version == 2
     event = order.events.get(kind="order.updated")
-    assert event.data == {"fields": ["notes"]}
+    assert event.data == {
+        "fields": ["notes"],
+        "header": [{"field": "notes", "from": "", "to": "Deliver to gate 3"}],
+        "lines": [],
+    }
     assert event.actor == manager
 
 

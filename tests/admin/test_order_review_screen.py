@@ -55,7 +55,7 @@ def test_the_screen_shows_the_customers_credit_and_hold(manager_client):
 
     page = _review(manager_client, order).content.decode()
 
-    assert "-20000.00" in page  # available credit, negative: over the limit
+    assert "-20,000.00" in page  # available credit, negative: over the limit
     assert "40 days late" in page
     assert "On credit hold" in page
     assert "Final reminder unpaid" in page

@@ -56,15 +56,21 @@ def test_another_dealers_order_is_a_404(client, dealer):
 
 
 @pytest.mark.django_db
-def test_rep_sees_a_customers_order_but_cannot_cancel_it(client, rep, rep_customer):
-    order = make_order(customer=rep_customer)
+def test_rep_may_change_and_cancel_a_customers_order_until_it_is_approved(client, rep, rep_customer):
+    submitted = make_order(customer=rep_customer)
+    approved = make_order(customer=rep_customer, status=OrderStatus.APPROVED)
     client.force_login(rep)
 
-    response = client.get(f"/portal/orders/{order.number}/")
+    before = client.get(f"/portal/orders/{submitted.number}/")
+    after = client.get(f"/portal/orders/{approved.number}/")
 
-    assert response.status_code == 200
-    assert response.context["cancel_form"] is None
-    assert b"Cancel order" not in response.content
+    assert before.context["cancel_form"] is not None
+    assert before.context["can_edit_order"] is True
+    assert f"/portal/orders/{submitted.number}/edit/" in before.content.decode()
+    assert after.status_code == 200
+    assert after.context["cancel_form"] is None
+    assert after.context["can_edit_order"] is False
+    assert b"Cancel order" not in after.content
 
 
 @pytest.mark.django_db
