@@ -42,6 +42,8 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 ROOT = Path(__file__).resolve().parent.parent
 URL = "/api/v1/orders/"
 SCORING = "orders.tasks.order_score_priority_task"
+# A submitted order also moves its customer's credit exposure (finance.apps).
+CREDIT = "finance.tasks.order_credit_refresh_task"
 
 
 class HungBroker:
@@ -183,7 +185,10 @@ def test_with_the_broker_port_closed_an_order_is_created_and_its_events_are_deli
 
     event.refresh_from_db()
     assert event.dispatched_at is not None
-    assert published(queue) == [(SCORING, {"order_id": order_id, "event_id": str(event.pk)})]
+    assert published(queue) == [
+        (CREDIT, {"order_id": order_id, "event_id": str(event.pk)}),
+        (SCORING, {"order_id": order_id, "event_id": str(event.pk)}),
+    ]
 
     # and a real worker carries the follow-up work out
     worker = _start_worker("celery", tmp_path / "worker.log")
@@ -273,7 +278,10 @@ def test_with_a_live_broker_the_request_hands_its_events_over_itself(transaction
 
     event = _event_of(order_id)
     assert event.dispatched_at is not None
-    assert published(queue) == [(SCORING, {"order_id": order_id, "event_id": str(event.pk)})]
+    assert published(queue) == [
+        (CREDIT, {"order_id": order_id, "event_id": str(event.pk)}),
+        (SCORING, {"order_id": order_id, "event_id": str(event.pk)}),
+    ]
 
 
 # --- a relay that dies half-way ----------------------------------------------------------------------
