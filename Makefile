@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed-$(shell cat $(LOCKS) | cksum | cut -d' ' -f1)
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: install run test lint migrate demo worker lock bench bench-allocation bench-priority bench-review messages clean
+.PHONY: install run test lint migrate demo worker lock bench bench-allocation bench-priority bench-review bench-dunning messages clean
 
 ## Runtime packages (requirements.lock, all the Docker image gets) and the dev/test tools
 ## (requirements-dev.lock, constrained to the runtime lock so shared packages have one version).
@@ -60,6 +60,10 @@ bench-priority: install
 ## Review rules evaluated for 10,000 open orders in a bounded number of queries (issue #9).
 bench-review: install
 	$(BIN)/python bench/review_rules.py
+
+## One dunning run over 100,000 open invoices, the ageing report and the credit repair (issue #9).
+bench-dunning: install
+	$(BIN)/python bench/dunning.py
 
 ## Re-pin both locks from pyproject.toml (needs `uv`); existing pins are kept unless a range moved
 ## (`UV_ARGS=--upgrade` to take newer releases). The dev lock is constrained to the runtime one.

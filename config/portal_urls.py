@@ -27,5 +27,6 @@ urlpatterns = [
     ),
     path("", include("orders.portal.urls")),
     path("", include("webhooks.portal.urls")),
+    path("", include("finance.portal.urls")),
     path("", include("portal.account_urls")),
 ]

@@ -64,6 +64,17 @@ BEAT_SCHEDULE = {
         "task": "finance.tasks.invoice_mark_overdue_due_task",
         "schedule": timedelta(hours=1),
     },
+    # Overdue reminders (friendly → firm → final), then credit holds past the final level; once a day,
+    # in the morning (CELERY_TIMEZONE). Running twice sends nothing twice.
+    "finance-dunning": {
+        "task": "finance.tasks.dunning_run_task",
+        "schedule": crontab(hour=7, minute=0),
+    },
+    # Every customer's credit position recomputed from invoices and orders; drift corrected and logged.
+    "finance-credit-repair": {
+        "task": "finance.tasks.credit_positions_repair_task",
+        "schedule": crontab(hour=2, minute=30),
+    },
     "restapi-purge-idempotency-keys": {
         "task": "restapi.tasks.idempotency_key_purge_task",
         "schedule": timedelta(hours=1),

@@ -5,11 +5,18 @@ from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.sites.shortcuts import get_current_site
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
-from crm.models import Address, Contact, Customer
-from crm.services import PasswordChangedVia, user_password_change_announce, user_sign_in_unlock
+from core.admin_mixins import DomainErrorAdminMixin, ReasonActionForm, TimelineInline, action_reason
+from crm.models import Address, Contact, Customer, CustomerCreditEvent
+from crm.services import (
+    PasswordChangedVia,
+    customer_release_credit_hold,
+    customer_set_credit_hold,
+    user_password_change_announce,
+    user_sign_in_unlock,
+)
 
 
 class ContactInline(admin.TabularInline):
@@ -31,8 +38,29 @@ class AddressInline(admin.StackedInline):
     )
 
 
+class CustomerCreditEventInline(TimelineInline):
+    """Credit holds set and released, reminders sent (finance's collections), newest first."""
+
+    model = CustomerCreditEvent
+    fields = ("created_at", "kind_label", "actor", "note")
+    readonly_fields = fields
+    verbose_name_plural = _("credit and collections timeline")
+
+
+CREDIT_FIGURES = (
+    "credit_exposure",
+    "receivables_open",
+    "orders_uninvoiced",
+    "overdue_balance",
+    "overdue_since",
+    "credit_hold",
+    "credit_hold_reason",
+    "credit_hold_at",
+)
+
+
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
+class CustomerAdmin(DomainErrorAdminMixin, admin.ModelAdmin):
     list_display = (
         "code",
         "name",
@@ -40,21 +68,29 @@ class CustomerAdmin(admin.ModelAdmin):
         "tier",
         "credit_limit",
         "credit_exposure",
+        "overdue_balance",
+        "credit_hold",
         "currency",
         "sales_rep",
         "is_active",
     )
-    list_filter = ("kind", "tier", "sales_rep", "is_active")
+    list_filter = ("kind", "tier", "credit_hold", "sales_rep", "is_active")
     search_fields = ("code", "name", "tax_id")
     list_select_related = ("sales_rep",)
-    readonly_fields = ("credit_exposure", "created_at", "updated_at")
+    readonly_fields = (*CREDIT_FIGURES, "created_at", "updated_at")
     filter_horizontal = ("users",)
-    inlines = (ContactInline, AddressInline)
+    inlines = (ContactInline, AddressInline, CustomerCreditEventInline)
+    action_form = ReasonActionForm
+    actions = ["set_credit_hold", "release_credit_hold"]
     fieldsets = (
         (None, {"fields": ("code", "name", "kind", "tier", "is_active", "sales_rep")}),
         (
             _("Credit and terms"),
-            {"fields": ("credit_limit", "credit_exposure", "payment_terms_days", "currency", "tax_id")},
+            {"fields": ("credit_limit", "payment_terms_days", "currency", "tax_id")},
+        ),
+        (
+            _("Credit position (kept by finance)"),
+            {"fields": CREDIT_FIGURES},
         ),
         (_("Delivery"), {"fields": ("accepts_partial_shipments",)}),
         (_("Portal and API access"), {"fields": ("users",)}),
@@ -64,6 +100,44 @@ class CustomerAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         # Orders and invoices keep customers (PROTECT); deactivate instead.
         return False
+
+    def has_credit_hold_permission(self, request):
+        return request.user.has_perm("crm.credit_hold_customer")
+
+    @admin.action(
+        description=_("Put selected customers on credit hold (reason)"), permissions=["credit_hold"]
+    )
+    def set_credit_hold(self, request, queryset):
+        self._each_hold(request, queryset, customer_set_credit_hold, gettext("Credit hold"))
+
+    @admin.action(
+        description=_("Release the credit hold of selected customers (reason)"), permissions=["credit_hold"]
+    )
+    def release_credit_hold(self, request, queryset):
+        self._each_hold(request, queryset, customer_release_credit_hold, gettext("Release credit hold"))
+
+    def _each_hold(self, request, queryset, service, label: str) -> None:
+        reason = action_reason(request, label=label, required=True)
+        if reason is None:
+            return
+        done, skipped = [], []
+        for pk, code in queryset.order_by("pk").values_list("pk", "code"):
+            ok, result = self.call_service(
+                request, service, subject=code, customer_id=pk, reason=reason, actor=request.user
+            )
+            if ok:
+                (done if result[1] else skipped).append(code)
+        if done:
+            messages.success(
+                request,
+                gettext("%(action)s: done (%(items)s).") % {"action": label, "items": ", ".join(done)},
+            )
+        if skipped:
+            messages.warning(
+                request,
+                gettext("%(action)s: nothing to do (%(items)s).")
+                % {"action": label, "items": ", ".join(skipped)},
+            )
 
 
 @admin.register(Contact)

@@ -5,7 +5,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from core.models import TimeStampedModel
+from core.models import TimelineEvent, TimeStampedModel
 
 MAX_PAYMENT_TERMS_DAYS = 365
 LATITUDE = [MinValueValidator(Decimal("-90")), MaxValueValidator(Decimal("90"))]
@@ -121,6 +121,7 @@ class Customer(TimeStampedModel):
         verbose_name = _("customer")
         verbose_name_plural = _("customers")
         ordering = ["name"]
+        permissions = [("credit_hold_customer", _("Can put customers on credit hold and release them"))]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(credit_limit__gte=0), name="crm_customer_credit_limit_gte_0"
@@ -208,3 +209,46 @@ class Address(models.Model):
             "latitude": str(self.latitude) if self.latitude is not None else None,
             "longitude": str(self.longitude) if self.longitude is not None else None,
         }
+
+
+class CreditEventKind(models.TextChoices):
+    """What a customer's credit timeline records: holds set and released, reminders sent (by finance)."""
+
+    CREDIT_HOLD_SET = "customer.credit_hold_set", _("Put on credit hold")
+    CREDIT_HOLD_RELEASED = "customer.credit_hold_released", _("Credit hold released")
+    REMINDER_SENT = "customer.reminder_sent", _("Payment reminder sent")
+
+
+class CustomerCreditEvent(TimelineEvent):
+    """Append-only credit and collections timeline of a customer: who, when, what, and why.
+
+    Written by crm.services (holds) and, through them, by finance (reminders it sent), so the customer's
+    page shows its collections history without crm reading finance's tables.
+    """
+
+    kinds = CreditEventKind
+
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="credit_events", verbose_name=_("customer")
+    )
+
+    class Meta(TimelineEvent.Meta):
+        verbose_name = _("credit event")
+        verbose_name_plural = _("credit events")
+        indexes = [
+            models.Index(fields=["customer", "-created_at", "-id"], name="crm_credit_event_customer_idx")
+        ]
+
+    def __str__(self):
+        return f"{self.customer_id} {self.kind_label}"
+
+    @classmethod
+    def record(cls, *, kind: str, customer: Customer, actor=None, note: str = "", data: dict | None = None):
+        """Write one entry (a customer has no status: `from_status`/`to_status` are not kept)."""
+        return cls.objects.create(
+            kind=kind,
+            actor=actor if getattr(actor, "pk", None) else None,
+            note=note,
+            data=data or {},
+            customer=customer,
+        )

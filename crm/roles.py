@@ -18,7 +18,7 @@ VIEW, ADD, CHANGE = "view", "add", "change"
 APP_MODELS: dict[str, tuple[str, ...]] = {
     "core": ("sequence", "outboxevent"),
     "restapi": ("apitoken", "idempotencykey"),
-    "crm": ("customer", "contact", "address"),
+    "crm": ("customer", "contact", "address", "customercreditevent"),
     "inventory": (
         "category",
         "product",
@@ -36,7 +36,7 @@ APP_MODELS: dict[str, tuple[str, ...]] = {
     "orders": ("order", "orderline", "orderevent", "priorityfactor", "reviewrule", "orderapproval"),
     "production": ("plant", "workorder"),
     "logistics": ("carrier", "shipment", "shipmentline", "trackingevent"),
-    "finance": ("invoice", "payment"),
+    "finance": ("invoice", "payment", "dunninglevel", "invoicereminder"),
     "webhooks": ("webhookendpoint", "webhookdelivery", "webhookattempt"),
     "analytics": ("dailysales",),
 }
@@ -126,8 +126,10 @@ ROLES: dict[str, frozenset[str]] = {
         | _model_perms("finance", None, (VIEW, ADD, CHANGE))
         # Prices and rates are finance's to keep, though pricing sits below orders.
         | _model_perms("pricing", None, (VIEW, ADD, CHANGE))
-        # Change on customers is how finance sets credit limits.
+        # Change on customers is how finance sets credit limits; credit holds are finance's alone.
         | _model_perms("crm", ("customer",), (VIEW, CHANGE))
+        | _model_perms("crm", ("customercreditevent",), (VIEW,))
+        | {"crm.credit_hold_customer"}
         | {"orders.hold_order", "orders.review_order"}
     ),
     # Dealers are not staff: they use the API and the portal, never the admin.

@@ -1,10 +1,14 @@
 """Writes for crm. Customer master data is edited in the admin; this module holds the summaries
-that higher apps keep current on the customer (STYLE.md §2: summaries are written down), and
+that higher apps keep current on the customer (STYLE.md §2: summaries are written down), the credit
+hold and the customer's credit timeline, and
 applies the roles of crm.roles to their groups, lifts sign-in lockouts, mails password-reset links
 and password-change notices (from workers), and prunes old sign-in records."""
 
+import datetime as dt
 import logging
 import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
 from enum import StrEnum
@@ -21,6 +25,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.mail import send_mail
 from django.db import DEFAULT_DB_ALIAS, transaction
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.dateparse import parse_datetime
 from django.utils.encoding import force_bytes
@@ -31,28 +36,239 @@ from redis.exceptions import RedisError
 
 from core import events
 from core.errors import NotFound, ValidationFailed
-from core.money import quantize_money
+from core.money import ZERO, quantize_money
+from core.notifications import notify
 from core.services import event_handle_once
 from core.sweeps import Sweep
-from crm.models import Customer
-from crm.roles import ROLES
+from crm.models import CreditEventKind, Customer, CustomerCreditEvent
+from crm.roles import FINANCE, ROLES
+from crm.selectors import user_ids_in_role
 
 logger = logging.getLogger(__name__)
 
 
-def customer_set_credit_exposure(*, customer_id: int, amount: Decimal) -> None:
-    """Store a customer's open credit exposure (the sum of open invoice balances, computed by finance).
+@dataclass(frozen=True)
+class CreditPosition:
+    """A customer's credit figures as finance computes them (crm stores them; STYLE.md §2).
 
-    Finance holds the customer's row lock while it sums the balances and calls this, so two
-    payments for the same customer cannot overwrite each other with stale sums.
-    Raises ValidationFailed for a negative amount, NotFound for an unknown customer.
+    `receivables_open`: open invoice balances; `orders_uninvoiced`: value of open orders not invoiced
+    yet; their sum is the credit exposure. `overdue_balance` and `overdue_since` (the oldest overdue
+    due date) describe the overdue invoices that are not in dispute.
     """
-    amount = quantize_money(amount)
-    if amount < 0:
-        raise ValidationFailed(fields={"credit_exposure": [_("The exposure cannot be negative.")]})
+
+    receivables_open: Decimal = ZERO
+    orders_uninvoiced: Decimal = ZERO
+    overdue_balance: Decimal = ZERO
+    overdue_since: dt.date | None = None
+
+    @property
+    def exposure(self) -> Decimal:
+        return self.receivables_open + self.orders_uninvoiced
+
+    def fields(self) -> dict:
+        """The Customer fields this position sets, rounded to the cent."""
+        return {
+            "receivables_open": quantize_money(self.receivables_open),
+            "orders_uninvoiced": quantize_money(self.orders_uninvoiced),
+            "overdue_balance": quantize_money(self.overdue_balance),
+            "overdue_since": self.overdue_since,
+            "credit_exposure": quantize_money(self.exposure),
+        }
+
+
+CREDIT_POSITION_FIELDS = (
+    "receivables_open",
+    "orders_uninvoiced",
+    "overdue_balance",
+    "overdue_since",
+    "credit_exposure",
+)
+
+
+def _checked(position: CreditPosition) -> dict:
+    fields = position.fields()
+    negative = [name for name, value in fields.items() if isinstance(value, Decimal) and value < 0]
+    if negative:
+        raise ValidationFailed(fields={name: [_("The amount cannot be negative.")] for name in negative})
+    return fields
+
+
+def customer_set_credit_position(*, customer_id: int, position: CreditPosition) -> None:
+    """Store a customer's credit position (exposure, its two parts and the overdue picture).
+
+    Finance holds the customer's row lock while it sums the figures and calls this, so two changes for
+    the same customer cannot overwrite each other with stale sums.
+    Raises ValidationFailed for a negative amount, NotFound for an unknown customer; nothing is written then.
+    """
+    fields = _checked(position)
     with transaction.atomic():
-        if not Customer.objects.filter(pk=customer_id).update(credit_exposure=amount):
+        if not Customer.objects.filter(pk=customer_id).update(**fields):
             raise NotFound()
+
+
+def customer_set_credit_positions(*, positions: Mapping[int, CreditPosition]) -> list[int]:
+    """Store the credit positions of many customers (finance's nightly drift repair); only rows whose
+    stored figures differ are written. The caller holds the customers' row locks.
+
+    Returns the ids of the customers whose figures had drifted (and were corrected). Raises
+    ValidationFailed for a negative amount; nothing is written then.
+    """
+    wanted = {customer_id: _checked(position) for customer_id, position in positions.items()}
+    with transaction.atomic():
+        stored = Customer.objects.filter(pk__in=list(wanted)).values_list("pk", *CREDIT_POSITION_FIELDS)
+        drifted = [
+            Customer(pk=pk, **wanted[pk])
+            for pk, *values in stored
+            if dict(zip(CREDIT_POSITION_FIELDS, values, strict=True)) != wanted[pk]
+        ]
+        if drifted:
+            Customer.objects.bulk_update(drifted, CREDIT_POSITION_FIELDS, batch_size=500)
+    return sorted(customer.pk for customer in drifted)
+
+
+@dataclass(frozen=True)
+class CreditEventEntry:
+    """One entry for customers' credit timelines, written by `customer_credit_events_record`."""
+
+    customer_id: int
+    kind: str
+    note: str = ""
+    data: dict = field(default_factory=dict)
+    actor_id: int | None = None
+    at: dt.datetime | None = None
+
+
+def customer_credit_events_record(*, entries: Sequence[CreditEventEntry]) -> None:
+    """Append entries to customers' credit timelines in one statement (finance logs the reminders it
+    sent here, in the transaction that sent them)."""
+    if not entries:
+        return
+    now = timezone.now()
+    with transaction.atomic():
+        CustomerCreditEvent.objects.bulk_create(
+            [
+                CustomerCreditEvent(
+                    customer_id=entry.customer_id,
+                    kind=CreditEventKind(entry.kind),
+                    note=entry.note,
+                    data=entry.data,
+                    actor_id=entry.actor_id,
+                    created_at=entry.at or now,
+                )
+                for entry in entries
+            ]
+        )
+
+
+def _hold_reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    limit = Customer._meta.get_field("credit_hold_reason").max_length
+    if not reason:
+        raise ValidationFailed(fields={"reason": [_("Give a reason.")]})
+    if len(reason) > limit:
+        raise ValidationFailed(
+            fields={"reason": [_("Keep the reason within %(limit)d characters.") % {"limit": limit}]}
+        )
+    return reason
+
+
+def _customer_for_update(customer_id: int) -> Customer:
+    # FOR NO KEY UPDATE: orders and invoices being inserted for this customer (their foreign key
+    # takes a KEY SHARE lock on it) do not wait for us.
+    customer = Customer.objects.select_for_update(no_key=True).filter(pk=customer_id).first()
+    if customer is None:
+        raise NotFound()
+    return customer
+
+
+def _notify_credit_staff(customer: Customer, *, kind: str, key: str, actor, context: dict, link: str) -> None:
+    """Tell the customer's rep and the Finance group (not the person who acted) about a credit change."""
+    users = set(user_ids_in_role(FINANCE))
+    if customer.sales_rep_id:
+        users.add(customer.sales_rep_id)
+    users.discard(getattr(actor, "pk", None))
+    if users:
+        notify(
+            kind=kind,
+            key=key,
+            users=sorted(users),
+            context={"customer_code": customer.code, "customer_name": customer.name, **context},
+            link=link or reverse("admin:crm_customer_change", args=[customer.pk]),
+        )
+
+
+def customer_set_credit_hold(
+    *, customer_id: int, reason: str, actor=None, data: dict | None = None, link: str = ""
+) -> tuple[Customer, bool]:
+    """Put a customer on credit hold: new orders need finance's release (orders' review rules read
+    `credit_hold`). Finance does it by hand, or collections after the last reminder level.
+
+    A customer already on hold is returned unchanged (False): the first hold's reason and date stand.
+    Side effects: `credit_hold`, its reason and date; a `customer.credit_hold_set` timeline entry (with
+    `data`); a `customer.credit_hold` notification to the customer's rep and the Finance group (but
+    the actor), pointing to `link` (default: the customer's admin page).
+    Raises ValidationFailed without a reason (or one over 200 characters), NotFound; nothing is written then.
+    """
+    reason = _hold_reason(reason)
+    with transaction.atomic():
+        customer = _customer_for_update(customer_id)
+        if customer.credit_hold:
+            return customer, False
+        customer.credit_hold, customer.credit_hold_reason = True, reason
+        customer.credit_hold_at = timezone.now()
+        customer.save(update_fields=["credit_hold", "credit_hold_reason", "credit_hold_at", "updated_at"])
+        event = CustomerCreditEvent.record(
+            kind=CreditEventKind.CREDIT_HOLD_SET, customer=customer, actor=actor, note=reason, data=data
+        )
+        _notify_credit_staff(
+            customer,
+            kind="customer.credit_hold",
+            key=f"customer.credit_hold:{event.pk}",
+            actor=actor,
+            context={"reason": reason, "automatic": actor is None},
+            link=link,
+        )
+    return customer, True
+
+
+def customer_release_credit_hold(
+    *, customer_id: int, reason: str, actor=None, link: str = ""
+) -> tuple[Customer, bool]:
+    """Release a customer's credit hold (finance). A customer not on hold is returned unchanged (False).
+
+    Collections does not hold the customer again for the invoices that led to this hold; a later
+    invoice past the last reminder level does.
+    Side effects: the hold fields cleared; a `customer.credit_hold_released` timeline entry; a
+    `customer.credit_hold_released` notification to the rep and the Finance group.
+    Raises ValidationFailed without a reason, NotFound; nothing is written then.
+    """
+    reason = _hold_reason(reason)
+    with transaction.atomic():
+        customer = _customer_for_update(customer_id)
+        if not customer.credit_hold:
+            return customer, False
+        held = {"reason": customer.credit_hold_reason, "since": customer.credit_hold_at}
+        customer.credit_hold, customer.credit_hold_reason, customer.credit_hold_at = False, "", None
+        customer.save(update_fields=["credit_hold", "credit_hold_reason", "credit_hold_at", "updated_at"])
+        event = CustomerCreditEvent.record(
+            kind=CreditEventKind.CREDIT_HOLD_RELEASED,
+            customer=customer,
+            actor=actor,
+            note=reason,
+            data={
+                "held_for": held["reason"],
+                "held_since": held["since"].isoformat() if held["since"] else None,
+            },
+        )
+        _notify_credit_staff(
+            customer,
+            kind="customer.credit_hold_released",
+            key=f"customer.credit_hold_released:{event.pk}",
+            actor=actor,
+            context={"reason": reason},
+            link=link,
+        )
+    return customer, True
 
 
 def roles_sync(*, using: str = DEFAULT_DB_ALIAS, prune: bool = False) -> dict[str, tuple[int, int]]:

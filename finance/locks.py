@@ -1,7 +1,7 @@
 """Row locks for finance.
 
-Lock order: order (issuing) or invoice (payments, overdue, void) first, the customer last — the
-customer row is the mutex under which its credit exposure is summed and written.
+Lock order: order (issuing) or invoice (payments, overdue, void, disputes, reminders) first, the
+customer last — the customer row is the mutex under which its credit position is summed and written.
 """
 
 from core.errors import NotFound
@@ -25,4 +25,9 @@ def order_for_update(order_id: int) -> Order:
 
 
 def customer_for_update(customer_id: int) -> Customer:
-    return Customer.objects.select_for_update().get(pk=customer_id)
+    # FOR NO KEY UPDATE: rows being inserted for this customer (orders, reminders: their foreign key
+    # takes a KEY SHARE lock) do not wait for a refresh; two refreshes still queue.
+    customer = Customer.objects.select_for_update(no_key=True).filter(pk=customer_id).first()
+    if customer is None:
+        raise NotFound()
+    return customer

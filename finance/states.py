@@ -27,6 +27,10 @@ class InvoiceEventKind(models.TextChoices):
     PAID = "invoice.paid", _("Paid")
     OVERDUE = "invoice.overdue", _("Marked overdue")
     VOID = "invoice.void", _("Voided")
+    # Collections: not status changes (a dispute pauses reminders whatever the payment status is).
+    DISPUTED = "invoice.disputed", _("Disputed")
+    DISPUTE_RESOLVED = "invoice.dispute_resolved", _("Dispute resolved")
+    REMINDER_SENT = "invoice.reminder_sent", _("Payment reminder sent")
 
 
 INV = InvoiceStatus

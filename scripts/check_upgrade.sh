@@ -95,6 +95,10 @@ NEW = {
     ('inventory', 'stockalert'), ('inventory', 'expectedreceipt'), ('inventory', 'warehouseshippingcost'),
     ('orders', 'lineallocation'), ('core', 'notification'), ('orders', 'priorityfactor'),
     ('orders', 'reviewrule'), ('orders', 'orderapproval'),
+    ('crm', 'customercreditevent'), ('finance', 'dunninglevel'), ('finance', 'invoicereminder'),
+    ('finance', 'receivablesageing'),
+    # Not a model: crm.credit_hold_customer, a permission new on an old model (model_of reads 'hold_customer').
+    ('crm', 'hold_customer'),
 }
 def moved(label, model):
     return MOVED.get((label, model), label)

@@ -44,6 +44,8 @@ URL = "/api/v1/orders/"
 SCORING = "orders.tasks.order_score_priority_task"
 # `order.submitted` also has the order's review opened by a worker (orders.services.review).
 REVIEW = "orders.tasks.order_review_open_task"
+# A submitted order also moves its customer's credit exposure (finance.apps).
+CREDIT = "finance.tasks.order_credit_refresh_task"
 
 
 class HungBroker:
@@ -186,6 +188,7 @@ def test_with_the_broker_port_closed_an_order_is_created_and_its_events_are_deli
     event.refresh_from_db()
     assert event.dispatched_at is not None
     assert published(queue) == [
+        (CREDIT, {"order_id": order_id, "event_id": str(event.pk)}),
         (SCORING, {"order_id": order_id, "event_id": str(event.pk)}),
         (REVIEW, {"order_id": order_id, "event_id": str(event.pk)}),
     ]
@@ -279,6 +282,7 @@ def test_with_a_live_broker_the_request_hands_its_events_over_itself(transaction
     event = _event_of(order_id)
     assert event.dispatched_at is not None
     assert published(queue) == [
+        (CREDIT, {"order_id": order_id, "event_id": str(event.pk)}),
         (SCORING, {"order_id": order_id, "event_id": str(event.pk)}),
         (REVIEW, {"order_id": order_id, "event_id": str(event.pk)}),
     ]

@@ -266,6 +266,15 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Stock allocation reads the active warehouses at most this often per worker process (seconds).
 ALLOCATION_WAREHOUSE_CACHE_SECONDS = float(env("ALLOCATION_WAREHOUSE_CACHE_SECONDS", "10"))
 
+# Credit control (issue #9). A customer with an overdue invoice (not in dispute) older than this many days
+# is warned about on quotes, like one over its credit limit (crm.selectors.customer_credit_check).
+CREDIT_OVERDUE_DAYS_LIMIT = int(env("CREDIT_OVERDUE_DAYS_LIMIT", "30"))
+# Collections (finance.services.dunning): the daily run sends the reminder levels (Finance → Reminder
+# levels) in batches of this many invoices; a customer goes on credit hold once an invoice is still open
+# this many days after its final-level reminder (0: with the final reminder).
+DUNNING_BATCH = int(env("DUNNING_BATCH", "200"))
+DUNNING_CREDIT_HOLD_AFTER_DAYS = int(env("DUNNING_CREDIT_HOLD_AFTER_DAYS", "7"))
+
 # Domain events (core.events, core.outbox): written to the outbox with the change, relayed after commit.
 # Publishing a relayed event's tasks waits at most this long on the broker (connect, then each reply);
 # no retries. Keep it at or below 1 s: the fast path runs inside the request.

@@ -36,7 +36,7 @@ ORDERS = ("order", "orderline", "orderevent", "priorityfactor")
 # Review rules and the approvals given (issue #9): rules kept by the sales director, approvals read-only.
 REVIEW = ("reviewrule", "orderapproval")
 ALL_ORDERS = ORDERS + REVIEW
-CRM = ("customer", "contact", "address")
+CRM = ("customer", "contact", "address", "customercreditevent")
 INVENTORY = (
     "category",
     "product",
@@ -51,7 +51,7 @@ INVENTORY = (
     "expectedreceipt",
 )
 TRANSFERS = {"inventory.ship_stocktransfer", "inventory.receive_stocktransfer"}
-FINANCE = ("invoice", "payment")
+FINANCE = ("invoice", "payment", "dunninglevel", "invoicereminder")
 PRICING = ("tierdiscount", "customerprice", "shippingrate")
 PRODUCTION = ("plant", "workorder")
 LOGISTICS = ("carrier", "shipment", "shipmentline", "trackingevent")
@@ -114,7 +114,8 @@ EXPECTED = {
         | {"orders.hold_order", "orders.review_order"}
         | _perms("finance", FINANCE, VAC)
         | _perms("pricing", PRICING, VAC)
-        | {"crm.view_customer", "crm.change_customer"}
+        | {"crm.view_customer", "crm.change_customer", "crm.view_customercreditevent"}
+        | {"crm.credit_hold_customer"}
     ),
     "Dealer": set(),
 }

@@ -4,8 +4,9 @@ from decimal import Decimal
 import factory
 from django.utils import timezone
 
-from finance.models import Invoice, Payment
+from finance.models import DunningLevel, Invoice, InvoiceReminder, Payment
 from finance.states import InvoiceStatus
+from orders.states import OrderStatus
 from orders.tests.factories import make_order
 
 
@@ -52,4 +53,58 @@ def make_invoice(order, *, status=InvoiceStatus.ISSUED, number: str | None = Non
         total=order.total,
         issued_at=timezone.now() if status != InvoiceStatus.DRAFT else None,
         due_date=timezone.localdate() + dt.timedelta(days=30),
+    )
+
+
+# The levels finance/migrations/0006 installs (a flushed test database has lost them).
+DEFAULT_LEVELS = (
+    (1, "Friendly reminder", 7, "friendly"),
+    (2, "Firm reminder", 21, "firm"),
+    (3, "Final notice", 45, "final"),
+)
+
+
+def default_levels() -> list[DunningLevel]:
+    """The default reminder levels (7 friendly, 21 firm, 45 final), created if missing."""
+    return [
+        DunningLevel.objects.get_or_create(
+            level=level, defaults={"name": name, "days_overdue": days, "tone": tone}
+        )[0]
+        for level, name, days, tone in DEFAULT_LEVELS
+    ]
+
+
+def make_open_invoice(
+    *, customer=None, days_overdue: int = 0, total: Decimal = Decimal("113.00"), number: str | None = None
+) -> Invoice:
+    """An issued invoice (overdue once past due) of a shipped order, due `days_overdue` days ago; a given
+    state for collections tests (amounts as set here, not from the order)."""
+    order = make_order(customer=customer, status=OrderStatus.SHIPPED)
+    due = timezone.localdate() - dt.timedelta(days=days_overdue)
+    return Invoice.objects.create(
+        number=number or f"INV-{order.number}",
+        order=order,
+        customer=order.customer,
+        status=InvoiceStatus.OVERDUE if days_overdue > 0 else InvoiceStatus.ISSUED,
+        currency=order.currency,
+        subtotal=total,
+        total=total,
+        issued_at=timezone.now() - dt.timedelta(days=days_overdue + 30),
+        overdue_at=timezone.now() if days_overdue > 0 else None,
+        due_date=due,
+    )
+
+
+def make_reminder(invoice: Invoice | None = None, *, level: DunningLevel | None = None) -> InvoiceReminder:
+    """A reminder row as the dunning run writes it (without its timeline and notification)."""
+    invoice = invoice or make_open_invoice(days_overdue=10)
+    level = level or default_levels()[0]
+    return InvoiceReminder.objects.create(
+        invoice=invoice,
+        customer_id=invoice.customer_id,
+        level=level,
+        days_overdue=(timezone.localdate() - invoice.due_date).days,
+        balance=invoice.balance,
+        recipients={"emails": ["billing@example.com"], "users": []},
+        notification_key=f"invoice.reminder:{invoice.pk}:{level.level}",
     )

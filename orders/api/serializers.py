@@ -14,6 +14,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from crm.selectors import customer_credit_check
 from inventory.selectors import atp_date
 from orders.models import AllocationStatus, ApprovalStatus, Order, OrderEvent, OrderLine
 from orders.review import review_state
@@ -378,6 +379,33 @@ class QuoteLineSerializer(serializers.Serializer):
     )
 
 
+class QuoteCreditSerializer(serializers.Serializer):
+    """Where the order would leave the customer's credit (crm.selectors.customer_credit_check)."""
+
+    credit_limit = serializers.DecimalField(**MONEY, source="limit")
+    exposure = serializers.DecimalField(
+        **MONEY, help_text=_("Open invoices plus submitted orders not invoiced yet, before this order.")
+    )
+    available = serializers.DecimalField(
+        **MONEY, help_text=_("Credit left after this order; negative: over the limit by that much.")
+    )
+    over_limit = serializers.BooleanField(read_only=True)
+    overdue_balance = serializers.DecimalField(**MONEY, help_text=_("Overdue invoices not in dispute."))
+    overdue_days = serializers.IntegerField(
+        read_only=True, help_text=_("Days since the oldest overdue invoice fell due (0: none).")
+    )
+    on_hold = serializers.BooleanField(read_only=True, help_text=_("The account is on credit hold."))
+    warnings = serializers.ListField(
+        child=serializers.CharField(),
+        source="messages",
+        read_only=True,
+        help_text=_(
+            "Why the order may need finance's approval (over the limit, invoices overdue too long, credit "
+            "hold), in the request's language. Empty: none of these."
+        ),
+    )
+
+
 class QuoteSerializer(serializers.Serializer):
     customer = serializers.CharField(source="customer.code", read_only=True)
     currency = serializers.CharField(read_only=True)
@@ -392,6 +420,13 @@ class QuoteSerializer(serializers.Serializer):
     promised_delivery_date = serializers.DateField(
         read_only=True, help_text=_("The date the whole order could arrive (the latest line).")
     )
+    credit = serializers.SerializerMethodField()
+
+    @extend_schema_field(QuoteCreditSerializer)
+    def get_credit(self, quote):
+        return QuoteCreditSerializer(
+            customer_credit_check(customer=quote.customer, extra_amount=quote.total)
+        ).data
 
     @extend_schema_field(QuoteLineSerializer(many=True))
     def get_lines(self, quote):

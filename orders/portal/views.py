@@ -12,6 +12,7 @@ from django.views.generic import ListView
 from core.errors import DomainError
 from crm.selectors import (
     address_list_for_customer,
+    customer_credit_check,
     customer_list_for_rep,
     customer_list_for_rep_or_dealer,
     is_dealer,
@@ -313,7 +314,10 @@ class OrderCreateView(PortalAccessMixin, View):
                 quote.lines, quote.line_dates, quote.line_short, quote.line_substitutes, strict=True
             )
         ]
-        return self.render_form(request, form, formset, quote=quote, quote_rows=rows, warehouses=warehouses)
+        credit = customer_credit_check(customer=data["customer"], extra_amount=quote.total)
+        return self.render_form(
+            request, form, formset, quote=quote, quote_rows=rows, warehouses=warehouses, credit=credit
+        )
 
     def render_form(self, request, form, formset, **extra):
         return render(request, self.template_name, {"form": form, "formset": formset, **extra})

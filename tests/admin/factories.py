@@ -11,8 +11,8 @@ from analytics.tests.factories import DailySalesFactory
 from core.models import Notification, OutboxEvent, Sequence
 from crm.models import Address, Contact, Customer
 from crm.tests.factories import AddressFactory, ContactFactory, CustomerFactory, UserFactory
-from finance.models import Invoice, Payment
-from finance.tests.factories import InvoiceFactory, PaymentFactory
+from finance.models import DunningLevel, Invoice, InvoiceReminder, Payment, ReceivablesAgeing
+from finance.tests.factories import InvoiceFactory, PaymentFactory, default_levels, make_reminder
 from inventory.models import (
     Category,
     ExpectedReceipt,
@@ -113,6 +113,9 @@ BUILDERS = {
     OrderApproval: lambda: order_review_open(order_id=make_order().pk).approvals.get(),
     Invoice: InvoiceFactory,
     Payment: PaymentFactory,
+    DunningLevel: lambda: default_levels()[0],
+    InvoiceReminder: make_reminder,
+    ReceivablesAgeing: lambda: ReceivablesAgeing.objects.get(pk=InvoiceFactory().pk),
     TierDiscount: TierDiscountFactory,
     CustomerPrice: CustomerPriceFactory,
     ShippingRate: ShippingRateFactory,

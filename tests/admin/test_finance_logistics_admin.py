@@ -76,7 +76,7 @@ def test_invoice_actions_are_offered_to_finance_not_to_order_managers(roles, man
         request.user = user
         return set(invoice_admin.get_actions(request))
 
-    assert offered(finance) == {"mark_overdue", "void"}
+    assert offered(finance) == {"mark_overdue", "void", "dispute", "resolve_dispute"}
     assert offered(manager) == set()
 
 

@@ -16,7 +16,9 @@ INV = InvoiceStatus
 
 
 @pytest.mark.django_db
-def test_voiding_an_issued_invoice_clears_its_exposure(emitted, django_capture_on_commit_callbacks):
+def test_voiding_an_issued_invoice_moves_its_amount_back_to_the_order_not_invoiced(
+    emitted, django_capture_on_commit_callbacks
+):
     invoice = invoice_issue(order_id=make_order(status=OrderStatus.SHIPPED).pk)
     emitted.clear()
 
@@ -25,8 +27,14 @@ def test_voiding_an_issued_invoice_clears_its_exposure(emitted, django_capture_o
 
     assert (invoice.status, invoice.void_at is not None) == (INV.VOID, True)
     assert invoice.events.order_by("-id").first().note == "duplicate"
-    invoice.customer.refresh_from_db()
-    assert invoice.customer.credit_exposure == Decimal("0.00")
+    customer = invoice.customer
+    customer.refresh_from_db()
+    # The shipped order can be invoiced again: until then it counts as an order not invoiced.
+    assert (customer.receivables_open, customer.orders_uninvoiced, customer.credit_exposure) == (
+        Decimal("0.00"),
+        invoice.total,
+        invoice.total,
+    )
     assert [name for name, _ in emitted] == ["invoice.void"]
 
 

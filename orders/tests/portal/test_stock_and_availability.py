@@ -98,3 +98,36 @@ def test_the_rep_sees_stock_per_warehouse_on_the_order_lines_and_the_dealer_does
     assert rep_page.context["line_rows"][0][1] == [("N1", 4)]
     assert dealer_page.context["show_stock"] is False
     assert b"N1: 4" not in dealer_page.content
+
+
+@pytest.mark.django_db
+def test_checking_availability_warns_when_the_order_takes_the_customer_over_its_credit(
+    client, rep, rep_customer
+):
+    type(rep_customer).objects.filter(pk=rep_customer.pk).update(credit_limit=10, credit_exposure=5)
+    ProductFactory(sku="CHAIR-01")
+    client.force_login(rep)
+
+    response = client.post(
+        "/portal/orders/new/",
+        order_post(rep_customer, [{"sku": "CHAIR-01", "quantity": "4", "options": ""}], action="quote"),
+    )
+
+    assert response.context["credit"].over_limit is True
+    assert b'id="credit-warnings"' in response.content
+    assert b"over its credit limit" in response.content
+    assert not Order.objects.exists()
+
+
+@pytest.mark.django_db
+def test_checking_availability_within_the_credit_limit_shows_what_is_left(client, rep, rep_customer):
+    ProductFactory(sku="CHAIR-01")
+    client.force_login(rep)
+
+    response = client.post(
+        "/portal/orders/new/",
+        order_post(rep_customer, [{"sku": "CHAIR-01", "quantity": "1", "options": ""}], action="quote"),
+    )
+
+    assert response.context["credit"].messages == []
+    assert b'id="credit-ok"' in response.content

@@ -2,14 +2,15 @@
 
 Every status change goes through the lifecycle engine (core.lifecycle, table in finance.states), which
 also announces `invoice.<status>` with invoice_id, number, customer_id and order_id. Every service that
-changes an open balance refreshes the customer's credit exposure in the same transaction.
+changes an open balance or the overdue picture refreshes the customer's credit position
+(finance.services.credit) in the same transaction.
 """
 
 import datetime as dt
 from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
-from django.db.models import F, Sum
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -18,25 +19,15 @@ from core.lifecycle import transition
 from core.money import ZERO, quantize_money
 from core.services import sequence_next
 from core.sweeps import Sweep
-from crm.services import customer_set_credit_exposure
 from finance import locks
 from finance.models import Invoice, InvoiceEvent, Payment
+from finance.services.credit import credit_position_refresh
 from finance.states import LIFECYCLE, OPEN, InvoiceEventKind, InvoiceStatus
 from orders.states import OrderStatus
 
 INV = InvoiceStatus
 S = OrderStatus
 INVOICEABLE_ORDER_STATUSES = (S.PARTIALLY_SHIPPED, S.SHIPPED, S.DELIVERED, S.COMPLETED)
-
-
-def _credit_exposure_refresh(*, customer_id: int) -> None:
-    # The sum is taken after the customer's lock: every invoice change committed meanwhile is in it,
-    # and a concurrent writer for the same customer waits for ours. crm stores the result.
-    locks.customer_for_update(customer_id)
-    exposure = Invoice.objects.filter(customer_id=customer_id, status__in=OPEN).aggregate(
-        balance=Sum(F("total") - F("amount_paid"))
-    )["balance"]
-    customer_set_credit_exposure(customer_id=customer_id, amount=exposure or ZERO)
 
 
 def _invoice_number(now: dt.datetime) -> str:
@@ -98,7 +89,7 @@ def invoice_issue(*, order_id: int, actor=None) -> Invoice:
             invoice, _changed = transition(
                 LIFECYCLE, invoice.pk, INV.PAID, actor=actor, reason=_("Nothing to pay.")
             )
-        _credit_exposure_refresh(customer_id=invoice.customer_id)
+        credit_position_refresh(customer_id=invoice.customer_id)
     return invoice
 
 
@@ -164,7 +155,7 @@ def payment_record(
             transition(LIFECYCLE, invoice.pk, INV.PAID, actor=actor)
         elif invoice.status == INV.ISSUED:
             transition(LIFECYCLE, invoice.pk, INV.PARTIALLY_PAID, actor=actor)
-        _credit_exposure_refresh(customer_id=invoice.customer_id)
+        credit_position_refresh(customer_id=invoice.customer_id)
     return payment
 
 
@@ -184,7 +175,8 @@ def invoice_mark_overdue(*, invoice_id: int, today: dt.date | None = None, actor
     """Mark an issued or partially paid invoice overdue once its due date has passed.
 
     An invoice already overdue is returned unchanged. Side effects: `invoice.overdue` (timeline and
-    domain event). Raises InvalidTransition / Conflict `invoice_not_due` (409).
+    domain event), the customer's credit position (overdue balance and age).
+    Raises InvalidTransition / Conflict `invoice_not_due` (409).
     """
     today = today or timezone.localdate()
     with transaction.atomic():
@@ -197,6 +189,7 @@ def invoice_mark_overdue(*, invoice_id: int, today: dt.date | None = None, actor
         invoice, _changed = transition(
             LIFECYCLE, invoice.pk, INV.OVERDUE, actor=actor, data={"due_date": invoice.due_date.isoformat()}
         )
+        credit_position_refresh(customer_id=invoice.customer_id)
     return invoice
 
 
@@ -220,6 +213,7 @@ def invoice_mark_overdue_due(*, batch: int = 200, today: dt.date | None = None) 
                 transition(
                     LIFECYCLE, invoice.pk, INV.OVERDUE, data={"due_date": invoice.due_date.isoformat()}
                 )
+                credit_position_refresh(customer_id=invoice.customer_id)
     return Sweep(handled=len(ids), more=len(ids) >= batch)
 
 
@@ -234,5 +228,5 @@ def invoice_void(*, invoice_id: int, reason: str, actor=None) -> Invoice:
     with transaction.atomic():
         invoice, changed = transition(LIFECYCLE, invoice_id, INV.VOID, actor=actor, reason=reason.strip())
         if changed:
-            _credit_exposure_refresh(customer_id=invoice.customer_id)
+            credit_position_refresh(customer_id=invoice.customer_id)
     return invoice
