@@ -5,11 +5,14 @@ from django.utils.translation import gettext_lazy as _
 from core.sessions import session_stamp_login
 
 
-def enqueue_notification_send(name: str, *, event_id: str, key: str, **payload) -> None:
-    """Notices were written: queue their e-mails (core.notifications), nothing else."""
+def enqueue_notification_send(
+    name: str, *, event_id: str, keys=(), key: str | None = None, **payload
+) -> None:
+    """Notices were written: queue their e-mails (core.notifications), nothing else. (`key`: events
+    written before notices were announced in batches.)"""
     from core.tasks import notification_send_task  # noqa: PLC0415  (tasks import the app's models)
 
-    notification_send_task.delay(key=key, event_id=event_id)
+    notification_send_task.delay(keys=[key] if key else list(keys), event_id=event_id)
 
 
 class CoreConfig(AppConfig):

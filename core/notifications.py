@@ -18,7 +18,7 @@ written for, an in-app notice in whatever language its reader is using.
 
 import datetime as dt
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
@@ -42,11 +42,16 @@ MAX_MAIL_ATTEMPTS = 6
 CLAIM_TIMEOUT = dt.timedelta(minutes=10)
 
 
-def _recipient_users(users: Iterable) -> list:
-    ids = sorted({getattr(user, "pk", user) for user in users if user is not None})
+def _users_by_id(notices: Sequence[dict]) -> dict[int, object]:
+    ids = {
+        getattr(user, "pk", user)
+        for notice in notices
+        for user in notice.get("users", ())
+        if user is not None
+    }
     if not ids:
-        return []
-    return list(get_user_model()._default_manager.filter(pk__in=ids, is_active=True).order_by("pk"))
+        return {}
+    return {user.pk: user for user in get_user_model()._default_manager.filter(pk__in=ids, is_active=True)}
 
 
 def notify(
@@ -68,44 +73,78 @@ def notify(
     Side effect: `notification.created` (its listener queues the e-mails). Returns the rows created
     now; recipients already notified for `key` are skipped.
     """
-    language = language or settings.LANGUAGE_CODE
-    context = context or {}
-    wanted: dict[str, Notification] = {}
-    for user in _recipient_users(users):
-        wanted.setdefault(
-            f"user:{user.pk}",
-            Notification(
-                user=user,
-                email=user.email or "",
-                mail_status=MailStatus.PENDING if user.email else MailStatus.NONE,
-            ),
-        )
-    for address in emails:
-        address = (address or "").strip().lower()
-        if address:
-            wanted.setdefault(f"mail:{address}", Notification(email=address, mail_status=MailStatus.PENDING))
+    return notify_many(
+        [
+            {
+                "kind": kind,
+                "key": key,
+                "users": users,
+                "emails": emails,
+                "context": context,
+                "link": link,
+                "language": language,
+            }
+        ]
+    )
+
+
+def notify_many(notices: Sequence[dict]) -> list[Notification]:
+    """`notify` for many facts at once (each dict holds notify's keyword arguments), in a fixed number
+    of queries whatever their count: the users, the recipients already notified, one insert (SQLite
+    splits it by its variable limit), one event. For runs that announce a batch (the dunning sweep)."""
+    notices = [dict(notice, users=list(notice.get("users", ()))) for notice in notices]
+    users = _users_by_id(notices)
+    wanted: dict[tuple[str, str], Notification] = {}
+    for notice in notices:
+        key, language = notice["key"], notice.get("language") or settings.LANGUAGE_CODE
+        common = {
+            "key": key,
+            "kind": notice["kind"],
+            "context": notice.get("context") or {},
+            "link": notice.get("link", ""),
+            "language": language,
+        }
+        for ref in sorted({getattr(user, "pk", user) for user in notice["users"] if user is not None}):
+            user = users.get(ref)
+            if user is None:
+                continue  # inactive or gone
+            wanted.setdefault(
+                (key, f"user:{user.pk}"),
+                Notification(
+                    user=user,
+                    email=user.email or "",
+                    mail_status=MailStatus.PENDING if user.email else MailStatus.NONE,
+                    recipient=f"user:{user.pk}",
+                    **common,
+                ),
+            )
+        for address in notice.get("emails", ()):
+            address = (address or "").strip().lower()
+            if address:
+                wanted.setdefault(
+                    (key, f"mail:{address}"),
+                    Notification(
+                        email=address, mail_status=MailStatus.PENDING, recipient=f"mail:{address}", **common
+                    ),
+                )
     if not wanted:
         return []
     with transaction.atomic():
+        keys = sorted({key for key, _recipient in wanted})
         known = set(
-            Notification.objects.filter(key=key, recipient__in=list(wanted)).values_list(
-                "recipient", flat=True
-            )
+            Notification.objects.filter(
+                key__in=keys, recipient__in=sorted({r for _k, r in wanted})
+            ).values_list("key", "recipient")
         )
-        rows = []
-        for recipient, row in wanted.items():
-            if recipient in known:
-                continue
-            row.key, row.kind, row.recipient = key, kind, recipient
-            row.context, row.link, row.language = context, link, language
-            rows.append(row)
+        rows = [row for pair, row in wanted.items() if pair not in known]
         if not rows:
             return []
         # A concurrent notify() for the same key may have won a row meanwhile: the unique constraint
         # keeps the one notice, and its mail is sent from its own row.
         Notification.objects.bulk_create(rows, ignore_conflicts=True)
-        if any(row.mail_status == MailStatus.PENDING for row in rows):
-            events.emit(NOTIFICATION_CREATED, key=key)
+        mailed = sorted({row.key for row in rows if row.mail_status == MailStatus.PENDING})
+        if mailed:
+            events.emit(NOTIFICATION_CREATED, keys=mailed)
     return rows
 
 
@@ -186,14 +225,16 @@ def _send_one(notification: Notification, connection) -> None:
     )
 
 
-def notification_send(*, key: str) -> int:
-    """Send the due e-mails of the notices written for `key` (the fast path after commit).
+def notification_send(*, key: str | None = None, keys: Sequence[str] = ()) -> int:
+    """Send the due e-mails of the notices written for `key` or `keys` (the fast path after commit).
 
     Each row is claimed first, so two workers never both send it; a failure is recorded on the row
     with the next attempt time (exponential backoff, MAX_MAIL_ATTEMPTS) and left to the sweep.
     Returns the number of rows it tried.
     """
-    rows = list(Notification.objects.filter(_mail_due(timezone.now()), key=key).order_by("pk"))
+    wanted = [key] if key is not None else []
+    wanted += list(keys)
+    rows = list(Notification.objects.filter(_mail_due(timezone.now()), key__in=wanted).order_by("pk"))
     return _send(rows)
 
 

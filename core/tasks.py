@@ -24,9 +24,11 @@ def session_clear_expired_task():
 
 
 @shared_task(ignore_result=True)
-def notification_send_task(key: str, event_id: str | None = None):
-    """Send the e-mails of one fact's notices (after the commit that wrote them)."""
-    notification_send(key=key)
+def notification_send_task(
+    keys: list[str] | None = None, event_id: str | None = None, key: str | None = None
+):
+    """Send the e-mails of the notices of the facts `keys` (after the commit that wrote them)."""
+    notification_send(key=key, keys=keys or ())
 
 
 @shared_task(ignore_result=True)

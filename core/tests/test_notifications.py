@@ -6,7 +6,7 @@ import smtplib
 import pytest
 from django.contrib.auth import get_user_model
 from django.core import mail
-from django.db import transaction
+from django.db import connection, transaction
 from django.test import override_settings
 from django.utils import timezone
 
@@ -178,3 +178,21 @@ def test_in_app_notices_are_the_readers_own_and_render_in_the_readers_language()
     assert notification_mark_read(user=rep) == 1
     assert notification_unread_count(user=rep) == 0
     assert notification_unread_count(user=other) == 1
+
+
+def test_many_facts_are_notified_in_a_fixed_number_of_queries(django_assert_max_num_queries):
+    from core.notifications import notify_many  # noqa: PLC0415
+
+    users = [UserFactory() for _ in range(3)]
+    notices = [
+        {"kind": "test.greeting", "key": f"invoice.reminder:{n}:1", "users": users, "emails": [f"b{n}@x.cn"]}
+        for n in range(40)
+    ]
+    # users, notified already, savepoint, insert, outbox event, release (SQLite splits the insert)
+    with django_assert_max_num_queries(6 if connection.vendor == "postgresql" else 9):
+        rows = notify_many(notices)
+    assert len(rows) == 160
+    assert Notification.objects.count() == 160
+    # and again: nothing new, still bounded
+    with django_assert_max_num_queries(4):
+        assert notify_many(notices) == []

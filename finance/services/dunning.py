@@ -34,7 +34,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.notifications import notify
+from core.notifications import notify_many
 from core.sweeps import Sweep
 from crm.models import CreditEventKind
 from crm.roles import FINANCE
@@ -93,7 +93,8 @@ def _still_due(invoice: Invoice, levels: Sequence[DunningLevel], today: dt.date)
 
 def _remind(invoice_ids: list[int], levels: Sequence[DunningLevel], today: dt.date, link: str) -> int:
     """Send the due reminder of each invoice of `invoice_ids` not locked by another run; in the caller's
-    transaction. Statements per batch: 7 + one per level sent, plus notify()'s per reminder."""
+    transaction. Statements per batch: 7 + one per level sent + 4 for the notices
+    (core.notifications.notify_many), whatever the batch's size."""
     # OF self: the customers joined for the texts are not locked (a payment's refresh locks them).
     locked = list(
         Invoice.objects.select_for_update(skip_locked=True, of=("self",))
@@ -180,8 +181,7 @@ def _remind(invoice_ids: list[int], levels: Sequence[DunningLevel], today: dt.da
     for level_number, ids in sorted(by_level.items()):
         Invoice.objects.filter(pk__in=ids).update(dunning_level=level_number, updated_at=now)
     customer_credit_events_record(entries=customer_log)
-    for notice in notices:
-        notify(**notice)
+    notify_many(notices)
     return len(due)
 
 

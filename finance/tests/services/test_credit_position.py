@@ -28,10 +28,9 @@ from finance.services import (
 )
 from finance.states import InvoiceStatus
 from orders.models import Order
-from orders.services import order_cancel, order_reject, order_submit, order_update
+from orders.services import LineChange, order_cancel, order_change, order_reject, order_submit
 from orders.states import OrderStatus
 from orders.tests.factories import make_order
-from pricing.services import LineRequest
 
 S = OrderStatus
 ZERO = Decimal("0.00")
@@ -95,14 +94,20 @@ def test_a_submitted_order_counts_as_not_invoiced_and_a_draft_does_not(eager):
 
 
 @pytest.mark.django_db
-def test_editing_a_submitted_order_moves_its_value(eager):
+def test_changing_an_order_in_review_moves_its_value(eager):
     customer = CustomerFactory()
     with eager(execute=True):
-        order = make_order(customer=customer)
+        order = make_order(customer=customer)  # submitted; the worker opens its review
+    order.refresh_from_db()
     line = order.lines.get()
 
     with eager(execute=True):
-        order_update(order_id=order.pk, lines=[LineRequest(sku=line.sku, quantity=3)])
+        order_change(
+            order_id=order.pk,
+            actor=None,
+            expected_version=order.version,
+            lines=[LineChange(line_id=line.pk, quantity=3)],
+        )
 
     order.refresh_from_db()
     assert order.total > line.line_total

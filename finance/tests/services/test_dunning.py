@@ -208,15 +208,13 @@ class WorkerDied(BaseException):
 @pytest.mark.django_db
 def test_a_run_that_dies_mid_batch_leaves_nothing_half_done(levels, customer, monkeypatch):
     invoices = [make_open_invoice(customer=customer, days_overdue=10) for _ in range(3)]
-    calls = []
 
-    def dying_notify(**kwargs):
-        calls.append(kwargs["key"])
-        if len(calls) == 2:
-            raise WorkerDied
-        return notifications.notify(**kwargs)
+    def dying_notify(notices):
+        # the notices of the first two reminders are written, then the worker dies
+        notifications.notify_many(notices[:2])
+        raise WorkerDied
 
-    monkeypatch.setattr(dunning_module, "notify", dying_notify)
+    monkeypatch.setattr(dunning_module, "notify_many", dying_notify)
     with pytest.raises(WorkerDied):
         dunning_run()
 
@@ -226,7 +224,7 @@ def test_a_run_that_dies_mid_batch_leaves_nothing_half_done(levels, customer, mo
     assert Notification.objects.count() == 0
     assert set(Invoice.objects.values_list("dunning_level", flat=True)) == {0}
 
-    monkeypatch.setattr(dunning_module, "notify", notifications.notify)
+    monkeypatch.setattr(dunning_module, "notify_many", notifications.notify_many)
     dunning_run()
     dunning_run()
 
@@ -238,12 +236,12 @@ def test_a_run_that_dies_mid_batch_leaves_nothing_half_done(levels, customer, mo
 def test_one_failing_invoice_does_not_hold_back_the_others(levels, customer, monkeypatch, caplog):
     good, bad, other = (make_open_invoice(customer=customer, days_overdue=10) for _ in range(3))
 
-    def picky_notify(**kwargs):
-        if kwargs["context"]["invoice_number"] == bad.number:
+    def picky_notify(notices):
+        if any(notice["context"]["invoice_number"] == bad.number for notice in notices):
             raise ValueError("template broken")
-        return notifications.notify(**kwargs)
+        return notifications.notify_many(notices)
 
-    monkeypatch.setattr(dunning_module, "notify", picky_notify)
+    monkeypatch.setattr(dunning_module, "notify_many", picky_notify)
     with caplog.at_level(logging.ERROR, logger="finance.services.dunning"):
         dunning_run()
 
