@@ -132,7 +132,7 @@ class ValueFactorForm(PriorityFactorForm):
         integer=False,
         label=gettext_lazy("Value bands"),
         help_text=gettext_lazy(
-            "One band per row: the minimum order total, then the share of the weight in % it earns, "
+            "One band per row: the minimum order total, then the share of the weight it earns (percent), "
             "e.g. “100000 66.67”. An order earns the share of the highest band its total reaches."
         ),
     )
@@ -146,15 +146,15 @@ class UrgencyFactorForm(PriorityFactorForm):
         label=gettext_lazy("Urgency bands"),
         help_text=gettext_lazy(
             "One band per row: days left until the requested delivery date, then the share of the "
-            "weight in %, e.g. “7 75” (7 days or fewer: 75 %). An overdue date counts as the first band."
+            "weight (percent), e.g. “7 75” (7 days or fewer: 75 percent). An overdue date counts as the first band."
         ),
     )
     later = _share_field(
-        gettext_lazy("Later"), help_text=gettext_lazy("Share in % for a date beyond the last band.")
+        gettext_lazy("Later"), help_text=gettext_lazy("Share (percent) for a date beyond the last band.")
     )
     undated = _share_field(
         gettext_lazy("No requested date"),
-        help_text=gettext_lazy("Share in % for an order without a requested delivery date."),
+        help_text=gettext_lazy("Share (percent) for an order without a requested delivery date."),
     )
 
 
@@ -166,14 +166,14 @@ CustomerFactorForm = type(
         "parameter_fields": (*CustomerTier.values, "key_account"),
         **{
             value: _share_field(
-                label, help_text=gettext_lazy("Share of the weight in % for a customer of this tier.")
+                label, help_text=gettext_lazy("Share of the weight (percent) for a customer of this tier.")
             )
             for value, label in CustomerTier.choices
         },
         "key_account": _share_field(
             gettext_lazy("Key account"),
             help_text=gettext_lazy(
-                "Share in % a key account (customer kind) earns at least, whatever its tier."
+                "Share (percent) a key account (customer kind) earns at least, whatever its tier."
             ),
         ),
     },
