@@ -15,8 +15,8 @@ Then, in this process, as the `finance-dunning` task chain runs it (batch after 
 back short): the first run (every reminder due is sent), a second run the same day (nothing to send),
 the ageing report (overall, per rep, first page per customer) and the credit repair over every
 customer. Statements are counted with a database execute wrapper and split into the dunning's own,
-notify()'s (core.notifications, one call per reminder) and the outbox relay's after each batch's
-commit (each notice's `notification.created` event publishes its mail task to the real Redis broker,
+the notices' (core.notifications.notify_many, one call per batch) and the outbox relay's after each
+batch's commit (each batch's `notification.created` event publishes its mail task to the real Redis broker,
 BENCH_BROKER_URL, default redis://127.0.0.1:6379/5; no worker runs; the queue is purged after).
 
 Prints the machine, the sizes and the figures; writes bench/results/dunning.md. Only meaningful on an
@@ -253,7 +253,7 @@ def main() -> None:
     )
 
     counter = Statements()
-    dunning_module.notify = _in_phase(counter, "notify", dunning_module.notify)
+    dunning_module.notify_many = _in_phase(counter, "notify", dunning_module.notify_many)
     dunning_module.dunning_credit_holds = _in_phase(counter, "holds", dunning_module.dunning_credit_holds)
     outbox.relay_committed = _in_phase(counter, "relay after commit", outbox.relay_committed)
     app.control.purge()
@@ -304,10 +304,10 @@ def main() -> None:
         f"| · the dunning's own (selection, locks, inserts, timelines), per batch: "
         f"{first.get('dunning', 0) / batches:.1f} | {own_s:.1f} s | | "
         f"{first.get('dunning', 0):,} | {per_reminder.get('dunning', 0):.2f} |",
-        f"| · notify(), one call per reminder ({notices:,} notices: billing address, rep, 3 clerks) | "
+        f"| · notify_many(), one call per batch ({notices:,} notices: billing address, rep, 3 clerks) | "
         f"{first_seconds.get('notify', 0):.1f} s | | {first.get('notify', 0):,} | "
         f"{per_reminder.get('notify', 0):.2f} |",
-        f"| · outbox relay after each commit (one mail task published per reminder) | "
+        f"| · outbox relay after each commit (one mail task published per batch) | "
         f"{first_seconds.get('relay after commit', 0):.1f} s | | {first.get('relay after commit', 0):,} | "
         f"{per_reminder.get('relay after commit', 0):.2f} |",
         f"| · credit holds after the final level ({held:,} customers, each its own transaction and notice) | "

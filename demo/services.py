@@ -5,10 +5,12 @@ references for orders), so a second run finds what the first one made and create
 Nothing is wrapped in one big transaction: every service call commits on its own, as in real use.
 """
 
+import datetime as dt
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
@@ -16,7 +18,9 @@ from demo import builders, data
 from demo.builders import Tally
 from demo.history import Context, order_from_plan
 from demo.plans import plan_order, reference_for
-from finance.models import Invoice, Payment
+from finance.models import Invoice, InvoiceReminder, Payment
+from finance.services import dunning_credit_holds, dunning_levels, dunning_run, invoice_mark_overdue_due
+from finance.states import InvoiceStatus
 from inventory.models import StockLevel, StockTransfer, Warehouse
 from inventory.services import stock_alerts_evaluate
 from inventory.transfers import transfer_receive, transfer_request, transfer_ship
@@ -96,6 +100,7 @@ def demo_seed(
     # Some demo rows sit at or below their reorder point: the trial shows their alerts at once, not
     # after the first beat tick.
     stock_alerts_evaluate()
+    _seed_collections()
     result.orders_by_status = Counter(
         Order.objects.filter(external_reference__startswith=data.ORDER_REFERENCE_PREFIX).values_list(
             "status", flat=True
@@ -167,6 +172,45 @@ class Login:
     password: str
     exists: bool
     acts_for: str = ""
+
+
+# Days past due of the late payers' invoices: every ageing bucket, every reminder level, one hold.
+LATE_DAYS = (12, 26, 38, 52, 75, 104)
+
+
+def _seed_collections() -> None:
+    """Late payers: some open invoices fell due weeks ago, so the trial shows ageing in every bucket,
+    overdue marks, reminders at each level and a customer on credit hold. As the demo's backdating
+    does, only time is moved here (due and issue dates; the final notice's date); the overdue marks,
+    reminders, hold and credit figures come from the finance services. Once: skipped when reminders
+    exist.
+    """
+    if InvoiceReminder.objects.exists():
+        return
+    open_invoices = list(
+        Invoice.objects.filter(
+            status__in=[InvoiceStatus.ISSUED, InvoiceStatus.PARTIALLY_PAID], is_disputed=False
+        ).order_by("pk")
+    )
+    if not open_invoices:
+        return
+    today = timezone.localdate()
+    step = max(1, len(open_invoices) // len(LATE_DAYS))
+    late = list(zip(open_invoices[::step], LATE_DAYS, strict=False))
+    for invoice, days in late:
+        due = today - dt.timedelta(days=days)
+        terms = invoice.customer.payment_terms_days if invoice.customer_id else 30
+        issued = timezone.make_aware(dt.datetime.combine(due - dt.timedelta(days=terms), dt.time(10)))
+        Invoice.objects.filter(pk=invoice.pk).update(due_date=due, issued_at=min(issued, timezone.now()))
+    invoice_mark_overdue_due(batch=1000)
+    dunning_run(batch=1000)
+    # The latest payer's final notice went out a while ago and is still unpaid: collections hold them.
+    final = dunning_levels()[-1:]
+    if final:
+        InvoiceReminder.objects.filter(invoice=late[-1][0], level=final[0]).update(
+            sent_at=timezone.now() - dt.timedelta(days=settings.DUNNING_CREDIT_HOLD_AFTER_DAYS + 1)
+        )
+        dunning_credit_holds()
 
 
 def demo_logins(*, base_url: str = "") -> list[Login]:

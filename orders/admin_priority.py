@@ -146,7 +146,8 @@ class UrgencyFactorForm(PriorityFactorForm):
         label=gettext_lazy("Urgency bands"),
         help_text=gettext_lazy(
             "One band per row: days left until the requested delivery date, then the share of the "
-            "weight (percent), e.g. “7 75” (7 days or fewer: 75 percent). An overdue date counts as the first band."
+            "weight (percent), e.g. “7 75” (7 days or fewer: 75 percent). "
+            "An overdue date counts as the first band."
         ),
     )
     later = _share_field(

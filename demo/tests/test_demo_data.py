@@ -211,3 +211,19 @@ def test_one_transfer_is_in_transit_and_one_received_and_the_ledger_agrees():
     assert stock_drift() == []
     out = io.StringIO()
     call_command("stock_check", stdout=out, stderr=io.StringIO())
+
+
+@pytest.mark.django_db
+def test_the_demo_has_late_payers_with_reminders_and_a_credit_hold():
+    from crm.models import Customer  # noqa: PLC0415
+    from finance.models import InvoiceReminder  # noqa: PLC0415
+    from finance.selectors import ageing_total  # noqa: PLC0415
+
+    _run(size="small")
+
+    assert Invoice.objects.filter(status="overdue").count() >= 4
+    assert set(InvoiceReminder.objects.values_list("level__level", flat=True)) >= {1, 2, 3}
+    assert Customer.objects.filter(credit_hold=True).count() == 1
+    # the ageing shows balances past due in more than one bucket
+    overall = ageing_total()
+    assert sum(1 for amount in overall.buckets.values() if amount > 0) >= 3
