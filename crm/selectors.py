@@ -88,6 +88,19 @@ def user_ids_in_role(role: str) -> list[int]:
     )
 
 
+def customer_portal_user_ids(*, customer_ids: Iterable[int]) -> dict[int, list[int]]:
+    """The active dealer users acting for each customer (portal and API), in one query."""
+    rows = (
+        Customer.users.through.objects.filter(customer_id__in=list(customer_ids), user__is_active=True)
+        .order_by("customer_id", "user_id")
+        .values_list("customer_id", "user_id")
+    )
+    users: dict[int, list[int]] = defaultdict(list)
+    for customer_id, user_id in rows:
+        users[customer_id].append(user_id)
+    return dict(users)
+
+
 # A contact whose role names one of these words receives invoices and reminders (Contact.role is free
 # text: "Billing", "Accounts payable", "Finance manager", "财务"…).
 BILLING_ROLE_WORDS = ("billing", "accounts", "accounting", "finance", "财务", "会计")

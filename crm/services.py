@@ -37,12 +37,12 @@ from redis.exceptions import RedisError
 from core import events
 from core.errors import NotFound, ValidationFailed
 from core.money import ZERO, quantize_money
-from core.notifications import notify
+from core.notifications import notify_many
 from core.services import event_handle_once
 from core.sweeps import Sweep
 from crm.models import CreditEventKind, Customer, CustomerCreditEvent
 from crm.roles import FINANCE, ROLES
-from crm.selectors import user_ids_in_role
+from crm.selectors import customer_portal_user_ids, user_ids_in_role
 
 logger = logging.getLogger(__name__)
 
@@ -182,19 +182,30 @@ def _customer_for_update(customer_id: int) -> Customer:
 
 
 def _notify_credit_staff(customer: Customer, *, kind: str, key: str, actor, context: dict, link: str) -> None:
-    """Tell the customer's rep and the Finance group (not the person who acted) about a credit change."""
+    """Tell the customer's rep and the Finance group (not the person who acted) about a credit change,
+    and the dealer users acting for the customer (without the staff link: the page is the seller's)."""
     users = set(user_ids_in_role(FINANCE))
     if customer.sales_rep_id:
         users.add(customer.sales_rep_id)
     users.discard(getattr(actor, "pk", None))
+    dealers = set(customer_portal_user_ids(customer_ids=[customer.pk]).get(customer.pk, ())) - users
+    dealers.discard(getattr(actor, "pk", None))
+    context = {"customer_code": customer.code, "customer_name": customer.name, **context}
+    notices = []
     if users:
-        notify(
-            kind=kind,
-            key=key,
-            users=sorted(users),
-            context={"customer_code": customer.code, "customer_name": customer.name, **context},
-            link=link or reverse("admin:crm_customer_change", args=[customer.pk]),
+        notices.append(
+            {
+                "kind": kind,
+                "key": key,
+                "users": sorted(users),
+                "context": context,
+                "link": link or reverse("admin:crm_customer_change", args=[customer.pk]),
+            }
         )
+    if dealers:
+        notices.append({"kind": kind, "key": key, "users": sorted(dealers), "context": context})
+    if notices:
+        notify_many(notices)
 
 
 def customer_set_credit_hold(

@@ -38,7 +38,7 @@ from core.notifications import notify_many
 from core.sweeps import Sweep
 from crm.models import CreditEventKind
 from crm.roles import FINANCE
-from crm.selectors import customer_billing_emails, user_ids_in_role
+from crm.selectors import customer_billing_emails, customer_portal_user_ids, user_ids_in_role
 from crm.services import CreditEventEntry, customer_credit_events_record, customer_set_credit_hold
 from finance.models import DunningLevel, Invoice, InvoiceEvent, InvoiceReminder
 from finance.states import OPEN, InvoiceEventKind
@@ -106,7 +106,10 @@ def _remind(invoice_ids: list[int], levels: Sequence[DunningLevel], today: dt.da
     if not due:
         return 0
     now = timezone.now()
-    emails = customer_billing_emails(customer_ids={d.invoice.customer_id for d in due})
+    customer_ids = {d.invoice.customer_id for d in due}
+    emails = customer_billing_emails(customer_ids=customer_ids)
+    # Dealer users acting for the customer see the reminder in the portal (and by e-mail) too.
+    dealers = customer_portal_user_ids(customer_ids=customer_ids)
     finance_users = set(user_ids_in_role(FINANCE))
     reminders, timeline, customer_log, by_level, notices = [], [], [], defaultdict(list), []
     for d in due:
@@ -175,6 +178,10 @@ def _remind(invoice_ids: list[int], levels: Sequence[DunningLevel], today: dt.da
                 "link": link,
             }
         )
+        dealer_users = sorted(set(dealers.get(customer.pk, ())) - set(users))
+        if dealer_users:
+            # Same fact, without the rep's receivables page (the seller's).
+            notices.append({**notices[-1], "users": dealer_users, "emails": [], "link": ""})
     # The unique (invoice, level) constraint is the backstop: a second row fails the whole batch.
     InvoiceReminder.objects.bulk_create(reminders)
     InvoiceEvent.objects.bulk_create(timeline)

@@ -329,3 +329,22 @@ def test_the_hold_pass_walks_customers_in_batches(levels, settings):
 
     assert held == 3
     assert InvoiceReminder.objects.filter(credit_hold_at__isnull=True).count() == 0
+
+
+@pytest.mark.django_db
+def test_the_dealer_users_of_the_customer_hear_of_the_reminder_and_the_hold_in_the_portal(
+    levels, customer, finance_user, settings
+):
+    settings.DUNNING_CREDIT_HOLD_AFTER_DAYS = 0
+    dealer = UserFactory(username="dealer.x")
+    customer.users.add(dealer)
+    make_open_invoice(customer=customer, days_overdue=50)
+
+    dunning_run()
+
+    reminder = Notification.objects.get(user=dealer, kind="invoice.reminder.final")
+    assert reminder.link == ""  # the receivables page is the seller's
+    hold = Notification.objects.get(user=dealer, kind="customer.credit_hold")
+    assert hold.link == ""
+    # the rep keeps the link to the receivables page, Finance to the customer
+    assert Notification.objects.get(user_id=customer.sales_rep_id, kind="invoice.reminder.final").link
