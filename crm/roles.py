@@ -5,6 +5,8 @@ it once at its end, when every app's permissions exist. Models are named, not di
 added later joins a role only when it is written here.
 """
 
+from django.utils.translation import gettext_lazy as _
+
 ORDER_MANAGER = "Order manager"
 SALES_DIRECTOR = "Sales director"
 SALES_REP = "Sales rep"
@@ -12,6 +14,24 @@ PRODUCTION_SCHEDULER = "Production scheduler"
 LOGISTICS_SPECIALIST = "Logistics specialist"
 FINANCE = "Finance"
 DEALER = "Dealer"
+
+# The roles' names as people read them: group names are data (stored in English, the API returns them
+# as stored); screens and notices show them in the reader's language.
+ROLE_LABELS = {
+    ORDER_MANAGER: _("Order manager"),
+    SALES_DIRECTOR: _("Sales director"),
+    SALES_REP: _("Sales rep"),
+    PRODUCTION_SCHEDULER: _("Production scheduler"),
+    LOGISTICS_SPECIALIST: _("Logistics specialist"),
+    FINANCE: _("Finance"),
+    DEALER: _("Dealer"),
+}
+
+
+def role_label(name: str) -> str:
+    """A group's name in the current language when it is one of the roles, else as it is."""
+    return str(ROLE_LABELS.get(name, name))
+
 
 VIEW, ADD, CHANGE = "view", "add", "change"
 

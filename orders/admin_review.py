@@ -38,7 +38,7 @@ def _step_rows(steps) -> str:
     rows = [
         (
             step.level,
-            step.role_name or "–",
+            step.role_label or "–",
             step.rule_name or _("no rule matched"),
             step.get_status_display(),
             step.decided_by.get_username()
@@ -79,7 +79,7 @@ def review_display(order: Order):
         head += " " + _("Waiting for level %(level)d: %(roles)s.") % {
             "level": state.waiting_level,
             "roles": ", ".join(
-                sorted({step.role_name for step in state.waiting if step.level == state.waiting_level})
+                sorted({step.role_label for step in state.waiting if step.level == state.waiting_level})
             ),
         }
     earlier = ""

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.models import TimelineEvent, TimeStampedModel
+from crm.roles import role_label
 from orders.priority import MAX_WEIGHT, PriorityFactorCode
 from orders.states import OrderEventKind, OrderStatus
 
@@ -515,3 +516,8 @@ class OrderApproval(models.Model):
 
     def __str__(self):
         return f"{self.order_id} r{self.round} L{self.level} {self.role_name}: {self.status}"
+
+    @property
+    def role_label(self) -> str:
+        """The approving role in the reader's language (crm.roles.role_label)."""
+        return role_label(self.role_name)

@@ -128,7 +128,7 @@ def _holds(roles: set[int] | None, step: OrderApproval) -> bool:
 def _names(steps: Sequence[OrderApproval]) -> list[str]:
     seen: list[str] = []
     for step in steps:
-        name = step.role_name or _("(deleted group)")
+        name = step.role_label or _("(deleted group)")
         if name not in seen:
             seen.append(name)
     return seen
@@ -136,7 +136,7 @@ def _names(steps: Sequence[OrderApproval]) -> list[str]:
 
 def _waiting_text(steps: Sequence[OrderApproval]) -> str:
     return ", ".join(
-        _("%(role)s (level %(level)d)") % {"role": step.role_name, "level": step.level}
+        _("%(role)s (level %(level)d)") % {"role": step.role_label, "level": step.level}
         for step in steps
         if step.status == A.PENDING
     )
