@@ -213,6 +213,20 @@ def _steps_for(order: Order, rules, facts: dict, round_number: int) -> list[Orde
     )
 
 
+def _approve_automatically(order: Order, *, round_number: int, reason: str) -> Order:
+    """Nothing (more) to wait for in this round: the system approves, and the people concerned hear."""
+    order, _changed = _move(
+        order.pk,
+        S.APPROVED,
+        actor=None,
+        reason=reason,
+        data={"round": round_number, "automatic": True},
+        locked=order,
+    )
+    announce_decision(order, kind=str(K.APPROVED), round_number=round_number)
+    return order
+
+
 def _open(order: Order, *, actor) -> Order:
     """Start a new round on the locked `order` (submitted, or in review without a round): evaluate the
     rules on the saved order; approve it if none matched, else add the steps and put it in review."""
@@ -241,16 +255,9 @@ def _open(order: Order, *, actor) -> Order:
             order_version=order.version,
             facts=facts_json(facts, FIELDS),
         )
-        order, _changed = _move(
-            order.pk,
-            S.APPROVED,
-            actor=None,
-            reason=_("Approved automatically: no review rule matched."),
-            data={"round": number, "automatic": True},
-            locked=order,
+        return _approve_automatically(
+            order, round_number=number, reason=_("Approved automatically: no review rule matched.")
         )
-        announce_decision(order, kind=str(K.APPROVED), round_number=number)
-        return order
     steps = _steps_for(order, matched, facts, number)
     if order.status != S.IN_REVIEW:
         order, _changed = _move(
@@ -519,16 +526,11 @@ def order_review_rerun(*, order_id: int, actor=None, diff: dict | None = None) -
                 locked=order,
             )
         elif order.status == S.IN_REVIEW and not waiting:
-            order, _changed = _move(
-                order.pk,
-                S.APPROVED,
-                actor=None,
+            return _approve_automatically(
+                order,
+                round_number=number,
                 reason=_("Approved automatically: after the change no approval is left to wait for."),
-                data={"round": number, "automatic": True},
-                locked=order,
             )
-            announce_decision(order, kind=str(K.APPROVED), round_number=number)
-            return order
         if added:
             announce_pending(order, steps=waiting, round_number=number)
         return order
