@@ -84,6 +84,10 @@ class Customer(TimeStampedModel):
         editable=False,
         help_text=_("Due date of the oldest invoice still unpaid after it fell due."),
     )
+    # When finance last computed these figures: an order submitted before it is in them.
+    credit_position_at = models.DateTimeField(
+        _("credit figures as of"), null=True, blank=True, editable=False
+    )
     # Set by finance's collections (past the last reminder level) or by finance by hand; cleared by finance.
     credit_hold = models.BooleanField(_("on credit hold"), default=False, editable=False, db_index=True)
     credit_hold_reason = models.CharField(_("credit hold reason"), max_length=200, blank=True, editable=False)

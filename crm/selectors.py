@@ -166,13 +166,14 @@ def customer_credit_check(
 
     Reads the customer row as given (no query). The exposure finance keeps already includes the
     customer's submitted orders: pass the amount of a new order (a quote), not of one already submitted.
-    A credit limit of 0 means no credit: any order is over it.
+    A credit limit of 0 means no limit is set (walk-in and online customers): never over it, as for
+    the review rules' credit fact (orders.review).
     """
     today = today or timezone.localdate()
     extra = quantize_money(extra_amount or ZERO)
     limit, exposure = customer.credit_limit, customer.credit_exposure
     available = quantize_money(limit - exposure - extra)
-    over_limit = available < 0
+    over_limit = limit > 0 and available < 0
     overdue_days = (today - customer.overdue_since).days if customer.overdue_since else 0
     max_days = settings.CREDIT_OVERDUE_DAYS_LIMIT
     overdue_too_long = customer.overdue_balance > 0 and overdue_days > max_days

@@ -102,7 +102,7 @@ def customer_set_credit_position(*, customer_id: int, position: CreditPosition) 
     """
     fields = _checked(position)
     with transaction.atomic():
-        if not Customer.objects.filter(pk=customer_id).update(**fields):
+        if not Customer.objects.filter(pk=customer_id).update(**fields, credit_position_at=timezone.now()):
             raise NotFound()
 
 
@@ -116,13 +116,16 @@ def customer_set_credit_positions(*, positions: Mapping[int, CreditPosition]) ->
     wanted = {customer_id: _checked(position) for customer_id, position in positions.items()}
     with transaction.atomic():
         stored = Customer.objects.filter(pk__in=list(wanted)).values_list("pk", *CREDIT_POSITION_FIELDS)
+        now = timezone.now()
         drifted = [
-            Customer(pk=pk, **wanted[pk])
+            Customer(pk=pk, credit_position_at=now, **wanted[pk])
             for pk, *values in stored
             if dict(zip(CREDIT_POSITION_FIELDS, values, strict=True)) != wanted[pk]
         ]
         if drifted:
-            Customer.objects.bulk_update(drifted, CREDIT_POSITION_FIELDS, batch_size=500)
+            Customer.objects.bulk_update(
+                drifted, [*CREDIT_POSITION_FIELDS, "credit_position_at"], batch_size=500
+            )
     return sorted(customer.pk for customer in drifted)
 
 

@@ -34,21 +34,12 @@ from orders.states import OrderStatus
 
 S = OrderStatus
 
-# Orders in these statuses are already in the customer's credit exposure (finance counts an order once
-# it is approved, until its invoice takes over); an order being reviewed is not, so its own total is
-# added to the exposure for the credit fact.
-IN_EXPOSURE = frozenset(
-    {
-        S.APPROVED,
-        S.ALLOCATED,
-        S.IN_PRODUCTION,
-        S.READY_TO_SHIP,
-        S.PARTIALLY_SHIPPED,
-        S.SHIPPED,
-        S.DELIVERED,
-        S.COMPLETED,
-    }
-)
+# Finance counts an order in the customer's exposure from its submission until it is closed (open orders
+# not yet invoiced, finance.services.credit); it refreshes the figures after each order event and
+# stamps them (crm Customer.credit_position_at). An order submitted after the last stamp is not in them
+# yet: its own total is added for the credit fact, so a large order is never judged on figures that
+# do not hold it, whichever of the review and the refresh runs first.
+COUNTED_BY_FINANCE = frozenset(S.values) - {S.DRAFT, S.REJECTED, S.CANCELLED, S.COMPLETED}
 # Earlier orders that make a customer a returning one: anything but drafts and orders that never went
 # ahead (cancelled, rejected).
 NOT_AN_ORDER_YET = (S.DRAFT, S.CANCELLED, S.REJECTED)
@@ -390,6 +381,8 @@ def _facts_batch(ids: list[int], today: dt.date) -> dict[int, dict]:
             "customer__tier",
             "customer__credit_limit",
             "customer__credit_exposure",
+            "customer__credit_position_at",
+            "submitted_at",
             "customer__overdue_since",
             "customer__credit_hold",
         )
@@ -422,9 +415,14 @@ def _facts_batch(ids: list[int], today: dt.date) -> dict[int, dict]:
     for row in orders:
         line = lines.get(row["pk"], {})
         status = row["status_before_hold"] if row["status"] == S.ON_HOLD else row["status"]
-        exposure = row["customer__credit_exposure"] + (
-            Decimal("0") if status in IN_EXPOSURE else row["total"]
+        stamped = row["customer__credit_position_at"]
+        counted = (
+            status in COUNTED_BY_FINANCE
+            and stamped is not None
+            and row["submitted_at"] is not None
+            and stamped >= row["submitted_at"]
         )
+        exposure = row["customer__credit_exposure"] + (Decimal("0") if counted else row["total"])
         limit = row["customer__credit_limit"]
         overdue_since = row["customer__overdue_since"]
         requested, promised = row["requested_delivery_date"], row["promised_delivery_date"]

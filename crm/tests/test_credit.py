@@ -197,3 +197,12 @@ def test_reminders_go_to_billing_contacts_else_the_primary_contact():
     emails = customer_billing_emails(customer_ids=[billing.pk, primary.pk, nobody.pk])
 
     assert emails == {billing.pk: ["AP@a.example", "cw@a.example"], primary.pk: ["owner@b.example"]}
+
+
+@pytest.mark.django_db
+def test_a_customer_without_a_credit_limit_is_never_over_it():
+    customer = CustomerFactory(credit_limit=Decimal("0"), credit_exposure=Decimal("5000"))
+
+    check = customer_credit_check(customer=customer, extra_amount=Decimal("1000000"))
+
+    assert check.over_limit is False

@@ -9,6 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from core.errors import ValidationFailed
+from crm.models import Customer
 from crm.roles import FINANCE, LOGISTICS_SPECIALIST, ORDER_MANAGER
 from crm.tests.factories import CustomerFactory
 from inventory.tests.factories import ProductFactory
@@ -249,17 +250,26 @@ def test_a_tier_discount_is_the_lines_discount_against_list():
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(
-    ("limit", "exposure", "status", "over"),
+    ("limit", "exposure", "status", "figures", "over"),
     [
-        ("0.00", "999999.00", S.SUBMITTED, False),  # 0: no limit set
-        ("1000000.00", "999999.00", S.SUBMITTED, True),  # the order's own total tips it over
-        ("1000000.00", "999999.00", S.APPROVED, False),  # approved: already in the exposure
-        ("1000000.00", "1000001.00", S.APPROVED, True),
+        ("0.00", "999999.00", S.SUBMITTED, None, False),  # 0: no limit set
+        # finance has not counted the order yet (no figures, or figures from before it was submitted):
+        # its own total tips it over
+        ("1000000.00", "999999.00", S.SUBMITTED, None, True),
+        ("1000000.00", "999999.00", S.SUBMITTED, "before", True),
+        # finance's figures were computed after the submission: the order is in them, once
+        ("1000000.00", "999999.00", S.SUBMITTED, "after", False),
+        ("1000000.00", "999999.00", S.APPROVED, "after", False),
+        ("1000000.00", "1000001.00", S.APPROVED, "after", True),
     ],
 )
-def test_over_the_credit_limit_counts_the_order_once(limit, exposure, status, over):
+def test_over_the_credit_limit_counts_the_order_once(limit, exposure, status, figures, over):
     customer = CustomerFactory(credit_limit=Decimal(limit), credit_exposure=Decimal(exposure))
     order = make_order(customer=customer, status=status)
+    submitted = Order.objects.values_list("submitted_at", flat=True).get(pk=order.pk)
+    if figures:
+        shift = dt.timedelta(minutes=-1 if figures == "before" else 1)
+        Customer.objects.filter(pk=customer.pk).update(credit_position_at=submitted + shift)
 
     assert review_facts(order_ids=[order.pk])[order.pk]["customer_over_credit_limit"] is over
 
