@@ -13,6 +13,7 @@ from django.utils.text import Truncator, capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from crm.roles import role_label
 from orders.models import Order
 from orders.states import OrderEventKind
 
@@ -134,8 +135,65 @@ def change_sentences(data: dict, *, actor: str | None) -> list[str]:
     return sentences
 
 
+def _steps_text(waiting: list) -> str:
+    return ", ".join(
+        _("%(role)s (level %(level)d)")
+        % {"role": role_label(step.get("role", "")), "level": step.get("level", 0)}
+        for step in waiting
+        if isinstance(step, dict)
+    )
+
+
+def review_sentences(kind: str, data: dict) -> list[str]:
+    """The review's own entries (orders.services.review), told from their data: the rules checked and
+    matched, who is waited for, why the system approved. Rule names are the sales director's words."""
+    if kind == OrderEventKind.REVIEW_RULES_CHECKED:
+        checked = ", ".join(data.get("checked") or ()) or _("none")
+        matched = [m for m in data.get("matched") or () if isinstance(m, dict)]
+        if matched:
+            sentences = [
+                _("Matched: %(matched)s. Rules checked: %(checked)s.")
+                % {
+                    "matched": "; ".join(
+                        _("%(rule)s → %(role)s (level %(level)d)")
+                        % {
+                            "rule": m.get("rule", ""),
+                            "role": role_label(m.get("role", "")),
+                            "level": m.get("level", 0),
+                        }
+                        for m in matched
+                    ),
+                    "checked": checked,
+                }
+            ]
+        else:
+            sentences = [_("No review rule matched. Rules checked: %(checked)s.") % {"checked": checked}]
+        if data.get("rerun"):
+            new = data.get("new") or ()
+            sentences.append(
+                _("New: %(rules)s.") % {"rules": ", ".join(new)} if new else _("Nothing new to approve.")
+            )
+        return sentences
+    waiting = data.get("waiting")
+    if isinstance(waiting, list) and waiting:
+        steps = _steps_text(waiting)
+        if kind == OrderEventKind.REVIEW_REOPENED:
+            return [_("Changed after approval; waiting for approval by: %(steps)s.") % {"steps": steps}]
+        return [_("Waiting for approval by: %(steps)s.") % {"steps": steps}]
+    if kind == OrderEventKind.APPROVED and data.get("automatic") == "no_rule":
+        return [_("Approved automatically: no review rule matched.")]
+    if kind == OrderEventKind.APPROVED and data.get("automatic") == "nothing_left":
+        return [_("Approved automatically: after the change no approval is left to wait for.")]
+    return []
+
+
 def event_sentences(event) -> list[str]:
-    """What a timeline entry says beyond its kind, in words (empty for most kinds)."""
-    if event.kind != OrderEventKind.UPDATED or not isinstance(event.data, dict):
+    """What a timeline entry says beyond its kind and note, in words (empty for most kinds)."""
+    if not isinstance(event.data, dict):
         return []
-    return change_sentences(event.data, actor=actor_label(event))
+    if event.kind == OrderEventKind.UPDATED:
+        return change_sentences(event.data, actor=actor_label(event))
+    if event.note:
+        # Entries written before the review told itself from its data carry their words as the note.
+        return []
+    return review_sentences(event.kind, event.data)

@@ -134,12 +134,9 @@ def _names(steps: Sequence[OrderApproval]) -> list[str]:
     return seen
 
 
-def _waiting_text(steps: Sequence[OrderApproval]) -> str:
-    return ", ".join(
-        _("%(role)s (level %(level)d)") % {"role": step.role_label, "level": step.level}
-        for step in steps
-        if step.status == A.PENDING
-    )
+def _waiting(steps: Sequence[OrderApproval]) -> list[dict]:
+    """The steps still waiting, as timeline data (orders.timeline tells them in the reader's language)."""
+    return [{"role": step.role_name, "level": step.level} for step in steps if step.status == A.PENDING]
 
 
 def _check_version(order: Order, expected_version: int | None, *, approving: bool) -> None:
@@ -166,12 +163,12 @@ def _supersede_pending(order: Order) -> int:
 # --- opening a round ---------------------------------------------------------------------------------
 
 
-def _record_rules_checked(order: Order, *, actor, rules, matched, round_number: int, note: str, data=None):
+def _record_rules_checked(order: Order, *, actor, rules, matched, round_number: int, data=None):
+    # Told from its data in the reader's language (orders.timeline), not as a note written now.
     OrderEvent.record(
         order=order,
         kind=K.REVIEW_RULES_CHECKED,
         actor=actor,
-        note=note,
         data={
             "round": round_number,
             "checked": [rule.name for rule in rules],
@@ -179,20 +176,6 @@ def _record_rules_checked(order: Order, *, actor, rules, matched, round_number: 
             **(data or {}),
         },
     )
-
-
-def _checked_note(rules, matched) -> str:
-    checked = ", ".join(rule.name for rule in rules) or _("none")
-    if not matched:
-        return _("No review rule matched. Rules checked: %(checked)s.") % {"checked": checked}
-    return _("Matched: %(matched)s. Rules checked: %(checked)s.") % {
-        "matched": "; ".join(
-            _("%(rule)s → %(role)s (level %(level)d)")
-            % {"rule": rule.name, "role": rule.role.name, "level": rule.level}
-            for rule in matched
-        ),
-        "checked": checked,
-    }
 
 
 def _steps_for(order: Order, rules, facts: dict, round_number: int) -> list[OrderApproval]:
@@ -213,14 +196,14 @@ def _steps_for(order: Order, rules, facts: dict, round_number: int) -> list[Orde
     )
 
 
-def _approve_automatically(order: Order, *, round_number: int, reason: str) -> Order:
-    """Nothing (more) to wait for in this round: the system approves, and the people concerned hear."""
+def _approve_automatically(order: Order, *, round_number: int, why: str) -> Order:
+    """Nothing (more) to wait for in this round (`why`: "no_rule" matched, or "nothing_left" after a
+    change): the system approves, and the people concerned hear. Told by orders.timeline."""
     order, _changed = _move(
         order.pk,
         S.APPROVED,
         actor=None,
-        reason=reason,
-        data={"round": round_number, "automatic": True},
+        data={"round": round_number, "automatic": why},
         locked=order,
     )
     announce_decision(order, kind=str(K.APPROVED), round_number=round_number)
@@ -242,7 +225,6 @@ def _open(order: Order, *, actor) -> Order:
         rules=rules,
         matched=matched,
         round_number=number,
-        note=_checked_note(rules, matched),
     )
     if not matched:
         OrderApproval.objects.create(
@@ -255,17 +237,14 @@ def _open(order: Order, *, actor) -> Order:
             order_version=order.version,
             facts=facts_json(facts, FIELDS),
         )
-        return _approve_automatically(
-            order, round_number=number, reason=_("Approved automatically: no review rule matched.")
-        )
+        return _approve_automatically(order, round_number=number, why="no_rule")
     steps = _steps_for(order, matched, facts, number)
     if order.status != S.IN_REVIEW:
         order, _changed = _move(
             order.pk,
             S.IN_REVIEW,
             actor=actor,
-            reason=_("Waiting for approval by: %(steps)s.") % {"steps": _waiting_text(steps)},
-            data={"round": number},
+            data={"round": number, "waiting": _waiting(steps)},
             locked=order,
         )
     announce_pending(order, steps=steps, round_number=number)
@@ -366,7 +345,7 @@ def order_approve(
             kind=K.REVIEW_STEP_APPROVED,
             actor=actor,
             note=reason,
-            data={**data, "waiting": _waiting_text(remaining)},
+            data={**data, "waiting": _waiting(remaining)},
         )
         if min(step.level for step in remaining) > mine[0].level:
             announce_pending(order, steps=remaining, round_number=number)
@@ -500,13 +479,6 @@ def order_review_rerun(*, order_id: int, actor=None, diff: dict | None = None) -
             rules=rules,
             matched=matched,
             round_number=number,
-            note=_checked_note(rules, matched)
-            + " "
-            + (
-                _("New: %(rules)s.") % {"rules": ", ".join(rule.name for rule in new)}
-                if new
-                else _("Nothing new to approve.")
-            ),
             data={"changed": diff or {}, "new": [rule.name for rule in new], "rerun": True},
         )
         added = _steps_for(order, new, facts, number) if new else []
@@ -520,17 +492,11 @@ def order_review_rerun(*, order_id: int, actor=None, diff: dict | None = None) -
                 order.pk,
                 S.IN_REVIEW,
                 actor=actor,
-                reason=_("Changed after approval; waiting for approval by: %(steps)s.")
-                % {"steps": _waiting_text(added)},
-                data={"round": number, "changed": diff or {}},
+                data={"round": number, "changed": diff or {}, "waiting": _waiting(added)},
                 locked=order,
             )
         elif order.status == S.IN_REVIEW and not waiting:
-            return _approve_automatically(
-                order,
-                round_number=number,
-                reason=_("Approved automatically: after the change no approval is left to wait for."),
-            )
+            return _approve_automatically(order, round_number=number, why="nothing_left")
         if added:
             announce_pending(order, steps=waiting, round_number=number)
         return order

@@ -2,6 +2,7 @@
 parallel steps, rejection and requested changes, and the refusals that write nothing."""
 
 import pytest
+from django.utils import translation
 
 from core.errors import InvalidTransition, ValidationFailed
 from core.models import Notification
@@ -27,6 +28,7 @@ from orders.services import (
 from orders.states import OrderStatus
 from orders.tests.factories import make_order
 from orders.tests.review import make_rule, only_rules, order_worth, staff_in, total_above
+from orders.timeline import event_sentences
 
 S = OrderStatus
 A = ApprovalStatus
@@ -77,11 +79,13 @@ def test_an_order_no_rule_matches_is_approved_automatically_and_the_timeline_nam
     assert submitted.status == S.APPROVED
     approved = submitted.events.get(kind="order.approved")
     assert (approved.actor, approved.from_status) == (None, S.SUBMITTED)
-    assert approved.note == "Approved automatically: no review rule matched."
+    assert event_sentences(approved) == ["Approved automatically: no review rule matched."]
     checked = submitted.events.get(kind="order.review_rules_checked")
     assert checked.data["checked"] == ["Custom build", "Large order", "Very large order"]
     assert checked.data["matched"] == []
-    assert "Rules checked: Custom build, Large order, Very large order" in checked.note
+    assert event_sentences(checked) == [
+        "No review rule matched. Rules checked: Custom build, Large order, Very large order."
+    ]
     # the system's decision is on record like a person's
     step = OrderApproval.objects.get(order=order)
     assert (step.level, step.status, step.decided_by, step.order_version) == (0, A.APPROVED, None, 2)
@@ -97,9 +101,13 @@ def test_matching_rules_put_the_order_in_review_with_a_step_each(rules):
         (1, 1, "Large order", ORDER_MANAGER, A.PENDING),
         (1, 2, "Very large order", SALES_DIRECTOR, A.PENDING),
     ]
-    assert submitted.events.get(kind="order.in_review").note == (
+    assert event_sentences(submitted.events.get(kind="order.in_review")) == [
         "Waiting for approval by: Order manager (level 1), Sales director (level 2)."
-    )
+    ]
+    # told in the reader's language, from the entry's data
+    with translation.override("zh-hans"):
+        (waiting,) = event_sentences(submitted.events.get(kind="order.in_review"))
+    assert "订单经理" in waiting
     assert OrderApproval.objects.get(order=order, level=1).facts == {"order_total": str(submitted.total)}
 
 
