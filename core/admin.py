@@ -1,5 +1,6 @@
 from django.contrib import admin, messages
 from django.template import TemplateDoesNotExist
+from django.utils import translation
 from django.utils.translation import gettext_lazy, ngettext
 
 from core.admin_mixins import ReadOnlyAdminMixin
@@ -130,7 +131,8 @@ class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
     def _rendered(self, obj):
         try:
-            return notification_render(obj, language=getattr(self, "_language", None))
+            # In the language of the request being rendered (the admin is shared by every request).
+            return notification_render(obj, language=translation.get_language())
         except TemplateDoesNotExist:
             # A kind whose templates are gone (an older release's): show what is known, not a 500.
             return None
@@ -145,12 +147,7 @@ class NotificationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         rendered = self._rendered(obj)
         return rendered.body if rendered else str(obj.context)
 
-    def changelist_view(self, request, extra_context=None):
-        self._language = request.LANGUAGE_CODE
-        return super().changelist_view(request, extra_context)
-
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        self._language = request.LANGUAGE_CODE
         if request.method == "GET":
             notice = self.get_queryset(request).filter(pk=object_id, user_id=request.user.pk).first()
             if notice is not None:

@@ -10,9 +10,9 @@ from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from crm.selectors import customer_credit_check
 from orders.admin_review import review_display
 from orders.models import Order
 from orders.selectors import (
@@ -46,9 +46,6 @@ class OrderReviewScreenMixin:
         if not self.has_view_or_change_permission(request, order):
             raise PermissionDenied
         customer = order.customer
-        overdue_days = (
-            (timezone.localdate() - customer.overdue_since).days if customer.overdue_since else None
-        )
         context = {
             **self.admin_site.each_context(request),
             "title": _("Review order %(number)s") % {"number": order.number},
@@ -56,15 +53,9 @@ class OrderReviewScreenMixin:
             "original": order,
             "order": order,
             "customer": customer,
-            "credit": {
-                "limit": customer.credit_limit,
-                "exposure": customer.credit_exposure,
-                "available": customer.credit_limit - customer.credit_exposure,
-                "overdue_balance": customer.overdue_balance,
-                "overdue_days": overdue_days,
-                "on_hold": customer.credit_hold,
-                "hold_reason": customer.credit_hold_reason,
-            },
+            # The figures finance keeps, read as the quote reads them (the order is in the exposure
+            # once finance has counted it; its warnings are the quote's).
+            "credit": customer_credit_check(customer=customer),
             "lines": order_review_lines(order=order),
             "allocation": order_allocation_view(order=order),
             "priority": order_priority_view(order=order),

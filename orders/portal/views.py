@@ -232,12 +232,12 @@ class OrderSubmitView(PortalAccessMixin, View):
         if not (_own_order(request.user, order) or _reps_order(request.user, order)):
             raise Http404
         version = request.POST.get("version", "")
+        if not (version.isdecimal() and len(version) < 10):
+            # Submitted only as the rep or dealer saw it: the page's version travels with the button.
+            messages.error(request, _("Reload the order and submit it from its page."))
+            return redirect("portal:order-detail", number=order.number)
         try:
-            order_submit(
-                order_id=order.pk,
-                actor=request.user,
-                expected_version=int(version) if version.isdecimal() and len(version) < 10 else None,
-            )
+            order_submit(order_id=order.pk, actor=request.user, expected_version=int(version))
         except DomainError as exc:
             messages.error(request, str(exc.message))
         else:

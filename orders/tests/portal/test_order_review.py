@@ -92,3 +92,18 @@ def test_the_card_shows_what_waits_and_no_submit_button_once_submitted(
     assert "Waiting for approval" in page
     assert "Level 1 · Order manager" in page
     assert "Submit for review" not in page
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("version", ["", "abc", "99999999999"])
+def test_a_submit_without_the_version_shown_is_refused_and_changes_nothing(
+    client, dealer, dealer_customer, every_order_reviewed, version
+):
+    order = _sent_back(dealer_customer)
+    client.force_login(dealer)
+
+    response = client.post(f"/portal/orders/{order.number}/submit/", {"version": version}, follow=True)
+
+    order.refresh_from_db()
+    assert order.status == S.DRAFT
+    assert "Reload the order and submit it from its page." in response.content.decode()
