@@ -11,6 +11,7 @@ ORDER_MANAGER = "Order manager"
 SALES_DIRECTOR = "Sales director"
 SALES_REP = "Sales rep"
 PRODUCTION_SCHEDULER = "Production scheduler"
+PLANT_SUPERVISOR = "Plant supervisor"
 LOGISTICS_SPECIALIST = "Logistics specialist"
 FINANCE = "Finance"
 DEALER = "Dealer"
@@ -22,6 +23,7 @@ ROLE_LABELS = {
     SALES_DIRECTOR: _("Sales director"),
     SALES_REP: _("Sales rep"),
     PRODUCTION_SCHEDULER: _("Production scheduler"),
+    PLANT_SUPERVISOR: _("Plant supervisor"),
     LOGISTICS_SPECIALIST: _("Logistics specialist"),
     FINANCE: _("Finance"),
     DEALER: _("Dealer"),
@@ -54,7 +56,24 @@ APP_MODELS: dict[str, tuple[str, ...]] = {
     ),
     "pricing": ("tierdiscount", "customerprice", "shippingrate"),
     "orders": ("order", "orderline", "orderevent", "priorityfactor", "reviewrule", "orderapproval"),
-    "production": ("plant", "workorder"),
+    "production": (
+        "productfamily",
+        "familycategory",
+        "plant",
+        "plantday",
+        "productionline",
+        "routingstage",
+        "bomline",
+        "workorder",
+        "workorderload",
+        "workorderstage",
+        "workordermaterial",
+        "workorderevent",
+        "shopfloordevice",
+        "shopfloorevent",
+        "productionbatch",
+        "serialnumber",
+    ),
     "logistics": ("carrier", "shipment", "shipmentline", "trackingevent"),
     "finance": ("invoice", "payment", "dunninglevel", "invoicereminder"),
     "webhooks": ("webhookendpoint", "webhookdelivery", "webhookattempt"),
@@ -128,7 +147,12 @@ ROLES: dict[str, frozenset[str]] = {
         _model_perms("orders", None, (VIEW,))
         | _model_perms("production", None, (VIEW, ADD, CHANGE))
         | _model_perms("inventory", None, (VIEW,))
-        | {"orders.fulfil_order", "orders.review_order"}
+        | {"orders.fulfil_order", "orders.review_order", "production.progress_workorder"}
+    ),
+    # Records stage progress of the plants they supervise (production.Plant.supervisors), in the portal.
+    PLANT_SUPERVISOR: frozenset(
+        _model_perms("production", ("workorder", "workorderstage", "plant"), (VIEW,))
+        | {"production.progress_workorder"}
     ),
     LOGISTICS_SPECIALIST: frozenset(
         _model_perms("orders", None, (VIEW,))

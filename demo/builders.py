@@ -231,10 +231,8 @@ def seed_places(*, tally: Tally, products: dict[str, Product]) -> None:
                 on_hand=stock[0],
                 reorder_point=stock[1],
             )
-    for code, name, region, capacity in data.PLANTS:
-        _get_or_create(
-            tally, Plant, code=code, defaults={"name": name, "region": region, "daily_capacity": capacity}
-        )
+    for code, name, region, _capacity in data.PLANTS:
+        _get_or_create(tally, Plant, code=code, defaults={"name": name, "region": region})
     for code, name, template in data.CARRIERS:
         _get_or_create(tally, Carrier, code=code, defaults={"name": name, "tracking_url_template": template})
 

@@ -246,6 +246,15 @@ class OrderLine(models.Model):
     # Written by inventory/production/logistics through orders services (summaries are written down).
     quantity_allocated = models.PositiveIntegerField(_("allocated"), default=0)
     quantity_shipped = models.PositiveIntegerField(_("shipped"), default=0)
+    # Lines production builds: where the build stands, written by production through
+    # orders.services.production (the completion date promised when it was scheduled, and the
+    # estimate the shop floor's progress gives now).
+    production_stage = models.CharField(_("production stage"), max_length=80, blank=True)
+    production_progress = models.PositiveSmallIntegerField(
+        _("production progress %"), default=0, validators=[MaxValueValidator(100)]
+    )
+    promised_date = models.DateField(_("promised ready date"), null=True, blank=True)
+    eta = models.DateField(_("estimated ready date"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("order line")

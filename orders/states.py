@@ -58,6 +58,9 @@ class OrderEventKind(models.TextChoices):
     REVIEW_STEP_APPROVED = "order.review_step_approved", _("Approval given")
     REVIEW_RULES_CHECKED = "order.review_rules_checked", _("Review rules checked")
     REVIEW_REOPENED = "order.review_reopened", _("Review reopened")
+    # Production (orders.services.production): what production tells the order about its built lines.
+    PRODUCTION_PROGRESS = "order.production_progress", _("Production progress")
+    ETA_CHANGED = "order.eta_changed", _("Estimated date changed")
 
 
 S = OrderStatus

@@ -8,7 +8,10 @@ named as the viewer may know them (orders.selectors.order_event_list_for_user's 
 admin shows staff by name). Pure functions: no queries.
 """
 
+import datetime as dt
+
 from django.core.exceptions import FieldDoesNotExist
+from django.utils.formats import date_format
 from django.utils.text import Truncator, capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -187,12 +190,74 @@ def review_sentences(kind: str, data: dict) -> list[str]:
     return []
 
 
+def _date(value) -> str:
+    if not value:
+        return "—"
+    try:
+        return date_format(dt.date.fromisoformat(str(value)), "SHORT_DATE_FORMAT")
+    except ValueError:
+        return str(value)
+
+
+def production_sentences(kind: str, data: dict) -> list[str]:
+    """What production reported about a built line (orders.services.production), in the reader's words.
+
+    Stage and plant names are the production scheduler's master data, shown as written."""
+    line = _("Line %(position)s (%(sku)s)") % {
+        "position": data.get("position", "?"),
+        "sku": data.get("sku", ""),
+    }
+    if kind == OrderEventKind.ETA_CHANGED:
+        return [
+            _("%(line)s: estimated ready date %(old)s → %(new)s (promised %(promised)s).")
+            % {
+                "line": line,
+                "old": _date(data.get("previous_eta")),
+                "new": _date(data.get("eta")),
+                "promised": _date(data.get("promised_date")),
+            }
+        ]
+    event, stage = data.get("event"), data.get("stage", "")
+    if event == "scheduled":
+        return [
+            _("%(line)s: work order %(work_order)s scheduled at %(plant)s, ready by %(date)s.")
+            % {
+                "line": line,
+                "work_order": data.get("work_order", ""),
+                "plant": data.get("plant", ""),
+                "date": _date(data.get("date")),
+            }
+        ]
+    if event == "stage_started":
+        return [_("%(line)s: %(stage)s started.") % {"line": line, "stage": stage}]
+    if event == "stage_finished":
+        return [_("%(line)s: %(stage)s finished.") % {"line": line, "stage": stage}]
+    if event == "completed":
+        return [
+            _("%(line)s: %(quantity)s built (batch %(batch)s) and reserved for this order.")
+            % {"line": line, "quantity": data.get("quantity", ""), "batch": data.get("batch", "")}
+        ]
+    if event == "delayed":
+        return [
+            _("%(line)s: production is running late; now expected %(date)s.")
+            % {"line": line, "date": _date(data.get("date"))}
+        ]
+    if event == "cancelled":
+        return [
+            _("%(line)s: work order %(work_order)s cancelled.")
+            % {"line": line, "work_order": data.get("work_order", "")}
+        ]
+    return []
+
+
 def event_sentences(event) -> list[str]:
     """What a timeline entry says beyond its kind and note, in words (empty for most kinds)."""
     if not isinstance(event.data, dict):
         return []
     if event.kind == OrderEventKind.UPDATED:
         return change_sentences(event.data, actor=actor_label(event))
+    if event.kind in (OrderEventKind.PRODUCTION_PROGRESS, OrderEventKind.ETA_CHANGED):
+        return production_sentences(event.kind, event.data)
     if event.note:
         # Entries written before the review told itself from its data carry their words as the note.
         return []

@@ -9,7 +9,7 @@ from production.models import Plant, WorkOrder
 
 @admin.register(Plant)
 class PlantAdmin(admin.ModelAdmin):
-    list_display = ("code", "name", "region", "daily_capacity")
+    list_display = ("code", "name", "region", "warehouse", "is_active")
     search_fields = ("code", "name", "region")
 
 

@@ -1,9 +1,10 @@
-"""The work order lifecycle, declared in the same shape as the other documents' for the engine
-(core.lifecycle).
+"""The work order lifecycle, declared for the engine (core.lifecycle): the only definition.
 
-Nothing moves a work order yet: there is no production service, and the admin shows work orders
-only. The process (its services, timeline model and events) is a later issue; it will call
-`core.lifecycle.transition(LIFECYCLE, …)` and give `timeline` its model then.
+A work order is planned when it is scheduled (production.services.scheduling), in progress from
+its first stage start, done when its last stage finishes and its units are received into stock
+(production.services.completion). "In progress" and "done" are reached only through the progress
+services (admin, portal, shop-floor terminals all call them), never set by hand. A delay is not a
+status: a work order running late is still planned or in progress, with `delayed_since` set.
 """
 
 from django.db import models
@@ -15,34 +16,65 @@ from core.lifecycle import Lifecycle
 class WorkOrderStatus(models.TextChoices):
     PLANNED = "planned", _("Planned")
     IN_PROGRESS = "in_progress", _("In progress")
-    DELAYED = "delayed", _("Delayed")
     DONE = "done", _("Done")
     CANCELLED = "cancelled", _("Cancelled")
 
 
 class WorkOrderEventKind(models.TextChoices):
+    PLANNED = "work_order.planned", _("Planned")
     IN_PROGRESS = "work_order.in_progress", _("Started")
-    DELAYED = "work_order.delayed", _("Delayed")
     DONE = "work_order.done", _("Done")
     CANCELLED = "work_order.cancelled", _("Cancelled")
+    # Not status changes: what the scheduler and the shop floor record.
+    RESCHEDULED = "work_order.rescheduled", _("Rescheduled")
+    SPLIT = "work_order.split", _("Split")
+    STAGE_STARTED = "work_order.stage_started", _("Stage started")
+    STAGE_FINISHED = "work_order.stage_finished", _("Stage finished")
+    DELAYED = "work_order.delayed", _("Delayed")
+    ETA_CHANGED = "work_order.eta_changed", _("Estimated completion changed")
+    MATERIALS_RESERVED = "work_order.materials_reserved", _("Materials reserved")
+
+
+class StageStatus(models.TextChoices):
+    PENDING = "pending", _("Not started")
+    STARTED = "started", _("Started")
+    DONE = "done", _("Finished")
+
+
+class TrackingMode(models.TextChoices):
+    SERIAL = "serial", _("Serial number per unit")
+    BATCH = "batch", _("Batch number per work order")
+
+
+class WorkOrderKind(models.TextChoices):
+    ORDER = "order", _("For a customer order")
+    STOCK = "stock", _("Make to stock")
 
 
 W = WorkOrderStatus
 ALLOWED = {
     W.PLANNED: {W.IN_PROGRESS, W.CANCELLED},
-    W.IN_PROGRESS: {W.DELAYED, W.DONE, W.CANCELLED},
-    W.DELAYED: {W.IN_PROGRESS, W.DONE, W.CANCELLED},
+    W.IN_PROGRESS: {W.DONE, W.CANCELLED},
     W.DONE: set(),
     W.CANCELLED: set(),
 }
-TRANSITION_PERMISSION = dict.fromkeys(W.values, "production.change_workorder")
+# Open work orders hold capacity and are scheduled; closed ones keep their history only.
+OPEN = frozenset({W.PLANNED, W.IN_PROGRESS})
+TRANSITION_PERMISSION = {
+    W.PLANNED: "production.change_workorder",
+    W.IN_PROGRESS: "production.progress_workorder",
+    W.DONE: "production.progress_workorder",
+    W.CANCELLED: "production.change_workorder",
+}
 
 
 def _payload(work_order) -> dict:
     return {
         "work_order_id": work_order.pk,
         "number": work_order.number,
+        "order_id": work_order.order_id,
         "order_line_id": work_order.order_line_id,
+        "plant_id": work_order.plant_id,
         "status": work_order.status,
     }
 
@@ -50,12 +82,11 @@ def _payload(work_order) -> dict:
 LIFECYCLE = Lifecycle(
     document="work_order",
     model="production.WorkOrder",
-    timeline=None,
+    timeline="production.WorkOrderEvent",
     statuses=WorkOrderStatus,
     allowed=ALLOWED,
     permissions=TRANSITION_PERMISSION,
     kinds=WorkOrderEventKind,
-    # Resuming after a delay keeps the start time.
-    stamps={W.IN_PROGRESS: "started_at", W.DONE: "done_at"},
+    stamps={W.IN_PROGRESS: "started_at", W.DONE: "done_at", W.CANCELLED: "cancelled_at"},
     payload=_payload,
 )

@@ -97,6 +97,11 @@ NEW = {
     ('orders', 'reviewrule'), ('orders', 'orderapproval'),
     ('crm', 'customercreditevent'), ('finance', 'dunninglevel'), ('finance', 'invoicereminder'),
     ('finance', 'receivablesageing'),
+    ('production', 'productfamily'), ('production', 'familycategory'), ('production', 'plantday'),
+    ('production', 'productionline'), ('production', 'routingstage'), ('production', 'bomline'),
+    ('production', 'workorderload'), ('production', 'workorderstage'), ('production', 'workordermaterial'),
+    ('production', 'workorderevent'), ('production', 'shopfloordevice'), ('production', 'shopfloorevent'),
+    ('production', 'productionbatch'), ('production', 'serialnumber'),
     # Not a model: crm.credit_hold_customer, a permission new on an old model (model_of reads 'hold_customer').
     ('crm', 'hold_customer'),
 }

@@ -53,7 +53,24 @@ INVENTORY = (
 TRANSFERS = {"inventory.ship_stocktransfer", "inventory.receive_stocktransfer"}
 FINANCE = ("invoice", "payment", "dunninglevel", "invoicereminder")
 PRICING = ("tierdiscount", "customerprice", "shippingrate")
-PRODUCTION = ("plant", "workorder")
+PRODUCTION = (
+    "productfamily",
+    "familycategory",
+    "plant",
+    "plantday",
+    "productionline",
+    "routingstage",
+    "bomline",
+    "workorder",
+    "workorderload",
+    "workorderstage",
+    "workordermaterial",
+    "workorderevent",
+    "shopfloordevice",
+    "shopfloorevent",
+    "productionbatch",
+    "serialnumber",
+)
 LOGISTICS = ("carrier", "shipment", "shipmentline", "trackingevent")
 WEBHOOKS = ("webhookendpoint", "webhookdelivery", "webhookattempt")
 WORKFLOW = {
@@ -96,9 +113,13 @@ EXPECTED = {
     ),
     "Production scheduler": (
         _perms("orders", ALL_ORDERS, ["view"])
-        | {"orders.fulfil_order", "orders.review_order"}
+        | {"orders.fulfil_order", "orders.review_order", "production.progress_workorder"}
         | _perms("production", PRODUCTION, VAC)
         | _perms("inventory", INVENTORY, ["view"])
+    ),
+    "Plant supervisor": (
+        _perms("production", ("workorder", "workorderstage", "plant"), ["view"])
+        | {"production.progress_workorder"}
     ),
     "Logistics specialist": (
         _perms("orders", ALL_ORDERS, ["view"])

@@ -36,6 +36,11 @@ from orders.services.priority import (
     orders_score,
     priority_factor_update,
 )
+from orders.services.production import (
+    order_line_production_update,
+    order_line_receive_built,
+    order_production_started,
+)
 from orders.services.review import (
     order_approve,
     order_reject,
@@ -48,6 +53,9 @@ from orders.services.review import (
 )
 
 __all__ = [
+    "order_line_production_update",
+    "order_line_receive_built",
+    "order_production_started",
     "order_allocate",
     "order_allocate_now",
     "order_allocation_release",

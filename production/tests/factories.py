@@ -19,5 +19,7 @@ class WorkOrderFactory(factory.django.DjangoModelFactory):
 
     number = factory.Sequence(lambda n: f"WO-2026-{n:06d}")
     order_line = factory.LazyFunction(lambda: make_order().lines.first())
+    order = factory.LazyAttribute(lambda o: o.order_line.order)
+    product = factory.LazyAttribute(lambda o: o.order_line.product)
     plant = factory.SubFactory(PlantFactory)
     quantity = 1
