@@ -81,6 +81,31 @@ class StatusSetByAllocation(Conflict):
         )
 
 
+class StatusSetByProduction(Conflict):
+    code = "status_set_by_production"
+
+    def __init__(self, *, order_number: str):
+        super().__init__(
+            _(
+                "Order %(number)s goes into production when production schedules a work order for it, "
+                "not by hand."
+            )
+            % {"number": order_number},
+            extra={"order": order_number, "target": "in_production"},
+        )
+
+
+class BuildsNotReady(Conflict):
+    code = "builds_not_ready"
+
+    def __init__(self, *, order_number: str, lines: list[str]):
+        super().__init__(
+            _("Order %(number)s cannot be ready to ship: lines still being built: %(lines)s.")
+            % {"number": order_number, "lines": ", ".join(lines)},
+            extra={"order": order_number, "lines": lines},
+        )
+
+
 class SelfApprovalRefused(PermissionDenied):
     code = "self_approval"
 

@@ -73,6 +73,9 @@ HOLDABLE = {S.SUBMITTED, S.IN_REVIEW, S.APPROVED, S.ALLOCATED, S.IN_PRODUCTION, 
 FULFILMENT_ONLY = {S.PARTIALLY_SHIPPED, S.SHIPPED, S.DELIVERED}
 # Reached only when orders.services.allocation has reserved the stock (issue #8), never by hand.
 ALLOCATION_ONLY = {S.ALLOCATED}
+# Reached only when production has a work order for one of the order's lines (issue #10,
+# orders.services.production), never by hand.
+PRODUCTION_ONLY = {S.IN_PRODUCTION}
 # A dealer may still change lines, dates and address.
 EDITABLE = {S.DRAFT, S.SUBMITTED}
 # A sales rep may still correct or cancel a customer's order: nobody has approved it yet.

@@ -7,8 +7,14 @@ from django.utils.translation import gettext as _
 
 from core.errors import ValidationFailed
 from orders import locks
-from orders.errors import OrderNotEditable, StatusSetByAllocation, StatusSetByFulfilment
-from orders.models import Order
+from orders.errors import (
+    BuildsNotReady,
+    OrderNotEditable,
+    StatusSetByAllocation,
+    StatusSetByFulfilment,
+    StatusSetByProduction,
+)
+from orders.models import Order, OrderLine
 from orders.services.moves import _move
 from orders.services.review import (
     order_approve,
@@ -18,9 +24,33 @@ from orders.services.review import (
     order_submit,
     review_close,
 )
-from orders.states import ALLOCATION_ONLY, FULFILMENT_ONLY, HOLDABLE, LIFECYCLE, OrderStatus, can_change
+from orders.states import (
+    ALLOCATION_ONLY,
+    FULFILMENT_ONLY,
+    HOLDABLE,
+    LIFECYCLE,
+    PRODUCTION_ONLY,
+    OrderStatus,
+    can_change,
+)
 
 S = OrderStatus
+
+
+def _check_builds_ready(order_id: int) -> None:
+    """Built lines are ready when production has received and reserved their units to the order
+    (orders.services.production.order_line_receive_built); until then the order cannot ship."""
+    waiting = [
+        f"{line.position} {line.sku}"
+        for line in OrderLine.objects.filter(order_id=order_id).select_related("product").order_by("position")
+        if not line.from_stock and line.quantity_allocated < line.quantity
+    ]
+    if waiting:
+        raise BuildsNotReady(
+            order_number=Order.objects.values_list("number", flat=True).filter(pk=order_id).first()
+            or str(order_id),
+            lines=waiting,
+        )
 
 
 def order_transition(
@@ -45,6 +75,13 @@ def order_transition(
             order_number=Order.objects.values_list("number", flat=True).filter(pk=order_id).first()
             or str(order_id)
         )
+    if to in PRODUCTION_ONLY:
+        raise StatusSetByProduction(
+            order_number=Order.objects.values_list("number", flat=True).filter(pk=order_id).first()
+            or str(order_id)
+        )
+    if to == S.READY_TO_SHIP:
+        _check_builds_ready(order_id)
     if to in (S.REJECTED, S.ON_HOLD, S.CANCELLED) and not reason.strip():
         raise ValidationFailed(fields={"reason": [_("Give a reason.")]})
     # Review moves go through the review (orders.services.review): approval needs the steps' roles, a

@@ -10,7 +10,8 @@ import pytest
 
 from core.errors import InvalidTransition
 from core.lifecycle import transition
-from orders.errors import StatusSetByFulfilment
+from inventory.tests.factories import ProductFactory
+from orders.errors import BuildsNotReady, StatusSetByFulfilment, StatusSetByProduction
 from orders.models import OrderEvent
 from orders.services import order_release_hold, order_transition
 from orders.states import ALLOWED, FULFILMENT_ONLY, LIFECYCLE, OrderStatus
@@ -94,6 +95,30 @@ def test_shipping_statuses_cannot_be_set_by_hand(target):
     order.refresh_from_db()
     assert order.status != target
     assert order.events.count() == events_before
+
+
+@pytest.mark.django_db
+def test_in_production_cannot_be_set_by_hand():
+    order = make_order(status=S.APPROVED)
+    events_before = order.events.count()
+    with pytest.raises(StatusSetByProduction):
+        order_transition(order_id=order.pk, to=S.IN_PRODUCTION)
+    order.refresh_from_db()
+    assert order.status == S.APPROVED
+    assert order.events.count() == events_before
+
+
+@pytest.mark.django_db
+def test_an_order_with_lines_still_being_built_cannot_be_made_ready_to_ship():
+    built = ProductFactory(made_to_order=True)
+    order = make_order(products=[ProductFactory(), built], quantities=[1, 1], status=S.ALLOCATED)
+    events_before = order.events.count()
+    with pytest.raises(BuildsNotReady) as refused:
+        order_transition(order_id=order.pk, to=S.READY_TO_SHIP)
+    order.refresh_from_db()
+    assert order.status == S.ALLOCATED
+    assert order.events.count() == events_before
+    assert refused.value.extra["lines"] == [f"2 {built.sku}"]
 
 
 @pytest.mark.django_db
