@@ -5,6 +5,7 @@ get_or_create keyed by natural keys. A row that already exists is left exactly a
 may have edited it while trying the system, and a second run must not undo that.
 """
 
+import datetime as dt
 import random
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -22,7 +23,15 @@ from logistics.models import Carrier
 from orders.models import ReviewRule
 from orders.services import review_rule_save
 from pricing.models import CustomerPrice, ShippingRate, TierDiscount
-from production.models import Plant
+from production.models import (
+    BomLine,
+    FamilyCategory,
+    Plant,
+    PlantDay,
+    ProductFamily,
+    ProductionLine,
+    RoutingStage,
+)
 
 
 @dataclass
@@ -57,6 +66,7 @@ def seed_users(*, tally: Tally) -> dict[str, models.Model]:
         data.GROUP_LOGISTICS,
         data.GROUP_FINANCE,
         data.GROUP_DEALER,
+        data.GROUP_PLANT_SUPERVISOR,
     ):
         # `migrate` normally created it already, with its permissions (crm/roles.py, sync_roles).
         groups[name] = _get_or_create(tally, Group, name=name)
@@ -231,8 +241,6 @@ def seed_places(*, tally: Tally, products: dict[str, Product]) -> None:
                 on_hand=stock[0],
                 reorder_point=stock[1],
             )
-    for code, name, region, _capacity in data.PLANTS:
-        _get_or_create(tally, Plant, code=code, defaults={"name": name, "region": region})
     for code, name, template in data.CARRIERS:
         _get_or_create(tally, Carrier, code=code, defaults={"name": name, "tracking_url_template": template})
 
@@ -315,3 +323,101 @@ def customer_addresses(customers: dict[str, Customer]) -> dict[tuple[str, str], 
     for address in Address.objects.filter(customer__in=customers.values()).select_related("customer"):
         by_customer[address.customer.code].setdefault(address.label, address.pk)
     return {(code, label): pk for code, labels in by_customer.items() for label, pk in labels.items()}
+
+
+def seed_production(*, tally: Tally, users: dict, products: dict[str, Product]) -> None:
+    """Families with their routings, plants with their calendar, lines and supervisors, the components
+    (in stock at each plant's warehouse) and the bills of materials of the built products."""
+    categories = {c.code: c for c in Category.objects.all()}
+    families = {}
+    for spec in data.FAMILIES:
+        family = families[spec.code] = _get_or_create(
+            tally, ProductFamily, code=spec.code, defaults={"name": spec.name, "tracking": spec.tracking}
+        )
+        for code in spec.categories:
+            _get_or_create(tally, FamilyCategory, category=categories[code], defaults={"family": family})
+        for position, (code, name, days) in enumerate(spec.routing, start=1):
+            _get_or_create(
+                tally,
+                RoutingStage,
+                family=family,
+                code=code,
+                defaults={"name": name, "position": position, "standard_days": days},
+            )
+    warehouses = {w.code: w for w in Warehouse.objects.all()}
+    plants = {}
+    for code, name, region, warehouse, lines, supervisors in data.PLANTS:
+        plant = plants[code] = _get_or_create(
+            tally,
+            Plant,
+            code=code,
+            defaults={"name": name, "region": region, "warehouse": warehouses[warehouse]},
+        )
+        if plant.warehouse_id is None:  # a plant of an earlier demo, before plants had a warehouse
+            Plant.objects.filter(pk=plant.pk).update(warehouse=warehouses[warehouse])
+            plant.warehouse = warehouses[warehouse]
+        for line_code, line_name, family, units in lines:
+            _get_or_create(
+                tally,
+                ProductionLine,
+                plant=plant,
+                code=line_code,
+                defaults={"name": line_name, "family": families[family], "units_per_day": units},
+            )
+        for day, working, day_name in data.PLANT_CALENDAR:
+            _get_or_create(
+                tally,
+                PlantDay,
+                plant=plant,
+                date=dt.date.fromisoformat(day),
+                defaults={"is_working": working, "name": day_name},
+            )
+        for username in supervisors:
+            if username in users:
+                plant.supervisors.add(users[username])
+    components = {}
+    for sku, name, cost, stock in data.COMPONENTS:
+        with transaction.atomic():
+            component = components[sku] = _get_or_create(
+                tally,
+                Product,
+                sku=sku,
+                defaults={
+                    "name": name,
+                    "category": categories["components"],
+                    "unit_cost": cost,
+                    "list_price": cost,
+                    "description": "Production component (demo).",
+                },
+            )
+            for plant_code, on_hand in stock.items():
+                _seed_stock(
+                    tally,
+                    product=component,
+                    warehouse=plants[plant_code].warehouse,
+                    on_hand=on_hand,
+                    reorder_point=max(1, on_hand // 5),
+                )
+    for target, value, component_sku, quantity in data.BOM:
+        built = (
+            [p for p in products.values() if p.category.code == target[1:]]
+            if target.startswith("*")
+            else [products[target]]
+        )
+        for product in built:
+            option_value = None
+            if value:
+                option_code, value_code = value.split("=")
+                option_value = ProductOptionValue.objects.filter(
+                    option__product=product, option__code=option_code, code=value_code
+                ).first()
+                if option_value is None:
+                    continue
+            _get_or_create(
+                tally,
+                BomLine,
+                product=product,
+                option_value=option_value,
+                component=components[component_sku],
+                defaults={"quantity": quantity},
+            )

@@ -19,6 +19,7 @@ GROUP_SCHEDULER = "Production scheduler"
 GROUP_LOGISTICS = "Logistics specialist"
 GROUP_FINANCE = "Finance"
 GROUP_DEALER = "Dealer"
+GROUP_PLANT_SUPERVISOR = "Plant supervisor"
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,10 @@ USERS: tuple[UserSpec, ...] = (
     UserSpec("rep.li", "Na", "Li", "Sales rep (east & south)", GROUP_SALES_REP, path="/portal/"),
     UserSpec("rep.wang", "Lei", "Wang", "Sales rep (north & west)", GROUP_SALES_REP, path="/portal/"),
     UserSpec("scheduler", "Jie", "Chen", "Production scheduler", GROUP_SCHEDULER, True),
+    # Records stage progress of the Shiyan truck plant from the portal (production.Plant.supervisors).
+    UserSpec(
+        "plant.shiyan", "Gang", "Ma", "Plant supervisor (Shiyan)", GROUP_PLANT_SUPERVISOR, path="/portal/"
+    ),
     UserSpec("logistics", "Tao", "Zhao", "Logistics specialist", GROUP_LOGISTICS, True),
     UserSpec("finance", "Fang", "Liu", "Finance", GROUP_FINANCE, True),
     UserSpec("dealer.huatai", "Jun", "Huang", "Dealer", GROUP_DEALER, path="/portal/ · /api/docs/"),
@@ -124,6 +129,7 @@ CATEGORIES: tuple[tuple[str, str], ...] = (
     ("lubricants", "Lubricants"),
     ("filters", "Filters"),
     ("cleaning", "Cleaning supplies"),
+    ("components", "Production components"),
 )
 
 
@@ -605,11 +611,128 @@ TRANSFERS: tuple[tuple[str, bool], ...] = (
     ("Demo: rebalance stock, on its way", False),
 )
 
-# (code, name, region, daily capacity in units)
-PLANTS: tuple[tuple[str, str, str, int], ...] = (
-    ("SY01", "Shiyan Truck Assembly Plant", "Hubei", 12),
-    ("JN01", "Jinan Heavy Truck Plant", "Shandong", 8),
-    ("ZS01", "Zhongshan Lighting Factory", "Guangdong", 400),
+# --- Production (issue #10) ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FamilySpec:
+    code: str
+    name: str
+    tracking: str  # "serial" | "batch"
+    categories: tuple[str, ...]
+    # (code, name, standard working days)
+    routing: tuple[tuple[str, str, D], ...]
+
+
+FAMILIES: tuple[FamilySpec, ...] = (
+    FamilySpec(
+        "trucks",
+        "Trucks",
+        "serial",
+        ("tractor-units", "rigid-trucks"),
+        (
+            ("frame-welding", "Frame welding", D("1")),
+            ("painting", "Painting", D("1")),
+            ("assembly", "Final assembly", D("2")),
+            ("inspection", "Inspection & road test", D("0.5")),
+        ),
+    ),
+    FamilySpec(
+        "fixtures",
+        "Lighting fixtures",
+        "batch",
+        ("led-panels", "downlights", "high-bay", "custom-fixtures"),
+        (
+            ("forming", "Cutting & forming", D("0.5")),
+            ("coating", "Powder coating", D("1")),
+            ("led-assembly", "LED assembly", D("1")),
+            ("burn-in", "Burn-in test", D("0.5")),
+        ),
+    ),
+)
+
+# (code, name, region, warehouse the plant draws components from and receives into,
+#  lines: (code, name, family, units per working day), supervisors)
+PLANTS: tuple[tuple[str, str, str, str, tuple[tuple[str, str, str, int], ...], tuple[str, ...]], ...] = (
+    (
+        "SY01",
+        "Shiyan Truck Assembly Plant",
+        "Hubei",
+        "WH01",
+        (("SY-A", "Tractor line A", "trucks", 3), ("SY-B", "Rigid & special line B", "trucks", 2)),
+        ("plant.shiyan",),
+    ),
+    ("JN01", "Jinan Heavy Truck Plant", "Shandong", "BJ01", (("JN-A", "Heavy line", "trucks", 2),), ()),
+    (
+        "ZS01",
+        "Zhongshan Lighting Factory",
+        "Guangdong",
+        "GZ01",
+        (
+            ("ZS-A", "Panel & downlight line", "fixtures", 300),
+            ("ZS-B", "Project fixtures line", "fixtures", 120),
+        ),
+        (),
+    ),
+)
+# Calendar exceptions every demo plant shares: (date, working?, name). Chinese plants close for the
+# Spring Festival and make up some of the days on weekends.
+PLANT_CALENDAR: tuple[tuple[str, bool, str], ...] = (
+    ("2027-01-01", False, "New Year's Day"),
+    ("2027-02-05", False, "Spring Festival"),
+    ("2027-02-08", False, "Spring Festival"),
+    ("2027-02-09", False, "Spring Festival"),
+    ("2027-02-10", False, "Spring Festival"),
+    ("2027-02-11", False, "Spring Festival"),
+    ("2027-02-12", False, "Spring Festival"),
+    ("2027-01-30", True, "Make-up working day (Spring Festival)"),
+    ("2027-02-20", True, "Make-up working day (Spring Festival)"),
+)
+# Components the plants build from: (SKU, name, unit cost, {plant code: units on hand}). The 560 hp
+# engine runs short at Shiyan, so the trial shows the purchasing list and a work order that cannot start.
+COMPONENTS: tuple[tuple[str, str, D, dict[str, int]], ...] = (
+    ("CMP-FRAME-T", "Tractor chassis frame", D("38000"), {"SY01": 40, "JN01": 30}),
+    ("CMP-FRAME-R", "Rigid chassis frame", D("32000"), {"SY01": 30, "JN01": 10}),
+    ("CMP-CAB", "Cab shell", D("42000"), {"SY01": 60, "JN01": 40}),
+    ("CMP-ENG-520", "Diesel engine 430–520 hp", D("96000"), {"SY01": 40, "JN01": 30}),
+    ("CMP-ENG-560", "Diesel engine 560 hp", D("118000"), {"SY01": 1, "JN01": 4}),
+    ("CMP-PTO", "Engine power take-off kit", D("9500"), {"SY01": 10, "JN01": 6}),
+    ("CMP-PAINT", "Paint kit (one truck)", D("3200"), {"SY01": 80, "JN01": 50}),
+    ("CMP-LED-MOD", "LED module", D("18"), {"ZS01": 20000}),
+    ("CMP-DRIVER", "LED driver", D("22"), {"ZS01": 8000}),
+    ("CMP-HOUSING", "Aluminium housing", D("35"), {"ZS01": 6000}),
+)
+# Bill of materials: (product SKU or "*<category>" for every product of it, option value "option=value"
+# or "" for every configuration, component SKU, quantity per unit).
+BOM: tuple[tuple[str, str, str, D], ...] = (
+    ("*tractor-units", "", "CMP-FRAME-T", D("1")),
+    ("*rigid-trucks", "", "CMP-FRAME-R", D("1")),
+    ("*tractor-units", "", "CMP-CAB", D("1")),
+    ("*rigid-trucks", "", "CMP-CAB", D("1")),
+    ("*tractor-units", "", "CMP-PAINT", D("1")),
+    ("*rigid-trucks", "", "CMP-PAINT", D("1")),
+    ("*tractor-units", "engine=430hp", "CMP-ENG-520", D("1")),
+    ("*tractor-units", "engine=520hp", "CMP-ENG-520", D("1")),
+    ("*tractor-units", "engine=560hp", "CMP-ENG-560", D("1")),
+    ("*tractor-units", "engine=560hp-pto", "CMP-ENG-560", D("1")),
+    ("*tractor-units", "engine=560hp-pto", "CMP-PTO", D("1")),
+    ("*rigid-trucks", "engine=430hp", "CMP-ENG-520", D("1")),
+    ("*rigid-trucks", "engine=520hp", "CMP-ENG-520", D("1")),
+    ("*rigid-trucks", "engine=560hp", "CMP-ENG-560", D("1")),
+    ("*rigid-trucks", "engine=240hp", "CMP-ENG-520", D("1")),
+    ("*rigid-trucks", "engine=280hp", "CMP-ENG-520", D("1")),
+    ("*led-panels", "", "CMP-LED-MOD", D("4")),
+    ("*led-panels", "", "CMP-DRIVER", D("1")),
+    ("*led-panels", "", "CMP-HOUSING", D("1")),
+    ("*downlights", "", "CMP-LED-MOD", D("1")),
+    ("*downlights", "", "CMP-DRIVER", D("1")),
+    ("*downlights", "", "CMP-HOUSING", D("1")),
+    ("*high-bay", "", "CMP-LED-MOD", D("6")),
+    ("*high-bay", "", "CMP-DRIVER", D("1")),
+    ("*high-bay", "", "CMP-HOUSING", D("1")),
+    ("*custom-fixtures", "", "CMP-LED-MOD", D("3")),
+    ("*custom-fixtures", "", "CMP-DRIVER", D("1")),
+    ("*custom-fixtures", "", "CMP-HOUSING", D("2")),
 )
 
 # (code, name, tracking URL template)

@@ -58,6 +58,7 @@ def demo_seed(
     builders.seed_review_rules(tally=tally)
     products = builders.seed_catalog(tally=tally)
     builders.seed_places(tally=tally, products=products)
+    builders.seed_production(tally=tally, users=users, products=products)
     customers = builders.seed_customers(tally=tally, users=users)
     builders.seed_pricing(tally=tally, customers=customers, products=products)
     result = SeedResult(tally=tally)
