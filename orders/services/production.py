@@ -147,7 +147,8 @@ def order_line_receive_built(
             document_id=str(order.pk),
             idempotency_key=key,
         ).exists()
-        if units > 0 and not done:
+        # A cancelled (or rejected) order takes nothing: the units stay in stock, free for others.
+        if units > 0 and not done and order.status not in (S.CANCELLED, S.REJECTED):
             stock_reserve(
                 demands=[(line.product_id, warehouse_id, units, line.pk)],
                 document=DocumentRef(type=DOCUMENT_TYPE, id=order.pk),
