@@ -529,7 +529,7 @@ def _rebook(line: ProductionLine, *, actor, reason: dict | None = None) -> list[
             for day, units in fresh:
                 booked[day] = booked.get(day, 0) + units
             loads += fresh
-        new_loads += [WorkOrderLoad(work_order=work_order, line=line, day=d, units=u) for d, u in loads]
+            new_loads += [WorkOrderLoad(work_order=work_order, line=line, day=d, units=u) for d, u in fresh]
         if not loads:  # a work order with no units left to book keeps its plan
             continue
         stages = stages_of[work_order.pk]

@@ -175,11 +175,15 @@ def test_materials_are_copied_from_the_bill_of_materials(setup):
 
     work_order = work_order_create(product_id=product.pk, quantity=3)
 
-    assert list(work_order.materials.values_list("component_id", "quantity", "reserved")) == [(wheel.pk, 12, 0)]
+    assert list(work_order.materials.values_list("component_id", "quantity", "reserved")) == [
+        (wheel.pk, 12, 0)
+    ]
 
 
 @pytest.mark.django_db
-def test_the_planned_entry_is_recorded_and_the_event_emitted(setup, emitted, django_capture_on_commit_callbacks):
+def test_the_planned_entry_is_recorded_and_the_event_emitted(
+    setup, emitted, django_capture_on_commit_callbacks
+):
     product = setup[4]
 
     with django_capture_on_commit_callbacks(execute=True):
