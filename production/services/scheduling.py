@@ -580,7 +580,8 @@ def _follow(work_order: WorkOrder, *, actor) -> None:
     if work_order.expected_receipt_id:
         expected_receipt_update(
             receipt_id=work_order.expected_receipt_id,
-            expected_on=timezone.localdate(work_order.planned_finish),
+            # An overdue run is still expected: from today on (a receipt's date is never in the past).
+            expected_on=max(timezone.localdate(), timezone.localdate(work_order.planned_finish)),
         )
     if work_order.order_line_id and work_order.status == W.PLANNED:
         _tell_line(work_order.order_line_id, actor=actor)
