@@ -88,6 +88,35 @@ def expected_receipt_receive(*, receipt_id: int, actor=None) -> ExpectedReceipt:
         return receipt
 
 
+def expected_receipt_update(
+    *, receipt_id: int, expected_on: dt.date | None = None, quantity: int | None = None
+) -> ExpectedReceipt:
+    """Move an announced receipt to another date, or change how many units it brings (a production
+    run rescheduled or split). None leaves a value as it is.
+
+    Raises NotFound, Conflict (already received), ValidationFailed (a past date, quantity out of range).
+    """
+    errors: dict[str, list[str]] = {}
+    if expected_on is not None and expected_on < timezone.localdate():
+        errors["expected_on"] = [_("The date cannot be in the past.")]
+    if quantity is not None and not 1 <= int(quantity) <= MAX_QUANTITY:
+        errors["quantity"] = [_("Enter a quantity between 1 and %(max)d.") % {"max": MAX_QUANTITY}]
+    if errors:
+        raise ValidationFailed(fields=errors)
+    with transaction.atomic():
+        receipt = _locked(receipt_id)
+        if receipt.received:
+            raise Conflict(message=_("This receipt was already received; adjust the stock instead."))
+        fields = []
+        if expected_on is not None and expected_on != receipt.expected_on:
+            receipt.expected_on, fields = expected_on, [*fields, "expected_on"]
+        if quantity is not None and int(quantity) != receipt.quantity:
+            receipt.quantity, fields = int(quantity), [*fields, "quantity"]
+        if fields:
+            receipt.save(update_fields=[*fields, "updated_at"])
+        return receipt
+
+
 def expected_receipt_cancel(*, receipt_id: int) -> None:
     """Withdraw an announcement that will not arrive: it is deleted and no longer counted.
 

@@ -120,6 +120,8 @@ def _to(status: str) -> Callable[..., Order]:
 
 # Partially shipped, shipped and delivered are not offered: logistics sets them from its shipments
 # (orders.states.FULFILMENT_ONLY); order managers dispatch and deliver shipments in the logistics admin.
+# In production is not offered either: production moves an order there when it creates its work orders
+# (production.services.scheduling, through orders.services.order_production_started).
 TRANSITIONS: tuple[Transition, ...] = (
     Transition(
         "submit",
@@ -199,13 +201,6 @@ TRANSITIONS: tuple[Transition, ...] = (
         gettext_lazy("Allocate stock for selected orders"),
         services.order_allocate_now,
         takes_reason=False,
-    ),
-    Transition(
-        "start_production",
-        S.IN_PRODUCTION,
-        gettext_lazy("Start production"),
-        gettext_lazy("Start production of selected orders"),
-        _to(S.IN_PRODUCTION),
     ),
     Transition(
         "ready_to_ship",

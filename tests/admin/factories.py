@@ -42,8 +42,8 @@ from orders.services import order_review_open
 from orders.tests.factories import make_order, priority_factors
 from pricing.models import CustomerPrice, ShippingRate, TierDiscount
 from pricing.tests.factories import CustomerPriceFactory, ShippingRateFactory, TierDiscountFactory
-from production.models import Plant, WorkOrder
-from production.tests.factories import PlantFactory, WorkOrderFactory
+from production.models import Plant, ProductFamily, WorkOrder
+from production.tests.factories import WorkOrderFactory, make_production_setup
 from restapi.models import ApiToken, IdempotencyKey
 from restapi.services import api_token_create
 from webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
@@ -119,7 +119,9 @@ BUILDERS = {
     TierDiscount: TierDiscountFactory,
     CustomerPrice: CustomerPriceFactory,
     ShippingRate: ShippingRateFactory,
-    Plant: PlantFactory,
+    # A plant with a line and a calendar day, so its inlines render rows.
+    Plant: lambda: make_production_setup()[1],
+    ProductFamily: lambda: make_production_setup()[0],
     WorkOrder: WorkOrderFactory,
     Carrier: CarrierFactory,
     Shipment: ShipmentFactory,
