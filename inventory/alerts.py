@@ -87,9 +87,12 @@ def _movement_sum(*, kinds: list[str], column, since) -> Coalesce:
 
 
 def _with_demand(levels: QuerySet[StockLevel], *, since) -> QuerySet[StockLevel]:
-    """Annotate `shipped` and `committed` (reservations less releases) since `since`."""
+    """Annotate `shipped` (shipped, or consumed by production) and `committed` (reservations less
+    releases) since `since`."""
     return levels.annotate(
-        shipped=_movement_sum(kinds=[MovementKind.SHIPMENT], column=-F("on_hand_delta"), since=since),
+        shipped=_movement_sum(
+            kinds=[MovementKind.SHIPMENT, MovementKind.CONSUMPTION], column=-F("on_hand_delta"), since=since
+        ),
         committed=_movement_sum(
             kinds=[MovementKind.RESERVATION, MovementKind.RELEASE], column=F("reserved_delta"), since=since
         ),
@@ -262,9 +265,10 @@ def stock_alerts_evaluate() -> EvaluateResult:
     them, whatever the number of rows; then one outbox row per raised alert.
 
     Suggested reorder quantity of a low-stock alert (`reorder_quantity_suggest`): demand is the
-    larger of what was shipped and what was committed (reservations less releases) from the row
-    over the last STOCK_ALERT_DEMAND_DAYS days — a shipment consumes an earlier reservation, so the
-    two are not added; lead time is the product's, else STOCK_ALERT_LEAD_TIME_DAYS.
+    larger of what was shipped (or consumed by production) and what was committed (reservations
+    less releases) from the row over the last STOCK_ALERT_DEMAND_DAYS days — a shipment consumes
+    an earlier reservation, so the two are not added; lead time is the product's, else
+    STOCK_ALERT_LEAD_TIME_DAYS.
 
     Side effects: a `stock.alert_raised` event per raised alert (its listener queues the mail).
     """

@@ -254,6 +254,8 @@ class MovementKind(models.TextChoices):
     TRANSFER_IN = "transfer_in", _("transfer in")
     ADJUSTMENT = "adjustment", _("adjustment")
     RETURN = "return", _("return")
+    # Components a work order used up (production): reserved for it, then taken off on hand.
+    CONSUMPTION = "consumption", _("consumption")
 
 
 class StockMovement(models.Model):

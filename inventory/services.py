@@ -534,6 +534,30 @@ def stock_ship(
     )
 
 
+def stock_consume(
+    *,
+    demands: Iterable,
+    document: DocumentRef,
+    actor=None,
+    reason: str = "",
+    idempotency_key: str = "",
+) -> list[StockMovement]:
+    """Reserved goods are used up where they are (components built into a product): on hand and
+    reserved both go down, as for a shipment, but the ledger tells the two apart; all or nothing.
+
+    Raises InsufficientStock when a row holds less reserved than asked to consume.
+    """
+    return _consume_reservation(
+        kind=MovementKind.CONSUMPTION,
+        demands=demands,
+        document=document,
+        actor=actor,
+        reason=reason,
+        idempotency_key=idempotency_key,
+        ships=True,
+    )
+
+
 def stock_transfer(
     *,
     product_id: int,
