@@ -32,6 +32,7 @@ from core.admin_mixins import (
 )
 from core.errors import DomainError
 from inventory.models import Product
+from production.admin_materials import materials_urls
 from production.admin_schedule import WorkOrderScheduleAdminMixin
 from production.models import (
     FamilyCategory,
@@ -398,7 +399,8 @@ class WorkOrderAdmin(
                 name="production_workorder_action",
             ),
         ]
-        return self.schedule_urls() + urls + super().get_urls()
+        # Pages before the object URLs (which would take "shortages" for an id).
+        return self.schedule_urls() + materials_urls(self) + urls + super().get_urls()
 
     def action_links(self, request, obj: WorkOrder) -> list[dict]:
         """The buttons this user may use on `obj` now (display only: the service is the gate)."""

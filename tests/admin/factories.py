@@ -42,7 +42,7 @@ from orders.services import order_review_open
 from orders.tests.factories import make_order, priority_factors
 from pricing.models import CustomerPrice, ShippingRate, TierDiscount
 from pricing.tests.factories import CustomerPriceFactory, ShippingRateFactory, TierDiscountFactory
-from production.models import Plant, ProductFamily, WorkOrder
+from production.models import BomLine, Plant, ProductFamily, ProductionBatch, SerialNumber, WorkOrder
 from production.tests.factories import WorkOrderFactory, make_production_setup
 from restapi.models import ApiToken, IdempotencyKey
 from restapi.services import api_token_create
@@ -123,6 +123,12 @@ BUILDERS = {
     Plant: lambda: make_production_setup()[1],
     ProductFamily: lambda: make_production_setup()[0],
     WorkOrder: WorkOrderFactory,
+    BomLine: lambda: BomLine.objects.create(
+        product=ProductFactory(made_to_order=True), component=ProductFactory(), quantity="2.000"
+    ),
+    # Batches and serials come from completing a build (production.services.completion).
+    ProductionBatch: lambda: _completed_batch(),
+    SerialNumber: lambda: _completed_batch(tracking="serial").serials.first(),
     Carrier: CarrierFactory,
     Shipment: ShipmentFactory,
     DailySales: DailySalesFactory,
@@ -130,6 +136,21 @@ BUILDERS = {
     WebhookDelivery: WebhookDeliveryFactory,
     WebhookAttempt: WebhookAttemptFactory,
 }
+
+
+def _completed_batch(*, tracking: str = "batch"):
+    from production.services.completion import work_order_complete  # noqa: PLC0415
+    from production.tests.factories_mat import (  # noqa: PLC0415
+        make_built_product,
+        make_family,
+        make_plant,
+        make_work_order,
+    )
+
+    product = make_built_product(family=make_family(tracking=tracking))
+    work_order = make_work_order(plant=make_plant(), product=product, status="in_progress")
+    work_order_complete(work_order_id=work_order.pk)
+    return work_order.batches.get()
 
 
 def make_instance(model):
