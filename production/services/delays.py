@@ -85,8 +85,12 @@ def work_order_delays_record(
         delays = work_order_delays(work_order, list(work_order.stages.all()), now=now)
         told = _told_keys(work_order)
         if any(d.reason in (STAGE_OVERRUN, NOT_STARTED) and d.key not in told for d in delays):
-            # The shop floor said nothing, but time passed: the estimate may move with it.
-            work_order_eta_refresh(work_order_id=work_order.pk)
+            # The shop floor said nothing, but time passed: the estimate may move with it. A refresh
+            # refused (in its own savepoint) leaves the estimate as it was; the delay is told anyway.
+            try:
+                work_order_eta_refresh(work_order_id=work_order.pk)
+            except DomainError as exc:
+                logger.warning("ETA of work order %s not refreshed: %s", work_order.pk, exc)
             work_order = _lock(work_order_id)
             delays = work_order_delays(work_order, list(work_order.stages.all()), now=now)
         new = [d for d in delays if d.key not in told]

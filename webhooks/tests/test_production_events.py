@@ -8,6 +8,8 @@ from django.utils import timezone
 
 from crm.tests.factories import CustomerFactory
 from orders.services import order_line_production_update
+from production.models import WorkOrder
+from production.services import delays
 from production.services.delays import delays_sweep
 from production.states import WorkOrderStatus
 from production.tests.factories_watch import built_order, watched_work_order
@@ -67,8 +69,14 @@ def test_an_eta_change_is_delivered_once_signed_to_the_dealer_endpoint_that_want
 
 @pytest.mark.django_db
 def test_a_delay_is_delivered_once_signed_to_the_dealer_endpoint_that_wants_it(
-    receiver, eager_celery, django_capture_on_commit_callbacks
+    receiver, eager_celery, django_capture_on_commit_callbacks, monkeypatch
 ):
+    # The shop floor's ETA rules are not under test: the estimate stays where it is.
+    monkeypatch.setattr(
+        delays,
+        "work_order_eta_refresh",
+        lambda *, work_order_id, actor=None: WorkOrder.objects.get(pk=work_order_id),
+    )
     order = built_order()
     endpoint = WebhookEndpointFactory(
         customer=order.customer, url=receiver.url, event_types=[E.PRODUCTION_DELAYED]

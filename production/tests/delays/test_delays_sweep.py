@@ -430,3 +430,40 @@ def test_the_sweep_is_scheduled_every_five_minutes_by_default():
         if entry["task"] == "production.tasks.delays_sweep_task"
     ]
     assert schedule == dt.timedelta(minutes=5)
+
+
+# --- the estimate a delay leads to -----------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_new_overrun_has_the_estimate_recomputed_first(eta_refresh):
+    work_order = overrunning()
+
+    delays_sweep(now=NOW)
+    delays_sweep(now=NOW + dt.timedelta(minutes=5))
+
+    assert eta_refresh.calls == [work_order.pk]
+
+
+@pytest.mark.django_db
+def test_an_estimate_the_overrun_pushes_past_the_promise_is_told_in_the_same_run(eta_refresh):
+    manager = order_manager()
+    work_order = overrunning()
+    eta_refresh.moves_to = NOW + 30 * DAY
+
+    delays_sweep(now=NOW)
+
+    reasons = sorted(e.data["reason"] for e in delayed_events(work_order))
+    assert reasons == ["eta_past_promise", "stage_overrun"]
+    assert Notification.objects.filter(user=manager).count() == 2
+    (step,) = order_steps(work_order.order)
+    assert step["date"] == timezone.localdate(NOW + 30 * DAY).isoformat()
+
+
+@pytest.mark.django_db
+def test_an_eta_past_the_promise_alone_needs_no_recomputing(eta_refresh):
+    watched_work_order(now=NOW, promised_date=timezone.localdate(NOW), eta=NOW + 3 * DAY)
+
+    delays_sweep(now=NOW)
+
+    assert eta_refresh.calls == []
