@@ -56,6 +56,19 @@ BEAT_SCHEDULE = {
         "task": "orders.tasks.order_rescore_open_task",
         "schedule": timedelta(minutes=15),
     },
+    # Production delays: stages past their planned finish, estimates past the promised date, missed
+    # starts — each told once (production.services.delays), recoveries cleared. Read here from the
+    # environment, like STOCK_ALERT_EVALUATE_MINUTES.
+    "production-delays-sweep": {
+        "task": "production.tasks.delays_sweep_task",
+        "schedule": timedelta(minutes=float(os.environ.get("PRODUCTION_DELAY_SWEEP_MINUTES", "5"))),
+    },
+    # Production materials: which planned work orders' components are short (the purchasing list), in
+    # planned-start order; also run when stock arrives (production.apps).
+    "production-materials-shortages": {
+        "task": "production.tasks.materials_refresh_shortages_task",
+        "schedule": timedelta(minutes=15),
+    },
     "webhooks-retry-due": {
         "task": "webhooks.tasks.webhook_deliver_due_task",
         "schedule": timedelta(seconds=30),

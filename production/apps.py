@@ -22,6 +22,13 @@ def enqueue_work_orders_cancel(name: str, *, event_id: str, order_id: int, **pay
     work_orders_cancel_for_order_task.delay(order_id=order_id, event_id=event_id, reason=name)
 
 
+def enqueue_shortage_refresh(name: str, *, event_id: str, **payload) -> None:
+    """Stock arrived: work orders short of components may now be covered."""
+    from production.tasks import materials_refresh_shortages_task  # noqa: PLC0415
+
+    materials_refresh_shortages_task.delay(event_id=event_id)
+
+
 class ProductionConfig(AppConfig):
     name = "production"
     verbose_name = _("Production")
@@ -34,3 +41,4 @@ class ProductionConfig(AppConfig):
         # A rejection can follow a change that sent an order in production back to review.
         for name in ("order.cancelled", "order.rejected"):
             events.subscribe(name, enqueue_work_orders_cancel)
+        events.subscribe("stock.replenished", enqueue_shortage_refresh)

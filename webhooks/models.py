@@ -17,6 +17,8 @@ class WebhookEventType(models.TextChoices):
     ORDER_SHIPPED = "order.shipped", "order.shipped"
     ORDER_DELIVERED = "order.delivered", "order.delivered"
     ORDER_CANCELLED = "order.cancelled", "order.cancelled"
+    ORDER_ETA_CHANGED = "order.eta_changed", "order.eta_changed"
+    PRODUCTION_DELAYED = "production.delayed", "production.delayed"
     SHIPMENT_TRACKING_UPDATED = "shipment.tracking_updated", "shipment.tracking_updated"
     INVOICE_ISSUED = "invoice.issued", "invoice.issued"
     INVOICE_OVERDUE = "invoice.overdue", "invoice.overdue"

@@ -30,6 +30,9 @@ ORDER_EVENTS = {
 }
 INVOICE_EVENTS = {E.INVOICE_ISSUED, E.INVOICE_OVERDUE}
 SHIPMENT_EVENTS = {E.SHIPMENT_TRACKING_UPDATED}
+# What production tells about a built line: its estimate moved, or it runs late (orders.services.production,
+# production.services.delays). The event's own values are passed on as given: the snapshot may have moved.
+PRODUCTION_EVENTS = {E.ORDER_ETA_CHANGED, E.PRODUCTION_DELAYED}
 # Events whose reason (given by staff on the transition) is passed on to the dealer.
 REASONED_ORDER_EVENTS = {E.ORDER_REJECTED, E.ORDER_CHANGES_REQUESTED, E.ORDER_CANCELLED}
 ORDER_STAMPS = (
@@ -110,6 +113,59 @@ def _order_event(event_type: str, payload: dict) -> dict | None:
     if event_type == E.ORDER_BACKORDERED:
         # The shortfall is announced by inventory allocation; pass it on as it was given.
         data["backordered_lines"] = payload.get("lines") or []
+    return data
+
+
+def _line_production(line) -> dict | None:
+    """Where the build of a line stands, from the summary production keeps on it; None for a line
+    production has said nothing about (taken from stock). The same shape as the dealer API's."""
+    if not (line.is_custom_build or line.promised_date or line.eta or line.production_stage):
+        return None
+    return {
+        "stage": line.production_stage,
+        "progress_percent": line.production_progress,
+        "promised_date": _date(line.promised_date),
+        "eta": _date(line.eta),
+        "delayed": bool(line.eta and line.promised_date and line.eta > line.promised_date),
+    }
+
+
+def _production_event(event_type: str, payload: dict) -> dict | None:
+    order = (
+        Order.objects.select_related("customer")
+        .prefetch_related("lines")
+        .filter(pk=payload.get("order_id"))
+        .first()
+    )
+    if order is None:
+        return None
+    line = next((line for line in order.lines.all() if line.pk == payload.get("line_id")), None)
+    data = {
+        "order": _order_data(order),
+        "line": None
+        if line is None
+        else {
+            "position": line.position,
+            "sku": line.sku,
+            "description": line.description,
+            "quantity": line.quantity,
+            "production": _line_production(line),
+        },
+    }
+    if event_type == E.ORDER_ETA_CHANGED:
+        data["eta_change"] = {
+            "eta": payload.get("eta"),
+            "previous_eta": payload.get("previous_eta"),
+            "promised_date": payload.get("promised_date"),
+        }
+    else:
+        data["delay"] = {
+            "reason": payload.get("reason"),
+            "work_order": payload.get("number"),
+            "stage": payload.get("stage") or "",
+            "eta": payload.get("eta"),
+            "promised_date": payload.get("promised_date"),
+        }
     return data
 
 
@@ -194,6 +250,8 @@ def build_data(*, event_type: str, payload: dict) -> dict | None:
         return _invoice_event(payload)
     if event_type in SHIPMENT_EVENTS:
         return _shipment_event(payload)
+    if event_type in PRODUCTION_EVENTS:
+        return _production_event(event_type, payload)
     return None
 
 

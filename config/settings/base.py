@@ -221,6 +221,12 @@ ORDER_PRIORITY_RESCORE_BATCH = int(env("ORDER_PRIORITY_RESCORE_BATCH", "1000"))
 STOCK_ALERT_EVALUATE_MINUTES = float(env("STOCK_ALERT_EVALUATE_MINUTES", "15"))
 STOCK_ALERT_DEMAND_DAYS = int(env("STOCK_ALERT_DEMAND_DAYS", "30"))
 STOCK_ALERT_LEAD_TIME_DAYS = int(env("STOCK_ALERT_LEAD_TIME_DAYS", "14"))
+# Production delays (production.services.delays): how often the sweep runs (config/schedules.py reads the
+# same variable), how many work orders one batch handles, and how long past a planned start or a stage's
+# planned finish before the work order counts as late.
+PRODUCTION_DELAY_SWEEP_MINUTES = float(env("PRODUCTION_DELAY_SWEEP_MINUTES", "5"))
+PRODUCTION_DELAY_SWEEP_BATCH = int(env("PRODUCTION_DELAY_SWEEP_BATCH", "200"))
+PRODUCTION_DELAY_GRACE_MINUTES = int(env("PRODUCTION_DELAY_GRACE_MINUTES", "60"))
 # Available-to-promise (inventory.selectors.atp_timeline): days a shipped transfer takes to arrive.
 ATP_TRANSFER_DAYS = int(env("ATP_TRANSFER_DAYS", "3"))
 

@@ -451,8 +451,53 @@ class QuoteSerializer(serializers.Serializer):
 # ---------------------------------------------------------------------------------------------
 
 
+class LineProductionSerializer(serializers.Serializer):
+    """Where the build of a line stands: the summary production keeps on the line (no production query)."""
+
+    stage = serializers.CharField(
+        read_only=True,
+        help_text=_("The stage being worked on or last finished, e.g. “Painting”; empty before."),
+    )
+    progress_percent = serializers.IntegerField(
+        read_only=True, min_value=0, max_value=100, help_text=_("How far the build is, 0 to 100.")
+    )
+    promised_date = serializers.DateField(
+        read_only=True,
+        allow_null=True,
+        help_text=_("The ready date promised when the build was scheduled; null until it is."),
+    )
+    eta = serializers.DateField(
+        read_only=True,
+        allow_null=True,
+        help_text=_("The ready date estimated now from the build's progress; null until scheduled."),
+    )
+    delayed = serializers.BooleanField(
+        read_only=True, help_text=_("True when the estimated date is after the promised date.")
+    )
+
+
+def line_production(line: OrderLine) -> dict | None:
+    """A line's `production`: None for a line production has said nothing about (taken from stock, or
+    a made-to-order line not scheduled yet); read from the line's own fields, so no query."""
+    if not (line.is_custom_build or line.promised_date or line.eta or line.production_stage):
+        return None
+    return {
+        "stage": line.production_stage,
+        "progress_percent": line.production_progress,
+        "promised_date": line.promised_date.isoformat() if line.promised_date else None,
+        "eta": line.eta.isoformat() if line.eta else None,
+        "delayed": bool(line.eta and line.promised_date and line.eta > line.promised_date),
+    }
+
+
 class OrderLineSerializer(CachedModelFieldsMixin, serializers.ModelSerializer):
     options = serializers.DictField(child=serializers.CharField(), read_only=True)
+    production = serializers.SerializerMethodField(
+        help_text=_(
+            "For a line built to order: its production stage, progress and dates. Null for a line taken "
+            "from stock (and for a made-to-order line until production schedules it)."
+        )
+    )
 
     class Meta:
         model = OrderLine
@@ -472,8 +517,13 @@ class OrderLineSerializer(CachedModelFieldsMixin, serializers.ModelSerializer):
             "is_custom_build",
             "quantity_allocated",
             "quantity_shipped",
+            "production",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(LineProductionSerializer(allow_null=True))
+    def get_production(self, line):
+        return line_production(line)
 
 
 class ShippingAddressSerializer(serializers.Serializer):
@@ -837,7 +887,9 @@ class OrderEventSerializer(CachedModelFieldsMixin, serializers.ModelSerializer):
         help_text=_(
             "For `order.updated`: what changed, one sentence per difference in the language of the "
             "request, e.g. “Quantity of TRK-001 changed from 2 to 3 by Staff.” (`data` holds the same "
-            "as `header` and `lines`). Empty for other kinds."
+            "as `header` and `lines`). For production's entries (`order.production_progress`, "
+            "`order.eta_changed`): what production reported, e.g. “Line 1 (TRK-001): Painting started.” "
+            "Empty for other kinds."
         )
     )
 

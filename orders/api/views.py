@@ -5,7 +5,8 @@ their customer (crm, through orders.selectors) sit above inventory; orders is th
 may read all three.
 
 Order summaries of production and shipping come from facts written onto the order lines
-(quantity_allocated, quantity_shipped, is_custom_build): orders may not import production or
+(quantity_allocated, quantity_shipped, is_custom_build, and production's stage, progress, promised
+date and estimate per built line): orders may not import production or
 logistics. The shipments themselves, with tracking, are at GET /api/v1/shipments/?order=<number>.
 """
 
@@ -158,6 +159,7 @@ ORDER_LINE_EXAMPLE = {
     "is_custom_build": False,
     "quantity_allocated": 0,
     "quantity_shipped": 0,
+    "production": None,
 }
 ORDER_RESPONSE_EXAMPLE = OpenApiExample(
     "Submitted order",
@@ -373,6 +375,8 @@ class OrderDetailApi(DealerApi):
         summary="Get one of your orders",
         parameters=[NUMBER_PARAMETER],
         description="The order with its lines and a fulfilment summary (allocation, production, shipping). "
+        "Each line built to order carries `production`: its stage, progress, promised and estimated "
+        "ready dates, and whether it runs late (null for lines taken from stock). "
         "The ETag header carries the version to send back as If-Match when changing it. "
         "Another dealer's order answers 404.",
         responses={200: OrderSerializer, **error_responses(*READ, 404)},
