@@ -136,7 +136,9 @@ def stage_finish(
         stage.status, stage.finished_at = StageStatus.DONE, max(at, stage.started_at or at)
         stage.finished_by = actor if getattr(actor, "pk", None) else None
         stage.save(update_fields=["status", "finished_at", "finished_by"])
-        _record(work_order, stages, stage, kind=K.STAGE_FINISHED, at=stage.finished_at, actor=actor, source=source)
+        _record(
+            work_order, stages, stage, kind=K.STAGE_FINISHED, at=stage.finished_at, actor=actor, source=source
+        )
         if last:
             work_order = work_order_complete(work_order_id=work_order.pk, actor=actor, serials=serials)
         return work_order

@@ -83,9 +83,7 @@ def test_between_stages_the_next_one_counts_from_now():
 
 
 def test_a_planned_work_order_not_started_keeps_its_planned_finish():
-    planned = _wo(
-        WorkOrderStatus.PLANNED, planned_start=_at(_day(7), 8), planned_finish=_at(_day(9), 12)
-    )
+    planned = _wo(WorkOrderStatus.PLANNED, planned_start=_at(_day(7), 8), planned_finish=_at(_day(9), 12))
 
     assert eta_for(planned, [_stage(1, "1"), _stage(2, "1")], CAL, _at(MON, 9)) == _at(_day(9), 12)
 

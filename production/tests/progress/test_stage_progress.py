@@ -6,7 +6,7 @@ from unittest import mock
 import pytest
 from django.utils import timezone
 
-from core.errors import ValidationFailed
+from core.errors import Conflict, ValidationFailed
 from core.models import OutboxEvent
 from orders.models import OrderEvent
 from orders.states import OrderEventKind
@@ -65,10 +65,12 @@ def test_a_start_stamps_the_stage_and_writes_the_work_order_timeline_and_event(d
     stage = work_order.stages.get(code="welding")
     assert (stage.status, stage.started_at, stage.started_by) == (StageStatus.STARTED, at, user)
     event = work_order.events.get(kind=K.STAGE_STARTED)
-    assert event.data["stage"] == "welding" and event.data["source"] == "portal"
+    assert event.data["stage"] == "welding"
+    assert event.data["source"] == "portal"
     assert event.actor == user
     emitted = OutboxEvent.objects.get(name="work_order.stage_started")
-    assert emitted.payload["number"] == work_order.number and emitted.payload["stage"] == "welding"
+    assert emitted.payload["number"] == work_order.number
+    assert emitted.payload["stage"] == "welding"
 
 
 def test_progress_moves_the_eta_and_tells_the_order_timeline_in_words():
@@ -84,7 +86,8 @@ def test_progress_moves_the_eta_and_tells_the_order_timeline_in_words():
     line.refresh_from_db()
     assert work_order.eta != before
     assert work_order.progress_percent == 25  # welding's 1 of 4 standard days
-    assert line.production_stage == "Painting" and line.production_progress == 25
+    assert line.production_stage == "Painting"
+    assert line.production_progress == 25
     assert line.eta == timezone.localdate(work_order.eta)
     sku = line.sku
     assert _order_sentences(work_order) == [
@@ -116,7 +119,9 @@ def test_a_stage_that_did_not_start_cannot_finish():
     work_order.refresh_from_db()
     assert work_order.status == WorkOrderStatus.PLANNED
     assert not work_order.events.exists()
-    assert not OrderEvent.objects.filter(order_id=work_order.order_id, kind=OrderEventKind.PRODUCTION_PROGRESS)
+    assert not OrderEvent.objects.filter(
+        order_id=work_order.order_id, kind=OrderEventKind.PRODUCTION_PROGRESS
+    )
 
 
 def test_an_unknown_stage_is_refused_with_the_known_ones():
@@ -141,13 +146,15 @@ def test_repeating_a_start_or_a_finish_changes_nothing():
 
 
 def test_a_short_work_order_cannot_start_and_nothing_is_recorded():
-    from core.errors import Conflict
-
     work_order = make_work_order()
 
-    with mock.patch.object(progress, "work_order_materials_reserve", side_effect=Conflict(code="materials_short")):
-        with pytest.raises(Conflict):
-            stage_start(work_order_id=work_order.pk, stage_code="welding")
+    with (
+        mock.patch.object(
+            progress, "work_order_materials_reserve", side_effect=Conflict(code="materials_short")
+        ),
+        pytest.raises(Conflict),
+    ):
+        stage_start(work_order_id=work_order.pk, stage_code="welding")
 
     work_order.refresh_from_db()
     assert work_order.status == WorkOrderStatus.PLANNED
