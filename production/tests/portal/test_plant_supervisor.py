@@ -5,7 +5,7 @@ from django.test import Client
 
 from crm.tests.factories import UserFactory
 from production.models import WorkOrderEvent
-from production.services.progress import stage_start
+from production.services.progress import stage_finish, stage_start
 from production.states import StageStatus, WorkOrderStatus
 from production.tests.factories import PlantFactory
 from production.tests.factories_floor import make_work_order
@@ -101,8 +101,6 @@ def test_the_last_stage_finishes_with_serials_on_the_work_orders_page(supervisor
     work_order = make_work_order(plant=plant)
     for code in ("welding", "painting", "assembly"):
         stage_start(work_order_id=work_order.pk, stage_code=code)
-        from production.services.progress import stage_finish
-
         stage_finish(work_order_id=work_order.pk, stage_code=code)
     stage_start(work_order_id=work_order.pk, stage_code="inspection")
     client = client_for(supervisor)
