@@ -27,7 +27,7 @@ from core.lifecycle import transition
 from orders.services import order_line_production_update
 from production import planning
 from production.calendar import PlantCalendar
-from production.models import Plant, WorkOrder, WorkOrderEvent, WorkOrderStage
+from production.models import WorkOrder, WorkOrderEvent, WorkOrderStage
 from production.services.completion import work_order_complete
 from production.services.materials import work_order_materials_reserve
 from production.states import LIFECYCLE, StageStatus, WorkOrderEventKind, WorkOrderStatus
@@ -181,7 +181,12 @@ def work_order_eta_refresh(*, work_order_id: int, actor=None) -> WorkOrder:
 
 def _lock(work_order_id: int) -> WorkOrder:
     # The work order's row lock orders every progress writer of it (then the order's, in orders).
-    work_order = WorkOrder.objects.select_for_update(of=("self",)).filter(pk=work_order_id).first()
+    work_order = (
+        WorkOrder.objects.select_related("plant")
+        .select_for_update(of=("self",))
+        .filter(pk=work_order_id)
+        .first()
+    )
     if work_order is None:
         raise NotFound(_("No such work order."), code="work_order_not_found")
     return work_order
@@ -214,7 +219,7 @@ def _check_open(work_order: WorkOrder) -> None:
 
 
 def _calendar(work_order: WorkOrder) -> PlantCalendar:
-    return PlantCalendar.for_plant(Plant.objects.get(pk=work_order.plant_id))
+    return PlantCalendar.for_plant(work_order.plant)
 
 
 def _record(
