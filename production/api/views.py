@@ -162,6 +162,8 @@ class ShopFloorEventCreateApi(ShopFloorApi):
             occurred_at=data.get("occurred_at") or timezone.now(),
             serials=data.get("serials"),
         )
+        # Through the serializer: a replay reads the stored body back from JSON with its keys reordered.
+        body = ShopFloorEventSerializer(body).data
         response = Response(body, status=status.HTTP_200_OK if replayed else status.HTTP_201_CREATED)
         if replayed:
             response[REPLAYED_HEADER] = "true"

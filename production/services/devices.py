@@ -194,10 +194,10 @@ def _response(event: ShopFloorEvent, work_order: WorkOrder) -> dict:
         "work_order": work_order.number,
         "stage": event.stage_code,
         "action": event.action,
-        "occurred_at": event.occurred_at.isoformat(),
-        "received_at": event.received_at.isoformat(),
+        "occurred_at": timezone.localtime(event.occurred_at).isoformat(),
+        "received_at": timezone.localtime(event.received_at).isoformat(),
         "status": work_order.status,
         "current_stage": work_order.stage,
         "progress_percent": work_order.progress_percent,
-        "eta": work_order.eta.isoformat() if work_order.eta else None,
+        "eta": timezone.localtime(work_order.eta).isoformat() if work_order.eta else None,
     }
