@@ -71,6 +71,30 @@ THROTTLED = _error(ERRORS[429][0].replace("token", "terminal"), ERRORS[429][1])
     "nothing either, so it may be sent again with the same `event_id` once fixed. Reporting what is "
     "already recorded under a new `event_id` is accepted and changes nothing.",
     request=ShopFloorEventInputSerializer,
+    examples=[
+        OpenApiExample(
+            "Start a stage",
+            value={
+                "event_id": "3f6c1a2e-7b41-4c0e-9d2a-5e8f0b6c1a01",
+                "work_order": "WO-2026-000042",
+                "stage": "painting",
+                "action": "start",
+            },
+            request_only=True,
+        ),
+        OpenApiExample(
+            "Finish the last stage, with serial numbers",
+            value={
+                "event_id": "3f6c1a2e-7b41-4c0e-9d2a-5e8f0b6c1a09",
+                "work_order": "WO-2026-000042",
+                "stage": "inspection",
+                "action": "finish",
+                "occurred_at": "2026-11-30T15:42:00+08:00",
+                "serials": ["TRK-26-000871"],
+            },
+            request_only=True,
+        ),
+    ],
     responses={
         201: ShopFloorEventSerializer,
         200: OpenApiResponse(
