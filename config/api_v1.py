@@ -7,4 +7,5 @@ urlpatterns: list = [
     path("", include("logistics.api.urls")),
     path("", include("finance.api.urls")),
     path("", include("webhooks.api.urls")),
+    path("", include("production.api.urls")),
 ]

@@ -28,5 +28,6 @@ urlpatterns = [
     path("", include("orders.portal.urls")),
     path("", include("webhooks.portal.urls")),
     path("", include("finance.portal.urls")),
+    path("", include("production.portal.urls")),
     path("", include("portal.account_urls")),
 ]

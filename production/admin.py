@@ -32,7 +32,9 @@ from core.admin_mixins import (
 )
 from core.errors import DomainError
 from inventory.models import Product
+from production import admin_devices  # noqa: F401  (registers the shop-floor device admins)
 from production.admin_materials import materials_urls
+from production.admin_progress import progress_urls
 from production.admin_schedule import WorkOrderScheduleAdminMixin
 from production.models import (
     FamilyCategory,
@@ -400,13 +402,22 @@ class WorkOrderAdmin(
             ),
         ]
         # Pages before the object URLs (which would take "shortages" for an id).
-        return self.schedule_urls() + materials_urls(self) + urls + super().get_urls()
+        return self.schedule_urls() + materials_urls(self) + progress_urls(self) + urls + super().get_urls()
 
     def action_links(self, request, obj: WorkOrder) -> list[dict]:
         """The buttons this user may use on `obj` now (display only: the service is the gate)."""
+        links = []
+        if obj.status in OPEN and request.user.has_perm("production.progress_workorder"):
+            links.append(
+                {
+                    "key": "progress",
+                    "label": _("Record progress"),
+                    "url": reverse("admin:production_workorder_progress", args=[obj.pk]),
+                }
+            )
         if not self.may_write(request):
-            return []
-        return [
+            return links
+        return links + [
             {
                 "key": a.key,
                 "label": a.label,

@@ -35,6 +35,8 @@ class WorkOrderScheduleAdminMixin:
         extra_context = {
             **(extra_context or {}),
             "schedule_url": reverse("admin:production_workorder_schedule"),
+            "shortages_url": reverse("admin:production_workorder_shortages"),
+            "trace_url": reverse("admin:production_workorder_trace"),
         }
         return super().changelist_view(request, extra_context)
 

@@ -145,6 +145,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "orders.portal.context_processors.portal_roles",
+                "production.portal.context_processors.production_roles",
             ],
         },
     },

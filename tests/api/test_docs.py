@@ -32,7 +32,7 @@ def schema():
 
 def dealer_operations(schema):
     for path, item in schema["paths"].items():
-        if not path.startswith("/api/v1/") or path.startswith("/api/v1/webhook"):
+        if not path.startswith("/api/v1/") or path.startswith(("/api/v1/webhook", "/api/v1/shop-floor/")):
             continue
         for method, operation in item.items():
             if method in {"get", "post", "patch", "put", "delete"}:
