@@ -23,7 +23,7 @@ from demo.plans import PRODUCTS_BY_SKU, OrderPlan, Step
 from finance.models import Invoice, InvoiceEvent, Payment
 from finance.services import invoice_issue, payment_record
 from finance.states import InvoiceStatus
-from inventory.models import StockMovement, Warehouse
+from inventory.models import StockLevel, StockMovement, Warehouse
 from inventory.selectors import stock_available_by_product
 from inventory.services import stock_receive
 from logistics.models import Carrier, Shipment, ShipmentEvent
@@ -52,6 +52,10 @@ from orders.services import (
 )
 from orders.states import OrderStatus
 from pricing.services import LineRequest
+from production.models import ProductionBatch, WorkOrder, WorkOrderEvent, WorkOrderLoad, WorkOrderStage
+from production.services.progress import stage_finish, stage_start
+from production.services.scheduling import work_orders_create_for_order
+from production.states import OPEN as OPEN_WORK_ORDERS
 
 S = OrderStatus
 # Who approves a review step of each group (demo usernames; data.USERS).
@@ -196,6 +200,14 @@ class _Walker:
         for step, at in zip(self.plan.steps, self.plan.step_times, strict=True):
             self.step(step, at, previous)
             previous = at
+        if self.plan.final_status == S.IN_PRODUCTION:
+            # Builds at various stages: the first one to three stages started, the last still running.
+            self.build(
+                previous,
+                min(self.ctx.now, previous + dt.timedelta(days=4)),
+                self.actor("scheduler"),
+                stages=1 + self.plan.index % 3,
+            )
 
     def step(self, step: Step, at: dt.datetime, previous: dt.datetime) -> None:
         order_id, actor = self.order.pk, self.actor(step.role)
@@ -213,6 +225,16 @@ class _Walker:
                 simple[step.action]()
         elif step.to == S.ALLOCATED:
             self.allocate(at, actor)
+        elif step.to == S.IN_PRODUCTION:
+            self.produce(at, actor)
+        elif step.to == S.READY_TO_SHIP and self.builds():
+            # The last stage's finish receives the units and reserves them to the order; the order
+            # moves to ready to ship by itself when every line is ready.
+            self.build(previous, at, self.actor("scheduler"))
+            self.order.refresh_from_db(fields=["status"])
+            if self.order.status != S.READY_TO_SHIP:
+                with self.clock.at(at):
+                    order_transition(order_id=order_id, to=step.to, actor=actor, reason=step.reason)
         elif step.to in (S.PARTIALLY_SHIPPED, S.SHIPPED):
             self.ship(at, previous, actor, partial=step.to == S.PARTIALLY_SHIPPED)
         elif step.to == S.DELIVERED:
@@ -222,6 +244,68 @@ class _Walker:
         else:
             with self.clock.at(at):
                 order_transition(order_id=order_id, to=step.to, actor=actor, reason=step.reason)
+
+    def builds(self) -> list[WorkOrder]:
+        return list(
+            WorkOrder.objects.filter(order_id=self.order.pk, status__in=OPEN_WORK_ORDERS).order_by("pk")
+        )
+
+    def produce(self, at: dt.datetime, actor) -> None:
+        """Production schedules a work order for each built line, which puts the order in production."""
+        with self.clock.at(at):
+            work_orders_create_for_order(order_id=self.order.pk, actor=actor)
+
+    def build(self, start: dt.datetime, end: dt.datetime, actor, *, stages: int | None = None) -> None:
+        """Take the order's open work orders through their stages between `start` and `end` (story
+        time), as the shop floor reports them; `stages`: stop after starting that many (an order still
+        in production). Components the plant lacks are delivered first (a demo delivery)."""
+        for work_order in self.builds():
+            route = list(WorkOrderStage.objects.filter(work_order=work_order).order_by("position"))
+            if stages is not None:
+                route = route[:stages]
+            if not route:
+                continue
+            self.deliver_components(work_order, start, actor)
+            span = (end - start) / (len(route) + 1)
+            for index, stage in enumerate(route):
+                began, done = start + span * (index + 0.2), start + span * (index + 1)
+                with self.clock.at(began):
+                    stage_start(
+                        work_order_id=work_order.pk,
+                        stage_code=stage.code,
+                        actor=actor,
+                        at=began,
+                        source="demo",
+                    )
+                if stages is not None and index == len(route) - 1:
+                    return  # the current stage is still running
+                with self.clock.at(done):
+                    stage_finish(
+                        work_order_id=work_order.pk,
+                        stage_code=stage.code,
+                        actor=actor,
+                        at=done,
+                        source="demo",
+                    )
+
+    def deliver_components(self, work_order: WorkOrder, at: dt.datetime, actor) -> None:
+        needs = {m.component_id: m.quantity - m.reserved for m in work_order.materials.all()}
+        warehouse_id = work_order.plant.warehouse_id
+        available = {
+            row.product_id: row.on_hand - row.reserved
+            for row in StockLevel.objects.filter(product_id__in=list(needs), warehouse_id=warehouse_id)
+        }
+        with self.clock.at(at - dt.timedelta(hours=2)):
+            for component_id, quantity in needs.items():
+                short = quantity - available.get(component_id, 0)
+                if short > 0:
+                    stock_receive(
+                        product_id=component_id,
+                        warehouse_id=warehouse_id,
+                        quantity=short,
+                        actor=actor,
+                        reason="demo component delivery",
+                    )
 
     def allocate(self, at: dt.datetime, actor) -> None:
         """Allocation reserves the order's stock through inventory; what the network lacks is first
@@ -372,6 +456,7 @@ def backdate_order(*, order_id: int, clock: Clock, requested_in_days: int | None
             names = _remap(rows, clock)
             if names:
                 model.objects.bulk_update(rows, names)
+        _backdate_builds(order_id=order_id, clock=clock, shift=shift)
         invoices = list(Invoice.objects.filter(order_id=order_id))
         real_issued = {invoice.pk: invoice.issued_at for invoice in invoices}
         names = _remap(invoices, clock)
@@ -382,6 +467,52 @@ def backdate_order(*, order_id: int, clock: Clock, requested_in_days: int | None
                 )
         if names:
             Invoice.objects.bulk_update(invoices, [*names, "due_date"])
+
+
+def _backdate_builds(*, order_id: int, clock: Clock, shift: dt.timedelta) -> None:
+    """The order's work orders: what happened (timeline, stamps, batches, receipts) moves to the story's
+    moments; a finished build's plan, computed from the real today, moves with the order's dates. Open
+    builds keep their plan: it is the live schedule."""
+    work_orders = list(WorkOrder.objects.filter(order_id=order_id))
+    if not work_orders:
+        return
+    ids = [wo.pk for wo in work_orders]
+    related = (
+        (WorkOrderEvent, WorkOrderEvent.objects.filter(work_order_id__in=ids)),
+        (WorkOrderStage, WorkOrderStage.objects.filter(work_order_id__in=ids)),
+        (ProductionBatch, ProductionBatch.objects.filter(work_order_id__in=ids)),
+        (
+            StockMovement,
+            StockMovement.objects.filter(
+                document_type="production.workorder", document_id__in=[str(i) for i in ids]
+            ),
+        ),
+    )
+    for model, queryset in related:
+        rows = list(queryset)
+        names = _remap(rows, clock)
+        if names:
+            model.objects.bulk_update(rows, names)
+    names = _remap(work_orders, clock)
+    for wo in work_orders:
+        if wo.status not in OPEN_WORK_ORDERS:
+            for name in ("planned_start", "planned_finish", "eta"):
+                if getattr(wo, name):
+                    setattr(wo, name, getattr(wo, name) + shift)
+            if wo.promised_date:
+                wo.promised_date += shift
+    WorkOrder.objects.bulk_update(
+        work_orders, list({*names, "planned_start", "planned_finish", "eta", "promised_date"})
+    )
+    done = [wo.pk for wo in work_orders if wo.status not in OPEN_WORK_ORDERS]
+    for stage in WorkOrderStage.objects.filter(work_order_id__in=done):
+        WorkOrderStage.objects.filter(pk=stage.pk).update(
+            planned_start=stage.planned_start + shift if stage.planned_start else None,
+            planned_finish=stage.planned_finish + shift if stage.planned_finish else None,
+        )
+    # A finished build's capacity bookings were made from the real today: the story has them in the
+    # past, where the schedule no longer shows them.
+    WorkOrderLoad.objects.filter(work_order_id__in=done).delete()
 
 
 def order_from_plan(*, plan: OrderPlan, ctx: Context) -> Outcome | None:

@@ -251,8 +251,6 @@ def _fulfilment_steps(
     final: str,
 ) -> list[Step]:
     """The happy road from approval to completion for this basket."""
-    # A stock basket can still be built when stock ran short (a backorder for the plant).
-    has_custom = has_custom or final == S.IN_PRODUCTION
     steps: list[Step] = []
     if has_stock or not has_custom or final == S.ALLOCATED:
         steps.append(Step("move", S.ALLOCATED, "logistics", _hours(rng, 1, 24)))
@@ -414,6 +412,11 @@ def plan_order(*, seed: int, index: int, now: dt.datetime) -> OrderPlan:
     has_custom = any(
         p.made_to_order or _custom_choice(p, line.options) for p, line in zip(products, lines, strict=True)
     )
+    if final == S.IN_PRODUCTION and not has_custom:
+        # Only built lines go into production (a work order per line): such an order has one.
+        lines.append(_line(rng, PRODUCTS_BY_CATEGORY["custom-fixtures"][0], rng.randint(10, 40)))
+        products.append(PRODUCTS_BY_SKU[lines[-1].sku])
+        has_custom = True
     has_stock = any(not p.made_to_order for p in products)
     lead_days = max(p.lead_time_days for p in products) or 14
     address_index = rng.randrange(len(customer.addresses))

@@ -21,11 +21,16 @@ from demo.plans import plan_order, reference_for
 from finance.models import Invoice, InvoiceReminder, Payment
 from finance.services import dunning_credit_holds, dunning_levels, dunning_run, invoice_mark_overdue_due
 from finance.states import InvoiceStatus
-from inventory.models import StockLevel, StockTransfer, Warehouse
+from inventory.models import Product, StockLevel, StockTransfer, Warehouse
 from inventory.services import stock_alerts_evaluate
 from inventory.transfers import transfer_receive, transfer_request, transfer_ship
 from logistics.models import Carrier, Shipment
 from orders.models import Order, OrderEvent
+from production.models import Plant, ProductionLine, WorkOrder
+from production.services.delays import delays_sweep
+from production.services.materials import materials_refresh_shortages
+from production.services.scheduling import work_order_create, work_order_move, work_order_resequence
+from production.states import WorkOrderKind, WorkOrderStatus
 
 DEFAULT_SEED = 2024
 
@@ -102,6 +107,7 @@ def demo_seed(
     # after the first beat tick.
     stock_alerts_evaluate()
     _seed_collections()
+    _seed_production(users)
     result.orders_by_status = Counter(
         Order.objects.filter(external_reference__startswith=data.ORDER_REFERENCE_PREFIX).values_list(
             "status", flat=True
@@ -177,6 +183,62 @@ class Login:
 
 # Days past due of the late payers' invoices: every ageing bucket, every reminder level, one hold.
 LATE_DAYS = (12, 26, 38, 52, 75, 104)
+
+
+def _seed_production(users: dict) -> None:
+    """What the production trial shows beyond the orders' builds, through production's services, once
+    (skipped when a make-to-stock work order exists): a make-to-stock run of panels (announced to
+    available-to-promise), a tractor run waiting for 560 hp engines (on the purchasing list, it cannot
+    start), and a rush order moved to the front of a truck line, which pushes the build behind it past
+    its promised date — the delay sweep then tells the order manager, the rep and the dealer.
+    """
+    if WorkOrder.objects.filter(kind=WorkOrderKind.STOCK).exists():
+        return
+    scheduler = users.get("scheduler")
+    panel = Product.objects.filter(category__code="led-panels", is_active=True).order_by("sku").first()
+    if panel is not None:
+        work_order_create(product_id=panel.pk, quantity=400, actor=scheduler)
+    tractor = Product.objects.filter(sku="TRK-T9-TRACTOR").first()
+    plant = Plant.objects.filter(code="SY01").first()
+    if tractor is not None and plant is not None:
+        work_order_create(
+            product_id=tractor.pk,
+            quantity=3,
+            options={"engine": "560hp-pto"},
+            plant_id=plant.pk,
+            actor=scheduler,
+        )
+    materials_refresh_shortages()
+    _rush_stock_run(scheduler)
+    delays_sweep()
+
+
+def _rush_stock_run(scheduler) -> None:
+    """The scheduler puts a two-day stock run at the front of the line with the most customer builds
+    waiting: every build behind it moves back (production.services.scheduling), past its promise."""
+    waiting = Counter(
+        WorkOrder.objects.filter(kind=WorkOrderKind.ORDER, status=WorkOrderStatus.PLANNED).values_list(
+            "line_id", flat=True
+        )
+    )
+    if not waiting:
+        return
+    line = ProductionLine.objects.select_related("plant").get(
+        pk=min(waiting, key=lambda pk: (-waiting[pk], pk))
+    )
+    product = (
+        Product.objects.filter(category__production_family__family_id=line.family_id, is_active=True)
+        .order_by("sku")
+        .first()
+    )
+    if product is None:
+        return
+    run = work_order_create(
+        product_id=product.pk, quantity=2 * line.units_per_day, plant_id=line.plant_id, actor=scheduler
+    )
+    if run.line_id != line.pk:
+        run = work_order_move(work_order_id=run.pk, line_id=line.pk, actor=scheduler)
+    work_order_resequence(work_order_id=run.pk, position=1, actor=scheduler)
 
 
 def _seed_collections() -> None:

@@ -134,6 +134,7 @@ def plan_stages(
     first_day: dt.date,
     last_day: dt.date,
     durations: list[Decimal],
+    not_before: dt.datetime | None = None,
 ) -> list[tuple[dt.datetime, dt.datetime]]:
     """Planned (start, finish) of each routing stage for a work order whose units enter the line on
     working days `first_day` … `last_day` (its capacity bookings).
@@ -141,9 +142,14 @@ def plan_stages(
     Units flow through the stages in order: a stage starts when the first units reach it (the earlier
     stages' standard durations after the first day's start) and finishes when the last units leave it
     (the same offset from the last day's start, plus its own duration). The work order's planned
-    completion is the last stage's finish.
+    completion is the last stage's finish. `not_before` (now, when planning): a first day that is
+    today starts no earlier than that moment.
     """
     first, last = calendar.day_start(first_day), calendar.day_start(last_day)
+    if not_before is not None and timezone.localtime(not_before, calendar.tz).date() == first_day:
+        # Booked from today, planned now: the part of today's shift already gone is not planned on.
+        first = max(first, calendar.align(not_before))
+        last = max(last, first)
     plans, offset = [], Decimal("0")
     for days in durations:
         days = Decimal(str(days))

@@ -205,7 +205,11 @@ def _best_slot(lines, routing, quantity: int, start: dt.date, calendars) -> Slot
         except CalendarError as exc:
             raise _calendar_error(exc) from exc
         stages = plan_stages(
-            calendar, first_day=loads[0][0], last_day=loads[-1][0], durations=_durations(routing)
+            calendar,
+            first_day=loads[0][0],
+            last_day=loads[-1][0],
+            durations=_durations(routing),
+            not_before=timezone.now(),
         )
         slot = Slot(line=line, loads=loads, stages=stages)
         if best is None or slot.finish < best.finish:
@@ -534,7 +538,11 @@ def _rebook(line: ProductionLine, *, actor, reason: dict | None = None) -> list[
             continue
         stages = stages_of[work_order.pk]
         plans = plan_stages(
-            calendar, first_day=loads[0][0], last_day=loads[-1][0], durations=_durations(stages)
+            calendar,
+            first_day=loads[0][0],
+            last_day=loads[-1][0],
+            durations=_durations(stages),
+            not_before=timezone.now(),
         )
         for stage, (start_at, finish_at) in zip(stages, plans, strict=True):
             if stage.status != StageStatus.DONE and (stage.planned_start, stage.planned_finish) != (

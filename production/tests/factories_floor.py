@@ -5,10 +5,10 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from inventory.tests.factories import ProductFactory
+from inventory.tests.factories import ProductFactory, WarehouseFactory
 from production.models import WorkOrderStage
 from production.services.devices import device_create
-from production.tests.factories import PlantFactory, WorkOrderFactory
+from production.tests.factories import FamilyCategoryFactory, FamilyFactory, PlantFactory, WorkOrderFactory
 
 # position → (code, name, standard working days)
 ROUTING = (
@@ -19,9 +19,13 @@ ROUTING = (
 )
 
 
-def make_work_order(*, routing=ROUTING, planned_start=None, planned_finish=None, **kwargs):
+def make_work_order(*, routing=ROUTING, planned_start=None, planned_finish=None, tracking=None, **kwargs):
     """A planned work order (for a customer's order line unless `kind="stock"`) with its stages copied
-    from `routing`, planned from `planned_start` (default: in a week) to `planned_finish`."""
+    from `routing`, planned from `planned_start` (default: in a week) to `planned_finish`; `tracking`
+    ("serial" or "batch"): its product belongs to a family numbered that way, and the work order
+    receives into its plant's warehouse (so it can be completed for real)."""
+    if tracking is not None:
+        kwargs.setdefault("plant", PlantFactory(warehouse=WarehouseFactory()))
     if kwargs.get("kind") == "stock":
         kwargs.setdefault("order_line", None)
         kwargs.setdefault("order", None)
@@ -29,6 +33,13 @@ def make_work_order(*, routing=ROUTING, planned_start=None, planned_finish=None,
     start = planned_start or timezone.now() + dt.timedelta(days=7)
     finish = planned_finish or start + dt.timedelta(days=7)
     work_order = WorkOrderFactory(planned_start=start, planned_finish=finish, eta=finish, **kwargs)
+    if tracking is not None:
+        FamilyCategoryFactory(family=FamilyFactory(tracking=tracking), category=work_order.product.category)
+        if work_order.plant.warehouse_id is None:
+            work_order.plant.warehouse = WarehouseFactory()
+            work_order.plant.save(update_fields=["warehouse"])
+        work_order.warehouse = work_order.plant.warehouse
+        work_order.save(update_fields=["warehouse"])
     for position, (code, name, days) in enumerate(routing, start=1):
         WorkOrderStage.objects.create(
             work_order=work_order, position=position, code=code, name=name, standard_days=days

@@ -77,3 +77,15 @@ def test_stages_flow_from_the_first_days_start_to_the_last_days_units():
         (_at(MON, 8), _at(MON + dt.timedelta(days=1), 16)),
         (_at(MON + dt.timedelta(days=1), 8), _at(MON + dt.timedelta(days=2), 12)),
     ]
+
+
+def test_a_plan_made_during_todays_shift_starts_now_not_at_the_shifts_start():
+    cal = _cal()
+
+    plans = plan_stages(cal, first_day=MON, last_day=MON, durations=[1], not_before=_at(MON, 10))
+    earlier_day = plan_stages(
+        cal, first_day=MON, last_day=MON, durations=[1], not_before=_at(MON - dt.timedelta(days=3), 10)
+    )
+
+    assert plans == [(_at(MON, 10), _at(MON + dt.timedelta(days=1), 10))]
+    assert earlier_day == [(_at(MON, 8), _at(MON, 16))]

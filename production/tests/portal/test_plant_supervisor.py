@@ -98,7 +98,7 @@ def test_a_supervisor_without_the_progress_permission_sees_but_cannot_record(pla
 
 
 def test_the_last_stage_finishes_with_serials_on_the_work_orders_page(supervisor, plant):
-    work_order = make_work_order(plant=plant)
+    work_order = make_work_order(plant=plant, tracking="serial")
     for code in ("welding", "painting", "assembly"):
         stage_start(work_order_id=work_order.pk, stage_code=code)
         stage_finish(work_order_id=work_order.pk, stage_code=code)

@@ -51,7 +51,7 @@ def test_a_refusal_is_a_form_error_and_nothing_is_recorded(client, scheduler):
 
 
 def test_the_last_stage_takes_serials(client, scheduler):
-    work_order = make_work_order()
+    work_order = make_work_order(tracking="serial", quantity=2)
     for code in ("welding", "painting", "assembly"):
         stage_start(work_order_id=work_order.pk, stage_code=code)
         stage_finish(work_order_id=work_order.pk, stage_code=code)

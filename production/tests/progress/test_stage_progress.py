@@ -163,7 +163,7 @@ def test_a_short_work_order_cannot_start_and_nothing_is_recorded():
 
 
 def test_the_last_finish_completes_the_work_order_with_its_serials():
-    work_order = make_work_order()
+    work_order = make_work_order(tracking="serial")
     _finish(work_order, "welding", "painting", "assembly")
     stage_start(work_order_id=work_order.pk, stage_code="inspection")
 
