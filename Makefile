@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed-$(shell cat $(LOCKS) | cksum | cut -d' ' -f1)
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: install run test lint migrate demo worker lock bench bench-allocation bench-priority bench-review bench-dunning bench-shop-floor messages clean
+.PHONY: install run test lint migrate demo worker lock bench bench-allocation bench-priority bench-review bench-dunning bench-production bench-shop-floor messages clean
 
 ## Runtime packages (requirements.lock, all the Docker image gets) and the dev/test tools
 ## (requirements-dev.lock, constrained to the runtime lock so shared packages have one version).
@@ -64,6 +64,10 @@ bench-review: install
 ## One dunning run over 100,000 open invoices, the ageing report and the credit repair (issue #9).
 bench-dunning: install
 	$(BIN)/python bench/dunning.py
+
+## Scheduling 2,000 work orders over 3 plants, then re-sequencing a busy line (issue #10).
+bench-production: install
+	$(BIN)/python bench/production_schedule.py
 
 ## The shop-floor endpoint: events/s and p99 at 8 terminals through gunicorn, replays too (issue #10).
 bench-shop-floor: install

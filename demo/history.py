@@ -409,11 +409,12 @@ def _datetime_fields(model: type[models.Model]) -> list[str]:
     return [f.attname for f in model._meta.concrete_fields if isinstance(f, models.DateTimeField)]
 
 
-def _remap(rows: list[models.Model], clock: Clock) -> list[str]:
-    """Move every datetime of `rows` from the real moment to the planned one; return the fields."""
+def _remap(rows: list[models.Model], clock: Clock, *, keep: tuple[str, ...] = ()) -> list[str]:
+    """Move every datetime of `rows` from the real moment to the planned one; return the fields.
+    `keep`: fields that are plans, not events (a work order's planned dates), left as they are."""
     if not rows:
         return []
-    names = _datetime_fields(type(rows[0]))
+    names = [name for name in _datetime_fields(type(rows[0])) if name not in keep]
     for row in rows:
         for name in names:
             setattr(row, name, clock.planned(getattr(row, name)))
@@ -477,9 +478,9 @@ def _backdate_builds(*, order_id: int, clock: Clock, shift: dt.timedelta) -> Non
     if not work_orders:
         return
     ids = [wo.pk for wo in work_orders]
+    plans = ("planned_start", "planned_finish", "eta")
     related = (
         (WorkOrderEvent, WorkOrderEvent.objects.filter(work_order_id__in=ids)),
-        (WorkOrderStage, WorkOrderStage.objects.filter(work_order_id__in=ids)),
         (ProductionBatch, ProductionBatch.objects.filter(work_order_id__in=ids)),
         (
             StockMovement,
@@ -493,7 +494,11 @@ def _backdate_builds(*, order_id: int, clock: Clock, shift: dt.timedelta) -> Non
         names = _remap(rows, clock)
         if names:
             model.objects.bulk_update(rows, names)
-    names = _remap(work_orders, clock)
+    stages = list(WorkOrderStage.objects.filter(work_order_id__in=ids))
+    names = _remap(stages, clock, keep=plans)
+    if names:
+        WorkOrderStage.objects.bulk_update(stages, names)
+    names = _remap(work_orders, clock, keep=plans)
     for wo in work_orders:
         if wo.status not in OPEN_WORK_ORDERS:
             for name in ("planned_start", "planned_finish", "eta"):

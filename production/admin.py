@@ -51,6 +51,7 @@ from production.models import (
 )
 from production.services import scheduling
 from production.states import OPEN, WorkOrderStatus
+from production.timeline import event_sentences
 
 WRITE = "production.change_workorder"
 
@@ -147,9 +148,7 @@ class WorkOrderEventInline(TimelineInline):
 
     @admin.display(description=gettext_lazy("details"))
     def details(self, event) -> str:
-        return ", ".join(
-            f"{key}: {value}" for key, value in sorted((event.data or {}).items()) if value not in (None, "")
-        )
+        return " ".join(event_sentences(event))
 
 
 class DelayedFilter(admin.SimpleListFilter):

@@ -42,7 +42,16 @@ from orders.services import order_review_open
 from orders.tests.factories import make_order, priority_factors
 from pricing.models import CustomerPrice, ShippingRate, TierDiscount
 from pricing.tests.factories import CustomerPriceFactory, ShippingRateFactory, TierDiscountFactory
-from production.models import BomLine, Plant, ProductFamily, ProductionBatch, SerialNumber, WorkOrder
+from production.models import (
+    BomLine,
+    Plant,
+    ProductFamily,
+    ProductionBatch,
+    SerialNumber,
+    ShopFloorDevice,
+    ShopFloorEvent,
+    WorkOrder,
+)
 from production.tests.factories import WorkOrderFactory, make_production_setup
 from restapi.models import ApiToken, IdempotencyKey
 from restapi.services import api_token_create
@@ -129,6 +138,9 @@ BUILDERS = {
     # Batches and serials come from completing a build (production.services.completion).
     ProductionBatch: lambda: _completed_batch(),
     SerialNumber: lambda: _completed_batch(tracking="serial").serials.first(),
+    ShopFloorDevice: lambda: _device()[0],
+    # The event log is written by a terminal's report only (production.services.devices).
+    ShopFloorEvent: lambda: _shop_floor_event(),
     Carrier: CarrierFactory,
     Shipment: ShipmentFactory,
     DailySales: DailySalesFactory,
@@ -151,6 +163,31 @@ def _completed_batch(*, tracking: str = "batch"):
     work_order = make_work_order(plant=make_plant(), product=product, status="in_progress")
     work_order_complete(work_order_id=work_order.pk)
     return work_order.batches.get()
+
+
+def _device():
+    from production.tests.factories_floor import make_device  # noqa: PLC0415
+
+    return make_device()
+
+
+def _shop_floor_event():
+    from django.utils import timezone  # noqa: PLC0415
+
+    from production.services.devices import shop_floor_event_record  # noqa: PLC0415
+    from production.tests.factories_floor import make_work_order  # noqa: PLC0415
+
+    device, _token = _device()
+    work_order = make_work_order(plant=device.plant)
+    shop_floor_event_record(
+        device=device,
+        event_id="evt-1",
+        work_order_number=work_order.number,
+        stage_code="welding",
+        action="start",
+        occurred_at=timezone.now(),
+    )
+    return device.events.get()
 
 
 def make_instance(model):
