@@ -65,19 +65,25 @@ def _seed(work_orders: int) -> dict:
     from django.utils import timezone  # noqa: PLC0415
 
     from crm.models import Customer  # noqa: PLC0415
-    from inventory.models import Category, Product  # noqa: PLC0415
+    from inventory.models import Category, Product, Warehouse  # noqa: PLC0415
     from orders.models import Order, OrderLine  # noqa: PLC0415
     from production.models import Plant, WorkOrder, WorkOrderStage  # noqa: PLC0415
     from production.services.devices import device_create  # noqa: PLC0415
 
     run = dt.datetime.now(dt.UTC).strftime("%m%d%H%M%S")
     prefix = f"WO-BN{run}-"
+    # The plants' warehouse is where the last finish receives the built units (and reserves them to
+    # their order): every report, the completing one included, is a real one.
+    warehouse, _ = Warehouse.objects.get_or_create(
+        code="BNW", defaults={"name": "Bench plant warehouse", "region": "Jiangsu"}
+    )
     plants = [
         Plant.objects.get_or_create(
-            code=f"BN{i}", defaults={"name": f"Bench plant {i}", "region": "Jiangsu"}
+            code=f"BN{i}", defaults={"name": f"Bench plant {i}", "region": "Jiangsu", "warehouse": warehouse}
         )[0]
         for i in (1, 2, 3)
     ]
+    Plant.objects.filter(pk__in=[p.pk for p in plants], warehouse=None).update(warehouse=warehouse)
     category, _ = Category.objects.get_or_create(code="bench-build", defaults={"name": "Bench builds"})
     product, _ = Product.objects.get_or_create(
         sku="BN-TRUCK",
@@ -136,6 +142,7 @@ def _seed(work_orders: int) -> dict:
                     order_line=line,
                     product=product,
                     plant=plants[0],
+                    warehouse=warehouse,
                     quantity=1,
                     planned_start=start,
                     planned_finish=start + dt.timedelta(days=6),
