@@ -54,7 +54,7 @@ from orders.states import OrderStatus
 from pricing.services import LineRequest
 from production.models import ProductionBatch, WorkOrder, WorkOrderEvent, WorkOrderLoad, WorkOrderStage
 from production.services.progress import stage_finish, stage_start
-from production.services.scheduling import work_orders_create_for_order
+from production.services.scheduling import work_orders_cancel_for_order, work_orders_create_for_order
 from production.states import OPEN as OPEN_WORK_ORDERS
 
 S = OrderStatus
@@ -223,6 +223,11 @@ class _Walker:
         if step.action in simple:
             with self.clock.at(at):
                 simple[step.action]()
+            if step.action in ("cancel", "reject"):
+                # As the worker does on the order's event: its open builds stop (done here at once, so
+                # the story that follows never plans around a build that is already cancelled).
+                with self.clock.at(at):
+                    work_orders_cancel_for_order(order_id=order_id, actor=actor, reason=step.reason)
         elif step.to == S.ALLOCATED:
             self.allocate(at, actor)
         elif step.to == S.IN_PRODUCTION:

@@ -26,6 +26,7 @@ from inventory.services import stock_alerts_evaluate
 from inventory.transfers import transfer_receive, transfer_request, transfer_ship
 from logistics.models import Carrier, Shipment
 from orders.models import Order, OrderEvent
+from orders.states import OPEN as OPEN_ORDERS
 from production.models import Plant, ProductionLine, WorkOrder
 from production.services.delays import delays_sweep
 from production.services.materials import materials_refresh_shortages
@@ -217,9 +218,9 @@ def _rush_stock_run(scheduler) -> None:
     """The scheduler puts a two-day stock run at the front of the line with the most customer builds
     waiting: every build behind it moves back (production.services.scheduling), past its promise."""
     waiting = Counter(
-        WorkOrder.objects.filter(kind=WorkOrderKind.ORDER, status=WorkOrderStatus.PLANNED).values_list(
-            "line_id", flat=True
-        )
+        WorkOrder.objects.filter(
+            kind=WorkOrderKind.ORDER, status=WorkOrderStatus.PLANNED, order__status__in=OPEN_ORDERS
+        ).values_list("line_id", flat=True)
     )
     if not waiting:
         return
