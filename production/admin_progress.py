@@ -19,7 +19,7 @@ from core.admin_mixins import form_add_domain_error
 from core.errors import DomainError
 from production.models import WorkOrder, WorkOrderStage
 from production.selectors.progress import next_step
-from production.services.progress import stage_finish, stage_start
+from production.services.progress import stage_record
 
 PERMISSION = "production.progress_workorder"
 URL_NAME = "production_workorder_progress"
@@ -63,15 +63,14 @@ def progress_view(model_admin, request, object_id):
         form = RecordProgressForm(request.POST)
         if form.is_valid():
             data = form.cleaned_data
-            service = stage_start if data["action"] == "start" else stage_finish
-            extra = {"serials": data["serials"] or None} if data["action"] == "finish" else {}
             try:
-                service(
+                stage_record(
                     work_order_id=work_order.pk,
                     stage_code=data["stage"],
+                    action=data["action"],
                     actor=request.user,
                     source="admin",
-                    **extra,
+                    serials=data["serials"] or None,
                 )
             except DomainError as exc:
                 form_add_domain_error(form, exc)

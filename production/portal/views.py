@@ -25,7 +25,7 @@ from production.selectors.progress import (
     work_order_list_for_rep,
     work_order_list_for_supervisor,
 )
-from production.services.progress import stage_finish, stage_start
+from production.services.progress import stage_record
 
 PAGE_SIZE = 25
 PROGRESS_PERMISSION = "production.progress_workorder"
@@ -115,15 +115,14 @@ class PlantWorkOrderDetailView(PortalAccessMixin, View):
         form = StageProgressForm(request.POST)
         if form.is_valid():
             data = form.cleaned_data
-            service = stage_start if data["action"] == "start" else stage_finish
-            extra = {"serials": data["serials"] or None} if data["action"] == "finish" else {}
             try:
-                service(
+                stage_record(
                     work_order_id=work_order.pk,
                     stage_code=data["stage"],
+                    action=data["action"],
                     actor=request.user,
                     source="portal",
-                    **extra,
+                    serials=data["serials"] or None,
                 )
             except DomainError as exc:
                 apply_domain_error(exc, form)

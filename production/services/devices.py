@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from production.models import Plant, ShopFloorDevice, ShopFloorEvent, WorkOrder
-from production.services.progress import stage_finish, stage_start
+from production.services.progress import stage_record
 
 TOKEN_PREFIX = "sfd_"
 # Enough to recognise a token in a list without making it guessable: "sfd_" and 8 random characters.
@@ -144,15 +144,13 @@ def shop_floor_event_record(
             # it committed; read what it answered.
             stored = ShopFloorEvent.objects.get(device_id=device.pk, event_id=event_id)
             return _replay(stored, work_order_number, stage_code, action), True
-        service = stage_start if action == "start" else stage_finish
-        kwargs = {"serials": serials} if action == "finish" else {}
-        work_order = service(
+        work_order = stage_record(
             work_order_id=work_order_id,
             stage_code=stage_code,
-            actor=None,
+            action=action,
             at=occurred_at,
             source=SOURCE,
-            **kwargs,
+            serials=serials,
         )
         event.response = _response(event, work_order)
         event.save(update_fields=["response"])

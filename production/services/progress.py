@@ -290,3 +290,25 @@ def _local_date(moment: dt.datetime | None) -> dt.date | None:
 
 def _iso(moment: dt.datetime | None) -> str | None:
     return moment.isoformat() if moment is not None else None
+
+
+def stage_record(
+    *,
+    work_order_id: int,
+    stage_code: str,
+    action: str,
+    actor=None,
+    at: dt.datetime | None = None,
+    source: str = "admin",
+    serials: list[str] | None = None,
+) -> WorkOrder:
+    """A stage start or finish as an interface reports it (`action` "start" or "finish"): the admin's
+    and the portal's forms and the shop-floor terminals all come through here. `serials` go with a
+    finish only. See stage_start and stage_finish for what each does and raises."""
+    if action == "start":
+        return stage_start(
+            work_order_id=work_order_id, stage_code=stage_code, actor=actor, at=at, source=source
+        )
+    return stage_finish(
+        work_order_id=work_order_id, stage_code=stage_code, actor=actor, at=at, source=source, serials=serials
+    )

@@ -209,15 +209,15 @@ def test_the_device_is_seen_at_most_once_a_minute(setup):
 def test_two_identical_reports_at_once_have_one_effect(monkeypatch):
     work_order = make_work_order()
     _device, token = make_device(plant=work_order.plant)
-    real_start = devices.stage_start
+    real_record = devices.stage_record
 
     def slow_start(**kwargs):
         # Hold the first report's transaction open so the second one meets its unique key.
-        result = real_start(**kwargs)
+        result = real_record(**kwargs)
         time.sleep(0.5)
         return result
 
-    monkeypatch.setattr(devices, "stage_start", slow_start)
+    monkeypatch.setattr(devices, "stage_record", slow_start)
     barrier = threading.Barrier(2)
     responses: list = [None, None]
 
