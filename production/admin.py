@@ -326,6 +326,7 @@ class WorkOrderAdmin(
                     "plant",
                     "line",
                     "sequence",
+                    "earliest_start",
                     "planned_start",
                     "planned_finish",
                     "promised_date",

@@ -298,6 +298,8 @@ class WorkOrder(TimeStampedModel):
     )
     planned_start = models.DateTimeField(_("planned start"), null=True, blank=True)
     planned_finish = models.DateTimeField(_("planned completion"), null=True, blank=True)
+    # Asked for when the work order was made: re-booking its line never plans it earlier.
+    earliest_start = models.DateField(_("not before"), null=True, blank=True)
     promised_date = models.DateField(
         _("promised date"),
         null=True,

@@ -267,7 +267,6 @@ def _plan_data(work_order: WorkOrder, *, earliest: dt.date | None) -> dict:
         "line": work_order.line.code if work_order.line_id else "",
         "planned_start": work_order.planned_start.isoformat() if work_order.planned_start else None,
         "planned_finish": work_order.planned_finish.isoformat() if work_order.planned_finish else None,
-        # Kept so that re-booking the line never moves the work order before it.
         "earliest": earliest.isoformat() if earliest else None,
     }
 
@@ -319,6 +318,7 @@ def _create(
         status=W.PLANNED,
         planned_start=slot.stages[0][0],
         planned_finish=finish,
+        earliest_start=earliest,
         promised_date=promised_date or timezone.localdate(finish),
         eta=finish,
         warehouse_id=line.plant.warehouse_id,
@@ -476,19 +476,6 @@ def _tell_line(line_id: int, *, actor, step: dict | None = None) -> None:
 # --- re-booking a line ----------------------------------------------------------------------------
 
 
-def _earliest_of(work_order_ids) -> dict[int, dt.date]:
-    """Each work order's earliest day, as its "planned" timeline entry keeps it."""
-    earliest = {}
-    rows = WorkOrderEvent.objects.filter(work_order_id__in=list(work_order_ids), kind=K.PLANNED).values_list(
-        "work_order_id", "data"
-    )
-    for work_order_id, data in rows:
-        value = (data or {}).get("earliest")
-        if value:
-            earliest[work_order_id] = dt.date.fromisoformat(value)
-    return earliest
-
-
 def _rebook(line: ProductionLine, *, actor, reason: dict | None = None) -> list[WorkOrder]:
     """Book the line's open work orders again, in sequence order, from today (the line is locked).
 
@@ -514,7 +501,6 @@ def _rebook(line: ProductionLine, *, actor, reason: dict | None = None) -> list[
         day__lt=today, work_order__status=W.IN_PROGRESS
     ).delete()
     booked = _booked([line.pk], since=today, exclude_work_orders=ids).get(line.pk, {})
-    earliest = _earliest_of(ids)
     stages_of: dict[int, list[WorkOrderStage]] = defaultdict(list)
     for stage in WorkOrderStage.objects.filter(work_order_id__in=ids).order_by("position"):
         stages_of[stage.work_order_id].append(stage)
@@ -523,7 +509,7 @@ def _rebook(line: ProductionLine, *, actor, reason: dict | None = None) -> list[
         remaining = work_order.quantity - sum(units for _day, units in kept[work_order.pk])
         loads = list(kept[work_order.pk])
         if remaining > 0:
-            start = max(today, earliest.get(work_order.pk, today))
+            start = max(today, work_order.earliest_start or today)
             try:
                 fresh = book(
                     calendar, capacity=line.units_per_day, booked=booked, quantity=remaining, start=start
@@ -791,7 +777,7 @@ def work_order_split(*, work_order_id: int, quantity: int, actor=None) -> WorkOr
         _copy_materials(work_order)
         if work_order.expected_receipt_id:
             expected_receipt_update(receipt_id=work_order.expected_receipt_id, quantity=work_order.quantity)
-        earliest = _earliest_of([work_order.pk]).get(work_order.pk)
+        earliest = work_order.earliest_start
         # Booked on the same line: its queue position is right behind the original.
         WorkOrderLoad.objects.filter(work_order_id=work_order.pk).delete()
         new = _create(
