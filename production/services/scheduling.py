@@ -62,6 +62,14 @@ def _today() -> dt.date:
     return timezone.localdate()
 
 
+def _first_day(calendar: PlantCalendar, start: dt.date) -> dt.date:
+    """`start`, unless it is today and the plant's shift is already over: then the next day."""
+    now = timezone.now()
+    if start == timezone.localdate(now) and calendar.day_end(start) <= now:
+        return start + dt.timedelta(days=1)
+    return start
+
+
 # --- pure booking arithmetic ------------------------------------------------------------------------
 
 
@@ -200,7 +208,7 @@ def _best_slot(lines, routing, quantity: int, start: dt.date, calendars) -> Slot
                 capacity=line.units_per_day,
                 booked=booked.get(line.pk, {}),
                 quantity=quantity,
-                start=start,
+                start=_first_day(calendar, start),
             )
         except CalendarError as exc:
             raise _calendar_error(exc) from exc
@@ -504,12 +512,13 @@ def _rebook(line: ProductionLine, *, actor, reason: dict | None = None) -> list[
     stages_of: dict[int, list[WorkOrderStage]] = defaultdict(list)
     for stage in WorkOrderStage.objects.filter(work_order_id__in=ids).order_by("position"):
         stages_of[stage.work_order_id].append(stage)
-    moved, new_loads, changed_stages = [], [], []
+    moved, new_loads, changed_stages, entries = [], [], [], []
+    now = timezone.now()
     for work_order in queue:
         remaining = work_order.quantity - sum(units for _day, units in kept[work_order.pk])
         loads = list(kept[work_order.pk])
         if remaining > 0:
-            start = max(today, work_order.earliest_start or today)
+            start = _first_day(calendar, max(today, work_order.earliest_start or today))
             try:
                 fresh = book(
                     calendar, capacity=line.units_per_day, booked=booked, quantity=remaining, start=start
@@ -543,27 +552,33 @@ def _rebook(line: ProductionLine, *, actor, reason: dict | None = None) -> list[
         if after == before:
             continue
         work_order.planned_start, work_order.planned_finish = after
-        fields = ["planned_start", "planned_finish", "updated_at"]
+        work_order.updated_at = now
         if work_order.status == W.PLANNED:
             work_order.eta = work_order.planned_finish
-            fields.append("eta")
-        work_order.save(update_fields=fields)
-        WorkOrderEvent.record(
-            work_order=work_order,
-            kind=K.RESCHEDULED,
-            actor=actor,
-            data={
-                **(reason or {}),
-                "line": line.code,
-                "previous_start": before[0].isoformat() if before[0] else None,
-                "previous_finish": before[1].isoformat() if before[1] else None,
-                "planned_start": after[0].isoformat(),
-                "planned_finish": after[1].isoformat(),
-            },
+        entries.append(
+            WorkOrderEvent(
+                work_order=work_order,
+                kind=K.RESCHEDULED,
+                actor=actor if getattr(actor, "pk", None) else None,
+                data={
+                    **(reason or {}),
+                    "line": line.code,
+                    "previous_start": before[0].isoformat() if before[0] else None,
+                    "previous_finish": before[1].isoformat() if before[1] else None,
+                    "planned_start": after[0].isoformat(),
+                    "planned_finish": after[1].isoformat(),
+                },
+            )
         )
         moved.append(work_order)
+    # One statement each for the whole queue, whatever its length (a long line re-sequenced moves
+    # hundreds of work orders).
     WorkOrderLoad.objects.bulk_create(new_loads)
-    WorkOrderStage.objects.bulk_update(changed_stages, ["planned_start", "planned_finish"])
+    WorkOrderStage.objects.bulk_update(changed_stages, ["planned_start", "planned_finish"], batch_size=500)
+    WorkOrder.objects.bulk_update(
+        moved, ["planned_start", "planned_finish", "eta", "updated_at"], batch_size=500
+    )
+    WorkOrderEvent.objects.bulk_create(entries)
     for work_order in moved:
         _follow(work_order, actor=actor)
     return moved

@@ -225,3 +225,14 @@ def test_a_work_order_for_an_order_line_writes_the_lines_promise_and_eta(setup):
     step = OrderEvent.objects.get(order=order, kind=OrderEventKind.PRODUCTION_PROGRESS)
     assert (step.data["event"], step.data["work_order"]) == ("scheduled", work_order.number)
     assert not ExpectedReceipt.objects.exists()
+
+
+@pytest.mark.django_db
+def test_after_the_shift_has_ended_nothing_is_booked_on_today(monkeypatch):
+    _family, plant, line, _stages, product = make_production_setup(working_weekdays="1234567")
+    evening = timezone.make_aware(dt.datetime.combine(timezone.localdate(), dt.time(20, 0)))
+    monkeypatch.setattr(timezone, "now", lambda: evening)
+
+    work_order = work_order_create(product_id=product.pk, quantity=1)
+
+    assert work_order.loads.get().day == timezone.localdate(evening) + dt.timedelta(days=1)
