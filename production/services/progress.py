@@ -156,7 +156,8 @@ def work_order_eta_refresh(*, work_order_id: int, actor=None) -> WorkOrder:
         stages = list(WorkOrderStage.objects.filter(work_order_id=work_order.pk).order_by("position"))
         previous = work_order.eta
         eta = planning.eta_for(work_order, stages, _calendar(work_order), timezone.now())
-        if eta != previous:
+        # Estimates are told to the minute: a recomputation seconds later is not a change.
+        if _minute(eta) != _minute(previous):
             work_order.eta = eta
             work_order.save(update_fields=["eta", "updated_at"])
             WorkOrderEvent.record(
@@ -312,3 +313,7 @@ def stage_record(
     return stage_finish(
         work_order_id=work_order_id, stage_code=stage_code, actor=actor, at=at, source=source, serials=serials
     )
+
+
+def _minute(moment: dt.datetime | None) -> dt.datetime | None:
+    return moment.replace(second=0, microsecond=0) if moment else None
