@@ -20,13 +20,14 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.errors import Conflict, NotFound, ValidationFailed
+from core.errors import Conflict, ValidationFailed
 from core.lifecycle import transition
 from core.services import sequence_next
 from inventory.receipts import expected_receipt_cancel, expected_receipt_receive
 from inventory.services import DocumentRef, stock_lock_rows, stock_receive
 from orders.services.production import order_line_production_update, order_line_receive_built
 from production.bom import family_for_product
+from production.locks import work_order_for_update
 from production.models import (
     ProductionBatch,
     SerialNumber,
@@ -44,18 +45,6 @@ W = WorkOrderStatus
 RECEIPT_KEY = "complete"
 SERIAL_MAX_LENGTH = SerialNumber._meta.get_field("serial").max_length
 SERIAL_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]*$")
-
-
-def _work_order_for_update(work_order_id: int) -> WorkOrder:
-    work_order = (
-        WorkOrder.objects.select_for_update(of=("self",))
-        .select_related("plant", "product", "expected_receipt")
-        .filter(pk=work_order_id)
-        .first()
-    )
-    if work_order is None:
-        raise NotFound()
-    return work_order
 
 
 def _clean_serials(serials: list[str], *, quantity: int) -> list[str]:
@@ -165,7 +154,7 @@ def work_order_complete(
     written); MaterialsShort (components the ledger does not hold); Conflict (no receiving warehouse).
     """
     with transaction.atomic():
-        work_order = _work_order_for_update(work_order_id)
+        work_order = work_order_for_update(work_order_id, related=("plant", "product", "expected_receipt"))
         if work_order.status == W.DONE:
             return work_order
         if work_order.status != W.IN_PROGRESS:

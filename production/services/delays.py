@@ -17,11 +17,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from core import events
-from core.errors import DomainError
+from core.errors import DomainError, NotFound
 from core.notifications import notify_many
 from crm.roles import ORDER_MANAGER
 from crm.selectors import user_ids_in_role
 from orders.services import order_line_production_update
+from production.locks import work_order_for_update
 from production.models import WorkOrder, WorkOrderEvent
 from production.selectors.delays import (
     NOT_STARTED,
@@ -79,8 +80,9 @@ def work_order_delays_record(
     """
     now = now or timezone.now()
     with transaction.atomic():
-        work_order = _lock(work_order_id)
-        if work_order is None:
+        try:
+            work_order = _lock(work_order_id)
+        except NotFound:
             return None
         delays = work_order_delays(work_order, list(work_order.stages.all()), now=now)
         told = _told_keys(work_order)
@@ -105,15 +107,10 @@ def work_order_delays_record(
         return work_order
 
 
-def _lock(work_order_id: int) -> WorkOrder | None:
-    # One row, locked alone (`of`: the order and line joined for reading are the order service's to lock,
-    # after this one — the same order as the progress services: work order, then order).
-    return (
-        WorkOrder.objects.select_for_update(of=("self",))
-        .select_related("order__customer", "order_line", "product")
-        .filter(pk=work_order_id)
-        .first()
-    )
+def _lock(work_order_id: int) -> WorkOrder:
+    # The order and line joined for reading are the order service's to lock, after this one — the same
+    # order as the progress services: work order, then order.
+    return work_order_for_update(work_order_id, related=("order__customer", "order_line", "product"))
 
 
 def _told_keys(work_order: WorkOrder) -> set[str]:

@@ -23,9 +23,10 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from core.errors import Conflict, NotFound, ValidationFailed
+from core.errors import Conflict, ValidationFailed
 from inventory.errors import InsufficientStock
 from inventory.services import DocumentRef, stock_consume, stock_release, stock_reserve
+from production.locks import work_order_for_update
 from production.models import WorkOrder, WorkOrderEvent, WorkOrderMaterial
 from production.selectors.materials import material_coverage
 from production.states import OPEN, WorkOrderEventKind, WorkOrderStatus
@@ -58,18 +59,6 @@ class MaterialsShort(Conflict):
 
 def document(work_order_id: int) -> DocumentRef:
     return DocumentRef(type=DOCUMENT_TYPE, id=work_order_id)
-
-
-def _work_order_for_update(work_order_id: int) -> WorkOrder:
-    work_order = (
-        WorkOrder.objects.select_for_update(of=("self",))
-        .select_related("plant")
-        .filter(pk=work_order_id)
-        .first()
-    )
-    if work_order is None:
-        raise NotFound()
-    return work_order
 
 
 def _materials_for_update(work_order_id: int) -> list[WorkOrderMaterial]:
@@ -144,7 +133,7 @@ def work_order_materials_reserve(*, work_order_id: int, actor=None) -> None:
     flag is not set here: see the module docstring); Conflict when the plant has no warehouse.
     """
     with transaction.atomic():
-        work_order = _work_order_for_update(work_order_id)
+        work_order = work_order_for_update(work_order_id)
         if work_order.status not in OPEN:
             return
         reserved = _reserve_locked(work_order, _materials_for_update(work_order.pk), actor=actor)
@@ -167,7 +156,7 @@ def work_order_materials_release(*, work_order_id: int, actor=None, reason: str 
     Side effects: release movements, `reserved` set to 0. Raises NotFound.
     """
     with transaction.atomic():
-        work_order = _work_order_for_update(work_order_id)
+        work_order = work_order_for_update(work_order_id)
         held = [material for material in _materials_for_update(work_order.pk) if material.reserved]
         if not held:
             return
@@ -194,7 +183,7 @@ def work_order_materials_consume(*, work_order_id: int, actor=None) -> None:
     Raises NotFound, MaterialsShort, Conflict (no plant warehouse).
     """
     with transaction.atomic():
-        work_order = _work_order_for_update(work_order_id)
+        work_order = work_order_for_update(work_order_id)
         materials = _materials_for_update(work_order.pk)
         _reserve_locked(work_order, materials, actor=actor)
         held = [material for material in materials if material.reserved]
@@ -255,7 +244,7 @@ def work_order_material_lots_set(*, work_order_id: int, lots: dict, actor=None) 
     not one of its components, a text too long), nothing written then; Conflict (cancelled).
     """
     with transaction.atomic():
-        work_order = _work_order_for_update(work_order_id)
+        work_order = work_order_for_update(work_order_id)
         if work_order.status == W.CANCELLED:
             raise Conflict(_("Work order %(number)s is cancelled.") % {"number": work_order.number})
         materials = _materials_for_update(work_order.pk)

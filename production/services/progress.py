@@ -27,6 +27,7 @@ from core.lifecycle import transition
 from orders.services import order_line_production_update
 from production import planning
 from production.calendar import PlantCalendar
+from production.locks import work_order_for_update
 from production.models import WorkOrder, WorkOrderEvent, WorkOrderStage
 from production.services.completion import work_order_complete
 from production.services.materials import work_order_materials_reserve
@@ -182,15 +183,9 @@ def work_order_eta_refresh(*, work_order_id: int, actor=None) -> WorkOrder:
 
 def _lock(work_order_id: int) -> WorkOrder:
     # The work order's row lock orders every progress writer of it (then the order's, in orders).
-    work_order = (
-        WorkOrder.objects.select_related("plant")
-        .select_for_update(of=("self",))
-        .filter(pk=work_order_id)
-        .first()
+    return work_order_for_update(
+        work_order_id, missing=NotFound(_("No such work order."), code="work_order_not_found")
     )
-    if work_order is None:
-        raise NotFound(_("No such work order."), code="work_order_not_found")
-    return work_order
 
 
 def _locked(work_order_id: int, stage_code: str) -> tuple[WorkOrder, list[WorkOrderStage], WorkOrderStage]:
