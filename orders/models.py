@@ -296,6 +296,21 @@ class OrderLine(models.Model):
         made-to-order product, which production builds. Reads the product: select it with the line."""
         return not self.is_custom_build and not self.product.made_to_order
 
+    @property
+    def production(self) -> dict | None:
+        """Where the line's build stands, from the summary production keeps on it (the dealer API's
+        `production`, the webhooks' line): None for a line production has said nothing about (taken
+        from stock, or a made-to-order line not scheduled yet). Row-local: no query."""
+        if not (self.is_custom_build or self.promised_date or self.eta or self.production_stage):
+            return None
+        return {
+            "stage": self.production_stage,
+            "progress_percent": self.production_progress,
+            "promised_date": self.promised_date.isoformat() if self.promised_date else None,
+            "eta": self.eta.isoformat() if self.eta else None,
+            "delayed": bool(self.eta and self.promised_date and self.eta > self.promised_date),
+        }
+
 
 class OrderEvent(TimelineEvent):
     """Append-only timeline of an order: who, when, what, from → to."""

@@ -116,20 +116,6 @@ def _order_event(event_type: str, payload: dict) -> dict | None:
     return data
 
 
-def _line_production(line) -> dict | None:
-    """Where the build of a line stands, from the summary production keeps on it; None for a line
-    production has said nothing about (taken from stock). The same shape as the dealer API's."""
-    if not (line.is_custom_build or line.promised_date or line.eta or line.production_stage):
-        return None
-    return {
-        "stage": line.production_stage,
-        "progress_percent": line.production_progress,
-        "promised_date": _date(line.promised_date),
-        "eta": _date(line.eta),
-        "delayed": bool(line.eta and line.promised_date and line.eta > line.promised_date),
-    }
-
-
 def _production_event(event_type: str, payload: dict) -> dict | None:
     order = (
         Order.objects.select_related("customer")
@@ -149,7 +135,7 @@ def _production_event(event_type: str, payload: dict) -> dict | None:
             "sku": line.sku,
             "description": line.description,
             "quantity": line.quantity,
-            "production": _line_production(line),
+            "production": line.production,
         },
     }
     if event_type == E.ORDER_ETA_CHANGED:

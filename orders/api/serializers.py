@@ -476,20 +476,6 @@ class LineProductionSerializer(serializers.Serializer):
     )
 
 
-def line_production(line: OrderLine) -> dict | None:
-    """A line's `production`: None for a line production has said nothing about (taken from stock, or
-    a made-to-order line not scheduled yet); read from the line's own fields, so no query."""
-    if not (line.is_custom_build or line.promised_date or line.eta or line.production_stage):
-        return None
-    return {
-        "stage": line.production_stage,
-        "progress_percent": line.production_progress,
-        "promised_date": line.promised_date.isoformat() if line.promised_date else None,
-        "eta": line.eta.isoformat() if line.eta else None,
-        "delayed": bool(line.eta and line.promised_date and line.eta > line.promised_date),
-    }
-
-
 class OrderLineSerializer(CachedModelFieldsMixin, serializers.ModelSerializer):
     options = serializers.DictField(child=serializers.CharField(), read_only=True)
     production = serializers.SerializerMethodField(
@@ -523,7 +509,7 @@ class OrderLineSerializer(CachedModelFieldsMixin, serializers.ModelSerializer):
 
     @extend_schema_field(LineProductionSerializer(allow_null=True))
     def get_production(self, line):
-        return line_production(line)
+        return line.production
 
 
 class ShippingAddressSerializer(serializers.Serializer):
