@@ -21,8 +21,10 @@ before the run. Each scenario runs twice on a fresh seed: by `--workers` Celery 
 redis://127.0.0.1:6379/8), with one `order_allocate_task.delay(order_id=…)` per order in approval
 order as the `order.approved` listener sends it — timed from the first enqueue until no order has
 an empty allocation_status (the last order's updated_at) — and in this process calling
-`order_allocate` in a loop (the single-worker baseline; every 50th order is profiled, every 100th
-has its queries captured). After each run: stock_drift() == [], reserved ≤ on hand, reserved in the
+the allocation task's service `orders_allocate_backlog(order_id=…)` in a loop (the single-worker
+baseline: once per order, as the messages come; every call timed with its queries, every 5th
+profiled). With batches, `--baseline-orders N` makes N calls, which may allocate more than N orders.
+After each run: stock_drift() == [], reserved ≤ on hand, reserved in the
 ledger = LineAllocation = the lines' quantity_allocated, and the orders by allocation status.
 
 ATP latency on scenario A's data: `pricing.services.price_lines(with_stock_available=True)` and
@@ -399,6 +401,13 @@ def run_workers(order_ids: list[int], *, workers: int, timeout: float, log_dir: 
             left = Order.objects.filter(allocation_status="").count()
         polled_s = time.perf_counter() - start
         follow_ups = _broker_queue_length()
+        # Then until the workers consumed everything: the wake-ups that found their order taken and
+        # the follow-up tasks (webhook fan-out) — the whole cost of the burst, not only its allocations.
+        queued = follow_ups
+        while queued and time.perf_counter() - start < timeout:
+            time.sleep(0.25)
+            queued = _broker_queue_length()
+        drained_s = time.perf_counter() - start if not queued else float("nan")
     finally:
         _stop_workers(procs)
         _purge()
@@ -411,6 +420,7 @@ def run_workers(order_ids: list[int], *, workers: int, timeout: float, log_dir: 
         "orders": len(order_ids) - left,
         "seconds": wall,
         "enqueue_seconds": enqueue_s,
+        "drained_seconds": drained_s,
         "unprocessed": left,
         "orders_per_s": (len(order_ids) - left) / wall if wall else 0.0,
         "follow_up_tasks": follow_ups,
@@ -429,51 +439,65 @@ def _shape(sql: str) -> str:
     return f"{head}{suffix} {table.group(1) if table else '?'}"
 
 
-def run_in_process(order_ids: list[int], *, profile_every: int = 50, capture_every: int = 100) -> dict:
-    """order_allocate in a loop in this process; a sample of orders profiled and their queries captured."""
+def run_in_process(order_ids: list[int], *, profile_every: int = 5) -> dict:
+    """The allocation task's service in a loop in this process, once per order as the messages come
+    (`orders_allocate_backlog(order_id=…)`): the first calls take batches of the backlog, the later
+    ones find their order taken. Every call timed and its queries captured; every 5th profiled."""
     from django.db import connection  # noqa: PLC0415
     from django.test.utils import CaptureQueriesContext  # noqa: PLC0415
 
-    from orders.services.allocation import order_allocate  # noqa: PLC0415
+    from orders.models import Order  # noqa: PLC0415
+    from orders.services.allocation import orders_allocate_backlog  # noqa: PLC0415
 
     profiler = cProfile.Profile()
-    per_order_queries, per_order_db_ms, per_order_ms, shapes, shape_ms = [], [], [], Counter(), Counter()
-    sampled = 0
+    batches, wakeups, shapes, shape_ms = [], [], Counter(), Counter()
     start = time.perf_counter()
     for i, pk in enumerate(order_ids):
-        if i % capture_every == 0:
-            t0 = time.perf_counter()
-            with CaptureQueriesContext(connection) as ctx:
-                order_allocate(order_id=pk)
-            per_order_ms.append((time.perf_counter() - t0) * 1000)
-            per_order_queries.append(len(ctx.captured_queries))
-            per_order_db_ms.append(sum(float(q["time"]) for q in ctx.captured_queries) * 1000)
-            for q in ctx.captured_queries:
+        profile = i % profile_every == 1
+        t0 = time.perf_counter()
+        with CaptureQueriesContext(connection) as ctx:
+            if profile:
+                profiler.enable()
+            outcomes = orders_allocate_backlog(order_id=pk)
+            if profile:
+                profiler.disable()
+        ms = (time.perf_counter() - t0) * 1000
+        queries = ctx.captured_queries
+        db_ms = sum(float(q["time"]) for q in queries) * 1000
+        changed = sum(1 for outcome in outcomes if outcome.changed)
+        (batches if changed else wakeups).append((ms, len(queries), db_ms, changed))
+        if changed:
+            for q in queries:
                 shapes[_shape(q["sql"])] += 1
                 shape_ms[_shape(q["sql"])] += float(q["time"]) * 1000
-            sampled += 1
-        elif i % profile_every == 1:
-            profiler.enable()
-            order_allocate(order_id=pk)
-            profiler.disable()
-        else:
-            order_allocate(order_id=pk)
     seconds = time.perf_counter() - start
     out = io.StringIO()
     stats = pstats.Stats(profiler, stream=out)
     stats.sort_stats("cumulative").print_stats(30)
     stats.sort_stats("tottime").print_stats(20)
+    allocated = sum(b[3] for b in batches)
+    processed = Order.objects.exclude(allocation_status="").count()
+
+    def med(rows, k):
+        return statistics.median(row[k] for row in rows) if rows else 0
+
     return {
-        "orders": len(order_ids),
+        "orders": processed,
         "seconds": seconds,
-        "orders_per_s": len(order_ids) / seconds,
-        "queries_median": statistics.median(per_order_queries),
-        "queries_max": max(per_order_queries),
-        "ms_median": statistics.median(per_order_ms),
-        "db_ms_median": statistics.median(per_order_db_ms),
-        "shapes": {k: (v / sampled, shape_ms[k] / v) for k, v in shapes.most_common()},
+        "orders_per_s": processed / seconds,
+        "batches": len(batches),
+        "orders_per_batch": allocated / len(batches) if batches else 0,
+        "batch_ms_median": med(batches, 0),
+        "batch_queries_median": med(batches, 1),
+        "batch_queries_max": max((b[1] for b in batches), default=0),
+        "batch_db_ms_median": med(batches, 2),
+        "batch_seconds": sum(b[0] for b in batches) / 1000,
+        "wakeups": len(wakeups),
+        "wakeup_ms_median": med(wakeups, 0),
+        "wakeup_queries_median": med(wakeups, 1),
+        "wakeup_seconds": sum(w[0] for w in wakeups) / 1000,
+        "shapes": {k: (v / len(batches), shape_ms[k] / v) for k, v in shapes.most_common()},
         "profile": out.getvalue(),
-        "profiled_orders": len(range(1, len(order_ids), profile_every)),
     }
 
 
@@ -522,6 +546,12 @@ def atp_latency(*, customer_id: int, skus: list[str], runs: int) -> dict:
 # --- report -----------------------------------------------------------------------------------------
 
 
+def _batch_size() -> int:
+    from django.conf import settings  # noqa: PLC0415
+
+    return settings.ALLOCATION_BATCH_SIZE
+
+
 def _report(machine, args, results, atp) -> str:
     out = [
         f"# Allocation backlog benchmark — {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC",
@@ -534,12 +564,15 @@ def _report(machine, args, results, atp) -> str:
         "coordinates); opening stock as balances plus ledger receipts, seeded afresh for every run.",
         f"Workers: {args.workers} × `celery -A config worker -c 1` (prefork, DEBUG off, persistent DB "
         f"connections), Redis broker ({BROKER_URL}); one `order_allocate_task.delay()` per order, in "
-        "approval order; timed from the first enqueue until every order has an allocation status. "
-        "Baseline: `order_allocate` in a loop in one process.",
+        "approval order (each wakes a worker, which allocates that order and the most urgent others still "
+        f"waiting, up to ALLOCATION_BATCH_SIZE = {_batch_size()} in one transaction); timed from the first "
+        'enqueue until every order has an allocation status; "drained": until the workers have also '
+        "consumed every message (the wake-ups that found their order taken, the follow-ups). "
+        "In process: the task's service in a loop in one process.",
         "",
-        "| scenario | run | orders | seconds | orders/s | enqueue s | allocated | partial | backordered "
-        "| units reserved / ordered | checks |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| scenario | run | orders | seconds | orders/s | enqueue s | drained s | allocated | partial "
+        "| backordered | units reserved / ordered | checks |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for scenario, runs in results.items():
         for mode, r in runs.items():
@@ -555,9 +588,10 @@ def _report(machine, args, results, atp) -> str:
                 )
             )
             enqueue = f"{r['enqueue_seconds']:.1f}" if "enqueue_seconds" in r else "–"
+            drained = f"{r['drained_seconds']:.1f}" if "drained_seconds" in r else "–"
             out.append(
                 f"| {scenario} | {mode} | {r['orders']:,} | {r['seconds']:.1f} | {r['orders_per_s']:.0f} | "
-                f"{enqueue} | {by.get('allocated', 0):,} | {by.get('partial', 0):,} | "
+                f"{enqueue} | {drained} | {by.get('allocated', 0):,} | {by.get('partial', 0):,} | "
                 f"{by.get('backordered', 0):,} | {c['reserved_stock']:,} / {c['ordered_units']:,} | {ok} |"
             )
     out += [
@@ -585,8 +619,9 @@ def _report(machine, args, results, atp) -> str:
         for mode, r in runs.items():
             if "follow_up_tasks" in r:
                 out.append(
-                    f"  {mode}: follow-up tasks left in the queue (priority scoring, webhook fan-out of "
-                    f"`order.allocated` / `order.backordered`): {r['follow_up_tasks']:,}; worker log errors: "
+                    f"  {mode}: messages still queued when the last order was allocated (wake-ups that "
+                    f"find their order taken, webhook fan-out of `order.allocated` / `order.backordered`): "
+                    f"{r['follow_up_tasks']:,}; worker log errors: "
                     f"{r['worker_errors']}."
                 )
     for scenario, runs in results.items():
@@ -595,12 +630,17 @@ def _report(machine, args, results, atp) -> str:
             continue
         out += [
             "",
-            f"## One order_allocate, scenario {scenario} (every 100th order of the baseline)",
+            f"## The allocation task's service in one process, scenario {scenario}",
             "",
-            f"Median {r['ms_median']:.1f} ms per order, of which {r['db_ms_median']:.1f} ms waiting on "
-            f"PostgreSQL; queries per order: median {r['queries_median']:.0f}, max {r['queries_max']}.",
+            f"`orders_allocate_backlog(order_id=…)` once per order, as the messages arrive: {r['batches']:,} "
+            f"calls took a batch ({r['orders_per_batch']:.1f} orders each on average; median "
+            f"{r['batch_ms_median']:.1f} ms per batch, of which {r['batch_db_ms_median']:.1f} ms waiting on "
+            f"PostgreSQL; queries per batch: median {r['batch_queries_median']:.0f}, max "
+            f"{r['batch_queries_max']}; {r['batch_seconds']:.1f} s in all), {r['wakeups']:,} found their "
+            f"order taken already (median {r['wakeup_ms_median']:.2f} ms, {r['wakeup_queries_median']:.0f} "
+            f"queries; {r['wakeup_seconds']:.1f} s in all).",
             "",
-            "| query (kind, table) | per order | mean ms |",
+            "| query (kind, table) | per batch | mean ms |",
             "|---|---:|---:|",
         ]
         out += [f"| {shape} | {n:.2f} | {ms:.2f} |" for shape, (n, ms) in r["shapes"].items()]

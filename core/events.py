@@ -13,7 +13,7 @@ import json
 import logging
 import uuid
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
@@ -54,23 +54,38 @@ def emit(name: str, **payload) -> uuid.UUID:
     The payload must be JSON-serialisable (Django's encoder: dates, decimals and UUIDs become
     strings); listeners receive it as read back from the outbox. Returns the event id.
     """
-    if RESERVED & payload.keys():
-        raise TypeError(f"event payload may not use the reserved keys {sorted(RESERVED)}")
-    data = json.loads(json.dumps(payload, cls=DjangoJSONEncoder))
-    aggregate_type, aggregate_id = _aggregate(name, data)
-    event = OutboxEvent.objects.create(
-        name=name, payload=data, aggregate_type=aggregate_type, aggregate_id=aggregate_id
-    )
-    # One callback per event: Django drops it with a rolled-back savepoint, together with the row.
-    transaction.on_commit(_relay_after_commit(event.id, name, data), robust=True)
-    return event.id
+    return emit_many([(name, payload)])[0]
 
 
-def _relay_after_commit(event_id: uuid.UUID, name: str, payload: dict) -> Callable[[], None]:
+def emit_many(items: Iterable[tuple[str, dict]]) -> list[uuid.UUID]:
+    """Record several events (name, payload) in the current transaction with one INSERT.
+
+    For writers that change many documents at once (a batch of allocations): the events are the same
+    as one `emit` each, relayed after commit in the order given, with one mark for those handed over.
+    Returns their ids, in that order.
+    """
+    rows = []
+    for name, payload in items:
+        if RESERVED & payload.keys():
+            raise TypeError(f"event payload may not use the reserved keys {sorted(RESERVED)}")
+        data = json.loads(json.dumps(payload, cls=DjangoJSONEncoder))
+        aggregate_type, aggregate_id = _aggregate(name, data)
+        rows.append(
+            OutboxEvent(name=name, payload=data, aggregate_type=aggregate_type, aggregate_id=aggregate_id)
+        )
+    if not rows:
+        return []
+    OutboxEvent.objects.bulk_create(rows)
+    # One callback per call: Django drops it with a rolled-back savepoint, together with the rows.
+    transaction.on_commit(_relay_after_commit([(row.id, row.name, row.payload) for row in rows]), robust=True)
+    return [row.id for row in rows]
+
+
+def _relay_after_commit(items: list[tuple[uuid.UUID, str, dict]]) -> Callable[[], None]:
     from core import outbox  # noqa: PLC0415  (outbox builds on this module: listeners, deliver)
 
     def relay() -> None:
-        outbox.relay_committed(event_id=event_id, name=name, payload=payload)
+        outbox.relay_committed_many(items)
 
-    relay.__qualname__ = f"outbox relay of {name}"
+    relay.__qualname__ = f"outbox relay of {', '.join(sorted({name for _id, name, _p in items}))}"
     return relay

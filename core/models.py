@@ -63,7 +63,32 @@ class TimelineEvent(models.Model):
         **document,
     ):
         """Write one entry; `document` is the FK to the timeline's document, e.g. `order=order`."""
-        return cls.objects.create(
+        entry = cls.build(
+            kind=kind,
+            actor=actor,
+            from_status=from_status,
+            to_status=to_status,
+            note=note,
+            data=data,
+            **document,
+        )
+        entry.save(force_insert=True)
+        return entry
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        kind: str,
+        actor=None,
+        from_status: str = "",
+        to_status: str = "",
+        note: str = "",
+        data: dict | None = None,
+        **document,
+    ):
+        """One entry, not saved yet: for writers that record many at once (`cls.objects.bulk_create`)."""
+        return cls(
             kind=kind,
             actor=actor if getattr(actor, "pk", None) else None,
             from_status=from_status,

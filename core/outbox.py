@@ -63,6 +63,10 @@ _TABLE = OutboxEvent._meta.db_table
 _PENDING_AND_FREE = (
     f"id = (SELECT id FROM {_TABLE} WHERE id = %s AND dispatched_at IS NULL FOR UPDATE SKIP LOCKED)"
 )
+_PENDING_AND_FREE_ANY = (
+    f"id IN (SELECT id FROM {_TABLE} WHERE id = ANY(%s::uuid[]) AND dispatched_at IS NULL "
+    "FOR UPDATE SKIP LOCKED)"
+)
 # A listener's own failure backs the event off (base × 2^attempts, capped); a broker failure does not:
 # the broker's state is no fault of the event, and the sweep should deliver as soon as it is back.
 _RECORD_FAILURE_SQL = (
@@ -70,7 +74,7 @@ _RECORD_FAILURE_SQL = (
     "next_attempt_at = CASE WHEN %s THEN %s + LEAST(%s * power(2, attempts), %s) * interval '1 second' "
     f"ELSE next_attempt_at END WHERE {_PENDING_AND_FREE}"
 )
-_MARK_DISPATCHED_SQL = f"UPDATE {_TABLE} SET dispatched_at = %s WHERE {_PENDING_AND_FREE}"
+_MARK_DISPATCHED_SQL = f"UPDATE {_TABLE} SET dispatched_at = %s WHERE {_PENDING_AND_FREE_ANY}"
 
 
 def _record_failure(event_id, exc: BaseException, *, backoff: bool) -> None:
@@ -98,28 +102,46 @@ def relay_committed(*, event_id: uuid.UUID, name: str, payload: dict) -> bool:
     Never raises for a listener's failure: the event stays pending for the sweep and the failure is
     recorded on it; a broker failure also pauses the fast path. Returns whether it was dispatched.
     """
+    return relay_committed_many([(event_id, name, payload)]) == 1
+
+
+def relay_committed_many(items: list[tuple[uuid.UUID, str, dict]]) -> int:
+    """Fast path for the events one transaction emitted together (core.events.emit_many), in order.
+
+    As `relay_committed` for each, with one mark for all those handed over. A broker failure stops
+    at that event: it and the ones after it stay pending for the sweep. Returns how many were dispatched.
+    """
     if fast_path_paused():
-        return False
-    try:
-        with publishing.bounded():
-            events.deliver(name, payload, event_id=str(event_id))
-    except BROKER_ERRORS as exc:
-        publishing.discard()
-        _pause()
-        logger.warning(
-            "outbox event %s (%s) left to the relay sweep: broker unavailable: %s", event_id, name, exc
-        )
-        _record_failure(event_id, exc, backoff=False)
-        return False
-    except Exception as exc:
-        logger.exception("outbox event %s (%s) left to the relay sweep: a listener failed", event_id, name)
-        _record_failure(event_id, exc, backoff=True)
-        return False
-    _mark_dispatched(event_id)
-    return True
+        return 0
+    dispatched = []
+    with publishing.bounded():
+        for event_id, name, payload in items:
+            try:
+                events.deliver(name, payload, event_id=str(event_id))
+            except BROKER_ERRORS as exc:
+                publishing.discard()
+                _pause()
+                logger.warning(
+                    "outbox event %s (%s) left to the relay sweep: broker unavailable: %s",
+                    event_id,
+                    name,
+                    exc,
+                )
+                _record_failure(event_id, exc, backoff=False)
+                break
+            except Exception as exc:
+                logger.exception(
+                    "outbox event %s (%s) left to the relay sweep: a listener failed", event_id, name
+                )
+                _record_failure(event_id, exc, backoff=True)
+                continue
+            dispatched.append(event_id)
+    if dispatched:
+        _mark_dispatched(dispatched)
+    return len(dispatched)
 
 
-def _mark_dispatched(event_id: uuid.UUID) -> None:
+def _mark_dispatched(event_ids: list[uuid.UUID]) -> None:
     # Outside a transaction (after a request's commit), the mark commits without waiting for its WAL
     # flush (core.db): if a crash loses it, the event is still pending and the sweep delivers it again,
     # which at-least-once delivery allows; handlers act once per event id.
@@ -129,9 +151,9 @@ def _mark_dispatched(event_id: uuid.UUID) -> None:
         # RETURNING the lazy commit only where the statement is its own transaction (core.db).
         sql = _MARK_DISPATCHED_SQL + (f" RETURNING {LAZY_COMMIT}" if can_commit_lazily(connection) else "")
         with connection.cursor() as cursor:
-            cursor.execute(sql, [now, event_id])
+            cursor.execute(sql, [now, list(event_ids)])
         return
-    OutboxEvent.objects.filter(pk=event_id, dispatched_at__isnull=True).update(dispatched_at=now)
+    OutboxEvent.objects.filter(pk__in=list(event_ids), dispatched_at__isnull=True).update(dispatched_at=now)
 
 
 def outbox_relay(*, after: list | None = None, batch: int = 200, grace_seconds: float | None = None) -> Sweep:

@@ -134,11 +134,14 @@ def _write(
     actor,
     reason: str = "",
     idempotency_key: str = "",
+    documents: list[DocumentRef] | None = None,
 ) -> list[StockMovement]:
     """Move the locked rows by the summed deltas (F(), one UPDATE per row) and write the movements.
 
-    changes: (demand, on_hand_delta, reserved_delta) per movement. A write that makes stock available
-    (a receipt, a return, a transfer in, an upward count, a released reservation) emits
+    changes: (demand, on_hand_delta, reserved_delta) per movement; `documents`, when given, names each
+    change's own document (a batch for several documents), else `document` is every change's.
+    A write that makes stock available (a receipt, a return, a transfer in, an upward count, a released
+    reservation) emits
     `stock.replenished` naming its products and warehouses: orders waiting on a backorder listen.
     """
     per_row: dict[locks.Key, list[int]] = defaultdict(lambda: [0, 0])
@@ -177,6 +180,7 @@ def _write(
             product_ids=sorted({p for p, _w in replenished}),
             warehouse_ids=sorted({w for _p, w in replenished}),
         )
+    actor = actor if getattr(actor, "pk", None) else None
     return StockMovement.objects.bulk_create(
         [
             StockMovement(
@@ -186,13 +190,15 @@ def _write(
                 on_hand_delta=on_hand_delta,
                 reserved_delta=reserved_delta,
                 reason=reason,
-                document_type=document.type,
-                document_id=str(document.id),
-                document_line_id=str(demand.line_id or document.line_id or ""),
+                document_type=doc.type,
+                document_id=str(doc.id),
+                document_line_id=str(demand.line_id or doc.line_id or ""),
                 idempotency_key=idempotency_key,
-                actor=actor if getattr(actor, "pk", None) else None,
+                actor=actor,
             )
-            for demand, on_hand_delta, reserved_delta in changes
+            for (demand, on_hand_delta, reserved_delta), doc in zip(
+                changes, documents or [document] * len(changes), strict=True
+            )
         ]
     )
 
@@ -428,29 +434,72 @@ def stock_reserve_available(
                 if demand.quantity > got:
                     short.append(demand._replace(quantity=demand.quantity - got))
             return ReserveResult(reserved=reserved, short=short, movements=replay)
-        left = {key: max(0, _available(row)) for key, row in rows.items()}
+        return _reserve_what_is_available([(document, demands)], rows=rows, actor=actor, key=idempotency_key)[
+            0
+        ]
+
+
+def stock_reserve_available_many(
+    *, requests: list[tuple[DocumentRef, Iterable]], actor=None, locked: dict
+) -> list[ReserveResult]:
+    """`stock_reserve_available` for several documents at once, served in the order given.
+
+    For a caller that allocates a batch (orders.services.allocation): it locked every row the requests
+    name with `stock_lock_rows` in this transaction and planned from them; each request is reserved
+    from what the ones before it left, with one UPDATE of the balances and one INSERT of movements for
+    the whole batch. No idempotency key: the caller's own state makes a repeat reserve nothing.
+    Returns one ReserveResult per request, in order.
+    """
+    requests = [(_document(document), _demands(demands)) for document, demands in requests]
+    if not requests:
+        return []
+    need = _need_per_row([demand for _document_ref, demands in requests for demand in demands])
+    if not set(need) <= set(locked):
+        raise RuntimeError("stock_reserve_available_many: lock the rows with stock_lock_rows first")
+    with transaction.atomic():
+        return _reserve_what_is_available(requests, rows={key: locked[key] for key in need}, actor=actor)
+
+
+def _reserve_what_is_available(
+    requests: list[tuple[DocumentRef, list[Demand]]], *, rows: dict, actor, key: str = ""
+) -> list[ReserveResult]:
+    """Reserve what the locked `rows` have of each request's demands, request after request."""
+    left = {row_key: max(0, _available(row)) for row_key, row in rows.items()}
+    served: list[tuple[list[Demand], list[Demand]]] = []
+    changes, documents = [], []
+    for document, demands in requests:
         reserved, short = [], []
         for demand in demands:
-            key = (demand.product_id, demand.warehouse_id)
-            got = min(demand.quantity, left.get(key, 0))
+            row_key = (demand.product_id, demand.warehouse_id)
+            got = min(demand.quantity, left.get(row_key, 0))
             if got:
-                left[key] -= got
+                left[row_key] -= got
                 reserved.append(demand._replace(quantity=got))
+                changes.append((reserved[-1], 0, got))
+                documents.append(document)
             if demand.quantity > got:
                 short.append(demand._replace(quantity=demand.quantity - got))
-        movements = (
-            _write(
-                kind=MovementKind.RESERVATION,
-                rows=rows,
-                changes=[(demand, 0, demand.quantity) for demand in reserved],
-                document=document,
-                actor=actor,
-                idempotency_key=idempotency_key,
-            )
-            if reserved
-            else []
+        served.append((reserved, short))
+    movements = (
+        _write(
+            kind=MovementKind.RESERVATION,
+            rows=rows,
+            changes=changes,
+            document=documents[0],
+            documents=documents,
+            actor=actor,
+            idempotency_key=key,
         )
-        return ReserveResult(reserved=reserved, short=short, movements=movements)
+        if changes
+        else []
+    )
+    results, start = [], 0
+    for reserved, short in served:
+        results.append(
+            ReserveResult(reserved=reserved, short=short, movements=movements[start : start + len(reserved)])
+        )
+        start += len(reserved)
+    return results
 
 
 def _consume_reservation(

@@ -1,12 +1,13 @@
 from celery import shared_task
+from django.conf import settings
 from django.db import OperationalError
 
 from core.sweeps import sweep_continue
 from orders.services import order_rescore_open, order_review_open, order_score_priority
 from orders.services.allocation import (
-    order_allocate,
     order_backorders_retry,
     order_release_cancelled,
+    orders_allocate_backlog,
     orders_approved_unallocated,
 )
 
@@ -55,7 +56,8 @@ _RETRY = {
 
 @shared_task(ignore_result=True, **_RETRY)
 def order_allocate_task(order_id: int, event_id: str | None = None):
-    order_allocate(order_id=order_id)
+    # A wake-up: this order and the most urgent others still waiting, in one batch.
+    orders_allocate_backlog(order_id=order_id)
 
 
 @shared_task(ignore_result=True, **_RETRY)
@@ -70,7 +72,9 @@ def order_backorders_retry_task(product_ids: list[int] | None = None, event_id: 
 
 @shared_task(ignore_result=True)
 def order_allocation_sweep_task():
-    """Periodic catch-up: approved orders nobody allocated yet, then every backorder, most urgent first."""
-    for order_id in orders_approved_unallocated():
+    """Periodic catch-up: approved orders nobody allocated yet (one wake-up per batch of them: each
+    allocates the most urgent waiting), then every backorder, most urgent first."""
+    waiting = orders_approved_unallocated()
+    for order_id in waiting[:: settings.ALLOCATION_BATCH_SIZE]:
         order_allocate_task.delay(order_id=order_id)
     order_backorders_retry_task.delay()

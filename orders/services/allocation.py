@@ -25,20 +25,22 @@ upward counts and released reservations) and by a periodic sweep.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import time
 from collections import defaultdict
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import Case, Exists, F, OuterRef, PositiveIntegerField, Value, When
 from django.utils import timezone
 
 from core import events
+from core.lifecycle import transition_many
 from inventory import allocation as planner
 from inventory.allocation import PlanReason
 from inventory.models import Warehouse
 from inventory.selectors import shipping_cost_table, shipping_costs_to
-from inventory.services import DocumentRef, stock_lock_rows, stock_release, stock_reserve_available
+from inventory.services import DocumentRef, stock_lock_rows, stock_release, stock_reserve_available_many
 from orders import locks
 from orders.models import AllocationStatus, LineAllocation, Order, OrderEvent, OrderLine
 from orders.services.moves import _move
@@ -52,6 +54,7 @@ DOCUMENT_TYPE = "orders.order"
 # approval, and backorders filled later while the order is being produced or partly shipped.
 ALLOCATABLE = frozenset({S.APPROVED, S.ALLOCATED, S.IN_PRODUCTION, S.READY_TO_SHIP, S.PARTIALLY_SHIPPED})
 WAITING = frozenset({A.PARTIAL, A.BACKORDERED})
+logger = logging.getLogger(__name__)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -234,95 +237,241 @@ def order_allocate(*, order_id: int, actor=None) -> AllocationOutcome:
     """
     with transaction.atomic():
         order = locks.order_for_update(order_id)
+        return _allocate_locked([order], actor=actor)[0]
+
+
+def orders_allocate_backlog(
+    *, order_id: int | None = None, batch: int | None = None, actor=None
+) -> list[AllocationOutcome]:
+    """Allocate `order_id` and, in the same transaction, the most urgent approved orders allocation has
+    not looked at yet, up to `batch` (ALLOCATION_BATCH_SIZE) in all; returns their outcomes.
+
+    The `order.approved` message is a wake-up: the backlog is taken from the database most urgent first
+    (priority, then the older approval), so a burst of approvals is allocated in batches and in
+    priority order, and the messages for orders a batch already took find nothing to do. Orders other
+    workers hold are skipped (SKIP LOCKED), never waited for; `order_id` itself is locked first and
+    waited for (the only blocking order lock, so no two batches wait on each other). Each order is
+    decided as `order_allocate` decides it, with one set of writes for the batch. A batch that fails
+    for a reason of its own (not the database's) is retried one order per transaction, so one bad
+    order never holds up the others; database errors (a lost connection) are raised for the task to retry.
+    """
+    size = max(1, batch or settings.ALLOCATION_BATCH_SIZE)
+    try:
+        with transaction.atomic():
+            return _allocate_locked(_claim_backlog(order_id, size), actor=actor)
+    except DatabaseError:
+        raise
+    except Exception:
+        logger.exception("allocation batch failed; allocating its orders one by one")
+    with transaction.atomic():
+        ids = [order.pk for order in _claim_backlog(order_id, size)]
+    outcomes = []
+    for pk in ids:
+        try:
+            outcomes.append(order_allocate(order_id=pk, actor=actor))
+        except DatabaseError:
+            raise
+        except Exception:
+            logger.exception("allocation of order %s failed", pk)
+    return outcomes
+
+
+def _claim_backlog(order_id: int | None, size: int) -> list[Order]:
+    """Lock `order_id` (waiting for it) and up to size − 1 of the most urgent unallocated approved orders
+    no one else holds; most urgent first, `order_id` in its place among them."""
+    claimed = []
+    if order_id is not None:
+        order = Order.objects.select_for_update().filter(pk=order_id).first()
+        if order is not None:
+            claimed.append(order)
+    more = (
+        Order.objects.select_for_update(skip_locked=True)
+        .filter(status=S.APPROVED, allocation_status=A.NONE)
+        .exclude(pk=order_id)
+        .order_by(*URGENCY)[: size - len(claimed)]
+    )
+    claimed += list(more) if size > len(claimed) else []
+    return sorted(claimed, key=_urgency)
+
+
+# Most urgent first: the stored priority, then the older approval (never approved: last), then the number.
+URGENCY = ("-priority", F("approved_at").asc(nulls_last=True), "pk")
+
+
+def _urgency(order: Order) -> tuple:
+    approved = order.approved_at.timestamp() if order.approved_at else float("inf")
+    return (-order.priority, approved, order.pk)
+
+
+@dataclasses.dataclass
+class _Work:
+    """One order of a batch: what its stock lines hold and need, then what this run decided."""
+
+    order: Order
+    stock_lines: list[OrderLine]
+    allocated: dict[int, int]
+    need: dict[int, int]
+    earlier: int
+    plan: planner.Plan | None = None
+    reserved: int = 0
+
+
+def _allocate_locked(orders: list[Order], *, actor) -> list[AllocationOutcome]:
+    """Allocate orders locked by the caller in this transaction, in the order given (most urgent first).
+
+    Each order is decided as if alone, against the stock the ones before it left; the writes are
+    made once for all: one lock of the stock rows, one UPDATE of the balances and one INSERT of ledger
+    movements, allocation rows, timeline entries and events for the batch.
+    """
+    outcomes: dict[int, AllocationOutcome] = {}
+    lines_of: dict[int, list[OrderLine]] = defaultdict(list)
+    open_ids = [order.pk for order in orders if order.status in ALLOCATABLE]
+    if open_ids:
+        for line in (
+            OrderLine.objects.filter(order_id__in=open_ids)
+            .select_related("product")
+            .order_by("order_id", "position")
+        ):
+            lines_of[line.order_id].append(line)
+    work: list[_Work] = []
+    for order in orders:
         if order.status not in ALLOCATABLE:
-            return AllocationOutcome(order=order, reserved=0, backordered=0, changed=False)
-        lines = list(
-            OrderLine.objects.filter(order_id=order.pk).select_related("product").order_by("position")
-        )
-        stock_lines = [line for line in lines if line.from_stock]
+            outcomes[order.pk] = AllocationOutcome(order=order, reserved=0, backordered=0, changed=False)
+            continue
+        stock_lines = [line for line in lines_of[order.pk] if line.from_stock]
         allocated = {line.pk: line.quantity_allocated for line in stock_lines}
         need = {line.pk: line.quantity - line.quantity_allocated for line in stock_lines}
-        earlier = sum(allocated.values())
         need = {pk: qty for pk, qty in need.items() if qty > 0}
-        before = _status_of(stock_lines, allocated)
-        if not need:
-            if order.allocation_status != before:
-                order.allocation_status = before
-                order.save(update_fields=["allocation_status", "updated_at"])
-            if order.status == S.APPROVED and before == A.ALLOCATED and stock_lines:
-                order = _move(order.pk, S.ALLOCATED, actor=actor)[0]
-            return AllocationOutcome(order=order, reserved=0, backordered=0, changed=False)
+        if need:
+            work.append(_Work(order, stock_lines, allocated, need, earlier=sum(allocated.values())))
+        else:
+            outcomes[order.pk] = _nothing_to_reserve(order, stock_lines, allocated, actor=actor)
+    if work:
+        outcomes.update(_reserve_and_record(work, actor=actor))
+    return [outcomes[order.pk] for order in orders]
 
-        warehouses, cost_table = _network()
-        codes = {w.id: w.code for w in warehouses}
-        by_pk = {line.pk: line for line in stock_lines}
-        locked_rows = stock_lock_rows(
-            product_ids={by_pk[pk].product_id for pk in need}, warehouse_ids=list(codes)
-        )
-        available = {key: max(0, row.on_hand - row.reserved) for key, row in locked_rows.items()}
-        plan = planner.plan_allocation(
+
+def _nothing_to_reserve(order: Order, stock_lines, allocated, *, actor) -> AllocationOutcome:
+    before = _status_of(stock_lines, allocated)
+    if order.allocation_status != before:
+        order.allocation_status = before
+        order.save(update_fields=["allocation_status", "updated_at"])
+    if order.status == S.APPROVED and before == A.ALLOCATED and stock_lines:
+        order = _move(order.pk, S.ALLOCATED, actor=actor)[0]
+    return AllocationOutcome(order=order, reserved=0, backordered=0, changed=False)
+
+
+def _reserve_and_record(work: list[_Work], *, actor) -> dict[int, AllocationOutcome]:
+    warehouses, cost_table = _network()
+    codes = {w.id: w.code for w in warehouses}
+    products_of = {
+        item.order.pk: {line.product_id for line in item.stock_lines if line.pk in item.need} for item in work
+    }
+    locked_rows = stock_lock_rows(product_ids=set().union(*products_of.values()), warehouse_ids=list(codes))
+    available = {key: max(0, row.on_hand - row.reserved) for key, row in locked_rows.items()}
+    requests = []
+    for item in work:
+        by_pk = {line.pk: line for line in item.stock_lines}
+        products = products_of[item.order.pk]
+        item.plan = planner.plan_allocation(
             lines=[
                 planner.Line(line_id=pk, product_id=by_pk[pk].product_id, quantity=qty)
-                for pk, qty in need.items()
+                for pk, qty in item.need.items()
             ],
-            stock=available,
+            # This order's products only, as the orders before it in the batch left them.
+            stock={key: units for key, units in available.items() if key[0] in products},
             warehouses=warehouses,
-            destination=_destination(order),
-            costs=_costs_to(order, warehouses, cost_table),
-            accepts_partial=order.accepts_partial_shipments,
+            destination=_destination(item.order),
+            costs=_costs_to(item.order, warehouses, cost_table),
+            accepts_partial=item.order.accepts_partial_shipments,
         )
         demands = [
             (decision.product_id, part.warehouse_id, part.quantity, decision.line_id)
-            for decision in plan.lines
+            for decision in item.plan.lines
             for part in decision.allocations
         ]
-        reserved = 0
+        for product_id, warehouse_id, quantity, _line in demands:
+            available[(product_id, warehouse_id)] -= quantity
         if demands:
-            result = stock_reserve_available(
-                demands=demands, document=document(order.pk), actor=actor, locked=locked_rows
-            )
-            _record_reservations(order, result.reserved, fresh=not earlier)
-            for demand in result.reserved:
-                allocated[int(demand.line_id)] += demand.quantity
-                reserved += demand.quantity
-        after = _status_of(stock_lines, allocated)
-        short_lines = _short_lines(stock_lines, allocated)
-        backordered = sum(item["quantity_short"] for item in short_lines)
+            requests.append((item, demands))
+    results = stock_reserve_available_many(
+        requests=[(document(item.order.pk), demands) for item, demands in requests],
+        actor=actor,
+        locked=locked_rows,
+    )
+    _record_reservations(
+        [
+            (item.order, result.reserved, not item.earlier)
+            for (item, _d), result in zip(requests, results, strict=True)
+        ]
+    )
+    for (item, _demands), result in zip(requests, results, strict=True):
+        for demand in result.reserved:
+            item.allocated[int(demand.line_id)] += demand.quantity
+            item.reserved += demand.quantity
+    return _record_decisions(work, codes, actor=actor)
+
+
+def _record_decisions(work: list[_Work], codes: dict[int, str], *, actor) -> dict[int, AllocationOutcome]:
+    """Store each order's decision and status, move the ones that can ship to allocated, and say what
+    is backordered: one write of each kind for the batch."""
+    outcomes: dict[int, AllocationOutcome] = {}
+    moving, decided, staying, entries, announced = [], {}, [], [], []
+    for item in work:
+        order, plan = item.order, item.plan
+        after = _status_of(item.stock_lines, item.allocated)
+        short_lines = _short_lines(item.stock_lines, item.allocated)
+        backordered = sum(line["quantity_short"] for line in short_lines)
         ships = after == A.ALLOCATED or (after == A.PARTIAL and order.accepts_partial_shipments)
         moves = order.status == S.APPROVED and ships
-        if not reserved and not moves and order.allocation and after == order.allocation_status:
+        if not item.reserved and not moves and order.allocation and after == order.allocation_status:
             # A retry that found nothing new: no write, no version bump (an edit holding the order's
             # version must not fail because a backorder sweep passed by).
-            return AllocationOutcome(order=order, reserved=0, backordered=backordered, changed=False)
-        was_short = sum(
-            int(entry.get("backordered", 0)) for entry in (order.allocation or {}).get("lines", {}).values()
-        )
-        decision = _decision(order, plan, stock_lines, allocated, codes, earlier)
+            outcomes[order.pk] = AllocationOutcome(
+                order=order, reserved=0, backordered=backordered, changed=False
+            )
+            continue
+        was_short = _recorded_short(order)
+        decision = _decision(order, plan, item.stock_lines, item.allocated, codes, item.earlier)
         summary = {
             "reason": str(plan.reason),
-            "reserved": reserved,
+            "reserved": item.reserved,
             "backordered": backordered,
             "warehouses": [codes[w] for w in plan.warehouse_ids],
         }
         if moves:
-            # One UPDATE: the decision rides on the status change (the engine bumps the version).
-            order = _move(
-                order.pk,
-                S.ALLOCATED,
-                actor=actor,
-                data=summary,
-                changes={"allocation": decision, "allocation_status": after},
-                locked=order,
-            )[0]
+            # The decision rides on the status change (the engine bumps the version).
+            moving.append(order)
+            decided[order.pk] = (summary, {"allocation": decision, "allocation_status": after})
         else:
             # The row is locked: the version is bumped here, not re-read.
             order.allocation, order.allocation_status, order.version = decision, after, order.version + 1
-            order.save(update_fields=["allocation", "allocation_status", "version", "updated_at"])
-            if reserved and order.status != S.APPROVED:
-                OrderEvent.record(order=order, kind=K.BACKORDER_FILLED, actor=actor, data=summary)
+            order.updated_at = timezone.now()
+            staying.append(order)
+            if item.reserved and order.status != S.APPROVED:
+                entries.append(
+                    OrderEvent.build(order=order, kind=K.BACKORDER_FILLED, actor=actor, data=summary)
+                )
         if backordered > was_short:  # a new backorder (or one that grew): said once, not on every retry
-            _announce_backorder(order, actor=actor, short_lines=short_lines, summary=summary)
-        return AllocationOutcome(order=order, reserved=reserved, backordered=backordered, changed=True)
+            announced.append((order, short_lines, summary))
+        outcomes[order.pk] = AllocationOutcome(
+            order=order, reserved=item.reserved, backordered=backordered, changed=True
+        )
+    if moving:
+        transition_many(
+            LIFECYCLE,
+            moving,
+            S.ALLOCATED,
+            actor=actor,
+            data={pk: summary for pk, (summary, _changes) in decided.items()},
+            changes={pk: changes for pk, (_summary, changes) in decided.items()},
+        )
+    if staying:
+        Order.objects.bulk_update(staying, ["allocation", "allocation_status", "version", "updated_at"])
+    if entries:
+        OrderEvent.objects.bulk_create(entries)
+    _announce_backorders(announced, actor=actor)
+    return outcomes
 
 
 def order_allocate_now(*, order_id: int, actor=None) -> Order:
@@ -339,40 +488,72 @@ def order_allocate_now(*, order_id: int, actor=None) -> Order:
 
 
 def _announce_backorder(order: Order, *, actor, short_lines: list[dict], summary: dict) -> None:
-    OrderEvent.record(order=order, kind=K.BACKORDERED, actor=actor, data={**summary, "lines": short_lines})
-    events.emit(
-        K.BACKORDERED,
-        order_id=order.pk,
-        number=order.number,
-        customer_id=order.customer_id,
-        status=order.status,
-        lines=[{"sku": item["sku"], "quantity_short": item["quantity_short"]} for item in short_lines],
+    _announce_backorders([(order, short_lines, summary)], actor=actor)
+
+
+def _announce_backorders(announced: list[tuple[Order, list[dict], dict]], *, actor) -> None:
+    """A timeline entry and an `order.backordered` event per order (with its short lines)."""
+    if not announced:
+        return
+    OrderEvent.objects.bulk_create(
+        [
+            OrderEvent.build(
+                order=order, kind=K.BACKORDERED, actor=actor, data={**summary, "lines": short_lines}
+            )
+            for order, short_lines, summary in announced
+        ]
+    )
+    events.emit_many(
+        [
+            (
+                K.BACKORDERED,
+                {
+                    "order_id": order.pk,
+                    "number": order.number,
+                    "customer_id": order.customer_id,
+                    "status": order.status,
+                    "lines": [
+                        {"sku": item["sku"], "quantity_short": item["quantity_short"]} for item in short_lines
+                    ],
+                },
+            )
+            for order, short_lines, summary in announced
+        ]
     )
 
 
-def _record_reservations(order: Order, reserved, *, fresh: bool = False) -> None:
-    """Add reserved units to the LineAllocation rows and the lines' `quantity_allocated` (order locked)."""
-    per_row: dict[tuple[int, int], int] = defaultdict(int)
+def _record_reservations(batch: list[tuple[Order, list, bool]]) -> None:
+    """Add reserved units to the LineAllocation rows and the lines' `quantity_allocated` (orders locked).
+
+    batch: (order, reserved demands, fresh) per order; `fresh`: the order had no reservation at all
+    before this run, so it has no rows yet.
+    """
+    per_row: dict[tuple[int, int, int], int] = defaultdict(int)  # (order, line, warehouse) → units
     per_line: dict[int, int] = defaultdict(int)
-    for demand in reserved:
-        per_row[(int(demand.line_id), demand.warehouse_id)] += demand.quantity
-        per_line[int(demand.line_id)] += demand.quantity
-    # `fresh`: the order had no reservation at all before this run, so it has no rows yet.
+    stale: set[int] = set()  # orders that may hold rows already
+    for order, reserved, fresh in batch:
+        for demand in reserved:
+            per_row[(order.pk, int(demand.line_id), demand.warehouse_id)] += demand.quantity
+            per_line[int(demand.line_id)] += demand.quantity
+        if not fresh:
+            stale.add(order.pk)
+    if not per_line:
+        return
     existing = (
-        {}
-        if fresh
-        else {
-            (row.line_id, row.warehouse_id): row
-            for row in LineAllocation.objects.filter(order_id=order.pk, line_id__in=list(per_line))
+        {
+            (row.order_id, row.line_id, row.warehouse_id): row
+            for row in LineAllocation.objects.filter(order_id__in=stale, line_id__in=list(per_line))
         }
+        if stale
+        else {}
     )
     new = []
-    for (line_id, warehouse_id), quantity in per_row.items():
-        row = existing.get((line_id, warehouse_id))
+    for (order_id, line_id, warehouse_id), quantity in per_row.items():
+        row = existing.get((order_id, line_id, warehouse_id))
         if row is None:
             new.append(
                 LineAllocation(
-                    order_id=order.pk, line_id=line_id, warehouse_id=warehouse_id, quantity=quantity
+                    order_id=order_id, line_id=line_id, warehouse_id=warehouse_id, quantity=quantity
                 )
             )
         else:
@@ -627,6 +808,7 @@ __all__ = [
     "order_allocation_release",
     "order_backorders_retry",
     "order_release_cancelled",
+    "orders_allocate_backlog",
     "orders_approved_unallocated",
     "orders_waiting_for_stock",
 ]

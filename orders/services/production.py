@@ -155,7 +155,7 @@ def order_line_receive_built(
                 actor=actor,
                 idempotency_key=key,
             )
-            _record_reservations(order, [Demand(line.product_id, warehouse_id, units, line.pk)])
+            _record_reservations([(order, [Demand(line.product_id, warehouse_id, units, line.pk)], False)])
             allocation_refresh(order=order)
         return _advance(order, actor=actor)
 

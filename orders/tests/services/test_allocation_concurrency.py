@@ -1,7 +1,8 @@
 """Never oversell: eight worker processes allocating the same backlog on a few hot SKUs (issue #8).
 
 240 approved orders (1–3 lines, 1–4 units each) want four SKUs held in three warehouses, far more
-than there is. Every process calls order_allocate on every order, each in its own shuffled order, so
+than there is. Every process allocates every order, each in its own shuffled order — half of them
+order by order (order_allocate), half in batches as the allocation task does — so
 the same order is allocated by several processes at the same moment (the same message delivered
 many times) while other orders compete for the same stock rows. A ninth process meanwhile cancels
 orders (releasing their stock) and receives small quantities, as customers and the warehouse do.
@@ -27,7 +28,12 @@ from inventory.services import stock_receive
 from inventory.tests.factories import ProductFactory, WarehouseFactory
 from orders.models import AllocationStatus, LineAllocation, Order, OrderEvent, OrderLine
 from orders.services import order_cancel
-from orders.services.allocation import order_allocate, order_backorders_retry, order_release_cancelled
+from orders.services.allocation import (
+    order_allocate,
+    order_backorders_retry,
+    order_release_cancelled,
+    orders_allocate_backlog,
+)
 from orders.states import OrderStatus
 from orders.tests.factories import make_order
 from orders.tests.services.test_allocation import ledger_reserved_per_line
@@ -51,7 +57,12 @@ def _worker(number: int, order_ids: list[int], results) -> None:
     reserved = 0
     try:
         for order_id in ids:
-            reserved += order_allocate(order_id=order_id).reserved
+            if number % 2:
+                # Odd workers take batches, as the allocation task does: this order and the most
+                # urgent others no one holds; even ones allocate order by order (admin, retries).
+                reserved += sum(o.reserved for o in orders_allocate_backlog(order_id=order_id, batch=7))
+            else:
+                reserved += order_allocate(order_id=order_id).reserved
         results.put((number, "ok", reserved))
     except Exception as exc:  # a deadlock, a check violation …: reported to the parent, which fails
         results.put((number, "error", repr(exc)))

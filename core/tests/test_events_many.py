@@ -1,0 +1,155 @@
+"""Writers that change many documents at once: emit_many, the relay of a batch, transition_many."""
+
+from collections import defaultdict
+
+import pytest
+from django.db import transaction
+from kombu.exceptions import OperationalError
+
+from core import events, outbox
+from core.errors import InvalidTransition
+from core.lifecycle import transition_many
+from core.models import OutboxEvent
+from orders.models import Order, OrderEvent
+from orders.states import LIFECYCLE, OrderStatus
+from orders.tests.factories import make_order
+
+S = OrderStatus
+
+
+@pytest.fixture
+def heard(monkeypatch):
+    """(name, payload) handed to listeners, in order; other apps' listeners are detached."""
+    calls = []
+    monkeypatch.setattr(events, "_listeners", defaultdict(list))
+    events.subscribe("*", lambda name, *, event_id, **payload: calls.append((name, payload)))
+    outbox.fast_path_reset()
+    return calls
+
+
+@pytest.mark.django_db
+def test_emit_many_writes_every_event_and_relays_them_in_order_after_commit(
+    heard, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        ids = events.emit_many([("order.allocated", {"order_id": 1}), ("order.backordered", {"order_id": 2})])
+        assert heard == []
+
+    assert heard == [("order.allocated", {"order_id": 1}), ("order.backordered", {"order_id": 2})]
+    rows = {row.pk: row for row in OutboxEvent.objects.all()}
+    assert list(rows) == ids or set(rows) == set(ids)
+    assert [(rows[i].aggregate_type, rows[i].aggregate_id) for i in ids] == [("order", "1"), ("order", "2")]
+    assert all(row.dispatched_at is not None for row in rows.values())
+
+
+@pytest.mark.django_db
+def test_emit_many_inside_a_rolled_back_savepoint_keeps_and_relays_nothing(
+    heard, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        events.emit("order.approved", order_id=1)
+        try:
+            with transaction.atomic():
+                events.emit_many([("order.allocated", {"order_id": 2}), ("order.allocated", {"order_id": 3})])
+                raise RuntimeError
+        except RuntimeError:
+            pass
+
+    assert heard == [("order.approved", {"order_id": 1})]
+    assert list(OutboxEvent.objects.values_list("aggregate_id", flat=True)) == ["1"]
+
+
+@pytest.mark.django_db
+def test_emit_many_refuses_a_reserved_key_and_writes_nothing(heard):
+    with pytest.raises(TypeError), transaction.atomic():
+        events.emit_many([("order.allocated", {"order_id": 1}), ("order.allocated", {"event_id": "x"})])
+    assert not OutboxEvent.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_broker_failure_in_a_batch_leaves_that_event_and_the_rest_to_the_sweep(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    handed = []
+
+    def listener(name, *, event_id, n):
+        if n == 1:
+            raise OperationalError("broker down")
+        handed.append(n)
+
+    monkeypatch.setattr(events, "_listeners", defaultdict(list))
+    events.subscribe("test.batch", listener)
+    outbox.fast_path_reset()
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        events.emit_many([("test.batch", {"n": n}) for n in range(3)])
+    outbox.fast_path_reset()
+
+    assert handed == [0]
+    by_n = {row.payload["n"]: row for row in OutboxEvent.objects.all()}
+    assert by_n[0].dispatched_at is not None
+    assert (by_n[1].dispatched_at, by_n[1].attempts) == (None, 1)
+    assert (by_n[2].dispatched_at, by_n[2].attempts) == (None, 0)
+
+
+@pytest.mark.django_db
+def test_a_listener_failing_in_a_batch_holds_back_only_its_own_event(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    def listener(name, *, event_id, n):
+        if n == 1:
+            raise ValueError("bad payload")
+
+    monkeypatch.setattr(events, "_listeners", defaultdict(list))
+    events.subscribe("test.batch", listener)
+    outbox.fast_path_reset()
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        events.emit_many([("test.batch", {"n": n}) for n in range(3)])
+
+    pending = sorted(row.payload["n"] for row in OutboxEvent.objects.filter(dispatched_at__isnull=True))
+    assert pending == [1]
+
+
+@pytest.mark.django_db
+def test_transition_many_moves_each_row_as_transition_would(heard, django_capture_on_commit_callbacks):
+    orders = [make_order(status=S.SUBMITTED) for _ in range(3)]
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        locked = list(Order.objects.select_for_update().filter(pk__in=[o.pk for o in orders]).order_by("pk"))
+        versions = {order.pk: order.version for order in locked}
+        moved = transition_many(
+            LIFECYCLE,
+            locked,
+            S.ON_HOLD,
+            reason="stock count",
+            data={locked[0].pk: {"why": "first"}},
+            changes={locked[1].pk: {"notes": "second"}},
+        )
+
+    assert [order.pk for order in moved] == [order.pk for order in orders]
+    for order in orders:
+        order.refresh_from_db()
+        assert (order.status, order.status_before_hold, order.version) == (
+            S.ON_HOLD,
+            S.SUBMITTED,
+            versions[order.pk] + 1,
+        )
+        assert order.on_hold_at is not None
+        entry = order.events.get(kind="order.on_hold")
+        assert (entry.from_status, entry.to_status, entry.note) == (S.SUBMITTED, S.ON_HOLD, "stock count")
+    assert orders[0].events.get(kind="order.on_hold").data == {"why": "first"}
+    assert orders[1].notes == "second"
+    assert [name for name, _payload in heard] == ["order.on_hold"] * 3
+    assert [payload["order_id"] for _name, payload in heard] == [order.pk for order in orders]
+
+
+@pytest.mark.django_db
+def test_transition_many_refuses_a_move_the_table_forbids_and_writes_nothing(heard):
+    fine, closed = make_order(status=S.SUBMITTED), make_order(status=S.CANCELLED)
+    with transaction.atomic():
+        rows = list(Order.objects.select_for_update().filter(pk__in=[fine.pk, closed.pk]).order_by("pk"))
+        with pytest.raises(InvalidTransition):
+            transition_many(LIFECYCLE, rows, S.ON_HOLD)
+
+    fine.refresh_from_db()
+    assert fine.status == S.SUBMITTED
+    assert not OrderEvent.objects.filter(kind="order.on_hold").exists()
+    assert not OutboxEvent.objects.filter(name="order.on_hold").exists()
