@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import Lookup, QuerySet
+from django.db.models import Case, F, Lookup, QuerySet, Value, When
 
 LAZY_COMMIT = "set_config('synchronous_commit', 'off', true)"
 
@@ -161,3 +161,67 @@ class BulkInsert:
             obj.pk = pk
             obj._state.adding, obj._state.db = False, using
         return objs
+
+
+def bulk_update_rows(objs: list, fields: list[str]) -> None:
+    """Save `fields` of many rows of one model, each with its own values (as QuerySet.bulk_update).
+
+    On PostgreSQL one `UPDATE … FROM (VALUES …)` statement: Django's bulk_update builds a CASE WHEN per
+    field and row, which costs far more to compile than to run for batches of dozens of rows (an
+    allocation batch). Values go through each field's get_db_prep_save, as a save would; auto_now
+    fields are not stamped (set them first). Elsewhere (SQLite: the trial) Django's bulk_update.
+    """
+    if not objs:
+        return
+    model = type(objs[0])
+    connection = connections[model._default_manager.db]
+    if connection.vendor != "postgresql":
+        model._default_manager.bulk_update(objs, fields)
+        return
+    meta = model._meta
+    columns = [meta.get_field(name) for name in fields]
+    pk = meta.pk
+    quote = connection.ops.quote_name
+    row = "(" + ", ".join(["%s"] * (len(columns) + 1)) + ")"
+    params = []
+    for obj in objs:
+        params.append(pk.get_db_prep_save(obj.pk, connection))
+        params += [field.get_db_prep_save(getattr(obj, field.attname), connection) for field in columns]
+    names = ", ".join(f"c{i}" for i in range(len(columns)))
+    assignments = ", ".join(
+        f"{quote(field.column)} = v.c{i}::{field.db_type(connection)}" for i, field in enumerate(columns)
+    )
+    sql = (
+        f"UPDATE {quote(meta.db_table)} AS t SET {assignments} "  # noqa: S608  (names from the model)
+        f"FROM (VALUES {', '.join([row] * len(objs))}) AS v(id, {names}) "
+        f"WHERE t.{quote(pk.column)} = v.id::{pk.db_type(connection)}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def bulk_increment(model, field_name: str, deltas: dict) -> None:
+    """Add `deltas[pk]` to `field_name` of each row, in one statement (counters moved in the database,
+    so a concurrent writer's change is kept; the caller still locks what it must)."""
+    if not deltas:
+        return
+    connection = connections[model._default_manager.db]
+    if connection.vendor != "postgresql":
+        model._default_manager.filter(pk__in=list(deltas)).update(
+            **{
+                field_name: F(field_name)
+                + Case(*[When(pk=pk, then=Value(delta)) for pk, delta in deltas.items()], default=Value(0))
+            }
+        )
+        return
+    meta = model._meta
+    field, pk = meta.get_field(field_name), meta.pk
+    quote = connection.ops.quote_name
+    column = quote(field.column)
+    sql = (
+        f"UPDATE {quote(meta.db_table)} AS t SET {column} = t.{column} + v.d "  # noqa: S608  (names from the model)
+        f"FROM (VALUES {', '.join(['(%s, %s)'] * len(deltas))}) AS v(id, d) "
+        f"WHERE t.{quote(pk.column)} = v.id::{pk.db_type(connection)}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [value for item in deltas.items() for value in item])

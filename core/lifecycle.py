@@ -25,6 +25,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from core import events
+from core.db import bulk_update_rows
 from core.errors import ConcurrentModification, InvalidTransition, NotFound
 
 
@@ -261,7 +262,7 @@ def transition_many(
         emitted.append((kind, lifecycle.payload(row)))
         moved.append(row)
     for fields, group in groups.items():
-        lifecycle.model_class._default_manager.bulk_update(group, list(fields))
+        bulk_update_rows(group, list(fields))
     if entries:
         lifecycle.timeline_class._default_manager.bulk_create(entries)
     events.emit_many(emitted)

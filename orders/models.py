@@ -3,7 +3,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -176,6 +176,15 @@ class Order(TimeStampedModel):
         indexes = [
             models.Index(fields=["customer", "-created_at", "-id"], name="orders_customer_created_idx"),
             models.Index(fields=["status", "-priority"], name="orders_status_priority_idx"),
+            # The allocation backlog, most urgent first (orders.services.allocation): approved orders
+            # allocation has not looked at yet. Small, and empty once the workers have caught up.
+            models.Index(
+                F("priority").desc(),
+                F("approved_at").asc(nulls_last=True),
+                "id",
+                condition=Q(status="approved", allocation_status=""),
+                name="orders_allocation_backlog_idx",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
