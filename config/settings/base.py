@@ -259,6 +259,8 @@ if CELERY_BROKER_URL.startswith("filesystem"):
 else:
     # Must exceed the longest retry countdown (STYLE.md §5).
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# kombu's redis transport, reusing one Redis client per channel instead of one per publish (core/broker.py).
+CELERY_BROKER_TRANSPORT = "core.broker:Transport" if CELERY_BROKER_URL.startswith("redis://") else None
 CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", "") or None
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_ACKS_LATE = True
