@@ -4,8 +4,10 @@ from pathlib import Path
 from typing import Any
 
 from celery import Celery
+from celery.signals import task_postrun, task_prerun
 from django.conf import settings
 from django.core.signals import setting_changed
+from django.db import close_old_connections
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
 
@@ -66,3 +68,14 @@ def create_filesystem_broker_folders(sender: Celery, **kwargs) -> None:
     for key in FILESYSTEM_BROKER_FOLDERS:
         if options.get(key):
             Path(options[key]).mkdir(parents=True, exist_ok=True)
+
+
+@task_prerun.connect
+@task_postrun.connect
+def close_old_database_connections(sender=None, task=None, **kwargs) -> None:
+    """Around each task, close the database connections that are broken or older than CONN_MAX_AGE, as
+    Django does around each request (the fixup no longer closes them all: CELERY_DB_REUSE_MAX).
+    Not for a task run eagerly, inside its caller's request or transaction."""
+    if getattr(getattr(task, "request", None), "is_eager", False):
+        return
+    close_old_connections()

@@ -249,7 +249,8 @@ def orders_allocate_backlog(
 
     The `order.approved` message is a wake-up: the backlog is taken from the database most urgent first
     (priority, then the older approval), so a burst of approvals is allocated in batches and in
-    priority order, and the messages for orders a batch already took find nothing to do. Orders other
+    priority order, and the messages for orders a batch already took find nothing to do (one indexed
+    read, no transaction, no lock: the orders still waiting each have their own message). Orders other
     workers hold are skipped (SKIP LOCKED), never waited for; `order_id` itself is locked first and
     waited for (the only blocking order lock, so no two batches wait on each other). Each order is
     decided as `order_allocate` decides it, with one set of writes for the batch. A batch that fails
@@ -257,6 +258,11 @@ def orders_allocate_backlog(
     order never holds up the others; database errors (a lost connection) are raised for the task to retry.
     """
     size = max(1, batch or settings.ALLOCATION_BATCH_SIZE)
+    if order_id is not None and not _may_need_stock(order_id):
+        # A batch took this order already (or it never needs stock): every order still waiting has
+        # its own message coming (or the sweep), so after a burst of approvals most messages cost
+        # this one indexed read, outside any transaction.
+        return []
     try:
         with transaction.atomic():
             return _allocate_locked(_claim_backlog(order_id, size), actor=actor)
@@ -278,20 +284,13 @@ def orders_allocate_backlog(
 
 
 def _claim_backlog(order_id: int | None, size: int) -> list[Order]:
-    """Lock `order_id` (waiting for it) if it may still need stock, and up to size − 1 of the most urgent
-    unallocated approved orders no one else holds; most urgent first, `order_id` in its place among them.
-
-    A wake-up for an order a batch already took reads its status without a lock and takes only the
-    backlog: after a burst of approvals most messages find their order done and the backlog empty,
-    which costs two indexed reads.
-    """
+    """Lock `order_id` (waiting for it), and up to size − 1 of the most urgent unallocated approved orders
+    no one else holds; most urgent first, `order_id` in its place among them."""
     claimed = []
     if order_id is not None:
-        state = Order.objects.filter(pk=order_id).values_list("status", "allocation_status").first()
-        if state is not None and state[0] in ALLOCATABLE and state[1] not in DONE:
-            order = Order.objects.select_for_update().filter(pk=order_id).first()
-            if order is not None:
-                claimed.append(order)
+        order = Order.objects.select_for_update().filter(pk=order_id).first()
+        if order is not None:
+            claimed.append(order)
     if size > len(claimed):
         claimed += list(
             Order.objects.select_for_update(skip_locked=True)
@@ -302,9 +301,16 @@ def _claim_backlog(order_id: int | None, size: int) -> list[Order]:
     return sorted(claimed, key=_urgency)
 
 
-# An order whose stock lines are all reserved, or that has none: a wake-up has nothing to do for it
-# (later needs — a changed line, a backorder — are allocation's through changes and retries).
-DONE = frozenset({A.ALLOCATED, A.NOT_NEEDED})
+def _may_need_stock(order_id: int) -> bool:
+    state = Order.objects.filter(pk=order_id).values_list("status", "allocation_status").first()
+    return state is not None and state[0] in ALLOCATABLE and state[1] in UNSEEN
+
+
+# What a wake-up is for: an order allocation has not looked at yet, or whose reservations were all
+# released (sent back for changes, then approved again). Once allocation has decided about an order,
+# what it still lacks is the backorder retries' (stock.replenished, the sweep), and a changed line is
+# allocated by the change itself.
+UNSEEN = frozenset({A.NONE, A.RELEASED})
 
 
 # Most urgent first: the stored priority, then the older approval (never approved: last), then the number.
