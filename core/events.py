@@ -14,6 +14,7 @@ import logging
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from typing import NamedTuple
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
@@ -32,13 +33,38 @@ def subscribe(name: str, listener: Callable[..., None]) -> None:
 
 
 def listeners(name: str) -> list[Callable[..., None]]:
-    return list(_listeners.get(name, ())) + list(_listeners.get("*", ()))
+    every = [*_listeners.get(name, ()), *_listeners.get("*", ())]
+    return [listener for listener in every if not isinstance(listener, _Batch)]
+
+
+# (name, event_id, payload): what a batch listener receives, a list of them.
+Event = tuple[str, str, dict]
+
+
+class _Batch(NamedTuple):
+    """A batch listener, kept in the same registry as the others (detaching `_listeners` detaches both)."""
+
+    listener: Callable[[list[Event]], None]
+
+
+def subscribe_batch(name: str, listener: Callable[[list[Event]], None]) -> None:
+    """Call `listener(events)` with the events `name` relayed together, as a list of (name, event_id,
+    payload): for a listener that queues one task for many events (a batch of allocations announces
+    fifty at once). The sweep and single events hand it a list of one. Same rules as `subscribe`."""
+    if _Batch(listener) not in _listeners[name]:
+        _listeners[name].append(_Batch(listener))
+
+
+def batch_listeners(name: str) -> list[Callable[[list[Event]], None]]:
+    return [entry.listener for entry in _listeners.get(name, ()) if isinstance(entry, _Batch)]
 
 
 def deliver(name: str, payload: dict, *, event_id: str) -> None:
     """Hand one event to its listeners in turn; the first failure is raised and stops the rest."""
     for listener in listeners(name):
         listener(name, event_id=event_id, **payload)
+    for batch_listener in batch_listeners(name):
+        batch_listener([(name, event_id, payload)])
 
 
 def _aggregate(name: str, payload: dict) -> tuple[str, str]:

@@ -108,37 +108,64 @@ def relay_committed(*, event_id: uuid.UUID, name: str, payload: dict) -> bool:
 def relay_committed_many(items: list[tuple[uuid.UUID, str, dict]]) -> int:
     """Fast path for the events one transaction emitted together (core.events.emit_many), in order.
 
-    As `relay_committed` for each, with one mark for all those handed over. A broker failure stops
-    at that event: it and the ones after it stay pending for the sweep. Returns how many were dispatched.
+    As `relay_committed` for each, with one mark for all those handed over; a batch listener
+    (events.subscribe_batch) is called once with all its events. A listener's failure holds back the
+    events it was given; a broker failure stops the relay there, leaving every event not yet handed
+    over to the sweep. Returns how many were dispatched.
     """
     if fast_path_paused():
         return 0
-    dispatched = []
-    with publishing.bounded():
-        for event_id, name, payload in items:
-            try:
-                events.deliver(name, payload, event_id=str(event_id))
-            except BROKER_ERRORS as exc:
-                publishing.discard()
-                _pause()
-                logger.warning(
-                    "outbox event %s (%s) left to the relay sweep: broker unavailable: %s",
-                    event_id,
-                    name,
-                    exc,
-                )
-                _record_failure(event_id, exc, backoff=False)
-                break
-            except Exception as exc:
-                logger.exception(
-                    "outbox event %s (%s) left to the relay sweep: a listener failed", event_id, name
-                )
-                _record_failure(event_id, exc, backoff=True)
-                continue
-            dispatched.append(event_id)
+    failed: set[uuid.UUID] = set()
+    dispatched: list[uuid.UUID] = []
+    current: uuid.UUID | None = None  # the event being handed over, for a broker failure's record
+    try:
+        with publishing.bounded():
+            for listener, mine in _per_batch_listener(items):
+                current = mine[0][0]
+                try:
+                    listener([(name, str(event_id), payload) for event_id, name, payload in mine])
+                except BROKER_ERRORS:
+                    raise
+                except Exception as exc:
+                    logger.exception("outbox events left to the relay sweep: a batch listener failed")
+                    for event_id, _name, _payload in mine:
+                        if event_id not in failed:
+                            failed.add(event_id)
+                            _record_failure(event_id, exc, backoff=True)
+            for event_id, name, payload in items:
+                if event_id in failed:
+                    continue
+                current = event_id
+                try:
+                    for listener in events.listeners(name):
+                        listener(name, event_id=str(event_id), **payload)
+                except BROKER_ERRORS:
+                    raise
+                except Exception as exc:
+                    logger.exception(
+                        "outbox event %s (%s) left to the relay sweep: a listener failed", event_id, name
+                    )
+                    _record_failure(event_id, exc, backoff=True)
+                    continue
+                dispatched.append(event_id)
+    except BROKER_ERRORS as exc:
+        publishing.discard()
+        _pause()
+        logger.warning("outbox event %s left to the relay sweep: broker unavailable: %s", current, exc)
+        _record_failure(current, exc, backoff=False)
+        # What was handed over before the failure stays handed over; the rest waits for the sweep.
     if dispatched:
         _mark_dispatched(dispatched)
     return len(dispatched)
+
+
+def _per_batch_listener(items):
+    """[(batch listener, its events in order)] for the events relayed together."""
+    grouped: dict = {}
+    for item in items:
+        for listener in events.batch_listeners(item[1]):
+            grouped.setdefault(listener, []).append(item)
+    return list(grouped.items())
 
 
 def _mark_dispatched(event_ids: list[uuid.UUID]) -> None:

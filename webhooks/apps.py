@@ -5,15 +5,18 @@ from django.utils.translation import gettext_lazy as _
 # calls them at least once per event; the handlers act once per event id.
 
 
-def enqueue_fanout(name: str, *, event_id: str, **payload) -> None:
-    """Queue the fan-out of a domain event to the customer's endpoints.
+def enqueue_fanout(events: list[tuple[str, str, dict]]) -> None:
+    """Queue the fan-out of domain events to their customers' endpoints: one task for the events
+    relayed together (core.events.subscribe_batch), so a batch of fifty allocations publishes one.
 
     The outbox event id becomes the webhook event id: a redelivered event fans out the same event
     again, and the unique (endpoint, event_id) constraint turns that into a no-op.
     """
-    from webhooks.tasks import webhook_fanout_task  # noqa: PLC0415  (tasks import the app's models)
+    from webhooks.tasks import webhook_fanout_many_task  # noqa: PLC0415  (tasks import the app's models)
 
-    webhook_fanout_task.delay(event_type=name, event_id=event_id, payload=payload)
+    webhook_fanout_many_task.delay(
+        events=[{"event_type": name, "event_id": ref, "payload": payload} for name, ref, payload in events]
+    )
 
 
 def enqueue_delivery(name: str, *, event_id: str, webhook_delivery_id: int, **payload) -> None:
@@ -41,7 +44,7 @@ class WebhooksConfig(AppConfig):
         # Domain events carry the same names as the webhook events they become (order.<status>,
         # invoice.issued, shipment.tracking_updated …).
         for event_type in WebhookEventType.values:
-            events.subscribe(event_type, enqueue_fanout)
+            events.subscribe_batch(event_type, enqueue_fanout)
         events.subscribe("webhook_delivery.created", enqueue_delivery)
         events.subscribe("webhook_delivery.replayed", enqueue_delivery)
         events.subscribe("webhook_endpoint.disabled", enqueue_disabled_notice)

@@ -26,6 +26,14 @@ def webhook_fanout_task(event_type: str, event_id: str, payload: dict, occurred_
     webhook_fanout(event_type=event_type, event_id=event_id, payload=payload, occurred_at=occurred_at)
 
 
+@shared_task(ignore_result=True, **DB_RETRY)
+def webhook_fanout_many_task(events: list[dict]):
+    """The fan-out of events relayed together ({event_type, event_id, payload} each), one after the
+    other; a retry runs them all again, which creates nothing twice ((endpoint, event_id) is unique)."""
+    for event in events:
+        webhook_fanout(event_type=event["event_type"], event_id=event["event_id"], payload=event["payload"])
+
+
 # The transport bounds the HTTP exchange itself; these limits stop anything else hanging (a DNS
 # lookup), and the claim's lease outlives the hard limit (webhooks.limits).
 @shared_task(

@@ -153,3 +153,44 @@ def test_transition_many_refuses_a_move_the_table_forbids_and_writes_nothing(hea
     assert fine.status == S.SUBMITTED
     assert not OrderEvent.objects.filter(kind="order.on_hold").exists()
     assert not OutboxEvent.objects.filter(name="order.on_hold").exists()
+
+
+@pytest.mark.django_db
+def test_a_batch_listener_gets_the_events_relayed_together_in_one_call_and_the_sweep_one_by_one(
+    monkeypatch, django_capture_on_commit_callbacks, settings
+):
+    calls = []
+    monkeypatch.setattr(events, "_listeners", defaultdict(list))
+    events.subscribe_batch(
+        "test.batch", lambda items: calls.append([payload["n"] for _n, _id, payload in items])
+    )
+    outbox.fast_path_reset()
+
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        events.emit_many([("test.batch", {"n": n}) for n in range(3)])
+    assert calls == [[0, 1, 2]]
+    assert not OutboxEvent.objects.filter(dispatched_at__isnull=True).exists()
+
+    # the sweep hands a pending event over alone
+    OutboxEvent.objects.update(dispatched_at=None)
+    settings.OUTBOX_RELAY_GRACE_SECONDS = 0
+    outbox.outbox_relay()
+    assert calls[1:] == [[0], [1], [2]]
+
+
+@pytest.mark.django_db
+def test_a_failing_batch_listener_holds_back_its_events_only(monkeypatch, django_capture_on_commit_callbacks):
+    def fail(items):
+        raise ValueError("no")
+
+    monkeypatch.setattr(events, "_listeners", defaultdict(list))
+    events.subscribe_batch("test.batch", fail)
+    events.subscribe("test.other", lambda name, *, event_id, **payload: None)
+    outbox.fast_path_reset()
+
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        events.emit_many([("test.batch", {"n": 0}), ("test.other", {"n": 1}), ("test.batch", {"n": 2})])
+
+    pending = sorted(row.payload["n"] for row in OutboxEvent.objects.filter(dispatched_at__isnull=True))
+    assert pending == [0, 2]
+    assert {row.attempts for row in OutboxEvent.objects.filter(dispatched_at__isnull=True)} == {1}

@@ -99,21 +99,37 @@ def test_the_delivery_task_has_time_limits_within_its_lease():
 
 def test_the_listener_only_queues_a_fanout_under_the_event_s_own_id(monkeypatch):
     queued = []
-    monkeypatch.setattr(tasks.webhook_fanout_task, "delay", lambda **kw: queued.append(kw))
+    monkeypatch.setattr(tasks.webhook_fanout_many_task, "delay", lambda **kw: queued.append(kw))
     first, second = str(uuid.uuid4()), str(uuid.uuid4())
     payload = {"order_id": 1, "customer_id": 2, "status": "approved", "total": "1.50"}
 
-    enqueue_fanout("order.approved", event_id=first, **payload)
-    enqueue_fanout("order.approved", event_id=first, **payload)
-    enqueue_fanout("order.approved", event_id=second, **payload)
+    enqueue_fanout([("order.approved", first, payload)])
+    enqueue_fanout([("order.approved", first, payload), ("order.approved", second, payload)])
 
-    # a redelivered event keeps its id (the fan-out then creates nothing new); another event has its own
-    assert [q["payload"] for q in queued] == [payload] * 3
-    assert [q["event_id"] for q in queued] == [first, first, second]
-    assert all(q["event_type"] == "order.approved" for q in queued)
+    # a redelivered event keeps its id (the fan-out then creates nothing new); another event has its own;
+    # events relayed together go in one task
+    assert [[e["event_id"] for e in q["events"]] for q in queued] == [[first], [first, second]]
+    sent = [event for q in queued for event in q["events"]]
+    assert all(e["payload"] == payload and e["event_type"] == "order.approved" for e in sent)
 
 
 def test_every_webhook_event_type_is_subscribed_and_nothing_else():
-    assert all(enqueue_fanout in events.listeners(name) for name in WebhookEventType.values)
-    assert enqueue_fanout not in events.listeners("order.submitted")
-    assert enqueue_fanout not in events.listeners("shipment.dispatched")
+    assert all(enqueue_fanout in events.batch_listeners(name) for name in WebhookEventType.values)
+    assert enqueue_fanout not in events.batch_listeners("order.submitted")
+    assert enqueue_fanout not in events.batch_listeners("shipment.dispatched")
+
+
+@pytest.mark.django_db
+def test_the_fan_out_of_events_relayed_together_runs_each_once(monkeypatch):
+    seen = []
+    monkeypatch.setattr(tasks, "webhook_fanout", lambda **kw: seen.append(kw))
+    batch = [
+        {"event_type": "order.allocated", "event_id": str(uuid.uuid4()), "payload": {"order_id": n}}
+        for n in range(3)
+    ]
+
+    tasks.webhook_fanout_many_task.apply(kwargs={"events": batch})
+
+    assert seen == [
+        {"event_type": e["event_type"], "event_id": e["event_id"], "payload": e["payload"]} for e in batch
+    ]
