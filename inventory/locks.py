@@ -72,6 +72,9 @@ def stock_levels_of_products_for_update(product_ids, warehouse_ids) -> dict[Key,
     rows = list(
         StockLevel.objects.select_for_update(of=("self",))
         .filter(product_id__in=product_ids, warehouse_id__in=warehouse_ids)
+        # What a reservation reads (a batch of allocations locks hundreds of rows): the other
+        # columns (thresholds) are deferred.
+        .only("id", "product_id", "warehouse_id", "on_hand", "reserved")
         .order_by("product_id", "warehouse_id")
     )
     return {(row.product_id, row.warehouse_id): row for row in rows}

@@ -282,7 +282,7 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 ALLOCATION_WAREHOUSE_CACHE_SECONDS = float(env("ALLOCATION_WAREHOUSE_CACHE_SECONDS", "10"))
 # Orders one allocation task decides in one transaction: the approved order it was sent for and the
 # most urgent others still waiting (orders.services.allocation.orders_allocate_backlog).
-ALLOCATION_BATCH_SIZE = int(env("ALLOCATION_BATCH_SIZE", "50"))
+ALLOCATION_BATCH_SIZE = int(env("ALLOCATION_BATCH_SIZE", "100"))
 
 # Credit control (issue #9). A customer with an overdue invoice (not in dispute) older than this many days
 # is warned about on quotes, like one over its credit limit (crm.selectors.customer_credit_check).

@@ -388,6 +388,9 @@ def _reserve_and_record(work: list[_Work], *, actor) -> dict[int, AllocationOutc
     }
     locked_rows = stock_lock_rows(product_ids=set().union(*products_of.values()), warehouse_ids=list(codes))
     available = {key: max(0, row.on_hand - row.reserved) for key, row in locked_rows.items()}
+    keys_of: dict[int, list] = defaultdict(list)  # product → its (product, warehouse) keys
+    for key in available:
+        keys_of[key[0]].append(key)
     requests = []
     for item in work:
         by_pk = {line.pk: line for line in item.stock_lines}
@@ -398,7 +401,7 @@ def _reserve_and_record(work: list[_Work], *, actor) -> dict[int, AllocationOutc
                 for pk, qty in item.need.items()
             ],
             # This order's products only, as the orders before it in the batch left them.
-            stock={key: units for key, units in available.items() if key[0] in products},
+            stock={key: available[key] for product in products for key in keys_of.get(product, ())},
             warehouses=warehouses,
             destination=_destination(item.order),
             costs=_costs_to(item.order, warehouses, cost_table),
