@@ -178,9 +178,10 @@ class Order(TimeStampedModel):
             models.Index(fields=["status", "-priority"], name="orders_status_priority_idx"),
             # The allocation backlog, most urgent first (orders.services.allocation): approved orders
             # allocation has not looked at yet. Small, and empty once the workers have caught up.
+            # approved_at ascending puts nulls last on PostgreSQL (SQLite refuses the clause itself).
             models.Index(
                 F("priority").desc(),
-                F("approved_at").asc(nulls_last=True),
+                F("approved_at").asc(),
                 "id",
                 condition=Q(status="approved", allocation_status=""),
                 name="orders_allocation_backlog_idx",

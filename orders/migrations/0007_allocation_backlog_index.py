@@ -14,7 +14,7 @@ class Migration(migrations.Migration):
             model_name="order",
             index=models.Index(
                 models.OrderBy(models.F("priority"), descending=True),
-                models.OrderBy(models.F("approved_at"), nulls_last=True),
+                models.OrderBy(models.F("approved_at")),
                 models.F("id"),
                 condition=models.Q(("allocation_status", ""), ("status", "approved")),
                 name="orders_allocation_backlog_idx",
