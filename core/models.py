@@ -51,27 +51,9 @@ class TimelineEvent(models.Model):
         return self.kind
 
     @classmethod
-    def record(
-        cls,
-        *,
-        kind: str,
-        actor=None,
-        from_status: str = "",
-        to_status: str = "",
-        note: str = "",
-        data: dict | None = None,
-        **document,
-    ):
-        """Write one entry; `document` is the FK to the timeline's document, e.g. `order=order`."""
-        entry = cls.build(
-            kind=kind,
-            actor=actor,
-            from_status=from_status,
-            to_status=to_status,
-            note=note,
-            data=data,
-            **document,
-        )
+    def record(cls, **fields):
+        """Write one entry (the arguments of `build`); e.g. `OrderEvent.record(order=order, kind=…)`."""
+        entry = cls.build(**fields)
         entry.save(force_insert=True)
         return entry
 
@@ -87,7 +69,8 @@ class TimelineEvent(models.Model):
         data: dict | None = None,
         **document,
     ):
-        """One entry, not saved yet: for writers that record many at once (`cls.objects.bulk_create`)."""
+        """One entry, not saved yet; `document` is the FK to the timeline's document, e.g. `order=order`.
+        For writers that record many at once (`cls.objects.bulk_create`); `record` saves one."""
         return cls(
             kind=kind,
             actor=actor if getattr(actor, "pk", None) else None,

@@ -1,14 +1,13 @@
 from celery import shared_task
-from django.conf import settings
 from django.db import OperationalError
 
 from core.sweeps import sweep_continue
 from orders.services import order_rescore_open, order_review_open, order_score_priority
 from orders.services.allocation import (
+    allocation_wakeups,
     order_backorders_retry,
     order_release_cancelled,
     orders_allocate_backlog,
-    orders_approved_unallocated,
 )
 
 
@@ -74,7 +73,6 @@ def order_backorders_retry_task(product_ids: list[int] | None = None, event_id: 
 def order_allocation_sweep_task():
     """Periodic catch-up: approved orders nobody allocated yet (one wake-up per batch of them: each
     allocates the most urgent waiting), then every backorder, most urgent first."""
-    waiting = orders_approved_unallocated()
-    for order_id in waiting[:: settings.ALLOCATION_BATCH_SIZE]:
+    for order_id in allocation_wakeups():
         order_allocate_task.delay(order_id=order_id)
     order_backorders_retry_task.delay()

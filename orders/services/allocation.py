@@ -805,6 +805,12 @@ def order_backorders_retry(*, product_ids=None, limit: int = 200) -> int:
     return reserved
 
 
+def allocation_wakeups(*, limit: int = 500) -> list[int]:
+    """For the catch-up sweep: one approved order nobody allocated yet per ALLOCATION_BATCH_SIZE of them,
+    most urgent first; each one's wake-up (`orders_allocate_backlog`) allocates a batch of the backlog."""
+    return orders_approved_unallocated(limit=limit)[:: settings.ALLOCATION_BATCH_SIZE]
+
+
 def orders_approved_unallocated(*, limit: int = 500) -> list[int]:
     """Approved orders allocation has not looked at yet (a lost message, a worker down): most urgent first."""
     return list(
@@ -817,6 +823,7 @@ def orders_approved_unallocated(*, limit: int = 500) -> list[int]:
 __all__ = [
     "ALLOCATABLE",
     "AllocationOutcome",
+    "allocation_wakeups",
     "allocation_after_change",
     "allocation_reduce",
     "allocation_refresh",
