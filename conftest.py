@@ -16,6 +16,7 @@ from django.core.cache import cache
 from django.db import connection
 
 from core import events, outbox, publishing
+from orders.selectors import committed_demand_drift
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
@@ -81,3 +82,28 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+_DB_FIXTURES = frozenset(
+    {"db", "transactional_db", "django_db_reset_sequences", "django_db_serialized_rollback"}
+)
+
+
+@pytest.fixture(autouse=True)
+def _committed_demand_adds_up(request):
+    """After every test that used the database, each product's committed demand adds up: its ledger,
+    its lines' `committed_units` and what its lines count as they are now (orders.selectors.
+    committed_demand_drift). A writer that changes a line or a status without
+    orders.services.commitments fails here, in whichever app's test first runs it. Test set-ups that
+    write lines or statuses directly recount with orders.tests.factories.recount_commitments."""
+    marker = request.node.get_closest_marker("django_db")
+    requested = _DB_FIXTURES & set(request.fixturenames)
+    if not marker and not requested:
+        yield
+        return
+    # Set the database up before this fixture, so that it is torn down (rolled back) after the check.
+    for name in sorted(requested) or ["_django_db_helper"]:
+        request.getfixturevalue(name)
+    yield
+    drift = committed_demand_drift()
+    assert not drift, f"committed demand does not add up, {{product: (ledger, lines, expected)}}: {drift}"

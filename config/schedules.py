@@ -44,6 +44,12 @@ BEAT_SCHEDULE = {
         "task": "orders.tasks.order_allocation_sweep_task",
         "schedule": timedelta(minutes=10),
     },
+    # Committed demand (units promised to open orders, not reserved yet): each product's ledger folded
+    # to one row (orders.services.commitments).
+    "orders-fold-committed-demand": {
+        "task": "orders.tasks.committed_demand_fold_task",
+        "schedule": timedelta(minutes=10),
+    },
     # Stock thresholds: raise an alert per new crossing, resolve those back on the right side.
     # STOCK_ALERT_EVALUATE_MINUTES is read here from the environment: settings import this module.
     "inventory-evaluate-stock-alerts": {

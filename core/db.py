@@ -111,10 +111,15 @@ class BulkInsert:
     bulk_create machinery around them is skipped, which cost more machine time than the insert itself.
     For models whose fields Django would unnest: no database defaults, no fields with their own SQL
     placeholders; other databases and other models use bulk_create.
+
+    `then`: a statement over the rows just written, named `inserted` (`INSERT INTO … SELECT … FROM
+    inserted`), run in the same statement on PostgreSQL as a data-modifying WITH clause; `run` says
+    whether it ran, so the caller does that work itself where it did not.
     """
 
-    def __init__(self, model):
+    def __init__(self, model, *, then: str = ""):
         self.model = model
+        self.then = then
         self._plan = None
 
     def _compile(self, connection):
@@ -132,21 +137,29 @@ class BulkInsert:
             return self._plan
         quote = connection.ops.quote_name
         casts = ", ".join(f"(%s)::{f.db_type(connection).split('(')[0]}[]" for f in fields)
+        pk = quote(opts.pk.column)
         sql = (
             f"INSERT INTO {quote(opts.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
-            f"SELECT * FROM UNNEST({casts}) RETURNING {quote(opts.pk.column)}"
+            f"SELECT * FROM UNNEST({casts}) RETURNING {'*' if self.then else pk}"
         )
+        if self.then:
+            # Primary keys come from the sequence in the order the rows are unnested.
+            sql = f"WITH inserted AS ({sql}), then_ AS ({self.then}) SELECT {pk} FROM inserted ORDER BY {pk}"
         self._plan = (sql, fields)
         return self._plan
 
     def __call__(self, objs: list, *, using: str = "default") -> list:
         """Insert `objs` (new, without primary keys) and set their primary keys; returns them."""
+        return self.run(objs, using=using)[0]
+
+    def run(self, objs: list, *, using: str = "default") -> tuple[list, bool]:
+        """As calling it; also says whether `then` ran (in the same statement)."""
         connection = connections[using]
         plan = None
         if connection.vendor == "postgresql" and objs and all(obj.pk is None for obj in objs):
             plan = self._plan if self._plan is not None else self._compile(connection)
         if not plan:
-            return self.model._default_manager.db_manager(using).bulk_create(objs)
+            return self.model._default_manager.db_manager(using).bulk_create(objs), False
         sql, fields = plan
         for obj in objs:
             obj._prepare_related_fields_for_save(operation_name="bulk_create")
@@ -160,7 +173,7 @@ class BulkInsert:
         for obj, pk in zip(objs, ids, strict=True):
             obj.pk = pk
             obj._state.adding, obj._state.db = False, using
-        return objs
+        return objs, bool(self.then)
 
 
 def bulk_update_rows(objs: list, fields: list[str]) -> None:

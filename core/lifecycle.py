@@ -4,9 +4,9 @@ Each stateful app declares its machine in its own `states.py` as a `Lifecycle`: 
 table of allowed moves, the permission each move needs, its timeline kinds, which status stamps which
 field, and hooks for what is particular to it (an order on hold resumes only to where it was held).
 The app's services call `transition`; the engine locks and re-reads the row, checks the table,
-stamps, bumps the version, saves with `update_fields`, writes the timeline entry and emits the domain
-event, all in one transaction. Asking for the status the row is already in is a no-op, which is what
-makes retries safe.
+stamps, bumps the version, saves with `update_fields`, writes the timeline entry, runs the app's
+`after_move` and emits the domain event, all in one transaction. Asking for the status the row is
+already in is a no-op, which is what makes retries safe.
 
 Permissions are declared here but checked by the interfaces (admin, portal, API): services also run
 for the system (a Celery sweep, logistics reporting a shipment to orders), which has no user.
@@ -21,6 +21,7 @@ from typing import Any
 from django.apps import apps
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
@@ -64,8 +65,12 @@ class Lifecycle:
     resumes: Callable[[str, str], bool] | None = None
     # fields a move changes besides status, stamp and version (the status an order was held from);
     extra_changes: Callable[[Any, str, str], dict] | None = None
-    # the timeline kind (and event name) of a move (default `<document>.<target status>`).
+    # the timeline kind (and event name) of a move (default `<document>.<target status>`);
     kind: Callable[[str, str], str] | None = None
+    # what the app keeps in step with the status, written in the move's transaction: the dotted path of
+    # a function called with the moved rows as (row, status it came from) pairs and the target status
+    # (imported on first use: states.py cannot import the app's services).
+    after_move: str = ""
 
     def __post_init__(self):
         unknown = set(self.allowed) ^ set(self.statuses.values)
@@ -83,6 +88,10 @@ class Lifecycle:
     @cached_property
     def _field_names(self) -> frozenset[str]:
         return frozenset(f.name for f in self.model_class._meta.concrete_fields)
+
+    @cached_property
+    def after_move_function(self) -> Callable[[list, str], None] | None:
+        return import_string(self.after_move) if self.after_move else None
 
     def targets_of(self, row) -> AbstractSet[str]:
         """The statuses `row` may move to now (the table, narrowed by the app's hook)."""
@@ -184,6 +193,8 @@ def transition(
                 data=data,
                 **{lifecycle.document: row},
             )
+        if lifecycle.after_move_function is not None:
+            lifecycle.after_move_function([(row, from_status)], to)
         events.emit(kind, **lifecycle.payload(row))
     return row, True
 
@@ -240,7 +251,7 @@ def transition_many(
         raise ValueError(f"{to!r} is not a status of {lifecycle.document}")
     if not transaction.get_connection().in_atomic_block:
         raise ValueError("transition_many needs the rows locked in the caller's transaction")
-    moved, groups, entries, emitted = [], {}, [], []
+    moved, groups, entries, emitted, origins = [], {}, [], [], []
     for row in rows:
         if row.status == to:
             continue
@@ -261,9 +272,12 @@ def transition_many(
             )
         emitted.append((kind, lifecycle.payload(row)))
         moved.append(row)
+        origins.append((row, from_status))
     for fields, group in groups.items():
         bulk_update_rows(group, list(fields))
     if entries:
         lifecycle.timeline_class._default_manager.bulk_create(entries)
+    if origins and lifecycle.after_move_function is not None:
+        lifecycle.after_move_function(origins, to)
     events.emit_many(emitted)
     return moved

@@ -265,6 +265,10 @@ class OrderLine(models.Model):
     )
     promised_date = models.DateField(_("promised ready date"), null=True, blank=True)
     eta = models.DateField(_("estimated ready date"), null=True, blank=True)
+    # What this line counts in its product's committed demand (CommittedDemand): its units not reserved
+    # yet while its order is submitted and not closed, else 0. Written only with a ledger entry for the
+    # difference (orders.services.commitments).
+    committed_units = models.PositiveIntegerField(_("committed, not reserved"), default=0, editable=False)
 
     class Meta:
         verbose_name = _("order line")
@@ -338,6 +342,30 @@ class OrderEvent(TimelineEvent):
 
     def __str__(self):
         return f"{self.order_id} {self.kind_label}"
+
+
+class CommittedDemand(models.Model):
+    """One change of a product's committed demand: units promised to open orders, not reserved yet.
+
+    A ledger: every change of a line's `committed_units` adds a row with the difference, in the same
+    transaction; a product's committed demand is the sum of its rows, and folding replaces them by one
+    row with their sum (orders.services.commitments). Rows are only inserted or folded, never updated:
+    writers never wait on each other for them.
+    """
+
+    product = models.ForeignKey(
+        "inventory.Product", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    units = models.IntegerField(_("units"))
+
+    class Meta:
+        verbose_name = _("committed demand entry")
+        verbose_name_plural = _("committed demand entries")
+        # (product, units): the sums are read from the index alone.
+        indexes = [models.Index(fields=["product", "units"], name="orders_committed_product_idx")]
+
+    def __str__(self):
+        return f"{self.product_id}: {self.units:+d}"
 
 
 class LineAllocation(models.Model):

@@ -1,11 +1,28 @@
 """Reads for orders. Visibility lives here: a dealer reaches orders only through *_for_dealer."""
 
+import functools
+from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db.models import Case, CharField, Exists, F, OuterRef, Prefetch, Q, QuerySet, Sum, Value, When
+from django.db import connection
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce, Concat, NullIf, Trim
 from django.utils.translation import gettext as _
 
+from core.db import AnyOf, CompiledQuery
 from core.errors import NotFound
 from crm.selectors import customer_list_for_user, is_dealer, is_sales_rep
 from inventory import allocation as planner
@@ -20,6 +37,7 @@ from inventory.selectors import (
 from orders import priority
 from orders.models import (
     AllocationStatus,
+    CommittedDemand,
     LineAllocation,
     Order,
     OrderApproval,
@@ -33,6 +51,9 @@ from orders.states import INTERNAL_KINDS, OPEN, OrderStatus
 # Orders whose stock lines have a claim on supply: promised (submitted) and not closed. Drafts
 # promise nothing; an order on hold keeps its claim, as it may resume.
 COMMITTING = frozenset(OPEN - {OrderStatus.DRAFT})
+# A product whose committed-demand ledger holds more rows than this is folded after the next intake
+# (orders.services.commitments).
+COMMITTED_DEMAND_FOLD_AT = 32
 
 
 def order_list_for_dealer(*, user, customer_ids: list[int] | None = None) -> QuerySet[Order]:
@@ -257,6 +278,49 @@ def allocations_with_warehouses() -> Prefetch:
     return Prefetch("allocations", queryset=LineAllocation.objects.select_related("warehouse"))
 
 
+def committed_units_of(*, status: str, quantity: int, allocated: int, custom_build: bool) -> int:
+    """What one line counts in its product's committed demand: its units not reserved yet while its order
+    is submitted and not closed (COMMITTING) and it is not a custom build (production's), else 0."""
+    if custom_build or status not in COMMITTING:
+        return 0
+    return max(0, quantity - allocated)
+
+
+def _committed_rows(product_ids, *, compiled: bool) -> QuerySet:
+    rows = CommittedDemand.objects.filter(
+        AnyOf(F("product_id"), product_ids) if compiled else Q(product_id__in=product_ids)
+    )
+    return (
+        rows.order_by()
+        .values("product_id")
+        .annotate(units=Sum("units"), n=Count("pk"))
+        .values_list("product_id", "units", "n")
+    )
+
+
+# On the intake path: compiled once per process on PostgreSQL (core.db.CompiledQuery; the marker is a
+# list no caller passes).
+_COMMITTED_ROWS = CompiledQuery(functools.partial(_committed_rows, compiled=True), [-2_000_000_001])
+
+
+def committed_demand(*, product_ids) -> tuple[dict[int, int], list[int]]:
+    """Units of each product promised to open orders and not reserved yet, from the ledger
+    (orders.services.commitments): ({product_id: units}, the products whose ledger holds more than
+    COMMITTED_DEMAND_FOLD_AT rows and wants folding). One query, a few rows per product."""
+    product_ids = list(product_ids)
+    if connection.vendor == "postgresql":
+        rows = _COMMITTED_ROWS.rows(product_ids)
+    else:
+        rows = _committed_rows(product_ids, compiled=False)
+    units, crowded = {}, []
+    for product_id, total, n in rows:
+        if total:
+            units[product_id] = total
+        if n > COMMITTED_DEMAND_FOLD_AT:
+            crowded.append(product_id)
+    return units, crowded
+
+
 def order_stock_committed(
     *, product_ids, exclude_order_id: int | None = None, submitted_before=None
 ) -> dict[int, int]:
@@ -265,15 +329,13 @@ def order_stock_committed(
     Stock lines (not custom builds, which are production's) of submitted-and-not-closed orders
     (COMMITTING), less what allocation already reserved (`quantity_allocated`): the demand that comes
     before a new quote in available-to-promise (inventory.selectors.atp_timeline), earlier orders
-    first. `exclude_order_id`: the order being re-quoted; `submitted_before`: only orders submitted
-    before it. One aggregate query.
+    first. For all orders, the ledger's sums (committed_demand, a few rows per product). With
+    `exclude_order_id` (the order being re-quoted) or `submitted_before` (only orders submitted before
+    it): the lines' own figures (`committed_units`), one aggregate over the products' open lines.
     """
-    lines = OrderLine.objects.filter(
-        product_id__in=list(product_ids),
-        order__status__in=COMMITTING,
-        is_custom_build=False,
-        quantity__gt=F("quantity_allocated"),
-    )
+    if exclude_order_id is None and submitted_before is None:
+        return committed_demand(product_ids=product_ids)[0]
+    lines = OrderLine.objects.filter(product_id__in=list(product_ids), committed_units__gt=0)
     if exclude_order_id is not None:
         lines = lines.exclude(order_id=exclude_order_id)
     if submitted_before is not None:
@@ -283,10 +345,35 @@ def order_stock_committed(
     rows = (
         lines.order_by()
         .values("product_id")
-        .annotate(units=Sum(F("quantity") - F("quantity_allocated")))
+        .annotate(units=Sum("committed_units"))
         .values_list("product_id", "units")
     )
     return {product_id: units for product_id, units in rows if units}
+
+
+def committed_demand_drift() -> dict[int, tuple[int, int, int]]:
+    """Products whose committed demand does not add up: {product_id: (ledger sum, sum of the lines'
+    `committed_units`, what the lines count as they are now)}. Empty when the books are right."""
+    ledger = dict(
+        CommittedDemand.objects.order_by()
+        .values("product_id")
+        .annotate(u=Sum("units"))
+        .values_list("product_id", "u")
+    )
+    recorded, expected = defaultdict(int), defaultdict(int)
+    for product_id, quantity, allocated, custom, counted, status in OrderLine.objects.values_list(
+        "product_id", "quantity", "quantity_allocated", "is_custom_build", "committed_units", "order__status"
+    ).iterator(chunk_size=5000):
+        recorded[product_id] += counted
+        expected[product_id] += committed_units_of(
+            status=status, quantity=quantity, allocated=allocated, custom_build=custom
+        )
+    drift = {}
+    for product_id in set(ledger) | set(recorded) | set(expected):
+        figures = (ledger.get(product_id, 0), recorded.get(product_id, 0), expected.get(product_id, 0))
+        if len(set(figures)) > 1:
+            drift[product_id] = figures
+    return drift
 
 
 @dataclass(frozen=True)

@@ -218,5 +218,7 @@ LIFECYCLE = Lifecycle(
     targets=lambda order: allowed_targets(order.status, status_before_hold=order.status_before_hold),
     resumes=_is_resume,
     extra_changes=_hold_memory,
+    # A move across the committing boundary (submitted, not closed) changes the products' committed demand.
+    after_move="orders.services.commitments.commitments_after_move",
     kind=_kind,
 )

@@ -9,6 +9,7 @@ from orders.services.allocation import (
     order_release_cancelled,
     orders_allocate_backlog,
 )
+from orders.services.commitments import committed_demand_fold
 
 
 @shared_task(
@@ -76,3 +77,10 @@ def order_allocation_sweep_task():
     for order_id in allocation_wakeups():
         order_allocate_task.delay(order_id=order_id)
     order_backorders_retry_task.delay()
+
+
+@shared_task(ignore_result=True)
+def committed_demand_fold_task():
+    """Periodic: fold every product's committed-demand ledger to one row (intake folds the products it
+    finds crowded; this keeps the others' reads short too)."""
+    committed_demand_fold()

@@ -6,8 +6,9 @@ import pytest
 
 from core.db import BulkInsert
 from inventory.tests.factories import ProductFactory
-from orders.models import OrderEvent, OrderLine
-from orders.tests.factories import make_order
+from orders.models import CommittedDemand, OrderEvent, OrderLine
+from orders.services.commitments import COMMITTED_DEMAND_OF_INSERTED
+from orders.tests.factories import make_order, recount_commitments
 
 pytestmark = pytest.mark.postgres
 
@@ -71,3 +72,30 @@ def test_rows_and_objects_equal_bulk_creates():
     assert sorted(line.pk for line in inserted) == list(
         OrderLine.objects.filter(order=first, position__gte=100).order_by("pk").values_list("pk", flat=True)
     )
+    recount_commitments()  # lines written around intake
+
+
+@pytest.mark.django_db
+def test_then_runs_in_the_same_statement_over_the_rows_just_written():
+    order, product, other = make_order(), ProductFactory(), ProductFactory()
+    lines = _lines(order, product) + [*_lines(order, other)][:1]
+    for i, line in enumerate(lines):
+        line.position, line.committed_units = 200 + i, i + 1
+    insert = BulkInsert(OrderLine, then=COMMITTED_DEMAND_OF_INSERTED)
+
+    inserted, ran = insert.run(lines)
+
+    assert ran
+    # primary keys handed back in the objects' order, as the rows were written
+    assert [line.pk for line in inserted] == list(
+        OrderLine.objects.filter(order=order, position__gte=200)
+        .order_by("position")
+        .values_list("pk", flat=True)
+    )
+    assert sorted(
+        CommittedDemand.objects.filter(product__in=[product, other]).values_list("product", "units")
+    ) == [
+        (product.pk, 1 + 2 + 3),
+        (other.pk, 4),
+    ]
+    recount_commitments()  # lines written around intake

@@ -44,6 +44,7 @@ from inventory.selectors import shipping_cost_table, shipping_costs_to
 from inventory.services import DocumentRef, stock_lock_rows, stock_release, stock_reserve_available_many
 from orders import locks
 from orders.models import AllocationStatus, LineAllocation, Order, OrderEvent, OrderLine
+from orders.services.commitments import commitments_sync
 from orders.services.moves import _move
 from orders.states import LIFECYCLE, OrderEventKind, OrderStatus
 
@@ -584,6 +585,7 @@ def _record_reservations(batch: list[tuple[Order, list, bool]]) -> None:
             )
     LineAllocation.objects.bulk_create(new)
     bulk_increment(OrderLine, "quantity_allocated", per_line)
+    commitments_sync(order_ids=sorted({order.pk for order, reserved, _fresh in batch if reserved}))
 
 
 def allocation_refresh(*, order: Order) -> None:
@@ -649,6 +651,7 @@ def order_allocation_release(*, order_id: int, actor=None, reason: str = "", lin
         LineAllocation.objects.filter(pk__in=[row.pk for row in rows], quantity=0).delete()
         for line_id, quantity in per_line.items():
             OrderLine.objects.filter(pk=line_id).update(quantity_allocated=F("quantity_allocated") - quantity)
+        commitments_sync(order_ids=[order.pk])
         still = LineAllocation.objects.filter(order_id=order.pk, quantity__gt=F("quantity_shipped")).exists()
         changes = ["version", "updated_at"]
         if not still:
@@ -711,6 +714,7 @@ def allocation_reduce(
     LineAllocation.objects.filter(pk__in=[row.pk for row, _take in plan], quantity=0).delete()
     for line_id, units in released.items():
         OrderLine.objects.filter(pk=line_id).update(quantity_allocated=F("quantity_allocated") - units)
+    commitments_sync(order_ids=[order.pk])
     return dict(released)
 
 

@@ -47,6 +47,7 @@ from orders.errors import DuplicateExternalReference, LineBeingBuilt, OrderNotEd
 from orders.models import AllocationStatus, Order, OrderEvent, OrderLine
 from orders.selectors import order_find_by_external_reference
 from orders.services.allocation import allocation_after_change, allocation_reduce
+from orders.services.commitments import commitments_sync
 from orders.services.intake import _promises, _resolve_shipping_address, _validate_requested_date
 from orders.services.review import order_review_rerun
 from orders.states import CHANGEABLE, EDITABLE, OrderEventKind, OrderStatus, can_change
@@ -395,7 +396,7 @@ def _promised_date(order: Order, rows: list[OrderLine], *, transit_days: int, to
         if not row.is_custom_build:
             held[row.product_id] += row.quantity_allocated - row.quantity_shipped
     atp = [_AtpLine(products[row.product_id], row.quantity, row.is_custom_build) for row in rows]
-    promises = _promises(atp, order=order, today=today, held=dict(held))
+    promises, _crowded = _promises(atp, order=order, today=today, held=dict(held))
     return max(promise.date for promise in promises) + dt.timedelta(days=transit_days)
 
 
@@ -545,8 +546,11 @@ def order_change(
 def _write_lines(order: Order, plan: _Plan, released: dict[int, int]) -> list[OrderLine]:
     """Write the plan's lines (releases already done); returns the order's lines as they are now."""
     if plan.removed:
+        removed = [line.pk for line, _path in plan.removed]
+        # What the removed lines counted in committed demand goes with them.
+        commitments_sync(order_ids=[order.pk], dropping=removed)
         try:
-            OrderLine.objects.filter(pk__in=[line.pk for line, _path in plan.removed]).delete()
+            OrderLine.objects.filter(pk__in=removed).delete()
         except ProtectedError:
             # A work order still points at the line (production's, which orders cannot see).
             line, path = plan.removed[0]
@@ -570,6 +574,7 @@ def _write_lines(order: Order, plan: _Plan, released: dict[int, int]) -> list[Or
         OrderLine.objects.bulk_update(changed, list(_PRICE_FIELDS))
     if new:
         OrderLine.objects.bulk_create(new)
+    commitments_sync(order_ids=[order.pk])
     return rows
 
 

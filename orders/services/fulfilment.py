@@ -9,6 +9,7 @@ from inventory.services import DocumentRef, stock_reserve, stock_ship
 from orders import locks
 from orders.models import LineAllocation, Order, OrderEvent, OrderLine
 from orders.services.allocation import DOCUMENT_TYPE, allocation_refresh
+from orders.services.commitments import commitments_sync
 from orders.services.moves import _move
 from orders.states import LIFECYCLE, OrderEventKind, OrderStatus
 
@@ -133,6 +134,7 @@ def _ship_from_stock(order, lines, quantities, *, warehouse_id, actor, reference
             )
             LineAllocation.objects.filter(pk=row.pk).update(quantity=F("quantity") + qty)
             OrderLine.objects.filter(pk=pk).update(quantity_allocated=F("quantity_allocated") + qty)
+        commitments_sync(order_ids=[order.pk])
         allocation_refresh(order=order)  # what was reserved on the way out may fill a backorder
     stock_ship(
         demands=[(lines[pk].product_id, warehouse_id, qty, pk) for pk, qty in wanted.items()],

@@ -21,7 +21,17 @@ from orders.errors import (
     DuplicateExternalReference,
 )
 from orders.models import Channel, Order, OrderEvent, OrderLine
-from orders.selectors import order_find_by_external_reference, order_stock_committed
+from orders.selectors import (
+    committed_demand,
+    committed_units_of,
+    order_find_by_external_reference,
+    order_stock_committed,
+)
+from orders.services.commitments import (
+    COMMITTED_DEMAND_OF_INSERTED,
+    commitments_record,
+    committed_demand_fold,
+)
 from orders.states import LIFECYCLE, OrderEventKind, OrderStatus
 from pricing.services import LineRequest, PricedLine, price_lines, shipping_estimate
 
@@ -58,18 +68,23 @@ class Quote:
     # Per line: products that could replace a short line (inventory.selectors.product_substitutes);
     # read only when asked for (`with_substitutes`), else empty lists.
     line_substitutes: list[list[Substitute]] = field(default_factory=list)
+    # Products whose committed-demand ledger wants folding (orders.selectors.committed_demand): the
+    # order created from this quote folds them once it has committed.
+    crowded_product_ids: list[int] = field(default_factory=list)
 
 
 def _promises(
     priced: Sequence[PricedLine], *, order: Order | None, today: dt.date, held: dict[int, int] | None = None
-) -> list[AtpPromise]:
+) -> tuple[list[AtpPromise], list[int]]:
     """Available-to-promise for each line (inventory.selectors.atp_timeline, whose rule applies).
 
-    Open orders without a reservation yet come first (orders.selectors.order_stock_committed); for a
-    re-quoted order, only those submitted before it. Queries: none beyond pricing's when nothing of
-    the products is available or on its way (nothing to share, every date is the lead time); one
-    aggregate for the committed demand when something is; one more for incoming supply only when a
-    product with something on its way is short now.
+    Open orders without a reservation yet come first: for a new order, the committed-demand ledger's
+    sums (orders.selectors.committed_demand, which also names the products wanting a fold, returned
+    with the promises); for a re-quoted order, only those submitted before it
+    (orders.selectors.order_stock_committed). Queries: none beyond pricing's when nothing of the
+    products is available or on its way (nothing to share, every date is the lead time); one for the
+    committed demand when something is; one more for incoming supply only when a product with
+    something on its way is short now.
     `held`: units of each product already reserved for the re-quoted order ({product_id: units}),
     which inventory no longer counts as available but which are this order's (a changed order).
     Lines are anything with `product` (annotated like pricing's), `quantity` and `is_custom_build`.
@@ -85,15 +100,13 @@ def _promises(
             wanted[p.product.pk] += p.quantity
     incoming = {pk for pk, product in products.items() if getattr(product, "stock_incoming", False)}
     supplied = [pk for pk in products if available[pk] > 0 or pk in incoming]
-    committed = (
-        order_stock_committed(
-            product_ids=supplied,
-            exclude_order_id=order.pk if order is not None else None,
-            submitted_before=order.submitted_at if order is not None else None,
+    committed, crowded = {}, []
+    if supplied and order is None:
+        committed, crowded = committed_demand(product_ids=supplied)
+    elif supplied:
+        committed = order_stock_committed(
+            product_ids=supplied, exclude_order_id=order.pk, submitted_before=order.submitted_at
         )
-        if supplied
-        else {}
-    )
     short = [pk for pk in incoming if available[pk] - committed.get(pk, 0) < wanted[pk]]
     timeline = atp_timeline(
         product_ids=list(products),
@@ -116,7 +129,7 @@ def _promises(
         if promise.covered:
             taken[p.product.pk] += p.quantity
         promises.append(promise)
-    return promises
+    return promises, crowded
 
 
 def order_quote(
@@ -145,7 +158,7 @@ def order_quote(
         reference=priced.reference,
     )
     today = today or timezone.localdate()
-    promises = _promises(priced.lines, order=order, today=today)
+    promises, crowded = _promises(priced.lines, order=order, today=today)
     line_dates = [promise.date + dt.timedelta(days=transit_days) for promise in promises]
     line_short = [
         not p.is_custom_build and not promise.from_stock
@@ -170,6 +183,7 @@ def order_quote(
         promised_delivery_date=max(line_dates),
         line_short=line_short,
         line_substitutes=line_substitutes,
+        crowded_product_ids=crowded,
     )
 
 
@@ -208,7 +222,7 @@ def _default_addresses(customer_id: int) -> QuerySet[Address]:
 
 
 # Every order's lines and timeline: statements built once per process on PostgreSQL (core.db).
-_insert_lines = BulkInsert(OrderLine)
+_insert_lines = BulkInsert(OrderLine, then=COMMITTED_DEMAND_OF_INSERTED)
 _insert_events = BulkInsert(OrderEvent)
 # Read by nearly every order: compiled once per process on PostgreSQL (core.db; the marker is no id).
 _DEFAULT_ADDRESS = CompiledQuery(_default_addresses, -2_000_000_001)
@@ -232,6 +246,7 @@ def _order_number(now: dt.datetime) -> str:
 
 
 def _line_rows(order: Order, quote: Quote) -> list[OrderLine]:
+    """The quote's lines for `order`, each with what it counts in its product's committed demand."""
     return [
         OrderLine(
             order=order,
@@ -249,6 +264,9 @@ def _line_rows(order: Order, quote: Quote) -> list[OrderLine]:
             tax_amount=p.tax_amount,
             line_total=p.line_total,
             is_custom_build=p.is_custom_build,
+            committed_units=committed_units_of(
+                status=order.status, quantity=p.quantity, allocated=0, custom_build=p.is_custom_build
+            ),
         )
         for p in quote.lines
     ]
@@ -358,7 +376,10 @@ def order_create(
             # The number is taken last: its counter row stays locked only for the few inserts below.
             order.number = _order_number(now)
             order.save(force_insert=True)
-            rows = _insert_lines(_line_rows(order, quote))
+            # The lines and, in the same statement on PostgreSQL, their committed-demand ledger rows.
+            rows, recorded = _insert_lines.run(_line_rows(order, quote))
+            if not recorded:
+                commitments_record(rows)
             # Hand the caller the lines it just wrote, as if prefetched (the shape Django's own
             # prefetch_related leaves): rendering needs no re-read; any further query still works.
             lines = order.lines.all()
@@ -389,6 +410,10 @@ def order_create(
             _insert_events(timeline)
             # A new order announces the status it starts in: `order.submitted` or `order.draft`.
             LIFECYCLE.announce(order, f"order.{order.status}")
+            if quote.crowded_product_ids:
+                # Keeps the next intakes' committed-demand reads short; a fold never waits on a lock.
+                crowded = quote.crowded_product_ids
+                transaction.on_commit(lambda: committed_demand_fold(product_ids=crowded))
     except IntegrityError:
         if not external_reference:
             raise

@@ -8,6 +8,7 @@ from orders import priority
 from orders.models import Channel, Order, PriorityFactor
 from orders.services import order_create
 from orders.services.allocation import order_allocate
+from orders.services.commitments import commitments_sync, committed_demand_rebuild
 from orders.states import HOLDABLE, LIFECYCLE, OrderStatus
 from pricing.services import LineRequest
 
@@ -41,6 +42,12 @@ def stock_and_allocate(order):
     return order
 
 
+def recount_commitments() -> None:
+    """After a test set-up wrote lines or statuses, or deleted orders, directly (not through a service):
+    recount committed demand from the lines, as the services keep it (orders.services.commitments)."""
+    committed_demand_rebuild()
+
+
 def _allocate_real_stock(order) -> None:
     Order.objects.filter(pk=order.pk).update(status=S.APPROVED, approved_at=timezone.now())
     stock_and_allocate(order)
@@ -67,9 +74,10 @@ def make_order(
     `status` puts the order there for the test's set-up. This is a test shortcut, not a transition:
     the status is written directly, with the `<status>_at` stamps the engine would have written on the
     way (the status's own, and for `on_hold` the held-from status's too), but no timeline entry, no
-    version bump and no event. It is needed because an order cannot reach the fulfilment statuses
-    (allocated, ready to ship, shipped …) without the processes that own them. An order on hold must
-    say where it was held from (`held_from`), as the engine records it in `status_before_hold`.
+    version bump and no event (committed demand is recounted, as the services would). It is needed
+    because an order cannot reach the fulfilment statuses (allocated, ready to ship, shipped …)
+    without the processes that own them. An order on hold must say where it was held from
+    (`held_from`), as the engine records it in `status_before_hold`.
 
     An order set to "allocated" or beyond (or held from there) holds real stock, as allocation would
     have left it: each stock line's units are received into one warehouse ("FAC", created on first
@@ -111,6 +119,7 @@ def make_order(
     if held_from:
         changes["status_before_hold"] = held_from
     Order.objects.filter(pk=order.pk).update(**changes)
+    commitments_sync(order_ids=[order.pk])
     order.refresh_from_db()
     return order
 

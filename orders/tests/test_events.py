@@ -12,7 +12,7 @@ from orders import tasks
 from orders.models import Order, OrderEvent
 from orders.services import order_update
 from orders.states import OrderStatus
-from orders.tests.factories import make_order
+from orders.tests.factories import make_order, recount_commitments
 
 
 @pytest.fixture
@@ -73,6 +73,7 @@ def test_the_rescoring_sweep_walks_open_orders_in_batches_and_re_enqueues_itself
     orders = [make_order() for _ in range(3)]
     closed = make_order()
     Order.objects.filter(pk=closed.pk).update(status=OrderStatus.CANCELLED)
+    recount_commitments()
     Order.objects.update(priority=100)
     again = []
     monkeypatch.setattr(tasks.order_rescore_open_task, "delay", lambda **kw: again.append(kw))

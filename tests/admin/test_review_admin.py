@@ -10,7 +10,7 @@ from crm.roles import FINANCE, ORDER_MANAGER, PRODUCTION_SCHEDULER, SALES_DIRECT
 from orders.models import ApprovalStatus, Order, OrderApproval, ReviewRule
 from orders.services import order_review_open
 from orders.states import OrderStatus
-from orders.tests.factories import make_order
+from orders.tests.factories import make_order, recount_commitments
 from orders.tests.review import make_rule, only_rules, order_worth, role, staff_in, total_above
 
 S = OrderStatus
@@ -156,6 +156,7 @@ def test_the_wrong_role_is_told_who_approves_and_nothing_changes(rules, client):
 def test_bulk_approval_by_the_scheduler_decides_only_custom_build_steps(rules, client):
     custom = order_worth(100)
     custom.lines.update(is_custom_build=True)
+    recount_commitments()
     custom = order_review_open(order_id=custom.pk)
     large = order_review_open(order_id=order_worth(2_000_000).pk)
     client.force_login(staff_in(PRODUCTION_SCHEDULER))
@@ -212,6 +213,7 @@ def test_the_waiting_list_shows_a_user_the_steps_of_their_groups(rules, client):
     order_review_open(order_id=order_worth(2_000_000).pk)
     custom = make_order()
     custom.lines.update(is_custom_build=True)
+    recount_commitments()
     order_review_open(order_id=custom.pk)
     client.force_login(staff_in(PRODUCTION_SCHEDULER))
 

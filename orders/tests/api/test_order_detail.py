@@ -13,7 +13,7 @@ from orders.services import order_transition
 from orders.services.allocation import order_allocate
 from orders.states import OrderStatus
 from orders.tests.api.support import client_for, dealer, dealer_order
-from orders.tests.factories import factory_warehouse, stock_and_allocate
+from orders.tests.factories import factory_warehouse, recount_commitments, stock_and_allocate
 
 S = OrderStatus
 
@@ -70,6 +70,7 @@ def test_detail_shows_lines_fulfilment_summary_links_and_etag():
     made = ProductFactory(made_to_order=True)
     order = dealer_order(customer, products=[ProductFactory(), made], quantities=[4, 2])
     OrderLine.objects.filter(order=order, position=1).update(quantity_allocated=4, quantity_shipped=1)
+    recount_commitments()
 
     response = client.get(detail(order))
 

@@ -11,6 +11,7 @@ from inventory.tests.factories import ProductFactory
 from orders.api import views
 from orders.models import Order, OrderEvent
 from orders.tests.api.support import client_for, dealer, dealer_order
+from orders.tests.factories import recount_commitments
 from restapi.idempotency import scope_for
 from restapi.models import IdempotencyKey
 
@@ -253,6 +254,7 @@ def test_a_request_still_in_progress_is_answered_409_with_retry_after():
     first = post(client, body(product), key="busy")
     IdempotencyKey.objects.filter(key="busy").update(response_status=None, response_body=None)
     Order.objects.all().delete()
+    recount_commitments()
 
     response = post(client, body(product), key="busy")
 
@@ -272,6 +274,7 @@ def test_a_key_left_behind_by_a_dead_request_is_taken_over():
         response_status=None, response_body=None, created_at=timezone.now() - dt.timedelta(minutes=5)
     )
     Order.objects.all().delete()
+    recount_commitments()
 
     response = post(client, body(product), key="dead")
 

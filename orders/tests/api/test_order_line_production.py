@@ -11,6 +11,7 @@ from orders.api.serializers import OrderSerializer, order_data
 from orders.models import OrderLine
 from orders.services import order_line_production_update
 from orders.tests.api.support import dealer, dealer_order
+from orders.tests.factories import recount_commitments
 
 PROMISED = dt.date(2026, 3, 20)
 
@@ -71,6 +72,7 @@ def test_a_custom_build_not_yet_scheduled_shows_empty_production():
     customer, _user, client = dealer()
     order = built_and_stock_order(customer)
     OrderLine.objects.filter(order=order, position=2).update(is_custom_build=True)
+    recount_commitments()
 
     production = detail(client, order)["lines"][1]["production"]
 

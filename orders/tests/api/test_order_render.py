@@ -11,7 +11,7 @@ from orders.api.serializers import OrderSerializer, order_data
 from orders.models import Channel, OrderLine
 from orders.services import order_create
 from orders.tests.api.support import dealer
-from orders.tests.factories import make_order
+from orders.tests.factories import make_order, recount_commitments
 from pricing.services import LineRequest
 
 
@@ -36,6 +36,7 @@ def test_order_data_is_what_the_order_serializer_renders():
         lines=[LineRequest(sku=truck.sku, quantity=1, options={"cab": "sleeper"}), LineRequest(panel.sku, 7)],
     )
     OrderLine.objects.filter(order=order, product=panel).update(quantity_allocated=7, quantity_shipped=3)
+    recount_commitments()
     order.refresh_from_db()
     order.approved_at = order.in_production_at = timezone.now()
     order.requested_delivery_date = timezone.localdate()

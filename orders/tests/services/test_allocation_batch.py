@@ -214,7 +214,8 @@ def _allocation_writes(count: int, network) -> int:
 
 @pytest.mark.django_db
 def test_a_batch_takes_the_same_number_of_queries_for_5_orders_as_for_40(network):
-    assert _allocation_writes(5, network) == _allocation_writes(40, network) <= 22  # 21 on SQLite
+    # 21 on SQLite before committed demand (issue #6 §5) added its three: read, recount, ledger rows.
+    assert _allocation_writes(5, network) == _allocation_writes(40, network) <= 25  # 24 on SQLite
 
 
 @pytest.mark.django_db

@@ -23,7 +23,7 @@ from orders.review import (
     review_facts,
 )
 from orders.states import OrderStatus
-from orders.tests.factories import make_order
+from orders.tests.factories import make_order, recount_commitments
 from orders.tests.review import make_rule, only_rules, role
 
 S = OrderStatus
@@ -214,6 +214,7 @@ def test_order_facts_come_from_the_saved_order_its_lines_and_its_customer():
         unit_price=Decimal("150.00"), net_amount=Decimal("150.00")
     )
     OrderLine.objects.filter(order=order, product=custom).update(is_custom_build=True)
+    recount_commitments()
     Order.objects.filter(pk=order.pk).update(
         requested_delivery_date=dt.date(2026, 7, 1), promised_delivery_date=dt.date(2026, 7, 10)
     )

@@ -30,7 +30,7 @@ from orders.services import (
 )
 from orders.states import OrderStatus
 from orders.tasks import order_review_open_task
-from orders.tests.factories import make_order, stock_and_allocate
+from orders.tests.factories import make_order, recount_commitments, stock_and_allocate
 from orders.tests.review import make_rule, only_rules, order_worth, staff_in, total_above
 from pricing.services import LineRequest
 
@@ -61,6 +61,7 @@ def grow(order, list_price) -> Order:
     line.net_amount = line.line_total = line.unit_price * line.quantity
     line.save()
     Order.objects.filter(pk=order.pk).update(total=line.line_total, version=order.version + 1)
+    recount_commitments()
     return Order.objects.get(pk=order.pk)
 
 
