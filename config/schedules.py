@@ -50,6 +50,11 @@ BEAT_SCHEDULE = {
         "task": "orders.tasks.committed_demand_fold_task",
         "schedule": timedelta(minutes=10),
     },
+    # Committed demand compared with the order lines; any drift is logged at ERROR level.
+    "orders-committed-demand-check": {
+        "task": "orders.tasks.committed_demand_check_task",
+        "schedule": crontab(hour=3, minute=25),
+    },
     # Stock thresholds: raise an alert per new crossing, resolve those back on the right side.
     # STOCK_ALERT_EVALUATE_MINUTES is read here from the environment: settings import this module.
     "inventory-evaluate-stock-alerts": {

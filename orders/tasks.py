@@ -1,7 +1,10 @@
+import logging
+
 from celery import shared_task
 from django.db import OperationalError
 
 from core.sweeps import sweep_continue
+from orders.selectors import committed_demand_drift
 from orders.services import order_rescore_open, order_review_open, order_score_priority
 from orders.services.allocation import (
     allocation_wakeups,
@@ -10,6 +13,8 @@ from orders.services.allocation import (
     orders_allocate_backlog,
 )
 from orders.services.commitments import committed_demand_fold
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(
@@ -84,3 +89,19 @@ def committed_demand_fold_task():
     """Periodic: fold every product's committed-demand ledger to one row (intake folds the products it
     finds crowded; this keeps the others' reads short too)."""
     committed_demand_fold()
+
+
+@shared_task(ignore_result=True)
+def committed_demand_check_task() -> int:
+    """Nightly: compare each product's committed demand with its lines; drift is logged at ERROR level
+    (`manage.py committed_demand_check --repair` recounts it)."""
+    drift = committed_demand_drift()
+    for product_id, (ledger, recorded, expected) in sorted(drift.items()):
+        logger.error(
+            "Committed demand drift: product %s ledger %s, lines record %s, lines count %s",
+            product_id,
+            ledger,
+            recorded,
+            expected,
+        )
+    return len(drift)

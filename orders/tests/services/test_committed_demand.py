@@ -7,8 +7,10 @@ each kind of change, folding, the rebuild, and concurrent intakes on PostgreSQL.
 """
 
 import threading
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
 from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 
@@ -28,7 +30,7 @@ from orders.services import (
     order_submit,
 )
 from orders.services.commitments import committed_demand_fold, committed_demand_rebuild
-from orders.tasks import committed_demand_fold_task
+from orders.tasks import committed_demand_check_task, committed_demand_fold_task
 from orders.tests.factories import make_order
 from pricing.services import LineRequest
 
@@ -260,3 +262,25 @@ def test_the_periodic_task_folds_through_the_service():
     committed_demand_fold_task()
 
     assert (rows(product), committed(product)) == (1, 3)
+
+
+@pytest.mark.django_db
+def test_the_check_reports_drift_and_repairs_it(caplog):
+    product = ProductFactory()
+    order = place(product, 5)
+    OrderLine.objects.filter(order=order).update(quantity=8)  # written around the services
+    out = StringIO()
+
+    with pytest.raises(SystemExit) as failed:
+        call_command("committed_demand_check", stdout=out, stderr=StringIO())
+    assert failed.value.code == 1
+    assert f"product {product.pk}: ledger 5, lines record 5, lines count 8" in out.getvalue()
+    assert committed_demand_check_task() == 1
+    assert "Committed demand drift" in caplog.text
+
+    call_command("committed_demand_check", "--repair", stdout=out)
+
+    assert committed_demand_drift() == {}
+    assert committed(product) == 8
+    call_command("committed_demand_check", stdout=(ok := StringIO()))
+    assert "adds up" in ok.getvalue()
