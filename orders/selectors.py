@@ -4,7 +4,7 @@ import functools
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import (
     Case,
     CharField,
@@ -293,7 +293,7 @@ def _committed_rows(product_ids, *, compiled: bool) -> QuerySet:
     return (
         rows.order_by()
         .values("product_id")
-        .annotate(units=Sum("units"), n=Count("pk"))
+        .annotate(units=Sum("units"), n=Count("*"))
         .values_list("product_id", "units", "n")
     )
 
@@ -314,7 +314,7 @@ def committed_demand(*, product_ids) -> tuple[dict[int, int], list[int]]:
         rows = _committed_rows(product_ids, compiled=False)
     units, crowded = {}, []
     for product_id, total, n in rows:
-        if total:
+        if total > 0:  # never below 0 (only drift could make it so; committed_demand_check tells)
             units[product_id] = total
         if n > COMMITTED_DEMAND_FOLD_AT:
             crowded.append(product_id)
@@ -353,7 +353,24 @@ def order_stock_committed(
 
 def committed_demand_drift() -> dict[int, tuple[int, int, int]]:
     """Products whose committed demand does not add up: {product_id: (ledger sum, sum of the lines'
-    `committed_units`, what the lines count as they are now)}. Empty when the books are right."""
+    `committed_units`, what the lines count as they are now)}. Empty when the books are right.
+
+    Both reads see one snapshot (REPEATABLE READ on PostgreSQL when called outside a transaction), so
+    a writer committing between them is not taken for drift.
+    """
+    with transaction.atomic():
+        if connection.vendor == "postgresql" and not _in_outer_transaction():
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        return _committed_demand_drift()
+
+
+def _in_outer_transaction() -> bool:
+    # Called inside atomic(): an outer block means the transaction began (and may have read) before.
+    return len(connection.atomic_blocks) > 1
+
+
+def _committed_demand_drift() -> dict[int, tuple[int, int, int]]:
     ledger = dict(
         CommittedDemand.objects.order_by()
         .values("product_id")

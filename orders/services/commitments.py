@@ -114,11 +114,13 @@ def committed_demand_fold(*, product_ids=None) -> int:
             return 0
     table = CommittedDemand._meta.db_table
     if connection.vendor == "postgresql":
-        if product_ids is None:
-            which = f"SELECT product_id FROM {table} GROUP BY product_id HAVING COUNT(*) > 1"  # noqa: S608
-            params = []
-        else:
-            which, params = "SELECT unnest(%s::bigint[])", [product_ids]
+        # Products with more than one row (one row is folded already).
+        which = f"SELECT product_id FROM {table} "  # noqa: S608  (the model's table name)
+        params = []
+        if product_ids is not None:
+            which += "WHERE product_id = ANY(%s::bigint[]) "
+            params = [product_ids]
+        which += "GROUP BY product_id HAVING COUNT(*) > 1"
         lazy = f", {LAZY_COMMIT}" if can_commit_lazily(connection) else ""
         # A fold lost in a crash is harmless (the rows it replaced come back), hence a lazy commit.
         sql = (
@@ -150,13 +152,17 @@ def committed_demand_fold(*, product_ids=None) -> int:
 
 def committed_demand_rebuild() -> int:
     """Recount every line's committed units from the orders as they are and rewrite the ledger (one row
-    per product). For data written around the services (a bulk load) and as a repair; it locks the
-    ledger while it runs. Returns the number of lines whose figure changed."""
+    per product). For data written around the services (a bulk load) and as a repair. On PostgreSQL it
+    holds the orders and the ledger while it runs (reads go on; order writes and intake wait).
+    Returns the number of lines whose figure changed."""
     with transaction.atomic():
-        # Writers only insert into the ledger: holding it for the recount keeps their rows out of it.
         if connection.vendor == "postgresql":
+            # Every writer of committed units holds an order's row lock (or inserts an order) while it
+            # reads and writes them: EXCLUSIVE on the orders waits for those in flight and keeps new ones
+            # out until the recount commits, and on the ledger keeps folds out.
+            tables = f"{Order._meta.db_table}, {CommittedDemand._meta.db_table}"
             with connection.cursor() as cursor:
-                cursor.execute(f"LOCK TABLE {CommittedDemand._meta.db_table} IN EXCLUSIVE MODE")
+                cursor.execute(f"LOCK TABLE {tables} IN EXCLUSIVE MODE")
         changed = []
         for pk, quantity, allocated, custom, counted, status in OrderLine.objects.values_list(
             "pk", "quantity", "quantity_allocated", "is_custom_build", "committed_units", "order__status"

@@ -411,9 +411,10 @@ def order_create(
             # A new order announces the status it starts in: `order.submitted` or `order.draft`.
             LIFECYCLE.announce(order, f"order.{order.status}")
             if quote.crowded_product_ids:
-                # Keeps the next intakes' committed-demand reads short; a fold never waits on a lock.
+                # Keeps the next intakes' committed-demand reads short. It skips rows another fold holds;
+                # `robust`: a failure is logged, never the committed order's answer (the sweep folds later).
                 crowded = quote.crowded_product_ids
-                transaction.on_commit(lambda: committed_demand_fold(product_ids=crowded))
+                transaction.on_commit(lambda: committed_demand_fold(product_ids=crowded), robust=True)
     except IntegrityError:
         if not external_reference:
             raise
