@@ -45,8 +45,16 @@ def enqueue_backorder_retry(name: str, *, event_id: str, product_ids=(), **paylo
     order_backorders_retry_task.delay(product_ids=list(product_ids), event_id=event_id)
 
 
+def enqueue_submitted(name: str, *, event_id: str, order_id: int, **payload) -> None:
+    """Submitted (created so by intake, or a draft submitted): queue its scoring and the opening of its
+    review, in one message (order_submitted_task)."""
+    from orders.tasks import order_submitted_task  # noqa: PLC0415
+
+    order_submitted_task.delay(order_id=order_id, event_id=event_id)
+
+
 def enqueue_review_open(name: str, *, event_id: str, order_id: int, **payload) -> None:
-    """Submitted (created so by intake, or resumed to submitted): queue the opening of its review."""
+    """Resumed to submitted (`order.released`): queue the opening of its review."""
     from orders.tasks import order_review_open_task  # noqa: PLC0415
 
     if payload.get("status") != "submitted":
@@ -66,13 +74,13 @@ class OrdersConfig(AppConfig):
         # an edit touches its inputs. The 15-minute sweep rescores open orders as dates come closer
         # (and after a tier change). Status changes publish no scoring task (an allocation backlog of
         # 10,000 orders would queue 10,000 no-ops). A change of the weights (admin) queues that sweep at once.
-        for name in ("order.draft", "order.submitted", "order.updated"):
+        for name in ("order.draft", "order.updated"):
             events.subscribe(name, enqueue_priority_scoring)
         events.subscribe("priority_factor.changed", enqueue_priority_rescoring)
-        # Orders created submitted (the dealer API, the portal, the admin) have their review rules
-        # evaluated by a worker; order_submit evaluates them in its own transaction, and approving a
-        # submitted order opens its review first: the task is then a no-op.
-        events.subscribe("order.submitted", enqueue_review_open)
+        # Orders created submitted (the dealer API, the portal, the admin) are scored and have their review
+        # rules evaluated by a worker, one message for both; order_submit evaluates the rules in its own
+        # transaction, and approving a submitted order opens its review first: that part is then a no-op.
+        events.subscribe("order.submitted", enqueue_submitted)
         events.subscribe("order.released", enqueue_review_open)
         events.subscribe("order.approved", enqueue_allocation)
         events.subscribe("order.released", enqueue_allocation)

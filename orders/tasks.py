@@ -49,6 +49,29 @@ def order_review_open_task(order_id: int, event_id: str | None = None):
     order_review_open(order_id=order_id)
 
 
+@shared_task(
+    ignore_result=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=2,
+    retry_backoff_max=120,
+    max_retries=8,
+)
+def order_submitted_task(order_id: int, event_id: str | None = None):
+    """A submitted order's follow-up, one message for both: its priority score, then its review opened.
+
+    Both are idempotent (a changed score only; only a submitted order's review opens), so a redelivered
+    event or a retry does each once. Scoring failing for its own reasons does not hold the review up:
+    the rescoring sweep (orders-rescore-priority) scores the order later.
+    """
+    try:
+        order_score_priority(order_id=order_id)
+    except OperationalError:
+        raise
+    except Exception:
+        logger.exception("priority scoring of order %s failed; its review is opened all the same", order_id)
+    order_review_open(order_id=order_id)
+
+
 # Stock allocation (orders.services.allocation). Every handler is idempotent by construction: it
 # reserves only what an order still needs and releases only what it still holds, under the order lock.
 _RETRY = {

@@ -42,8 +42,8 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 ROOT = Path(__file__).resolve().parent.parent
 URL = "/api/v1/orders/"
 SCORING = "orders.tasks.order_score_priority_task"
-# `order.submitted` also has the order's review opened by a worker (orders.services.review).
-REVIEW = "orders.tasks.order_review_open_task"
+# `order.submitted` has the order scored and its review opened by a worker, one task for both (orders.apps).
+SUBMITTED = "orders.tasks.order_submitted_task"
 # A submitted order also moves its customer's credit exposure (finance.apps).
 CREDIT = "finance.tasks.order_credit_refresh_task"
 
@@ -189,8 +189,7 @@ def test_with_the_broker_port_closed_an_order_is_created_and_its_events_are_deli
     assert event.dispatched_at is not None
     assert published(queue) == [
         (CREDIT, {"order_id": order_id, "event_id": str(event.pk)}),
-        (SCORING, {"order_id": order_id, "event_id": str(event.pk)}),
-        (REVIEW, {"order_id": order_id, "event_id": str(event.pk)}),
+        (SUBMITTED, {"order_id": order_id, "event_id": str(event.pk)}),
     ]
 
     # and a real worker carries the follow-up work out
@@ -231,7 +230,7 @@ def test_with_a_broker_that_never_answers_the_request_returns_in_under_2_s_and_l
     for order_id in (first, second):
         event = _event_of(order_id)
         assert event.dispatched_at is not None
-        assert (SCORING, {"order_id": order_id, "event_id": str(event.pk)}) in delivered
+        assert (SUBMITTED, {"order_id": order_id, "event_id": str(event.pk)}) in delivered
 
 
 @contextlib.contextmanager
@@ -283,8 +282,7 @@ def test_with_a_live_broker_the_request_hands_its_events_over_itself(transaction
     assert event.dispatched_at is not None
     assert published(queue) == [
         (CREDIT, {"order_id": order_id, "event_id": str(event.pk)}),
-        (SCORING, {"order_id": order_id, "event_id": str(event.pk)}),
-        (REVIEW, {"order_id": order_id, "event_id": str(event.pk)}),
+        (SUBMITTED, {"order_id": order_id, "event_id": str(event.pk)}),
     ]
 
 

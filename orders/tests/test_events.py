@@ -26,12 +26,19 @@ def scoring(monkeypatch):
 
 
 @pytest.mark.django_db
-def test_a_new_order_is_scored_under_its_event_id(scoring, django_capture_on_commit_callbacks):
+def test_a_new_order_is_scored_and_reviewed_by_one_task_under_its_event_id(
+    monkeypatch, scoring, django_capture_on_commit_callbacks
+):
+    queued = []
+    monkeypatch.setattr(
+        tasks.order_submitted_task, "delay", lambda **kw: queued.append((kw["order_id"], kw["event_id"]))
+    )
     with django_capture_on_commit_callbacks(execute=True):
         order = make_order()
 
     event = OutboxEvent.objects.get(name="order.submitted")
-    assert scoring == [(order.pk, str(event.pk))]
+    assert queued == [(order.pk, str(event.pk))]
+    assert scoring == []  # no separate scoring message
 
 
 @pytest.mark.django_db

@@ -362,9 +362,10 @@ def test_an_order_placed_submitted_or_resumed_to_submitted_has_its_review_opened
     monkeypatch, django_capture_on_commit_callbacks
 ):
     queued = []
-    monkeypatch.setattr(
-        tasks.order_review_open_task, "delay", lambda **kwargs: queued.append(kwargs["order_id"])
-    )
+    for task in (tasks.order_submitted_task, tasks.order_review_open_task):
+        monkeypatch.setattr(
+            task, "delay", lambda _name=task.name, **kwargs: queued.append((_name, kwargs["order_id"]))
+        )
     with django_capture_on_commit_callbacks(execute=True):
         placed = make_order()
     held = make_order()
@@ -372,4 +373,11 @@ def test_an_order_placed_submitted_or_resumed_to_submitted_has_its_review_opened
         order_hold(order_id=held.pk, reason="credit check")
         order_release_hold(order_id=held.pk)
 
-    assert queued == [placed.pk, held.pk]
+    # a new order: scored and its review opened, one message for both; a resumed one: its review
+    assert queued == [
+        (tasks.order_submitted_task.name, placed.pk),
+        (tasks.order_review_open_task.name, held.pk),
+    ]
+    # and the worker's task opens the review (its scoring is idempotent)
+    tasks.order_submitted_task.apply(kwargs={"order_id": placed.pk})
+    assert Order.objects.get(pk=placed.pk).status == S.IN_REVIEW

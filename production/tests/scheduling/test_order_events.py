@@ -36,6 +36,7 @@ def run_tasks(monkeypatch):
         order_tasks.order_allocate_task,
         order_tasks.order_release_stock_task,
         order_tasks.order_review_open_task,
+        order_tasks.order_submitted_task,
     ):
         monkeypatch.setattr(task, "delay", lambda **kwargs: None)
     return ran
