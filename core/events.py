@@ -16,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from typing import NamedTuple
 
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 
@@ -102,9 +103,18 @@ def emit_many(items: Iterable[tuple[str, dict]]) -> list[uuid.UUID]:
     if not rows:
         return []
     OutboxEvent.objects.bulk_create(rows)
-    # One callback per call: Django drops it with a rolled-back savepoint, together with the rows.
-    transaction.on_commit(_relay_after_commit([(row.id, row.name, row.payload) for row in rows]), robust=True)
+    if not relayed_by_process():
+        # One callback per call: Django drops it with a rolled-back savepoint, together with the rows.
+        transaction.on_commit(
+            _relay_after_commit([(row.id, row.name, row.payload) for row in rows]), robust=True
+        )
     return [row.id for row in rows]
+
+
+def relayed_by_process() -> bool:
+    """Whether the relay process hands events over (OUTBOX_RELAY_PROCESS on PostgreSQL: the insert's
+    commit wakes it), so that the process making a change only writes its events."""
+    return settings.OUTBOX_RELAY_PROCESS and transaction.get_connection().vendor == "postgresql"
 
 
 def _relay_after_commit(items: list[tuple[uuid.UUID, str, dict]]) -> Callable[[], None]:

@@ -18,11 +18,13 @@ a receipt). Dispatched events are purged after OUTBOX_RETENTION_DAYS (`outbox_pu
 
 import datetime as dt
 import logging
+import select
 import time
 import uuid
+from collections.abc import Callable
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -111,10 +113,22 @@ def relay_committed_many(items: list[tuple[uuid.UUID, str, dict]]) -> int:
     As `relay_committed` for each, with one mark for all those handed over; a batch listener
     (events.subscribe_batch) is called once with all its events. A listener's failure holds back the
     events it was given; a broker failure stops the relay there, leaving every event not yet handed
-    over to the sweep. Returns how many were dispatched.
+    over to the sweep, and pauses the fast path. Returns how many were dispatched.
     """
     if fast_path_paused():
         return 0
+    dispatched, broker_down = _hand_over(items)
+    if broker_down:
+        _pause()
+    if dispatched:
+        _mark_dispatched(dispatched)
+    return len(dispatched)
+
+
+def _hand_over(items: list[tuple[uuid.UUID, str, dict]]) -> tuple[list[uuid.UUID], bool]:
+    """Call the listeners of `items` (id, name, payload), publishing with bounded waits; record each
+    failure on its event. Returns (the events handed over, whether the broker failed: then the rest
+    were not tried)."""
     failed: set[uuid.UUID] = set()
     dispatched: list[uuid.UUID] = []
     current: uuid.UUID | None = None  # the event being handed over, for a broker failure's record
@@ -150,13 +164,11 @@ def relay_committed_many(items: list[tuple[uuid.UUID, str, dict]]) -> int:
                 dispatched.append(event_id)
     except BROKER_ERRORS as exc:
         publishing.discard()
-        _pause()
         logger.warning("outbox event %s left to the relay sweep: broker unavailable: %s", current, exc)
         _record_failure(current, exc, backoff=False)
         # What was handed over before the failure stays handed over; the rest waits for the sweep.
-    if dispatched:
-        _mark_dispatched(dispatched)
-    return len(dispatched)
+        return dispatched, True
+    return dispatched, False
 
 
 def _per_batch_listener(items):
@@ -231,6 +243,71 @@ def outbox_relay(*, after: list | None = None, batch: int = 200, grace_seconds: 
         return Sweep(handled=len(dispatched))
     sweep = Sweep.of([[e.occurred_at.isoformat(), str(e.pk)] for e in rows], batch)
     return Sweep(handled=len(dispatched), more=sweep.more, after=sweep.after)
+
+
+# The relay process (OUTBOX_RELAY_PROCESS, PostgreSQL): every insert into the outbox notifies this
+# channel when its transaction commits (a statement trigger, migration core/0007).
+NOTIFY_CHANNEL = "core_outbox"
+
+
+def outbox_dispatch_pending(*, batch: int = 200) -> tuple[int, bool]:
+    """The relay process's pass: hand every pending event that is due to its listeners, oldest first,
+    in batches of `batch` events locked (SKIP LOCKED: relays share the work) while they are handed over
+    and marked in one UPDATE. Returns (how many were dispatched, whether the broker failed: the pass
+    stopped there, and the events wait for the next one)."""
+    total = 0
+    while True:
+        now = timezone.now()
+        with transaction.atomic():
+            rows = list(
+                OutboxEvent.objects.filter(
+                    Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now), dispatched_at__isnull=True
+                )
+                .select_for_update(skip_locked=True)
+                .order_by("occurred_at", "id")
+                .values_list("id", "name", "payload")[:batch]
+            )
+            if not rows:
+                return total, False
+            dispatched, broker_down = _hand_over(rows)
+            if dispatched:
+                OutboxEvent.objects.filter(pk__in=dispatched).update(dispatched_at=timezone.now())
+        total += len(dispatched)
+        if broker_down:
+            return total, True
+        if len(rows) < batch:
+            return total, False
+
+
+def outbox_listen(*, idle_seconds: float = 5.0, should_stop: Callable[[], bool] = lambda: False) -> None:
+    """The relay process's loop (`manage.py outbox_relay`, PostgreSQL only): LISTEN on NOTIFY_CHANNEL,
+    and after each wake-up — a committed insert into the outbox, or `idle_seconds` of quiet (backed-off
+    events come due; a broker that failed is tried again) — dispatch everything pending.
+
+    Notifications that arrive during a pass wake the next select at once, so nothing committed waits
+    for the idle timeout; what was committed before the loop started is taken by its first pass.
+    Returns when `should_stop()` says so (checked after each pass and wake-up); a lost database
+    connection raises (the process manager restarts the relay).
+    """
+    wrapper = connections[DEFAULT_DB_ALIAS]
+    listener = wrapper.get_new_connection(wrapper.get_connection_params())
+    listener.autocommit = True
+    try:
+        with listener.cursor() as cursor:
+            cursor.execute(f"LISTEN {NOTIFY_CHANNEL}")
+        while not should_stop():
+            _dispatched, broker_down = outbox_dispatch_pending()
+            if should_stop():
+                return
+            if broker_down:
+                # Not on every commit while the broker is down: once per idle period.
+                time.sleep(idle_seconds)
+            elif not select.select([listener], [], [], idle_seconds)[0]:
+                continue
+            listener.poll()
+            listener.notifies.clear()
+    finally:
+        listener.close()
 
 
 def outbox_purge(*, batch: int = 1000, older_than_days: float | None = None) -> Sweep:

@@ -308,6 +308,10 @@ OUTBOX_RELAY_GRACE_SECONDS = float(env("OUTBOX_RELAY_GRACE_SECONDS", "5"))
 # listener must not republish its event's other tasks every sweep); broker failures are not backed off.
 OUTBOX_RETRY_BASE_SECONDS = float(env("OUTBOX_RETRY_BASE_SECONDS", "30"))
 OUTBOX_RETRY_MAX_SECONDS = float(env("OUTBOX_RETRY_MAX_SECONDS", "3600"))
+# True (PostgreSQL; docker-compose.yml): a relay process (`manage.py outbox_relay`), woken by each commit
+# that wrote events, hands them to their listeners; requests and tasks only write their events and never
+# publish them. False: the process that made the change relays its events right after commit.
+OUTBOX_RELAY_PROCESS = env_bool("OUTBOX_RELAY_PROCESS")
 # Dispatched events (and handlers' receipts, core.models.ProcessedEvent) are purged after this many days.
 OUTBOX_RETENTION_DAYS = float(env("OUTBOX_RETENTION_DAYS", "7"))
 
