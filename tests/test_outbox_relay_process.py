@@ -1,6 +1,10 @@
 """The relay process (OUTBOX_RELAY_PROCESS): requests only write their events; a process woken by the
 outbox insert's commit (PostgreSQL LISTEN/NOTIFY) hands them over. Real PostgreSQL and Redis."""
 
+import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 
@@ -23,6 +27,7 @@ from tests.test_outbox_broker import (
     published,
     queue,  # noqa: F401  (fixture)
 )
+from tests.test_worker_smoke import ROOT, _database_url
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
@@ -126,3 +131,44 @@ def test_the_command_needs_postgresql(monkeypatch):
     monkeypatch.setattr(connection, "vendor", "sqlite")
     with pytest.raises(CommandError):
         call_command("outbox_relay")
+
+
+def test_the_command_hands_an_order_s_events_over_and_stops_on_sigterm(
+    transactional_db,
+    relay_mode,
+    queue,  # noqa: F811
+    tmp_path,
+):
+    """`manage.py outbox_relay` as compose runs it: a process of its own, woken by the commit."""
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": _database_url(),
+        "TEST_CELERY_BROKER_URL": settings.REDIS_URL,
+        "OUTBOX_RELAY_PROCESS": "1",
+    }
+    log = tmp_path / "relay.log"
+    with log.open("wb") as out:
+        relay = subprocess.Popen(
+            [sys.executable, "manage.py", "outbox_relay", "--idle-seconds", "30"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        _customer, _user, client = dealer()
+        time.sleep(2)  # started and listening
+        with broker(settings.REDIS_URL):
+            order_id, _elapsed = _place_order(client)
+        _wait_dispatched(order_id, seconds=10)
+        assert (SUBMITTED, {"order_id": order_id, "event_id": str(_event_of(order_id).pk)}) in published(
+            queue
+        )
+
+        relay.send_signal(signal.SIGTERM)
+        assert relay.wait(timeout=35) == 0, log.read_text()
+    finally:
+        if relay.poll() is None:
+            relay.kill()
+            relay.wait(timeout=5)
