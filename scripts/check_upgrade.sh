@@ -102,6 +102,7 @@ NEW = {
     ('production', 'workorderload'), ('production', 'workorderstage'), ('production', 'workordermaterial'),
     ('production', 'workorderevent'), ('production', 'shopfloordevice'), ('production', 'shopfloorevent'),
     ('production', 'productionbatch'), ('production', 'serialnumber'),
+    ('orders', 'committeddemand'),
     # Not a model: crm.credit_hold_customer, a permission new on an old model (model_of reads 'hold_customer').
     ('crm', 'hold_customer'),
 }
