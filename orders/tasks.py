@@ -16,6 +16,14 @@ from orders.services.commitments import committed_demand_fold
 
 logger = logging.getLogger(__name__)
 
+# A deadlock victim or a lost connection: try again (review and allocation handlers are idempotent).
+_RETRY = {
+    "autoretry_for": (OperationalError,),
+    "retry_backoff": 2,
+    "retry_backoff_max": 120,
+    "max_retries": 8,
+}
+
 
 @shared_task(
     ignore_result=True,
@@ -37,25 +45,13 @@ def order_rescore_open_task(after: int | None = None, batch: int | None = None, 
     sweep_continue(order_rescore_open_task, sweep, **({"batch": batch} if batch else {}))
 
 
-@shared_task(
-    ignore_result=True,
-    autoretry_for=(OperationalError,),
-    retry_backoff=2,
-    retry_backoff_max=120,
-    max_retries=8,
-)
+@shared_task(ignore_result=True, **_RETRY)
 def order_review_open_task(order_id: int, event_id: str | None = None):
     # Idempotent: only a submitted order's review is opened (orders.services.review.order_review_open).
     order_review_open(order_id=order_id)
 
 
-@shared_task(
-    ignore_result=True,
-    autoretry_for=(OperationalError,),
-    retry_backoff=2,
-    retry_backoff_max=120,
-    max_retries=8,
-)
+@shared_task(ignore_result=True, **_RETRY)
 def order_submitted_task(order_id: int, event_id: str | None = None):
     """A submitted order's follow-up, one message for both: its priority score, then its review opened.
 
@@ -74,12 +70,6 @@ def order_submitted_task(order_id: int, event_id: str | None = None):
 
 # Stock allocation (orders.services.allocation). Every handler is idempotent by construction: it
 # reserves only what an order still needs and releases only what it still holds, under the order lock.
-_RETRY = {
-    "autoretry_for": (OperationalError,),  # a deadlock victim or a lost connection: try again
-    "retry_backoff": 2,
-    "retry_backoff_max": 120,
-    "max_retries": 8,
-}
 
 
 @shared_task(ignore_result=True, **_RETRY)
