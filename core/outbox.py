@@ -195,6 +195,18 @@ def _mark_dispatched(event_ids: list[uuid.UUID]) -> None:
     OutboxEvent.objects.filter(pk__in=list(event_ids), dispatched_at__isnull=True).update(dispatched_at=now)
 
 
+def _pending_due(now):
+    """Pending events due now (never tried, or backed off until before `now`), oldest first, for a
+    relay to lock: SKIP LOCKED, so relays running at once share them."""
+    return (
+        OutboxEvent.objects.filter(
+            Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now), dispatched_at__isnull=True
+        )
+        .select_for_update(skip_locked=True)
+        .order_by("occurred_at", "id")
+    )
+
+
 def outbox_relay(*, after: list | None = None, batch: int = 200, grace_seconds: float | None = None) -> Sweep:
     """Sweep: dispatch up to `batch` pending events, oldest first, and mark them dispatched.
 
@@ -207,17 +219,13 @@ def outbox_relay(*, after: list | None = None, batch: int = 200, grace_seconds: 
     """
     grace = settings.OUTBOX_RELAY_GRACE_SECONDS if grace_seconds is None else grace_seconds
     now = timezone.now()
-    due = OutboxEvent.objects.filter(
-        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now),
-        dispatched_at__isnull=True,
-        occurred_at__lte=now - dt.timedelta(seconds=grace),
-    )
+    due = _pending_due(now).filter(occurred_at__lte=now - dt.timedelta(seconds=grace))
     if after:
         at, pk = parse_datetime(after[0]), uuid.UUID(after[1])
         due = due.filter(Q(occurred_at__gt=at) | Q(occurred_at=at, id__gt=pk))
     broker_down = False
     with transaction.atomic():
-        rows = list(due.select_for_update(skip_locked=True).order_by("occurred_at", "id")[:batch])
+        rows = list(due[:batch])
         dispatched = []
         with publishing.bounded():
             for event in rows:
@@ -257,16 +265,8 @@ def outbox_dispatch_pending(*, batch: int = 200) -> tuple[int, bool]:
     stopped there, and the events wait for the next one)."""
     total = 0
     while True:
-        now = timezone.now()
         with transaction.atomic():
-            rows = list(
-                OutboxEvent.objects.filter(
-                    Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now), dispatched_at__isnull=True
-                )
-                .select_for_update(skip_locked=True)
-                .order_by("occurred_at", "id")
-                .values_list("id", "name", "payload")[:batch]
-            )
+            rows = list(_pending_due(timezone.now()).values_list("id", "name", "payload")[:batch])
             if not rows:
                 return total, False
             dispatched, broker_down = _hand_over(rows)

@@ -2,7 +2,9 @@
 
 import functools
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.db import connection, transaction
 from django.db.models import (
@@ -286,6 +288,34 @@ def committed_units_of(*, status: str, quantity: int, allocated: int, custom_bui
     return max(0, quantity - allocated)
 
 
+class LineCommitment(NamedTuple):
+    pk: int
+    product_id: int
+    recorded: int  # the line's `committed_units`
+    expected: int  # what it counts as it is now (committed_units_of)
+
+
+def line_commitments(lines: QuerySet[OrderLine], *, stream: bool = False) -> Iterator[LineCommitment]:
+    """Each of `lines` with what it records in committed demand and what it should count now: one
+    query (the lines with their order's status); `stream`: read in chunks (a whole table)."""
+    rows = lines.values_list(
+        "pk",
+        "product_id",
+        "quantity",
+        "quantity_allocated",
+        "is_custom_build",
+        "committed_units",
+        "order__status",
+    )
+    for pk, product_id, quantity, allocated, custom, recorded, status in (
+        rows.iterator(chunk_size=5000) if stream else rows
+    ):
+        expected = committed_units_of(
+            status=status, quantity=quantity, allocated=allocated, custom_build=custom
+        )
+        yield LineCommitment(pk, product_id, recorded, expected)
+
+
 def _committed_rows(product_ids, *, compiled: bool) -> QuerySet:
     rows = CommittedDemand.objects.filter(
         AnyOf(F("product_id"), product_ids) if compiled else Q(product_id__in=product_ids)
@@ -378,13 +408,9 @@ def _committed_demand_drift() -> dict[int, tuple[int, int, int]]:
         .values_list("product_id", "u")
     )
     recorded, expected = defaultdict(int), defaultdict(int)
-    for product_id, quantity, allocated, custom, counted, status in OrderLine.objects.values_list(
-        "product_id", "quantity", "quantity_allocated", "is_custom_build", "committed_units", "order__status"
-    ).iterator(chunk_size=5000):
-        recorded[product_id] += counted
-        expected[product_id] += committed_units_of(
-            status=status, quantity=quantity, allocated=allocated, custom_build=custom
-        )
+    for line in line_commitments(OrderLine.objects.all(), stream=True):
+        recorded[line.product_id] += line.recorded
+        expected[line.product_id] += line.expected
     drift = {}
     for product_id in set(ledger) | set(recorded) | set(expected):
         figures = (ledger.get(product_id, 0), recorded.get(product_id, 0), expected.get(product_id, 0))

@@ -681,7 +681,8 @@ def allocation_reduce(
     a line the smallest holdings go first, so what stays reserved ships from as few warehouses as
     possible. Shipped units are never released. Writes the ledger's release movements
     (inventory.services.stock_release, the only writer of stock), the LineAllocation rows and the
-    lines' `quantity_allocated`; no timeline entry and no version bump: the change records both.
+    lines' `quantity_allocated`; no timeline entry, no version bump and no recount of committed demand:
+    the change does all three once its lines are written.
     """
     wanted = {line_id: units for line_id, units in quantities.items() if units > 0}
     if not wanted:
@@ -714,7 +715,6 @@ def allocation_reduce(
     LineAllocation.objects.filter(pk__in=[row.pk for row, _take in plan], quantity=0).delete()
     for line_id, units in released.items():
         OrderLine.objects.filter(pk=line_id).update(quantity_allocated=F("quantity_allocated") - units)
-    commitments_sync(order_ids=[order.pk])
     return dict(released)
 
 

@@ -17,10 +17,9 @@ thousands of orders waited for review). Instead:
 Rows are only inserted (and folded with SKIP LOCKED): writers of different orders never wait on each
 other for them, and `commitments_sync` may run anywhere in a transaction. Writers: intake (new lines,
 orders.services.intake), a status crossing the committing boundary (the order lifecycle's `after_move`,
-core.lifecycle), allocation
-(reservations, releases), changes (lines changed, added, removed) and fulfilment (units shipped
-without a reservation). `committed_demand_rebuild` recounts everything from the lines (data loaded
-around the services, a repair).
+core.lifecycle), allocation (reservations, releases), changes (lines changed, added, removed; with
+what they released) and fulfilment (units shipped without a reservation). `committed_demand_rebuild`
+recounts everything from the lines (data loaded around the services, a repair).
 """
 
 from collections import defaultdict
@@ -30,7 +29,7 @@ from django.db.models import Sum
 
 from core.db import LAZY_COMMIT, bulk_update_rows, can_commit_lazily
 from orders.models import CommittedDemand, Order, OrderLine
-from orders.selectors import COMMITTING, committed_units_of
+from orders.selectors import COMMITTING, line_commitments
 
 
 def _record(deltas: dict[int, int]) -> None:
@@ -48,8 +47,8 @@ COMMITTED_DEMAND_OF_INSERTED = (
 
 
 def commitments_record(lines) -> None:
-    """Ledger rows for new lines that already carry their `committed_units` (intake, a change adding
-    lines), in the caller's transaction."""
+    """Ledger rows for new lines that already carry their `committed_units` (intake, where its insert
+    could not write them in the same statement), in the caller's transaction."""
     deltas = defaultdict(int)
     for line in lines:
         deltas[line.product_id] += line.committed_units
@@ -68,27 +67,12 @@ def commitments_sync(*, order_ids, dropping=()) -> None:
     if not order_ids:
         return
     with transaction.atomic(savepoint=False):
-        rows = OrderLine.objects.filter(order_id__in=order_ids).values_list(
-            "pk",
-            "product_id",
-            "quantity",
-            "quantity_allocated",
-            "is_custom_build",
-            "committed_units",
-            "order__status",
-        )
         changed, deltas = [], defaultdict(int)
-        for pk, product_id, quantity, allocated, custom, counted, status in rows:
-            now = (
-                0
-                if pk in dropping
-                else committed_units_of(
-                    status=status, quantity=quantity, allocated=allocated, custom_build=custom
-                )
-            )
-            if now != counted:
-                changed.append(OrderLine(pk=pk, committed_units=now))
-                deltas[product_id] += now - counted
+        for line in line_commitments(OrderLine.objects.filter(order_id__in=order_ids)):
+            now = 0 if line.pk in dropping else line.expected
+            if now != line.recorded:
+                changed.append(OrderLine(pk=line.pk, committed_units=now))
+                deltas[line.product_id] += now - line.recorded
         bulk_update_rows(changed, ["committed_units"])
         _record(deltas)
 
@@ -163,15 +147,11 @@ def committed_demand_rebuild() -> int:
             tables = f"{Order._meta.db_table}, {CommittedDemand._meta.db_table}"
             with connection.cursor() as cursor:
                 cursor.execute(f"LOCK TABLE {tables} IN EXCLUSIVE MODE")
-        changed = []
-        for pk, quantity, allocated, custom, counted, status in OrderLine.objects.values_list(
-            "pk", "quantity", "quantity_allocated", "is_custom_build", "committed_units", "order__status"
-        ).iterator(chunk_size=5000):
-            now = committed_units_of(
-                status=status, quantity=quantity, allocated=allocated, custom_build=custom
-            )
-            if now != counted:
-                changed.append(OrderLine(pk=pk, committed_units=now))
+        changed = [
+            OrderLine(pk=line.pk, committed_units=line.expected)
+            for line in line_commitments(OrderLine.objects.all(), stream=True)
+            if line.expected != line.recorded
+        ]
         for start in range(0, len(changed), 5000):
             bulk_update_rows(changed[start : start + 5000], ["committed_units"])
         CommittedDemand.objects.all().delete()

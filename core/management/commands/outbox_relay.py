@@ -30,6 +30,8 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, idle_seconds: float, **options):
+        if not idle_seconds > 0:
+            raise CommandError("--idle-seconds must be above 0.")
         if connection.vendor != "postgresql":
             raise CommandError("The outbox relay process needs PostgreSQL (LISTEN/NOTIFY).")
         if not settings.OUTBOX_RELAY_PROCESS:
