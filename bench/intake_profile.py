@@ -40,6 +40,7 @@ def main() -> None:
         "--cpu-timer", action="store_true", help="profile this process's CPU time (leaves out waits)"
     )
     parser.add_argument("--no-key", action="store_true", help="API requests without Idempotency-Key")
+    parser.add_argument("--sql", action="store_true", help="print the statements of one API request")
     args = parser.parse_args()
 
     import django  # noqa: PLC0415  (Django only after the bench environment above is set)
@@ -87,6 +88,9 @@ def main() -> None:
             with CaptureQueriesContext(connection) as ctx:
                 call()
             queries[name].append(len(ctx.captured_queries))
+        if args.sql:
+            for query in ctx.captured_queries:
+                print(f"-- {name}: {query['time']} s\n{query['sql']}", file=sys.stderr)
     timer = time.process_time if args.cpu_timer else time.perf_counter
     profile = cProfile.Profile(timer) if args.cprofile else None
     per_round = max(1, args.n // args.rounds)

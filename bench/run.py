@@ -368,7 +368,7 @@ def _report(machine, size, seed_s, queries, rows, listing, dealer_orders, args, 
             else "Follow-up tasks: published by each request after its commit (OUTBOX_RELAY_PROCESS off)."
         ),
         f"Data: {size['orders']:,} orders, {size['order_lines']:,} order lines before the run "
-        f"(history seeded in {seed_s:.0f} s, then ANALYZE).",
+        f"(history seeded in {seed_s:.0f} s, then VACUUM and ANALYZE).",
         "",
         "## POST /api/v1/orders/ (3 lines, a new Idempotency-Key each) vs a bare Django view doing the "
         "same inserts",

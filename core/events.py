@@ -20,10 +20,13 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 
+from core.db import BulkInsert
 from core.models import OutboxEvent
 
 logger = logging.getLogger(__name__)
 _listeners: dict[str, list[Callable[..., None]]] = defaultdict(list)
+# Every change writes its events: the statement is built once per process on PostgreSQL (core.db).
+_insert_events = BulkInsert(OutboxEvent, own_pk=True)
 RESERVED = frozenset({"event_id"})
 
 
@@ -102,7 +105,7 @@ def emit_many(items: Iterable[tuple[str, dict]]) -> list[uuid.UUID]:
         )
     if not rows:
         return []
-    OutboxEvent.objects.bulk_create(rows)
+    _insert_events(rows)
     if not relayed_by_process():
         # One callback per call: Django drops it with a rolled-back savepoint, together with the rows.
         transaction.on_commit(

@@ -1,6 +1,5 @@
 """Reads for orders. Visibility lives here: a dealer reaches orders only through *_for_dealer."""
 
-import functools
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,7 +23,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Concat, NullIf, Trim
 from django.utils.translation import gettext as _
 
-from core.db import AnyOf, CompiledQuery
+from core.db import Prepared
 from core.errors import NotFound
 from crm.selectors import customer_list_for_user, is_dealer, is_sales_rep
 from inventory import allocation as planner
@@ -316,21 +315,26 @@ def line_commitments(lines: QuerySet[OrderLine], *, stream: bool = False) -> Ite
         yield LineCommitment(pk, product_id, recorded, expected)
 
 
-def _committed_rows(product_ids, *, compiled: bool) -> QuerySet:
-    rows = CommittedDemand.objects.filter(
-        AnyOf(F("product_id"), product_ids) if compiled else Q(product_id__in=product_ids)
-    )
+def _committed_rows(product_ids) -> QuerySet:
     return (
-        rows.order_by()
+        CommittedDemand.objects.filter(product_id__in=product_ids)
+        .order_by()
         .values("product_id")
         .annotate(units=Sum("units"), n=Count("*"))
         .values_list("product_id", "units", "n")
     )
 
 
-# On the intake path: compiled once per process on PostgreSQL (core.db.CompiledQuery; the marker is a
-# list no caller passes).
-_COMMITTED_ROWS = CompiledQuery(functools.partial(_committed_rows, compiled=True), [-2_000_000_001])
+# On the intake path (PostgreSQL): one index-only scan per product on (product, units). The ledger's
+# folds delete rows all day; a plain index scan marks the entries of rows gone for good as dead, so the
+# next reads skip them even before VACUUM comes by, where the bitmap scan the planner picks for
+# `product_id = ANY(…)` would visit every one of them again on every read.
+_COMMITTED_ROWS = Prepared(
+    "SELECT p.id, s.units, s.n FROM UNNEST(%s::bigint[]) AS p(id) "
+    "CROSS JOIN LATERAL (SELECT SUM(units), COUNT(*) "
+    f"FROM {CommittedDemand._meta.db_table} WHERE product_id = p.id) AS s(units, n) "
+    "WHERE s.n > 0"
+)
 
 
 def committed_demand(*, product_ids) -> tuple[dict[int, int], list[int]]:
@@ -339,9 +343,11 @@ def committed_demand(*, product_ids) -> tuple[dict[int, int], list[int]]:
     COMMITTED_DEMAND_FOLD_AT rows and wants folding). One query, a few rows per product."""
     product_ids = list(product_ids)
     if connection.vendor == "postgresql":
-        rows = _COMMITTED_ROWS.rows(product_ids)
+        with connection.cursor() as cursor:
+            _COMMITTED_ROWS.execute(cursor, [product_ids])
+            rows = cursor.fetchall()
     else:
-        rows = _committed_rows(product_ids, compiled=False)
+        rows = _committed_rows(product_ids)
     units, crowded = {}, []
     for product_id, total, n in rows:
         if total > 0:  # never below 0 (only drift could make it so; committed_demand_check tells)

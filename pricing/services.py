@@ -168,8 +168,7 @@ def price_lines(
     skus = list({line.sku for line in lines})
     # One query for the products with their negotiated price; options only for products that have any.
     if connection.vendor == "postgresql":
-        sql, params = _PRICING_PRODUCTS[with_stock_available].sql(customer.pk, skus)
-        found = Product.objects.raw(sql, params)
+        found = _PRICING_PRODUCTS[with_stock_available].objects(customer.pk, skus)
     else:
         found = _pricing_products(customer.pk, skus, with_stock=with_stock_available, compiled=False)
     products = {p.sku: p for p in found}

@@ -163,6 +163,10 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
         {"timeout": 20, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"}
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# PostgreSQL: the statements every order runs (core.db.CompiledQuery) are prepared once per database
+# session and then only executed, not planned anew. Turn off behind a pooler in transaction mode
+# (PgBouncer's `pool_mode = transaction`), where a session's PREPARE may not be there for its EXECUTE.
+DATABASE_PREPARED_STATEMENTS = env_bool("DB_PREPARED_STATEMENTS", True)
 
 # ASVS 2.1.1/2.1.2: at least 12 characters, at most 128; no composition rules (2.1.9).
 AUTH_PASSWORD_VALIDATORS = [

@@ -10,7 +10,6 @@ date and estimate per built line): orders may not import production or
 logistics. The shipments themselves, with tracking, are at GET /api/v1/shipments/?order=<number>.
 """
 
-from django.db.models import prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -18,6 +17,7 @@ from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schem
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
+from core.db import set_prefetched
 from inventory.models import Product
 from inventory.selectors import product_list_active, stock_available_by_product
 from orders.api.filters import OrderFilter, ProductFilter
@@ -362,10 +362,9 @@ class OrderListCreateApi(DealerListApi):
             notes=data.get("notes", ""),
             accepts_partial_shipments=data.get("accepts_partial_shipments"),
         )
-        # The service's own order object (customer attached) plus one query for its lines; a new order
-        # has no review round yet (its review opens after commit), so its approvals need no query.
-        prefetch_related_objects([order], "lines")
-        order._prefetched_objects_cache["approvals"] = order.approvals.none()
+        # The service's own order object (customer attached, its lines in hand); a new order has no
+        # review round yet (its review opens after commit), so its approvals need no query.
+        set_prefetched(order, "approvals", [])
         return order_response(request, order, status_code=status.HTTP_201_CREATED)
 
 

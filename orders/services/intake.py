@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.db import BulkInsert, CompiledQuery
+from core.db import BulkInsert, CompiledQuery, set_prefetched
 from core.errors import ValidationFailed
 from core.services import sequence_next
 from crm.models import Address, Customer
@@ -222,6 +222,7 @@ def _default_addresses(customer_id: int) -> QuerySet[Address]:
 
 
 # Every order's lines and timeline: statements built once per process on PostgreSQL (core.db).
+_insert_order = BulkInsert(Order)
 _insert_lines = BulkInsert(OrderLine, then=COMMITTED_DEMAND_OF_INSERTED)
 _insert_events = BulkInsert(OrderEvent)
 # Read by nearly every order: compiled once per process on PostgreSQL (core.db; the marker is no id).
@@ -230,7 +231,7 @@ _DEFAULT_ADDRESS = CompiledQuery(_default_addresses, -2_000_000_001)
 
 def _default_address(customer_id: int) -> Address | None:
     if connection.vendor == "postgresql":
-        return next(iter(Address.objects.raw(*_DEFAULT_ADDRESS.sql(customer_id))), None)
+        return next(iter(_DEFAULT_ADDRESS.objects(customer_id)), None)
     return _default_addresses(customer_id).first()
 
 
@@ -375,16 +376,13 @@ def order_create(
                 order.status, order.submitted_at = S.SUBMITTED, now
             # The number is taken last: its counter row stays locked only for the few inserts below.
             order.number = _order_number(now)
-            order.save(force_insert=True)
+            _insert_order([order])  # as order.save(force_insert=True), with the statement built once
             # The lines and, in the same statement on PostgreSQL, their committed-demand ledger rows.
             rows, recorded = _insert_lines.run(_line_rows(order, quote))
             if not recorded:
                 commitments_record(rows)
-            # Hand the caller the lines it just wrote, as if prefetched (the shape Django's own
-            # prefetch_related leaves): rendering needs no re-read; any further query still works.
-            lines = order.lines.all()
-            lines._result_cache, lines._prefetch_done = rows, True
-            order._prefetched_objects_cache = {"lines": lines}
+            # Hand the caller the lines it just wrote, as if prefetched: rendering needs no re-read.
+            set_prefetched(order, "lines", rows)
             actor_id = actor.pk if getattr(actor, "pk", None) else None
             timeline = [
                 OrderEvent(
