@@ -23,6 +23,7 @@ import json
 import os
 import platform
 import re
+import resource
 import shutil
 import socket
 import subprocess
@@ -155,6 +156,26 @@ def _query_counts(token: str, skus: list[str], *, keyed: bool) -> dict:
     return out
 
 
+def _cpu_seconds_by_process() -> dict[str, float]:
+    """CPU time (user + system) used so far by this machine's processes, summed by process name (/proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    out: dict[str, float] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:  # gone meanwhile
+            continue
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2 :].split()
+        out[name] = out.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / tick
+    return out
+
+
+CPU_NAMES = {"gunicorn": "gunicorn", "postgres": "PostgreSQL", "redis-server": "Redis", "wrk": "wrk"}
+
+
 def _wrk(wrk: str, url: str, *, clients: int, duration: int, script: str, env: dict) -> dict:
     threads = min(clients, 2)
     cmd = [
@@ -168,13 +189,20 @@ def _wrk(wrk: str, url: str, *, clients: int, duration: int, script: str, env: d
         str(ROOT / "bench" / script),
         url,
     ]
+    before, children = _cpu_seconds_by_process(), resource.getrusage(resource.RUSAGE_CHILDREN)
     result = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, **env}, check=True)
+    after, done = _cpu_seconds_by_process(), resource.getrusage(resource.RUSAGE_CHILDREN)
     text = result.stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
     m = re.search(r"BENCH p50_ms=([\d.]+) p99_ms=([\d.]+)", text)
     non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text)
     total = re.search(r"(\d+) requests in", text)
+    requests = int(total.group(1)) if total else 0
+    cpu = {name: after.get(name, 0.0) - before.get(name, 0.0) for name in CPU_NAMES}
+    # wrk has ended by now (gone from /proc): its share is what the finished children used meanwhile.
+    cpu["wrk"] = (done.ru_utime + done.ru_stime) - (children.ru_utime + children.ru_stime)
     return {
+        "cpu_ms": {name: seconds * 1000 / requests for name, seconds in cpu.items()} if requests else {},
         "rps": rps,
         "p50_ms": float(m.group(1)),
         "p99_ms": float(m.group(2)),
@@ -389,6 +417,18 @@ def _report(machine, size, seed_s, queries, rows, listing, dealer_orders, args, 
         "",
         "API/bare = API orders/s ÷ bare orders/s (the target is ≥ 0.6 at 8 clients); "
         "cost ratio = its inverse.",
+        "",
+        "## Machine time per order (CPU of the machine's processes during each point, ms per order)",
+        "",
+        "| clients | path | " + " | ".join(CPU_NAMES.values()) + " | all |",
+        "|---:|---|" + "---:|" * (len(CPU_NAMES) + 1),
+    ]
+    for clients, api, bare in rows:
+        for label, point in (("API", api), ("bare", bare)):
+            cpu = point.get("cpu_ms") or {}
+            cells = " | ".join(f"{cpu.get(name, 0.0):.2f}" for name in CPU_NAMES)
+            out.append(f"| {clients} | {label} | {cells} | {sum(cpu.values()):.2f} |")
+    out += [
         "",
         "## Queries per order creation (POST /api/v1/orders/, whole request, warm caches)",
         "",

@@ -10,12 +10,13 @@ write is redone or never mattered (each caller says why), and it is no risk to a
 later: the WAL is flushed in order, so any later synchronous commit makes the lazy one durable too.
 """
 
+import hashlib
 import itertools
 import re
 from collections.abc import Callable
 
 from django.conf import settings
-from django.db import connections
+from django.db import DatabaseError, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Case, F, Lookup, QuerySet, Value, When
 
@@ -71,29 +72,46 @@ class Prepared:
     planning the statement anew each time (up to a millisecond of its CPU for a query with subqueries;
     after five runs it keeps a generic plan where that costs no more). A prepared statement lives as long
     as its session and survives rollbacks. Elsewhere, or with the setting off, the SQL runs as it is.
-    `sql` takes Django's `%s` placeholders.
+    `sql` takes Django's `%s` placeholders. Its name comes from the SQL, so it means the same statement
+    in every process.
+
+    Where the session has lost it (DISCARD ALL, a pooler in transaction mode) or it no longer fits the
+    table (a migration changed a selected column's type), the run fails once: the next prepares it
+    again under a new name, and a run outside a transaction does so at once and succeeds.
     """
 
-    _numbers = itertools.count(1)
+    # Errors after which the session's statement of that name is not to be used again.
+    _LOST = frozenset({"26000", "0A000"})  # does not exist; cached plan must not change result type
 
     def __init__(self, sql: str):
         self.sql = sql
         self._body = _positional(sql)
-        self._number, self._generation = next(self._numbers), 0
+        self._key = hashlib.sha1(sql.encode(), usedforsecurity=False).hexdigest()[:24]
+        self._generation = 0
 
     def execute(self, cursor, params: list) -> None:
         prepared = _prepared_names(cursor.db)
         if prepared is None:
             cursor.execute(self.sql, params)
             return
-        name = f"oms_q{self._number}_{self._generation}"
+        name = f"oms_{self._key}_{self._generation}"
         run = f"EXECUTE {name}({', '.join(['%s'] * len(params))})" if params else f"EXECUTE {name}"
         if name in prepared:
-            cursor.execute(run, params)
+            try:
+                cursor.execute(run, params)
+                return
+            except DatabaseError as exc:
+                if getattr(exc.__cause__, "pgcode", None) not in self._LOST:
+                    raise
+                prepared.discard(name)
+                self._generation += 1
+                if cursor.db.in_atomic_block:  # the transaction is aborted: the caller's to roll back
+                    raise
+            self.execute(cursor, params)  # its own transaction: prepare it again now
             return
         try:
             cursor.execute(f"PREPARE {name} AS {self._body}; {run}", params)
-        except Exception:
+        except BaseException:
             # Whether the PREPARE took is unknown (it outlives a failed EXECUTE): use a new name next time.
             self._generation += 1
             raise
@@ -126,13 +144,17 @@ class CompiledQuery:
             raise ValueError(f"markers {sorted(missing)} do not appear among the query's parameters")
         select = [expression for expression, _sql, _alias in compiler.select]
         converters = compiler.get_converters(select)
-        # What each column is, for `objects`: a field of the model (its attname) or an annotation's alias.
+        # What each column is, for `objects`: a field of the model (its attname) or an annotation's alias
+        # (None for anything else: columns of related rows, which `objects` refuses).
+        related = (compiler.klass_info or {}).get("related_klass_infos")
         names = [
-            alias if alias else getattr(getattr(expression, "target", None), "attname", None)
+            alias or getattr(getattr(expression, "target", None), "attname", None)
             for expression, _sql, alias in compiler.select
         ]
+        if related:
+            names = [None] * len(names)
+        self._prepared = Prepared(sql)  # before _compiled: another thread may use it once that is set
         self._compiled = (sql, list(params), slots, queryset.db, converters, queryset.model, names)
-        self._prepared = Prepared(sql)
         return self._compiled
 
     def _slot(self, param) -> int | None:
@@ -176,7 +198,9 @@ class CompiledQuery:
         width = len(model._meta.concrete_fields)
         fields, extras = names[:width], names[width:]
         if fields != [field.attname for field in model._meta.concrete_fields] or None in extras:
-            raise ValueError("objects() needs the model's own columns, all of them, then annotations")
+            raise ValueError(
+                "objects() needs the model's own columns, all of them, then annotations (no related rows)"
+            )
         found = []
         for row in rows:
             instance = model.from_db(alias, fields, row[:width])
@@ -202,6 +226,8 @@ class BulkInsert:
     """
 
     def __init__(self, model, *, then: str = "", own_pk: bool = False):
+        if then and own_pk:
+            raise ValueError("`then` hands back the keys the sequence made, in order: not with own keys")
         self.model = model
         self.then = then
         self.own_pk = own_pk
@@ -225,8 +251,10 @@ class BulkInsert:
         pk = quote(opts.pk.column)
         sql = (
             f"INSERT INTO {quote(opts.db_table)} ({', '.join(quote(f.column) for f in fields)}) "
-            f"SELECT * FROM UNNEST({casts}) RETURNING {'*' if self.then else pk}"
+            f"SELECT * FROM UNNEST({casts})"
         )
+        if not self.own_pk:  # keys the sequence made, to hand back
+            sql += f" RETURNING {'*' if self.then else pk}"
         if self.then:
             # Primary keys come from the sequence in the order the rows are unnested.
             sql = f"WITH inserted AS ({sql}), then_ AS ({self.then}) SELECT {pk} FROM inserted ORDER BY {pk}"
@@ -255,7 +283,7 @@ class BulkInsert:
         ]
         with connection.cursor() as cursor:
             statement.execute(cursor, columns)
-            ids = [row[0] for row in cursor.fetchall()]
+            ids = [obj.pk for obj in objs] if self.own_pk else [row[0] for row in cursor.fetchall()]
         for obj, pk in zip(objs, ids, strict=True):
             obj.pk = pk
             obj._state.adding, obj._state.db = False, using

@@ -341,7 +341,7 @@ def committed_demand(*, product_ids) -> tuple[dict[int, int], list[int]]:
     """Units of each product promised to open orders and not reserved yet, from the ledger
     (orders.services.commitments): ({product_id: units}, the products whose ledger holds more than
     COMMITTED_DEMAND_FOLD_AT rows and wants folding). One query, a few rows per product."""
-    product_ids = list(product_ids)
+    product_ids = sorted(set(product_ids))
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             _COMMITTED_ROWS.execute(cursor, [product_ids])

@@ -36,6 +36,13 @@ def _run(statement: Prepared, params: list) -> list[tuple]:
         return cursor.fetchall()
 
 
+def _lose(statement: Prepared) -> None:
+    # What a pooler's reset or DISCARD ALL does to every statement (only this one here: the session's
+    # others belong to the rest of the suite).
+    with connection.cursor() as cursor:
+        cursor.execute(f"DEALLOCATE oms_{statement._key}_{statement._generation}")
+
+
 @pytest.mark.django_db
 def test_the_first_run_prepares_and_executes_in_one_query_later_runs_only_execute():
     statement = Prepared("SELECT %s::int + %s::int, '100%%'")
@@ -156,3 +163,46 @@ def test_rows_with_their_own_primary_keys_are_written_as_bulk_create_writes_them
         OutboxEvent.objects.filter(pk=theirs.pk).values_list(*columns)
     )
     assert not mine._state.adding
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_statement_the_session_lost_is_prepared_again_at_once_outside_a_transaction():
+    statement = Prepared("SELECT %s::int + 10")
+    assert _run(statement, [1]) == [(11,)]
+    _lose(statement)
+
+    with CaptureQueriesContext(connection) as ctx:
+        assert _run(statement, [2]) == [(12,)]
+
+    assert [q["sql"].split(" ")[0] for q in ctx.captured_queries] == ["EXECUTE", "PREPARE"]
+
+
+@pytest.mark.django_db
+def test_inside_a_transaction_a_lost_statement_fails_that_run_once_and_the_next_prepares_it():
+    statement = Prepared("SELECT %s::int + 20")
+    assert _run(statement, [1]) == [(21,)]
+    _lose(statement)
+
+    with pytest.raises(DatabaseError, match="does not exist"), transaction.atomic():
+        _run(statement, [2])
+
+    assert _run(statement, [3]) == [(23,)]
+
+
+def test_the_name_comes_from_the_sql_so_every_process_means_the_same_statement():
+    assert Prepared("SELECT 1")._key == Prepared("SELECT 1")._key != Prepared("SELECT 2")._key
+
+
+def test_own_keys_and_then_do_not_go_together():
+    with pytest.raises(ValueError, match="own keys"):
+        BulkInsert(OutboxEvent, then="SELECT 1", own_pk=True)
+
+
+@pytest.mark.django_db
+def test_objects_refuses_a_query_with_related_rows():
+    query = CompiledQuery(
+        lambda skus: Product.objects.select_related("category").filter(AnyOf(F("sku"), skus)), ["\0m"]
+    )
+
+    with pytest.raises(ValueError, match="related rows"):
+        query.objects(["x"])

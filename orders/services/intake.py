@@ -376,7 +376,10 @@ def order_create(
                 order.status, order.submitted_at = S.SUBMITTED, now
             # The number is taken last: its counter row stays locked only for the few inserts below.
             order.number = _order_number(now)
-            _insert_order([order])  # as order.save(force_insert=True), with the statement built once
+            if connection.vendor == "postgresql":
+                _insert_order([order])  # as order.save(force_insert=True), prepared; sends no signals
+            else:
+                order.save(force_insert=True)
             # The lines and, in the same statement on PostgreSQL, their committed-demand ledger rows.
             rows, recorded = _insert_lines.run(_line_rows(order, quote))
             if not recorded:
