@@ -271,7 +271,7 @@ def outbox_dispatch_pending(*, batch: int = 200) -> tuple[int, bool]:
                 return total, False
             dispatched, broker_down = _hand_over(rows)
             if dispatched:
-                OutboxEvent.objects.filter(pk__in=dispatched).update(dispatched_at=timezone.now())
+                _mark_dispatched(dispatched)
         total += len(dispatched)
         if broker_down:
             return total, True

@@ -1,9 +1,19 @@
 from celery import shared_task
+from django.db import OperationalError
 
 from core.notifications import notification_send, notifications_send_due
 from core.outbox import outbox_purge, outbox_relay
 from core.services import session_clear_expired
 from core.sweeps import sweep_continue
+
+# The retry policy of tasks whose handlers are idempotent: a deadlock victim or a lost connection is
+# tried again (`@shared_task(ignore_result=True, **DATABASE_RETRY)`).
+DATABASE_RETRY = {
+    "autoretry_for": (OperationalError,),
+    "retry_backoff": 2,
+    "retry_backoff_max": 120,
+    "max_retries": 8,
+}
 
 
 @shared_task(ignore_result=True)

@@ -4,6 +4,7 @@ from celery import shared_task
 from django.db import OperationalError
 
 from core.sweeps import sweep_continue
+from core.tasks import DATABASE_RETRY
 from orders.selectors import committed_demand_drift
 from orders.services import order_rescore_open, order_review_open, order_score_priority
 from orders.services.allocation import (
@@ -12,17 +13,9 @@ from orders.services.allocation import (
     order_release_cancelled,
     orders_allocate_backlog,
 )
-from orders.services.commitments import committed_demand_fold
+from orders.services.commitments import committed_demand_fold_sweep
 
 logger = logging.getLogger(__name__)
-
-# A deadlock victim or a lost connection: try again (review and allocation handlers are idempotent).
-_RETRY = {
-    "autoretry_for": (OperationalError,),
-    "retry_backoff": 2,
-    "retry_backoff_max": 120,
-    "max_retries": 8,
-}
 
 
 @shared_task(
@@ -45,13 +38,13 @@ def order_rescore_open_task(after: int | None = None, batch: int | None = None, 
     sweep_continue(order_rescore_open_task, sweep, **({"batch": batch} if batch else {}))
 
 
-@shared_task(ignore_result=True, **_RETRY)
+@shared_task(ignore_result=True, **DATABASE_RETRY)
 def order_review_open_task(order_id: int, event_id: str | None = None):
     # Idempotent: only a submitted order's review is opened (orders.services.review.order_review_open).
     order_review_open(order_id=order_id)
 
 
-@shared_task(ignore_result=True, **_RETRY)
+@shared_task(ignore_result=True, **DATABASE_RETRY)
 def order_submitted_task(order_id: int, event_id: str | None = None):
     """A submitted order's follow-up, one message for both: its priority score, then its review opened.
 
@@ -72,18 +65,18 @@ def order_submitted_task(order_id: int, event_id: str | None = None):
 # reserves only what an order still needs and releases only what it still holds, under the order lock.
 
 
-@shared_task(ignore_result=True, **_RETRY)
+@shared_task(ignore_result=True, **DATABASE_RETRY)
 def order_allocate_task(order_id: int, event_id: str | None = None):
     # A wake-up: this order and the most urgent others still waiting, in one batch.
     orders_allocate_backlog(order_id=order_id)
 
 
-@shared_task(ignore_result=True, **_RETRY)
+@shared_task(ignore_result=True, **DATABASE_RETRY)
 def order_release_stock_task(order_id: int, event_id: str | None = None):
     order_release_cancelled(order_id=order_id)
 
 
-@shared_task(ignore_result=True, **_RETRY)
+@shared_task(ignore_result=True, **DATABASE_RETRY)
 def order_backorders_retry_task(product_ids: list[int] | None = None, event_id: str | None = None):
     order_backorders_retry(product_ids=product_ids)
 
@@ -98,10 +91,11 @@ def order_allocation_sweep_task():
 
 
 @shared_task(ignore_result=True)
-def committed_demand_fold_task():
-    """Periodic: fold every product's committed-demand ledger to one row (intake folds the products it
-    finds crowded; this keeps the others' reads short too)."""
-    committed_demand_fold()
+def committed_demand_fold_task(after: int | None = None, batch: int = 500):
+    """Periodic sweep: fold every product's committed-demand ledger to one row, `batch` products a task
+    (intake folds the products it finds crowded; this keeps the others' reads short too)."""
+    sweep = committed_demand_fold_sweep(after=after, batch=batch)
+    sweep_continue(committed_demand_fold_task, sweep, batch=batch)
 
 
 @shared_task(ignore_result=True)

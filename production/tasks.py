@@ -8,22 +8,17 @@ from django.db import OperationalError
 
 from core.errors import DomainError
 from core.sweeps import Sweep, sweep_continue
+from core.tasks import DATABASE_RETRY
 from production.services.delays import delays_sweep
 from production.services.materials import materials_refresh_shortages
 from production.services.scheduling import work_orders_cancel_for_order, work_orders_create_for_order
 
 logger = logging.getLogger(__name__)
-
-# A deadlock victim or a lost connection is tried again; a domain error is terminal (logged, stopped).
-_RETRY = {
-    "autoretry_for": (OperationalError,),
-    "retry_backoff": 2,
-    "retry_backoff_max": 120,
-    "max_retries": 8,
-}
+# DATABASE_RETRY: a deadlock victim or a lost connection is tried again; a domain error is terminal
+# (logged, stopped).
 
 
-@shared_task(ignore_result=True, **_RETRY)
+@shared_task(ignore_result=True, **DATABASE_RETRY)
 def work_orders_create_for_order_task(order_id: int, event_id: str | None = None):
     # Idempotent: lines that already have a work order get none (the service's guard, under line locks).
     try:
@@ -32,7 +27,7 @@ def work_orders_create_for_order_task(order_id: int, event_id: str | None = None
         logger.warning("order %s: work orders not created: %s (%s)", order_id, exc.code, exc.as_dict())
 
 
-@shared_task(ignore_result=True, **_RETRY)
+@shared_task(ignore_result=True, **DATABASE_RETRY)
 def work_orders_cancel_for_order_task(order_id: int, event_id: str | None = None, reason: str = ""):
     # Idempotent: only open work orders are cancelled.
     try:
@@ -41,7 +36,7 @@ def work_orders_cancel_for_order_task(order_id: int, event_id: str | None = None
         logger.warning("order %s: work orders not cancelled: %s (%s)", order_id, exc.code, exc.as_dict())
 
 
-@shared_task(ignore_result=True, **_RETRY)
+@shared_task(ignore_result=True, **DATABASE_RETRY)
 def materials_refresh_shortages_task(plant_id: int | None = None, event_id: str | None = None):
     """Beat, and after stock arrives (`stock.replenished`): flag the planned work orders whose components
     are short, in planned-start order. Recomputed from the ledger each time, so repeats are harmless."""

@@ -12,7 +12,7 @@ thousands of orders waited for review). Instead:
   (orders.selectors.committed_demand);
 - folding replaces a product's rows by one with their sum, so the sum stays a few rows whatever the
   backlog: intake folds the products it found crowded once its order has committed, a sweep folds the
-  rest (orders.tasks).
+  rest (committed_demand_fold_sweep, orders.tasks).
 
 Rows are only inserted (and folded with SKIP LOCKED): writers of different orders never wait on each
 other for them, and `commitments_sync` may run anywhere in a transaction. Writers: intake (new lines,
@@ -25,9 +25,10 @@ recounts everything from the lines (data loaded around the services, a repair).
 from collections import defaultdict
 
 from django.db import connection, transaction
-from django.db.models import Sum
+from django.db.models import Count, Sum
 
 from core.db import LAZY_COMMIT, bulk_update_rows, can_commit_lazily
+from core.sweeps import Sweep
 from orders.models import CommittedDemand, Order, OrderLine
 from orders.selectors import COMMITTING, line_commitments
 
@@ -134,6 +135,23 @@ def committed_demand_fold(*, product_ids=None) -> int:
         return len(gone)
 
 
+def committed_demand_fold_sweep(*, after: int | None = None, batch: int = 500) -> Sweep:
+    """Sweep: fold up to `batch` products whose ledger holds more than one row, in product order after
+    `after` (the periodic fold; intake folds the products it finds crowded itself)."""
+    crowded = (
+        CommittedDemand.objects.order_by("product_id")
+        .values("product_id")
+        .annotate(n=Count("*"))
+        .filter(n__gt=1)
+    )
+    if after is not None:
+        crowded = crowded.filter(product_id__gt=after)
+    product_ids = list(crowded.values_list("product_id", flat=True)[:batch])
+    if product_ids:
+        committed_demand_fold(product_ids=product_ids)
+    return Sweep.of(product_ids, batch)
+
+
 def committed_demand_rebuild() -> int:
     """Recount every line's committed units from the orders as they are and rewrite the ledger (one row
     per product). For data written around the services (a bulk load) and as a repair. On PostgreSQL it
@@ -171,5 +189,6 @@ __all__ = [
     "commitments_record",
     "commitments_sync",
     "committed_demand_fold",
+    "committed_demand_fold_sweep",
     "committed_demand_rebuild",
 ]

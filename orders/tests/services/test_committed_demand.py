@@ -254,6 +254,24 @@ def test_concurrent_intakes_allocations_and_folds_keep_every_sum():
 
 
 @pytest.mark.django_db
+def test_the_fold_sweep_takes_a_batch_of_products_at_a_time_until_none_is_left(monkeypatch):
+    products = sorted((ProductFactory() for _ in range(3)), key=lambda p: p.pk)
+    for product in products:
+        place(product, 1)
+        place(product, 2)
+    queued = []
+    monkeypatch.setattr(committed_demand_fold_task, "delay", lambda **kwargs: queued.append(kwargs))
+
+    committed_demand_fold_task(batch=2)
+
+    assert [rows(p) for p in products] == [1, 1, 2]
+    assert queued == [{"after": products[1].pk, "batch": 2}]
+    committed_demand_fold_task(**queued.pop())
+    assert [(rows(p), committed(p)) for p in products] == [(1, 3)] * 3
+    assert queued == []  # a batch that was not full: the chain ends
+
+
+@pytest.mark.django_db
 def test_the_periodic_task_folds_through_the_service():
     product = ProductFactory()
     for _ in range(3):
